@@ -1,0 +1,14 @@
+#!/usr/bin/env node
+// Thin launcher: the CLI is compiled by `npm ci` (the `prepare` script) into dist/.
+import { main } from "../dist/src/cli/main.js";
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err) => {
+    // Only internal bugs reach here; user errors are diagnostics with exit code 1.
+    process.stderr.write(`vsc: internal error (a bug in vsc, please report it):\n${err && err.stack ? err.stack : err}\n`);
+    process.exitCode = 70;
+  },
+);

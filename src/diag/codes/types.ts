@@ -1,0 +1,8 @@
+/** One entry of the diagnostic catalog. */
+export interface CodeInfo {
+  /** Short title, e.g. "unknown field". */
+  title: string;
+  /** Long explanation for `vsc explain CODE`: what triggers it, an example, how to fix it. */
+  explain: string;
+}
+export type CodeTable = Record<string, CodeInfo>;

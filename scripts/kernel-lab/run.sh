@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# Boot a stock Debian kernel under QEMU (software emulation) with the host's
+# root shared read-only over 9p, run one command inside it with cwd = this
+# checkout, print its output, and exit with its exit code.
+#
+#   bash scripts/kernel-lab/run.sh [--timeout SECONDS] [--keep] [--build] [--] CMD...
+#
+# Without CMD it builds the project (tsc) and runs the kernel suite:
+#   node node_modules/uvu/bin.js dist/test/kernel '\.test\.js$'
+# A guest that hangs past the timeout, crashes, or never reports "rc=N" is a
+# failure (exit 124 for a timeout, 125 otherwise). See docs/kernel-lab.md.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
+src=$(cd "$here/../.." && pwd -P)
+timeout_s=${VSC_LAB_TIMEOUT:-900}
+keep=${VSC_LAB_KEEP:-0}
+build=0
+
+die() { echo "kernel-lab: error: $*" >&2; exit 125; }
+usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --timeout) [ $# -ge 2 ] || usage; timeout_s=$2; shift 2 ;;
+    --timeout=*) timeout_s=${1#*=}; shift ;;
+    --keep) keep=1; shift ;;
+    --build) build=1; shift ;;
+    -h | --help) usage ;;
+    --) shift; break ;;
+    -*) echo "kernel-lab: unknown option $1" >&2; usage ;;
+    *) break ;;
+  esac
+done
+case "$timeout_s" in '' | *[!0-9]*) die "--timeout wants whole seconds, got '$timeout_s'" ;; esac
+if [ $# -eq 0 ]; then
+  set -- node node_modules/uvu/bin.js dist/test/kernel '\.test\.js$'
+  build=1
+fi
+
+VSC_LAB_QUIET=1 bash "$here/setup.sh" || die "setup failed (run: bash scripts/kernel-lab/setup.sh)"
+# shellcheck source=/dev/null
+. "${VSC_LAB_CACHE:-/var/cache/vsc-kernel-lab}/current.env"
+
+if [ "$build" = 1 ]; then
+  # Always build: tsc is quick next to a boot, and a stale dist/ would test
+  # old code. A type error fails the run, as in `npm test`.
+  echo "kernel-lab: building (tsc -p tsconfig.json)" >&2
+  (cd "$src" && npx tsc -p tsconfig.json) || die "tsc failed; not booting"
+fi
+
+out=$(mktemp -d "${TMPDIR:-/tmp}/vsc-kernel-lab.XXXXXX")
+qpid=
+tpid=
+cleanup() {
+  [ -n "$qpid" ] && kill "$qpid" 2>/dev/null || true
+  [ -n "$tpid" ] && kill "$tpid" 2>/dev/null || true
+}
+trap cleanup EXIT
+trap 'cleanup; echo "kernel-lab: interrupted; guest files in $out" >&2; exit 130' INT TERM
+
+printf '%s\n' "$src" >"$out/src-path"
+# The guest's PATH: node's directory first (wherever it is on the host), then
+# the usual system directories, all read through the 9p root.
+node_dir=$(dirname "$(command -v node)") || die "node not found on the host"
+printf 'PATH=%q\n' "$node_dir:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" >"$out/env"
+printf '%q ' "$@" >"$out/cmd"
+echo >>"$out/cmd"
+: >"$out/log"
+
+accel=${VSC_LAB_ACCEL:-tcg,thread=multi}
+start=$(date +%s)
+echo "kernel-lab: booting $VSC_LAB_KVER (timeout ${timeout_s}s): $*" >&2
+timeout -k 10 "$timeout_s" qemu-system-x86_64 \
+  -m "${VSC_LAB_MEM:-2048}" -smp "${VSC_LAB_CPUS:-2}" -cpu max -accel "$accel" \
+  -display none -monitor none -serial "file:$out/console.log" -no-reboot \
+  -kernel "$VSC_LAB_VMLINUZ" -initrd "$VSC_LAB_INITRD" \
+  -append "console=ttyS0 quiet panic=-1" \
+  -fsdev local,id=r,path=/,security_model=none,readonly=on,multidevs=remap \
+  -device virtio-9p-pci,fsdev=r,mount_tag=hostroot \
+  -fsdev local,id=km,path="$VSC_LAB_KMODS",security_model=none,readonly=on \
+  -device virtio-9p-pci,fsdev=km,mount_tag=kmods \
+  -fsdev local,id=s,path="$src",security_model=none,readonly=on,multidevs=remap \
+  -device virtio-9p-pci,fsdev=s,mount_tag=src \
+  -fsdev local,id=o,path="$out",security_model=none \
+  -device virtio-9p-pci,fsdev=o,mount_tag=out \
+  </dev/null >"$out/qemu.log" 2>&1 &
+qpid=$!
+# Stream the guest's output as it is written (9p writes go straight through).
+tail -n +1 -F --pid="$qpid" "$out/log" 2>/dev/null &
+tpid=$!
+set +e
+wait "$qpid"
+qrc=$?
+set -e
+qpid=
+wait "$tpid" 2>/dev/null || true
+tpid=
+elapsed=$(($(date +%s) - start))
+
+fail() {
+  echo "kernel-lab: FAILED: $*" >&2
+  grep -m1 -E 'Kernel panic|Oops|BUG:|Out of memory|init failed' "$out/console.log" 2>/dev/null |
+    sed 's/^/kernel-lab: console: /' >&2 || true
+  echo "kernel-lab: last console lines ($out/console.log):" >&2
+  tail -n 30 "$out/console.log" 2>/dev/null | sed 's/^/  | /' >&2 || true
+  if [ -s "$out/qemu.log" ]; then
+    echo "kernel-lab: qemu said:" >&2
+    sed 's/^/  | /' "$out/qemu.log" >&2
+  fi
+  echo "kernel-lab: guest files kept in $out" >&2
+}
+
+if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
+  fail "guest still running after ${timeout_s}s (hung or too slow); raise --timeout if it was only slow"
+  exit 124
+fi
+status=$(cat "$out/status" 2>/dev/null || true)
+case "$status" in
+  rc=[0-9]*) rc=${status#rc=} ;;
+  *)
+    fail "guest stopped without reporting rc=N (crashed, panicked or init failed; qemu exit $qrc)"
+    exit 125
+    ;;
+esac
+echo "kernel-lab: guest exited rc=$rc after ${elapsed}s" >&2
+if [ "$rc" != 0 ] || [ "$keep" = 1 ]; then
+  echo "kernel-lab: guest files kept in $out" >&2
+else
+  rm -rf "$out"
+fi
+exit "$rc"

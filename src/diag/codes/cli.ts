@@ -1,4 +1,34 @@
 import type { CodeTable } from "./types.js";
 
 /** VSC9xxx: the command line itself (files, flags); owned by src/cli. */
-export const cliCodes: CodeTable = {};
+export const cliCodes: CodeTable = {
+  VSC9001: {
+    title: "unknown diagnostic code",
+    explain:
+      "`vsc explain CODE` was given a code that is not in the catalog. Codes look like VSC4001: " +
+      "VSC1xxx syntax, VSC2xxx names and references, VSC3xxx types and units, VSC4xxx policy " +
+      "(admission, conflicts), VSC5xxx plan/apply/host, VSC9xxx the command line. " +
+      "Run `vsc explain` without a code to list them all.",
+  },
+  VSC9002: {
+    title: "`-o -` without --target",
+    explain:
+      "`vsc compile FILE -o -` writes one artifact to standard output, so it needs to know which: " +
+      "add `--target cgroup`, `nft`, `tc` or `json`. To write all four, name a directory: " +
+      "`vsc compile FILE -o out/`.",
+  },
+  VSC9003: {
+    title: "cannot write artifacts",
+    explain:
+      "`vsc compile` could not create the output directory or write a file in it (permissions, " +
+      "a file where a directory should be, a full disk). Nothing is half-written: each artifact " +
+      "is written to a temporary name and renamed into place. Fix the path or choose another " +
+      "with `-o DIR`.",
+  },
+  VSC9004: {
+    title: "cannot read or write a file to format",
+    explain:
+      "`vsc fmt` could not read a file it was given, or could not write the formatted text back. " +
+      "Check the path and its permissions.",
+  },
+};

@@ -1,0 +1,38 @@
+/** Small timing helpers shared by the benchmarks. */
+import { spawnSync } from "node:child_process";
+
+/** Median of `runs` timings (ms) of `fn`, after one warm-up run. */
+export function medianMs(runs: number, fn: () => void): number {
+  fn();
+  const t: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const s = performance.now();
+    fn();
+    t.push(performance.now() - s);
+  }
+  t.sort((a, b) => a - b);
+  return t[Math.floor(t.length / 2)];
+}
+
+/** Median wall time (ms) of a whole command, run `runs` times. */
+export function commandMs(runs: number, cmd: string, args: string[], opts: { cwd?: string; input?: string } = {}): number {
+  const t: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const s = performance.now();
+    const r = spawnSync(cmd, args, { cwd: opts.cwd, input: opts.input, stdio: ["pipe", "ignore", "pipe"] });
+    t.push(performance.now() - s);
+    if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed: ${r.stderr}`);
+  }
+  t.sort((a, b) => a - b);
+  return t[Math.floor(t.length / 2)];
+}
+
+export const fmtMs = (ms: number) => (ms >= 100 ? ms.toFixed(0) : ms.toFixed(1)) + " ms";
+export const fmtRatio = (r: number) => r.toFixed(r >= 10 ? 1 : 2) + "x";
+
+/** Prints a table with aligned columns. */
+export function table(head: string[], rows: string[][]): string {
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join("  ");
+  return [line(head), line(w.map((n) => "-".repeat(n))), ...rows.map(line)].join("\n") + "\n";
+}

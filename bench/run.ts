@@ -1,0 +1,135 @@
+/**
+ * `npm run bench [-- SECTION...]`: the project's benchmarks. Every figure is
+ * printed next to a baseline measured in the same run, because absolute
+ * times on a shared 2-core machine mean little and ratios travel.
+ *
+ * Sections: check, compile, fuzz (and apply, when the kernel is available).
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { packageRoot } from "../src/paths.js";
+import { generateConfig } from "./gen-config.js";
+import { commandMs, fmtMs, fmtRatio, table } from "./measure.js";
+
+const root = packageRoot();
+const node = process.execPath;
+const want = new Set(process.argv.slice(2));
+const on = (s: string) => want.size === 0 || want.has(s);
+
+interface CheckRow {
+  n: number;
+  bytes: number;
+  checkMs: number;
+  jsonMs: number;
+  maxRssKiB: number;
+}
+
+function benchCheck(): void {
+  console.log("## check: parse + check of generated configs (in process, median of 5)\n");
+  console.log("baseline: JSON.parse of the same program's IR (the floor of loading any structured config)\n");
+  const rows: CheckRow[] = [];
+  for (const n of [100, 1000, 10000]) {
+    const r = spawnSync(node, [join(root, "dist/bench/check-child.js"), String(n), n >= 10000 ? "3" : "5"], {
+      encoding: "utf8",
+    });
+    if (r.status !== 0) throw new Error(`check benchmark failed for n=${n}:\n${r.stderr}`);
+    rows.push(JSON.parse(r.stdout.trim().split("\n").pop()!) as CheckRow);
+  }
+  console.log(
+    table(
+      ["contexts", "source", "check", "per context", "peak RSS", "JSON.parse IR", "check / JSON.parse"],
+      rows.map((r) => [
+        String(r.n),
+        `${(r.bytes / 1024).toFixed(0)} KiB`,
+        fmtMs(r.checkMs),
+        `${((r.checkMs * 1000) / r.n).toFixed(1)} us`,
+        `${(r.maxRssKiB / 1024).toFixed(0)} MiB`,
+        fmtMs(r.jsonMs),
+        fmtRatio(r.checkMs / r.jsonMs),
+      ]),
+    ),
+  );
+  const k1 = rows.find((r) => r.n === 1000)!;
+  const k10 = rows.find((r) => r.n === 10000)!;
+  console.log(
+    `10,000 contexts: ${fmtMs(k10.checkMs)} (target < 1000 ms: ${k10.checkMs < 1000 ? "met" : "MISSED"}); ` +
+      `10k / 1k = ${fmtRatio(k10.checkMs / k1.checkMs)} (target <= 12x: ${k10.checkMs / k1.checkMs <= 12 ? "met" : "MISSED"})\n`,
+  );
+}
+
+/** Times `nft -c -f FILE` with the rules' cgroups present in a private cgroup2 mount. */
+function nftCheckMs(rulesetPath: string, cgroupPaths: string[], runs: number): number | undefined {
+  const mk = cgroupPaths.map((p) => `mkdir -p "/sys/fs/cgroup/${p}"`).join("\n");
+  const rm = [...cgroupPaths].reverse().map((p) => `rmdir "/sys/fs/cgroup/${p}" 2>/dev/null`).join("\n");
+  const script = `set -e
+mount -t cgroup2 none /sys/fs/cgroup
+${mk}
+best=""
+for i in $(seq ${runs}); do
+  s=$(date +%s%N); nft -c -f "$1"; e=$(date +%s%N)
+  echo $(( (e - s) / 1000 ))
+done
+set +e
+${rm}
+`;
+  const r = spawnSync("unshare", ["-m", "sh", "-c", script, "sh", rulesetPath], { encoding: "utf8" });
+  if (r.status !== 0) {
+    console.log(`(nft -c baseline unavailable: ${r.stderr.trim().split("\n").pop()})`);
+    return undefined;
+  }
+  const us = r.stdout.trim().split("\n").map(Number).sort((a, b) => a - b);
+  return us[Math.floor(us.length / 2)] / 1000;
+}
+
+function benchCompile(): void {
+  console.log("## compile: whole `vsc compile` process, Node start-up included (median)\n");
+  console.log("baselines: `node -e 0` (Node start-up) and `nft -c -f` of the produced ruleset\n");
+  const dir = mkdtempSync(join(tmpdir(), "vsc-bench-"));
+  try {
+    const nodeMs = commandMs(7, node, ["-e", "0"]);
+    const rows: string[][] = [];
+    for (const n of [100, 1000, 10000]) {
+      const src = join(dir, `gen-${n}.vsc`);
+      writeFileSync(src, generateConfig(n, { cgroupRoot: "vsc-bench" }));
+      const out = join(dir, `out-${n}`);
+      const ms = commandMs(n >= 10000 ? 3 : 7, node, [join(root, "bin/vsc.js"), "compile", src, "-o", out]);
+      const ir = JSON.parse(readFileSync(join(out, "plan.json"), "utf8")) as { nodes: { path: string }[] };
+      const paths = ["vsc-bench", ...ir.nodes.map((x) => `vsc-bench/${x.path}`)];
+      const nft = n <= 1000 ? nftCheckMs(join(out, "ruleset.nft"), paths, 3) : undefined;
+      rows.push([
+        String(n),
+        fmtMs(ms),
+        `${((ms * 1000) / n).toFixed(0)} us`,
+        fmtRatio(ms / nodeMs),
+        nft === undefined ? "-" : fmtMs(nft),
+        nft === undefined ? "-" : fmtRatio(ms / nft),
+      ]);
+      if (n === 1000) console.log(`target: 1,000 contexts < 200 ms: ${ms < 200 ? "met" : "MISSED"} (${fmtMs(ms)})`);
+      if (n === 10000) console.log(`target: 10,000 contexts < 2000 ms: ${ms < 2000 ? "met" : "MISSED"} (${fmtMs(ms)})`);
+    }
+    console.log(`node -e 0: ${fmtMs(nodeMs)}\n`);
+    console.log(table(["contexts", "vsc compile", "per context", "/ node start", "nft -c -f", "/ nft -c"], rows));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function benchFuzz(): Promise<void> {
+  console.log("## fuzz: 10,000 random and mutated inputs through load + check\n");
+  const { fuzz } = await import("../test/fuzz/fuzz.js");
+  const { seedTexts } = await import("../test/fuzz/seeds.js");
+  const seeds = seedTexts();
+  const s = performance.now();
+  const failures = fuzz(seeds, 10000, 20261122);
+  const ms = performance.now() - s;
+  console.log(`10,000 cases in ${fmtMs(ms)} (${((10000 / ms) * 1000).toFixed(0)} cases/s), failures: ${failures.length}`);
+  for (const f of failures) console.log(`  - ${f.problem}\n    input: ${JSON.stringify(f.input.slice(0, 200))}`);
+  console.log("");
+  if (failures.length) process.exitCode = 1;
+}
+
+if (on("check")) benchCheck();
+if (on("compile")) benchCompile();
+if (on("fuzz")) await benchFuzz();

@@ -1,0 +1,34 @@
+/** `vsc explain [CODE]`. */
+import { catalog, lookupCode } from "../diag/catalog.js";
+import type { Io } from "./io.js";
+
+const RANGES: [string, string][] = [
+  ["VSC1", "syntax"],
+  ["VSC2", "names and references"],
+  ["VSC3", "types and units"],
+  ["VSC4", "policy: admission, ordering, conflicts"],
+  ["VSC5", "plan, apply and the host"],
+  ["VSC9", "the command line"],
+];
+
+export function cmdExplain(code: string | undefined, io: Io): number {
+  if (code === undefined) {
+    const codes = Object.keys(catalog).sort();
+    for (const [prefix, title] of RANGES) {
+      const mine = codes.filter((c) => c.startsWith(prefix));
+      if (mine.length === 0) continue;
+      io.out(`${prefix}xxx  ${title}\n`);
+      for (const c of mine) io.out(`  ${c}  ${catalog[c].title}\n`);
+    }
+    return 0;
+  }
+  const info = lookupCode(code);
+  if (!info) {
+    io.err(
+      `error[VSC9001]: unknown diagnostic code \`${code}\`\n  = help: run \`vsc explain\` to list every code\n`,
+    );
+    return 1;
+  }
+  io.out(`${code.toUpperCase()}: ${info.title}\n\n${info.explain.trim()}\n`);
+  return 0;
+}

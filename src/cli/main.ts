@@ -1,0 +1,179 @@
+/**
+ * `vsc`: argv -> command -> exit code. The only place that knows about
+ * commander, process.argv and exit codes; every command returns its code and
+ * nothing below the CLI exits. Heavy modules (parser, templates, applier) are
+ * imported lazily by the command that needs them, so `vsc --help` and
+ * `vsc explain` start instantly and `vsc compile` loads no applier code.
+ */
+import { Command, CommanderError, Option } from "commander";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { packageRoot } from "../paths.js";
+import type { DiagFormat, Io } from "./io.js";
+import { terminalIo } from "./terminal.js";
+
+function version(): string {
+  return (JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")) as { version: string })
+    .version;
+}
+
+const formatOption = () =>
+  new Option("--format <format>", "diagnostics format")
+    .choices(["human", "short", "json"])
+    .default("human");
+
+const mountOption = () =>
+  new Option("--cgroup-mount <dir>", "the cgroup2 mount").default("/sys/fs/cgroup");
+const netnsOption = () => new Option("--netns <name>", "work inside this network namespace");
+
+/** Runs vsc with `argv` (without node and script). Resolves to the exit code. */
+export async function main(argv: string[], io: Io = terminalIo()): Promise<number> {
+  let code = 0;
+  const set = (c: number) => {
+    code = c;
+  };
+  const program = new Command("vsc")
+    .description(
+      "Declarative resource and security isolation for Linux contexts:\n" +
+        "checks a .vsc file and compiles it to cgroup v2, nftables and tc.",
+    )
+    .version(version(), "-V, --version")
+    .showHelpAfterError("(run `vsc help` or `vsc COMMAND --help` for usage)")
+    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
+    .exitOverride();
+
+  program
+    .command("check")
+    .description("parse and type-check; print diagnostics (exit 0 clean or warnings, 1 errors)")
+    .argument("<file...>", "entry .vsc files, each checked as its own program")
+    .addOption(formatOption())
+    .action(async (files: string[], o: { format: DiagFormat }) => {
+      const { cmdCheck } = await import("./compile.js");
+      set(cmdCheck(files, o.format, io));
+    });
+
+  program
+    .command("compile")
+    .description("check, then write the artifacts: cgroup.sh, ruleset.nft, tc.batch, plan.json")
+    .argument("<file>", "entry .vsc file")
+    .requiredOption("-o, --out <dir>", "output directory, or - for stdout (with --target)")
+    .addOption(
+      new Option("--target <target>", "emit only this artifact").choices([
+        "cgroup",
+        "nft",
+        "tc",
+        "json",
+      ]),
+    )
+    .addOption(formatOption())
+    .action(async (file: string, o: { out: string; target?: string; format: DiagFormat }) => {
+      const { cmdCompile } = await import("./compile.js");
+      set(cmdCompile(file, o, io));
+    });
+
+  program
+    .command("fmt")
+    .description("rewrite files in canonical layout, comments kept (--check: only report)")
+    .argument("<file...>", ".vsc files")
+    .option("--check", "exit 1 if a file would change; write nothing")
+    .addOption(formatOption())
+    .action(async (files: string[], o: { check?: boolean; format: DiagFormat }) => {
+      const { cmdFmt } = await import("./fmt.js");
+      set(cmdFmt(files, { check: !!o.check, format: o.format }, io));
+    });
+
+  program
+    .command("explain")
+    .description("the long text of a diagnostic code (`vsc explain VSC4001`)")
+    .argument("[code]", "a code such as VSC4001; without one, list every code")
+    .action(async (c: string | undefined) => {
+      const { cmdExplain } = await import("./explain.js");
+      set(cmdExplain(c, io));
+    });
+
+  registerKernelCommands(program, io, set);
+
+  try {
+    await program.parseAsync(argv, { from: "user" });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // --help and --version end here with exit code 0; usage errors with 1.
+      return e.exitCode === 0 ? 0 : 1;
+    }
+    throw e;
+  }
+  return code;
+}
+
+/** plan / apply / destroy / show / exec: the commands that touch the kernel. */
+function registerKernelCommands(program: Command, io: Io, set: (c: number) => void): void {
+  program
+    .command("plan")
+    .description("read the live kernel, print what apply would change (+ create, ~ update, - delete)")
+    .argument("<file>", "entry .vsc file")
+    .option("--out <plan>", "save the plan as JSON, for `vsc apply PLAN`")
+    .option("--detailed-exitcode", "exit 2 when there are changes, 0 when none")
+    .option("--json", "print the plan as JSON on stdout")
+    .addOption(mountOption())
+    .addOption(netnsOption())
+    .addOption(formatOption())
+    .action(async (file: string, o: Record<string, unknown>) => {
+      const { cmdPlan } = await import("./kernel.js");
+      set(await cmdPlan({ file, ...o } as Parameters<typeof cmdPlan>[0], io));
+    });
+
+  program
+    .command("apply")
+    .description("apply the difference between a file (or a saved plan) and the live kernel")
+    .argument("<file>", "entry .vsc file, or a plan saved by `vsc plan --out`")
+    .option("--auto-approve", "do not ask for confirmation")
+    .option("--move-procs", "move processes out of cgroups that must be removed (to the parent)")
+    .addOption(mountOption())
+    .addOption(netnsOption())
+    .addOption(formatOption())
+    .action(async (file: string, o: Record<string, unknown>) => {
+      const { cmdApply } = await import("./kernel.js");
+      set(await cmdApply({ file, ...o } as Parameters<typeof cmdApply>[0], io));
+    });
+
+  program
+    .command("destroy")
+    .description("remove everything vsc owns for this host, and nothing else")
+    .argument("<file>", "entry .vsc file (names the host's cgroup root and links)")
+    .option("--auto-approve", "do not ask for confirmation")
+    .option("--move-procs", "move processes out of cgroups that must be removed (to the parent)")
+    .addOption(mountOption())
+    .addOption(netnsOption())
+    .addOption(formatOption())
+    .action(async (file: string, o: Record<string, unknown>) => {
+      const { cmdDestroy } = await import("./kernel.js");
+      set(await cmdDestroy({ file, ...o } as Parameters<typeof cmdDestroy>[0], io));
+    });
+
+  program
+    .command("show")
+    .description("what vsc owns now, as the kernel reports it")
+    .option("--cgroup-root <name>", "the owned cgroup subtree", "vsc")
+    .option("--link <dev...>", "links whose root qdisc to show")
+    .option("--json", "print JSON on stdout")
+    .addOption(mountOption())
+    .addOption(netnsOption())
+    .action(async (o: Record<string, unknown>) => {
+      const { cmdShow } = await import("./kernel.js");
+      set(await cmdShow(o as Parameters<typeof cmdShow>[0], io));
+    });
+
+  program
+    .command("exec")
+    .description("run a command inside a context: cgroup, rlimits, capabilities, namespaces")
+    .argument("<context>", "the context's name")
+    .argument("<command...>", "the command and its arguments, after --")
+    .option("-f, --file <file>", "the .vsc file that defines the context", "vsc.vsc")
+    .addOption(mountOption())
+    .addOption(formatOption())
+    .passThroughOptions()
+    .action(async (context: string, command: string[], o: Record<string, unknown>) => {
+      const { cmdExec } = await import("./exec.js");
+      set(await cmdExec({ context, command, ...o } as Parameters<typeof cmdExec>[0], io));
+    });
+}

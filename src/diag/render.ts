@@ -1,0 +1,154 @@
+/**
+ * Renders diagnostics for people (rustc style), for tools (`short`: one line
+ * each, `file:line:col: severity[CODE]: message`) and as JSON. Pure: takes
+ * the source texts and returns a string.
+ */
+import pc from "picocolors";
+import type { Diagnostic, Span } from "./diagnostic.js";
+
+export interface RenderOptions {
+  color: boolean;
+  /** Source text by Span.file, for excerpts. A missing file just omits the excerpt. */
+  sources: ReadonlyMap<string, string>;
+  /** Maps Span.file (entry-relative) to the path shown to the user. */
+  displayPath?: (file: string) => string;
+}
+
+type Colors = ReturnType<typeof pc.createColors>;
+
+const TAB = "    ";
+
+/** Start offsets of every line of a source text (V8 caches string hashes, so the key is cheap). */
+const lineStartsCache = new Map<string, number[]>();
+function lineStarts(text: string): number[] {
+  let starts = lineStartsCache.get(text);
+  if (!starts) {
+    starts = [0];
+    for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) starts.push(i + 1);
+    if (lineStartsCache.size > 64) lineStartsCache.clear();
+    lineStartsCache.set(text, starts);
+  }
+  return starts;
+}
+
+function sourceLine(text: string, line: number): string | undefined {
+  const starts = lineStarts(text);
+  if (line < 1 || line > starts.length) return undefined;
+  const from = starts[line - 1];
+  const to = line < starts.length ? starts[line] - 1 : text.length;
+  return text.slice(from, to).replace(/\r$/, "");
+}
+
+/** Visual column (0-based) of code-unit column `col` (1-based), with tabs expanded. */
+function visualCol(line: string, col: number): number {
+  let v = 0;
+  for (let i = 0; i < col - 1 && i < line.length; i++) v += line[i] === "\t" ? TAB.length : 1;
+  return v + Math.max(0, col - 1 - line.length);
+}
+
+function severityColor(c: Colors, sev: Diagnostic["severity"]): (s: string) => string {
+  return sev === "error" ? c.red : sev === "warning" ? c.yellow : c.cyan;
+}
+
+interface Marked {
+  span: Span;
+  label?: string;
+  primary: boolean;
+}
+
+export function renderHuman(ds: readonly Diagnostic[], opts: RenderOptions): string {
+  const c = pc.createColors(opts.color);
+  const out: string[] = [];
+  for (const d of ds) out.push(renderOne(d, opts, c));
+  const errors = ds.filter((d) => d.severity === "error").length;
+  const warnings = ds.filter((d) => d.severity === "warning").length;
+  if (errors || warnings) {
+    const parts: string[] = [];
+    if (errors) parts.push(`${errors} error${errors === 1 ? "" : "s"}`);
+    if (warnings) parts.push(`${warnings} warning${warnings === 1 ? "" : "s"}`);
+    const head = errors ? c.bold(c.red("error")) : c.bold(c.yellow("warning"));
+    out.push(`${head}${c.bold(`: ${parts.join(", ")} emitted`)}\n`);
+  }
+  return out.join("\n");
+}
+
+function renderOne(d: Diagnostic, opts: RenderOptions, c: Colors): string {
+  const show = opts.displayPath ?? ((f: string) => f);
+  const sev = severityColor(c, d.severity);
+  const lines: string[] = [];
+  lines.push(`${c.bold(sev(`${d.severity}[${d.code}]`))}${c.bold(`: ${d.message}`)}`);
+
+  const marks: Marked[] = [];
+  if (d.span) marks.push({ span: d.span, label: d.label, primary: true });
+  for (const r of d.related ?? []) marks.push({ span: r.span, label: r.label, primary: false });
+
+  const gutterWidth = Math.max(1, ...marks.map((m) => String(m.span.line).length));
+  const pad = " ".repeat(gutterWidth);
+  const bar = c.blue(`${pad} |`);
+
+  marks.forEach((m, i) => {
+    const arrow = i === 0 ? "-->" : ":::";
+    lines.push(
+      `${pad}${c.blue(arrow.slice(0, 3).padStart(4))} ${show(m.span.file)}:${m.span.line}:${m.span.col}`,
+    );
+    const text = opts.sources.get(m.span.file);
+    const src = text === undefined ? undefined : sourceLine(text, m.span.line);
+    if (src === undefined) return;
+    const shown = src.replace(/\t/g, TAB);
+    const start = visualCol(src, m.span.col);
+    const endCol = m.span.endLine === m.span.line ? m.span.endCol : src.length + 1;
+    const end = Math.max(start + 1, visualCol(src, endCol));
+    const mark = (m.primary ? "^" : "-").repeat(end - start);
+    const color = m.primary ? sev : c.blue;
+    lines.push(bar);
+    lines.push(`${c.blue(`${String(m.span.line).padStart(gutterWidth)} |`)} ${shown}`);
+    lines.push(`${bar} ${" ".repeat(start)}${color(mark)}${m.label ? " " + color(m.label) : ""}`);
+  });
+  if (marks.length > 0 && (d.help || d.notes?.length)) lines.push(bar);
+  for (const n of d.notes ?? []) lines.push(`${pad} ${c.blue("=")} ${c.bold("note")}: ${n}`);
+  if (d.help) lines.push(`${pad} ${c.blue("=")} ${c.bold("help")}: ${d.help}`);
+  return lines.join("\n") + "\n";
+}
+
+/** One line per diagnostic (plus one per related span), grep- and editor-friendly. */
+export function renderShort(ds: readonly Diagnostic[], opts: RenderOptions): string {
+  const show = opts.displayPath ?? ((f: string) => f);
+  const where = (s: Span | undefined) => (s ? `${show(s.file)}:${s.line}:${s.col}: ` : "");
+  let out = "";
+  for (const d of ds) {
+    out += `${where(d.span)}${d.severity}[${d.code}]: ${d.message}${d.label ? ` (${d.label})` : ""}\n`;
+    for (const r of d.related ?? []) out += `${where(r.span)}note[${d.code}]: ${r.label}\n`;
+  }
+  return out;
+}
+
+/** JSON: an array of diagnostics with display paths; stable key order. */
+export function renderJson(ds: readonly Diagnostic[], opts: RenderOptions): string {
+  const show = opts.displayPath ?? ((f: string) => f);
+  const span = (s: Span | undefined) =>
+    s && {
+      file: show(s.file),
+      line: s.line,
+      col: s.col,
+      endLine: s.endLine,
+      endCol: s.endCol,
+      start: s.start,
+      end: s.end,
+    };
+  return (
+    JSON.stringify(
+      ds.map((d) => ({
+        code: d.code,
+        severity: d.severity,
+        message: d.message,
+        span: span(d.span),
+        label: d.label,
+        related: (d.related ?? []).map((r) => ({ span: span(r.span), label: r.label })),
+        help: d.help,
+        notes: d.notes,
+      })),
+      null,
+      2,
+    ) + "\n"
+  );
+}

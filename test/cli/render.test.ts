@@ -1,0 +1,79 @@
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import type { Diagnostic, Span } from "../../src/diag/diagnostic.js";
+import { renderHuman, renderJson, renderShort } from "../../src/diag/render.js";
+
+const src = "host h {\n  cpus 2\n}\ncontext web {\n\tcpu { reserve 30% }\n}\n";
+const span = (line: number, col: number, len: number): Span => ({
+  file: "a.vsc",
+  start: 0,
+  end: len,
+  line,
+  col,
+  endLine: line,
+  endCol: col + len,
+});
+const d: Diagnostic = {
+  code: "VSC4001",
+  severity: "error",
+  message: "cpu reservations exceed the host's capacity",
+  span: span(5, 8, 11),
+  label: "brings the total to 2.3 cpus",
+  related: [{ span: span(2, 3, 6), label: "capacity 2 cpus" }],
+  help: "lower a reservation",
+  notes: ["shares can overbook; reservations cannot"],
+};
+const sources = new Map([["a.vsc", src]]);
+
+test("human: rustc-style header, location, excerpt, caret under the span, related, help", () => {
+  const out = renderHuman([d], { color: false, sources, displayPath: (f) => `dir/${f}` });
+  const expected = [
+    "error[VSC4001]: cpu reservations exceed the host's capacity",
+    "  --> dir/a.vsc:5:8",
+    "  |",
+    "5 |     cpu { reserve 30% }",
+    "  |           ^^^^^^^^^^^ brings the total to 2.3 cpus",
+    "  ::: dir/a.vsc:2:3",
+    "  |",
+    "2 |   cpus 2",
+    "  |   ------ capacity 2 cpus",
+    "  |",
+    "  = note: shares can overbook; reservations cannot",
+    "  = help: lower a reservation",
+    "",
+    "error: 1 error emitted",
+    "",
+  ].join("\n");
+  assert.fixture(out, expected);
+});
+
+test("human: no colour codes without colour, colour codes with it", () => {
+  assert.not.match(renderHuman([d], { color: false, sources }), /\x1b\[/);
+  assert.match(renderHuman([d], { color: true, sources }), /\x1b\[/);
+});
+
+test("short: one line per diagnostic and per related span", () => {
+  assert.is(
+    renderShort([d], { color: false, sources }),
+    "a.vsc:5:8: error[VSC4001]: cpu reservations exceed the host's capacity (brings the total to 2.3 cpus)\n" +
+      "a.vsc:2:3: note[VSC4001]: capacity 2 cpus\n",
+  );
+});
+
+test("json: parseable, with display paths and 1-based positions", () => {
+  const parsed = JSON.parse(renderJson([d], { color: false, sources, displayPath: (f) => `x/${f}` }));
+  assert.is(parsed[0].code, "VSC4001");
+  assert.is(parsed[0].span.file, "x/a.vsc");
+  assert.is(parsed[0].span.line, 5);
+  assert.is(parsed[0].related[0].span.col, 3);
+});
+
+test("a diagnostic without a span renders without an excerpt", () => {
+  const out = renderHuman([{ code: "VSC2010", severity: "error", message: "no host", help: "add one" }], {
+    color: false,
+    sources,
+  });
+  assert.is(out, "error[VSC2010]: no host\n  = help: add one\n\nerror: 1 error emitted\n");
+});
+
+test.run();

@@ -1,0 +1,41 @@
+/**
+ * `vsc exec [--file FILE] CONTEXT -- CMD [ARGS...]`: run a command inside a
+ * context (cgroup, rlimits, capabilities, namespaces, root). The file
+ * defaults to vsc.vsc in the current directory, like a Makefile. The work is
+ * in src/exec; this only loads the file. See docs/exec.md.
+ */
+import type { DiagFormat, Io } from "./io.js";
+import { displayPathFor, loadAndCheck } from "./frontend.js";
+import {
+  EXIT_VSC_FAILED,
+  execContext,
+  missingCommand,
+  printExecDiagnostics,
+} from "../exec/run.js";
+
+export async function cmdExec(
+  args: {
+    file?: string;
+    context: string;
+    command: string[];
+    cgroupMount?: string;
+    format?: DiagFormat;
+  },
+  io: Io,
+): Promise<number> {
+  const file = args.file ?? "vsc.vsc";
+  const format = args.format ?? "human";
+  if (args.command.length === 0) {
+    printExecDiagnostics([missingCommand()], { format }, io);
+    return EXIT_VSC_FAILED;
+  }
+  // JSON diagnostics of the file go to stdout from loadAndCheck; exec's own go to stderr.
+  const { ir } = loadAndCheck(file, io, format);
+  if (!ir) return EXIT_VSC_FAILED;
+  return execContext(
+    ir,
+    { ...args, format, displayPath: displayPathFor(file) },
+    io,
+    { terminal: !!process.stdin.isTTY },
+  );
+}

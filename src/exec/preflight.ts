@@ -1,0 +1,187 @@
+/**
+ * Host checks before anything starts: root, cgroup2, the context applied,
+ * tools present, namespace types supported, the root usable, the command
+ * found. Pure given an ExecHost, so each refusal is tested with a fake host.
+ */
+import { posix } from "node:path";
+import type { Diagnostic } from "../diag/diagnostic.js";
+import type { Host, Node } from "../ir/types.gen.js";
+import { execError, spanOf } from "./diag.js";
+import { CGROUP2_SUPER_MAGIC, DEFAULT_PATH, type ExecHost } from "./host.js";
+import {
+  NAMESPACE_PROC_NAME,
+  TOOL_PACKAGES,
+  effectiveNamespaces,
+  requiredTools,
+  type ToolPaths,
+} from "./plan.js";
+
+export interface Preflight {
+  tools: ToolPaths;
+  /** With a root: the command's path inside it. */
+  commandPath?: string;
+  /** The root with symlinks resolved. */
+  root?: string;
+  capLastCap: number;
+  diagnostics: Diagnostic[];
+}
+
+/** PATH entries (absolute only: a relative one would depend on the cwd), then the system dirs. */
+function searchDirs(path: string, withSystem: boolean): string[] {
+  const dirs = path.split(":").filter((d) => d.startsWith("/"));
+  if (withSystem)
+    for (const d of DEFAULT_PATH.split(":"))
+      if (!dirs.includes(d)) dirs.push(d);
+  return dirs;
+}
+
+export function preflight(
+  node: Node,
+  irHost: Pick<Host, "cgroupRoot">,
+  opts: { cgroupMount: string; command: string[] },
+  h: ExecHost,
+): Preflight {
+  const ds: Diagnostic[] = [];
+  const out: Preflight = {
+    tools: {},
+    capLastCap: h.capLastCap(),
+    diagnostics: ds,
+  };
+
+  if (h.euid() !== 0) {
+    ds.push(
+      execError("VSC5806", "vsc exec must run as root", {
+        help: "run it as root (sudo vsc exec ...): joining a cgroup and creating namespaces need it",
+      }),
+    );
+  }
+
+  const mount = opts.cgroupMount;
+  const fsType = h.fsType(mount);
+  if (fsType !== CGROUP2_SUPER_MAGIC) {
+    ds.push(
+      execError("VSC5804", `${mount} is not a cgroup2 mount`, {
+        help: "mount cgroup2 (mount -t cgroup2 none DIR) and pass --cgroup-mount DIR",
+        notes: [
+          fsType === undefined
+            ? `${mount} does not exist`
+            : `its file system type is 0x${fsType.toString(16)}`,
+        ],
+      }),
+    );
+  } else {
+    const dir = posix.join(mount, irHost.cgroupRoot, node.path);
+    if (!h.isDir(dir)) {
+      ds.push(
+        execError(
+          "VSC5803",
+          `context "${node.name}" is not applied: ${dir} does not exist`,
+          {
+            span: spanOf(node.loc),
+            label: "declared here",
+            help: "run `vsc apply FILE` first (or pass the --cgroup-mount it was applied under)",
+          },
+        ),
+      );
+    }
+  }
+
+  const dirs = searchDirs(h.path(), true);
+  for (const t of requiredTools(node)) {
+    const found = dirs
+      .map((d) => posix.join(d, t))
+      .find((p) => h.isExecutable(p));
+    if (found) out.tools[t] = found;
+    else
+      ds.push(
+        execError(
+          "VSC5805",
+          `vsc exec needs \`${t}\`, which is not installed`,
+          {
+            help: `install it: apt-get install ${TOOL_PACKAGES[t]}`,
+          },
+        ),
+      );
+  }
+
+  for (const ns of effectiveNamespaces(node)) {
+    if (!h.exists(`/proc/self/ns/${NAMESPACE_PROC_NAME[ns]}`)) {
+      ds.push(
+        execError("VSC5815", `this kernel has no ${ns} namespaces`, {
+          span: spanOf(node.security.loc ?? node.loc),
+          help: `remove ${ns} from security.namespaces, or run a kernel that supports it`,
+        }),
+      );
+    }
+  }
+
+  const sec = node.security;
+  const secSpan = spanOf(sec.loc ?? node.loc);
+  const [cmd] = opts.command;
+  if (sec.root !== undefined) {
+    const root = h.realpath(sec.root);
+    if (root === undefined || !h.isDir(root)) {
+      ds.push(
+        execError(
+          "VSC5808",
+          `the context's root ${sec.root} is not a directory`,
+          {
+            span: secSpan,
+            help: "create it (with the command and what it needs inside), or fix security.root",
+          },
+        ),
+      );
+      return out;
+    }
+    out.root = root;
+    if (
+      effectiveNamespaces(node).includes("pid") &&
+      !h.isDir(posix.join(root, "proc"))
+    ) {
+      ds.push(
+        execError(
+          "VSC5808",
+          `the context's root ${sec.root} has no proc directory`,
+          {
+            span: secSpan,
+            help: `mkdir ${posix.join(sec.root, "proc")}: the pid namespace mounts its own /proc there`,
+          },
+        ),
+      );
+    }
+    if (cmd !== undefined) {
+      const inRoot = (p: string) => h.exists(root === "/" ? p : root + p);
+      const candidates = cmd.includes("/")
+        ? [posix.join("/", cmd)]
+        : searchDirs(h.path(), false).map((d) => posix.join(d, cmd));
+      out.commandPath = candidates.find(inRoot);
+      if (out.commandPath === undefined) {
+        ds.push(
+          execError(
+            "VSC5807",
+            `command not found in the context's root ${sec.root}: ${cmd}`,
+            {
+              help: `the command runs inside ${sec.root}, so it must exist there (PATH: ${h.path()})`,
+            },
+          ),
+        );
+      }
+    }
+  } else if (cmd !== undefined) {
+    const found = cmd.includes("/")
+      ? h.isExecutable(cmd)
+      : searchDirs(h.path(), false).some((d) =>
+          h.isExecutable(posix.join(d, cmd)),
+        );
+    if (!found) {
+      ds.push(
+        execError("VSC5807", `command not found: ${cmd}`, {
+          help: cmd.includes("/")
+            ? "check the path and its execute permission"
+            : `not in PATH (${h.path()})`,
+        }),
+      );
+    }
+  }
+  return out;
+}

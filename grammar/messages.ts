@@ -1,0 +1,169 @@
+/**
+ * Human parse-error messages. Chevrotain only lets the provider return a
+ * string, so each message is encoded as `CODE\tmessage\thelp` and split again
+ * by src/syntax/parse.ts (see `decodeParseMessage`). Codes are listed in
+ * src/diag/codes/syntax.ts.
+ */
+import {
+  EOF,
+  type IParserErrorMessageProvider,
+  type IToken,
+  type TokenType,
+} from "chevrotain";
+import {
+  Identifier,
+  LCurly,
+  Literal,
+  PlainName,
+  RCurly,
+  Scalar,
+  StringLit,
+  Equals,
+} from "./tokens.js";
+
+/** Where each rule's `{ ... }` belongs, for "in a `cpu` block". */
+const BLOCK_OF: Record<string, string> = {
+  hostDecl: "`host`",
+  templateDecl: "`template`",
+  nodeDecl: "this declaration",
+  cpuBlock: "the `cpu` block",
+  memoryBlock: "the `memory` block",
+  pidsBlock: "the `pids` block",
+  ioBlock: "the `io` block",
+  netBlock: "the `net` block",
+  rlimitBlock: "the `rlimit` block",
+  securityBlock: "the `security` block",
+  deviceBlock: "the `device` block",
+  linkBlock: "the `link` block",
+  unknownStmt: "this block",
+};
+
+export function describeToken(t: IToken | undefined): string {
+  if (!t || t.tokenType === EOF) return "the end of the file";
+  if (t.tokenType === StringLit) return "a string";
+  const img = t.image.length > 30 ? t.image.slice(0, 27) + "..." : t.image;
+  return "`" + img + "`";
+}
+
+function labelOf(t: TokenType): string {
+  if (t === Scalar || t === Literal) return "a value";
+  if (t === Identifier || t === PlainName) return "a name";
+  if (t.LABEL) return t.LABEL;
+  return "`" + t.name + "`";
+}
+
+function after(prev: IToken | undefined): string {
+  if (!prev || prev.tokenType === EOF || !prev.image) return "";
+  const img =
+    prev.image.length > 30 ? prev.image.slice(0, 27) + "..." : prev.image;
+  return " after `" + img + "`";
+}
+
+const enc = (code: string, message: string, help = ""): string =>
+  `${code}\t${message}\t${help}`;
+
+const NAME_HELP =
+  "names are lower case letters, digits, `_` and `-`, starting with a letter, without quotes";
+
+export const errorMessageProvider: IParserErrorMessageProvider = {
+  buildMismatchTokenMessage({ expected, actual, previous, ruleName }) {
+    const got = describeToken(actual);
+    const atEof = actual.tokenType === EOF;
+    if (expected === EOF) {
+      // The top-level repetition could not start an item here (the parser skips to the next one).
+      return enc("VSC1010", `unexpected ${got} at the top level`);
+    }
+    if (expected === RCurly) {
+      const where = BLOCK_OF[ruleName] ?? "this block";
+      if (atEof) {
+        return enc(
+          "VSC1009",
+          `missing \`}\` to close ${where}`,
+          "add the closing `}`",
+        );
+      }
+      return enc(
+        "VSC1008",
+        `unexpected ${got} in ${where}`,
+        "each statement starts with its key (e.g. `limit 1GiB`); a block ends with `}`",
+      );
+    }
+    if (expected === Scalar || expected === Literal) {
+      return enc("VSC1007", `expected a value${after(previous)}, got ${got}`);
+    }
+    if (expected === Identifier || expected === PlainName) {
+      const help = actual.tokenType === StringLit ? NAME_HELP : "";
+      return enc(
+        "VSC1006",
+        `expected a name${after(previous)}, got ${got}`,
+        help,
+      );
+    }
+    if (expected === LCurly) {
+      return enc("VSC1006", `expected \`{\`${after(previous)}, got ${got}`);
+    }
+    if (expected === StringLit) {
+      return enc(
+        "VSC1006",
+        `expected a quoted path${after(previous)}, got ${got}`,
+        'write the path in double quotes: include "contexts/*.vsc"',
+      );
+    }
+    if (expected === Equals) {
+      return enc(
+        "VSC1006",
+        `expected \`=\`${after(previous)}, got ${got}`,
+        "write `define NAME = VALUE`",
+      );
+    }
+    return enc(
+      "VSC1006",
+      `expected ${labelOf(expected)}${after(previous)}, got ${got}`,
+    );
+  },
+
+  buildNotAllInputParsedMessage({ firstRedundant }) {
+    return enc(
+      "VSC1010",
+      `unexpected ${describeToken(firstRedundant)} at the top level`,
+    );
+  },
+
+  buildNoViableAltMessage({ expectedPathsPerAlt, actual, previous }) {
+    const firsts = new Set<string>();
+    for (const alt of expectedPathsPerAlt)
+      for (const path of alt) if (path[0]) firsts.add(labelOf(path[0]));
+    const list = [...firsts];
+    const want =
+      list.length <= 1
+        ? (list[0] ?? "something else")
+        : list.slice(0, -1).join(", ") + " or " + list[list.length - 1];
+    return enc(
+      "VSC1006",
+      `expected ${want}${after(previous)}, got ${describeToken(actual[0])}`,
+    );
+  },
+
+  buildEarlyExitMessage({ expectedIterationPaths, actual, previous }) {
+    const firsts = new Set<string>();
+    for (const path of expectedIterationPaths)
+      if (path[0]) firsts.add(labelOf(path[0]));
+    return enc(
+      "VSC1006",
+      `expected ${[...firsts].join(" or ")}${after(previous)}, got ${describeToken(actual[0])}`,
+    );
+  },
+};
+
+export function decodeParseMessage(msg: string): {
+  code: string;
+  message: string;
+  help?: string;
+} {
+  const parts = msg.split("\t");
+  if (parts.length < 2) return { code: "VSC1006", message: msg };
+  const help = parts[2] ? parts[2] : undefined;
+  return help
+    ? { code: parts[0]!, message: parts[1]!, help }
+    : { code: parts[0]!, message: parts[1]! };
+}

@@ -1,0 +1,336 @@
+/**
+ * Token types of the vsc language.
+ *
+ * The lexer (grammar/lexer.ts) matches only a handful of raw shapes: blanks,
+ * comments, strings, punctuation, the spaced cpu quantity (`1.5 cpus`) and
+ * one catch-all "atom" (a run of characters up to a blank or a punctuation
+ * mark). A post-pass then gives every atom its real type (keyword, name,
+ * number, quantity, address, ...) or marks it bad. Lexing a whole bad word as
+ * one atom is what makes `Web`, `a.b`, `a/b` or `a;rm` a single error with an
+ * exact span instead of a valid name followed by debris.
+ *
+ * Categories let the grammar say "any name" (`Identifier`: plain names and
+ * every keyword, so `keep cpu 10%` or a context called `io` work) and "any
+ * value" (`Scalar`) with a single CONSUME.
+ */
+import { createToken, Lexer, type TokenType } from "chevrotain";
+
+// ------------------------------------------------------------ categories
+
+/** Anything that can stand where a name is expected: names, keywords, bad names. */
+export const Identifier = createToken({
+  name: "Identifier",
+  pattern: Lexer.NA,
+});
+/** A non-keyword word (names, protocols); also bad names, so errors stay local. */
+export const PlainName = createToken({ name: "PlainName", pattern: Lexer.NA });
+/** Values that are not identifiers: they can follow an unknown key without swallowing the next statement. */
+export const Literal = createToken({ name: "Literal", pattern: Lexer.NA });
+/** Any single value. */
+export const Scalar = createToken({ name: "Scalar", pattern: Lexer.NA });
+
+// ------------------------------------------------------------ raw tokens
+
+export const WhiteSpace = createToken({
+  name: "WhiteSpace",
+  pattern: /[ \t\r\n]+/,
+  group: Lexer.SKIPPED,
+  line_breaks: true,
+});
+
+/** `#` or `//` to the end of the line; kept in the "comments" group for the formatter. */
+export const Comment = createToken({
+  name: "Comment",
+  pattern: /(?:#|\/\/)[^\n\r]*/,
+  group: "comments",
+  line_breaks: false,
+});
+
+export const LCurly = createToken({
+  name: "LCurly",
+  pattern: "{",
+  label: "`{`",
+});
+export const RCurly = createToken({
+  name: "RCurly",
+  pattern: "}",
+  label: "`}`",
+});
+export const Comma = createToken({ name: "Comma", pattern: ",", label: "`,`" });
+export const Equals = createToken({
+  name: "Equals",
+  pattern: "=",
+  label: "`=`",
+});
+
+/** A well-formed string: only `\"` and `\\` escapes, no line breaks. */
+export const StringLit = createToken({
+  name: "String",
+  pattern: /"(?:[^"\\\x00-\x08\x0a-\x1f\x7f]|\\["\\])*"/,
+  categories: [Literal, Scalar],
+  line_breaks: false,
+  label: "a string",
+});
+
+/**
+ * A string with a bad escape or no closing quote (up to the end of the line).
+ * The post-pass reports it and retypes it as a `String` so parsing goes on.
+ */
+export const BadString = createToken({
+  name: "BadString",
+  pattern: /"(?:[^"\\\r\n]|\\[^\r\n])*(?:"|\\)?/,
+  line_breaks: false,
+});
+
+const DIGITS = "0123456789".split("");
+
+/**
+ * `1.5 cpus` / `1 cpu`: the spaced form of a cpu quantity. Only when the unit
+ * word ends there (not `cpusx`), is not followed on the same line by `{` (in
+ * `id 101 cpu { ... }` the `cpu` opens a block) nor by a number (`cpus 2` in a
+ * host is a statement).
+ */
+const SPACED_CPU =
+  /(?:[0-9]+(?:\.[0-9]+)?)[ \t]+cpus?(?![^\s{},="#$])(?![ \t]*[{0-9])/y;
+export const CpuQuantity = createToken({
+  name: "CpuQuantity",
+  pattern: {
+    exec: (text: string, offset: number) => {
+      SPACED_CPU.lastIndex = offset;
+      return SPACED_CPU.exec(text);
+    },
+  },
+  start_chars_hint: DIGITS,
+  line_breaks: false,
+  categories: [Literal, Scalar],
+  label: "a quantity",
+});
+
+/**
+ * Any other run of characters: from a name, number or address start character
+ * up to a blank, `{ } , = " #`, `$` or `//`. Classified by the post-pass.
+ */
+const ATOM = /(?:[A-Za-z0-9_:.$]|[^\x00-\x7F\s])(?:[^\s{},="#$/]|\/(?!\/))*/y;
+const ATOM_START = [
+  ..."abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_:.$".split(
+    "",
+  ),
+];
+export const Atom = createToken({
+  name: "Atom",
+  pattern: {
+    exec: (text: string, offset: number) => {
+      ATOM.lastIndex = offset;
+      const m = ATOM.exec(text);
+      return m;
+    },
+  },
+  // Non-ASCII starts are listed per 256-block so the lexer's first-character
+  // optimisation stays on; the regex itself rejects Unicode blanks.
+  start_chars_hint: [...ATOM_START, ...nonAsciiHints()],
+  line_breaks: false,
+});
+
+function nonAsciiHints(): number[] {
+  const out: number[] = [];
+  for (let c = 0x80; c <= 0xffff; c += 0x80) out.push(c);
+  return out;
+}
+
+// ------------------------------------------------------------ atom classes (assigned by the post-pass)
+
+const cls = (name: string, categories: TokenType[], label: string): TokenType =>
+  createToken({ name, pattern: Lexer.NA, categories, label });
+
+export const Name = cls("Name", [Identifier, PlainName, Scalar], "a name");
+/** A word that is not a valid name; reported by the post-pass, never put in the AST. */
+export const BadName = cls(
+  "BadName",
+  [Identifier, PlainName, Scalar],
+  "a name",
+);
+export const NumberLit = cls("Number", [Literal, Scalar], "a number");
+export const Quantity = cls("Quantity", [Literal, Scalar], "a quantity");
+export const Address = cls("Address", [Literal, Scalar], "an address");
+export const Var = cls("Var", [Literal, Scalar], "a `$` reference");
+export const DevNum = cls("DevNum", [Literal, Scalar], "a device number");
+export const Range = cls("Range", [Literal, Scalar], "a range");
+/** A malformed number or address, or a bad `$` reference; reported by the post-pass. */
+export const BadValue = cls("BadValue", [Literal, Scalar], "a value");
+
+// ------------------------------------------------------------ keywords
+
+const KW_CATS = [Identifier, Scalar];
+const kw = (word: string, extra: TokenType[] = []): TokenType =>
+  createToken({
+    name: "Kw_" + word.replace(/-/g, "_"),
+    pattern: Lexer.NA,
+    categories: [...KW_CATS, ...extra],
+    label: "`" + word + "`",
+  });
+
+// Per-block key categories: a key the block knows, followed by one value.
+export const CpuKey = createToken({ name: "CpuKey", pattern: Lexer.NA });
+export const MemoryKey = createToken({ name: "MemoryKey", pattern: Lexer.NA });
+export const DeviceKey = createToken({ name: "DeviceKey", pattern: Lexer.NA });
+export const LinkKey = createToken({ name: "LinkKey", pattern: Lexer.NA });
+export const HostKey = createToken({ name: "HostKey", pattern: Lexer.NA });
+export const SecurityKey = createToken({
+  name: "SecurityKey",
+  pattern: Lexer.NA,
+});
+export const DeclKw = createToken({ name: "DeclKw", pattern: Lexer.NA });
+
+export const Define = kw("define");
+export const Include = kw("include");
+export const Host = kw("host");
+export const Template = kw("template");
+export const Class = kw("class", [DeclKw]);
+export const Context = kw("context", [DeclKw]);
+export const In = kw("in");
+export const Out = kw("out");
+export const Use = kw("use");
+export const Id = kw("id");
+export const Cpu = kw("cpu");
+export const Cpus = kw("cpus", [HostKey]);
+export const Memory = kw("memory");
+export const Pids = kw("pids");
+export const Io = kw("io");
+export const Net = kw("net");
+export const Rlimit = kw("rlimit");
+export const Security = kw("security");
+export const Share = kw("share", [CpuKey, LinkKey]);
+export const Reserve = kw("reserve", [CpuKey, MemoryKey, LinkKey]);
+export const Limit = kw("limit", [CpuKey, MemoryKey, LinkKey]);
+export const Burst = kw("burst", [CpuKey]);
+export const Cores = kw("cores", [CpuKey]);
+export const Low = kw("low", [MemoryKey]);
+export const High = kw("high", [MemoryKey]);
+export const Swap = kw("swap", [MemoryKey]);
+export const Device = kw("device");
+export const Read = kw("read", [DeviceKey]);
+export const Write = kw("write", [DeviceKey]);
+export const Riops = kw("riops", [DeviceKey]);
+export const Wiops = kw("wiops", [DeviceKey]);
+export const AddressKw = kw("address");
+export const Link = kw("link");
+export const Allow = kw("allow");
+export const From = kw("from");
+export const To = kw("to");
+export const Port = kw("port");
+export const Default = kw("default");
+export const Capabilities = kw("capabilities");
+export const Namespaces = kw("namespaces", [SecurityKey]);
+export const Hostname = kw("hostname", [SecurityKey]);
+export const Root = kw("root", [SecurityKey]);
+export const Disk = kw("disk");
+export const Rate = kw("rate");
+export const Keep = kw("keep");
+export const Overbook = kw("overbook");
+export const CgroupRoot = kw("cgroup-root", [HostKey]);
+/** `max`: "no limit"; also a literal, so it may follow an unknown key. */
+export const Max = kw("max", [Literal]);
+
+/** Keyword lookup for the post-pass: word -> token type. */
+export const KEYWORDS: ReadonlyMap<string, TokenType> = new Map(
+  [
+    Define,
+    Include,
+    Host,
+    Template,
+    Class,
+    Context,
+    In,
+    Out,
+    Use,
+    Id,
+    Cpu,
+    Cpus,
+    Memory,
+    Pids,
+    Io,
+    Net,
+    Rlimit,
+    Security,
+    Share,
+    Reserve,
+    Limit,
+    Burst,
+    Cores,
+    Low,
+    High,
+    Swap,
+    Device,
+    Read,
+    Write,
+    Riops,
+    Wiops,
+    AddressKw,
+    Link,
+    Allow,
+    From,
+    To,
+    Port,
+    Default,
+    Capabilities,
+    Namespaces,
+    Hostname,
+    Root,
+    Disk,
+    Rate,
+    Keep,
+    Overbook,
+    CgroupRoot,
+    Max,
+  ].map((t) => [String(t.LABEL).slice(1, -1), t]),
+);
+
+/** Tokens that start a top-level item; the parser re-synchronises on them. */
+export const ITEM_STARTS: ReadonlySet<TokenType> = new Set([
+  Define,
+  Include,
+  Host,
+  Template,
+  Class,
+  Context,
+]);
+
+/** What the lexer matches, in priority order. */
+export const lexerTokens: TokenType[] = [
+  WhiteSpace,
+  Comment,
+  StringLit,
+  BadString,
+  LCurly,
+  RCurly,
+  Comma,
+  Equals,
+  CpuQuantity,
+  Atom,
+];
+
+/** Every token type the parser must know (raw, classes, keywords and categories). */
+export const allTokens: TokenType[] = [
+  ...lexerTokens,
+  Identifier,
+  PlainName,
+  Literal,
+  Scalar,
+  CpuKey,
+  MemoryKey,
+  DeviceKey,
+  LinkKey,
+  HostKey,
+  SecurityKey,
+  DeclKw,
+  Name,
+  BadName,
+  NumberLit,
+  Quantity,
+  Address,
+  Var,
+  DevNum,
+  Range,
+  BadValue,
+  ...KEYWORDS.values(),
+];

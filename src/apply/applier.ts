@@ -1,0 +1,221 @@
+/**
+ * The applier's front door: preflight, lock, observe, plan, confirm, execute.
+ * Used by src/cli/kernel.ts and by the tests and benchmarks.
+ */
+import type { Diagnostic } from "../diag/diagnostic.js";
+import type { DesiredState } from "../model/desired.js";
+import { fingerprint } from "../plan/fingerprint.js";
+import {
+  planChanges,
+  planDestroy,
+  scopeOf,
+  type DestroyTarget,
+  type PlanResult,
+} from "../plan/plan.js";
+import type { ObservedState, Plan, Scope } from "../plan/types.js";
+import { MANAGED_FILES } from "../plan/values.js";
+import { executePlan, type ExecuteResult } from "./execute.js";
+import type { Kernel } from "./kernel.js";
+import { KernelError } from "./kernel.js";
+import { observe } from "./observe.js";
+import { needsOf, preflight, type PreflightNeeds } from "./preflight.js";
+import {
+  DEFAULT_STATE_DIR,
+  acquireLock,
+  journalMarker,
+  stateFiles,
+} from "./state.js";
+
+export interface ApplierOptions {
+  /** Default /run/vsc. */
+  stateDir?: string;
+  moveProcs?: boolean;
+  /** Skip the host checks (tests that fake the kernel's tools). */
+  skipPreflight?: boolean;
+}
+
+export interface Outcome {
+  plan?: Plan;
+  observed?: ObservedState;
+  result?: ExecuteResult;
+  /** false when the person (or --auto-approve's absence) declined. */
+  approved?: boolean;
+  diagnostics: Diagnostic[];
+}
+
+const files = (k: Kernel, root: string, o: ApplierOptions) =>
+  stateFiles(o.stateDir ?? DEFAULT_STATE_DIR, k.cgroupMount, root);
+
+/** Reads the live state of `scope` (with the killed-apply marker). */
+export function observeScope(
+  kernel: Kernel,
+  scope: Scope,
+  o: ApplierOptions = {},
+): ObservedState {
+  return observe(kernel, scope, {
+    interrupted: journalMarker.interrupted(files(kernel, scope.cgroupRoot, o)),
+  });
+}
+
+function guarded<T>(f: () => T): T | Diagnostic {
+  try {
+    return f();
+  } catch (e) {
+    if (!(e instanceof KernelError)) throw e;
+    return {
+      code: "VSC5035",
+      severity: "error",
+      message: `cannot read the live state: ${e.message}`,
+      help: "run as root, and check the cgroup mount and the network namespace",
+    };
+  }
+}
+const isDiag = (x: unknown): x is Diagnostic =>
+  typeof x === "object" && x !== null && "code" in x && "severity" in x;
+
+/** `vsc plan`: preflight, observe, plan. Changes nothing. */
+export function planDesired(
+  kernel: Kernel,
+  desired: DesiredState,
+  o: ApplierOptions = {},
+): Outcome {
+  return planWith(
+    kernel,
+    needsOf(desired),
+    scopeOf(desired),
+    (obs) => planChanges(desired, obs, o),
+    o,
+  );
+}
+
+export function planDestroyFor(
+  kernel: Kernel,
+  target: DestroyTarget,
+  o: ApplierOptions = {},
+): Outcome {
+  const scope: Scope = {
+    cgroupRoot: target.cgroupRoot,
+    files: [...MANAGED_FILES],
+    links: target.links.map((l) => l.dev).sort(),
+  };
+  const needs: PreflightNeeds = {
+    cgroupRoot: target.cgroupRoot,
+    controllers: [],
+    links: [],
+    socketCgroup: false,
+  };
+  return planWith(
+    kernel,
+    needs,
+    scope,
+    (obs) => planDestroy(target, obs, o),
+    o,
+  );
+}
+
+function planWith(
+  kernel: Kernel,
+  needs: PreflightNeeds,
+  scope: Scope,
+  make: (o: ObservedState) => PlanResult,
+  o: ApplierOptions,
+): Outcome {
+  if (!o.skipPreflight) {
+    const pre = preflight(kernel, needs);
+    if (pre.length > 0) return { diagnostics: pre };
+  }
+  const observed = guarded(() => observeScope(kernel, scope, o));
+  if (isDiag(observed)) return { diagnostics: [observed] };
+  const r = make(observed);
+  return {
+    ...(r.plan ? { plan: r.plan } : {}),
+    observed,
+    diagnostics: r.diagnostics,
+  };
+}
+
+/**
+ * `vsc apply FILE` / `vsc destroy`: under the lock, plan against the live
+ * state, ask, execute. `approve` sees the plan (only when it has actions).
+ */
+export async function applyWithLock(
+  kernel: Kernel,
+  cgroupRoot: string,
+  makePlan: () => Outcome,
+  approve: (plan: Plan) => Promise<boolean>,
+  o: ApplierOptions = {},
+): Promise<Outcome> {
+  const st = files(kernel, cgroupRoot, o);
+  const lock = acquireLock(st);
+  if (!lock.ok) return { diagnostics: [locked(lock.holder, lock.file)] };
+  try {
+    const planned = makePlan();
+    if (!planned.plan) return planned;
+    if (planned.plan.actions.length === 0)
+      return {
+        ...planned,
+        approved: true,
+        result: executePlan(kernel, planned.plan, { state: st }),
+      };
+    if (!(await approve(planned.plan))) return { ...planned, approved: false };
+    const result = executePlan(kernel, planned.plan, { state: st });
+    return {
+      ...planned,
+      approved: true,
+      result,
+      diagnostics: [...planned.diagnostics, ...result.diagnostics],
+    };
+  } finally {
+    lock.release();
+  }
+}
+
+/** `vsc apply PLAN`: refuse when the live state moved since the plan was made; else run it as written. */
+export async function applySavedPlan(
+  kernel: Kernel,
+  plan: Plan,
+  approve: (plan: Plan) => Promise<boolean>,
+  o: ApplierOptions = {},
+): Promise<Outcome> {
+  return applyWithLock(
+    kernel,
+    plan.scope.cgroupRoot,
+    () => {
+      const observed = guarded(() => observeScope(kernel, plan.scope, o));
+      if (isDiag(observed)) return { diagnostics: [observed] };
+      if (fingerprint(observed) !== plan.fingerprint) {
+        return {
+          observed,
+          diagnostics: [
+            {
+              code: "VSC5032",
+              severity: "error",
+              message:
+                "the saved plan is stale: the live state has changed since it was made",
+              help: "make a new plan (`vsc plan FILE -out PLAN`), review it, and apply that",
+              notes: [
+                `plan made against ${plan.fingerprint.slice(0, 12)}, live state is now ${fingerprint(observed).slice(0, 12)}`,
+                "nothing was changed",
+              ],
+            },
+          ],
+        };
+      }
+      return { plan, observed, diagnostics: [] };
+    },
+    approve,
+    o,
+  );
+}
+
+function locked(holder: number, file: string): Diagnostic {
+  return {
+    code: "VSC5030",
+    severity: "error",
+    message: `another vsc apply is running on this cgroup subtree (pid ${holder})`,
+    help: "wait for it to finish; a lock left by a process that died is taken over automatically",
+    notes: [`lock file: ${file}`, "nothing was changed"],
+  };
+}
+
+export { scopeOf };

@@ -1,0 +1,73 @@
+/**
+ * Reads one link's root qdisc and HTB classes from `tc -d` text output
+ * (iproute2 6.1 prints HTB classes as text even with -j). Parsing is pure
+ * and separate so it can be tested on captured output.
+ */
+import type {
+  ObservedLink,
+  TcClassState,
+  TcQdiscState,
+} from "../plan/types.js";
+import { parseTcRate } from "../plan/values.js";
+import type { Kernel } from "./kernel.js";
+
+export function readLink(kernel: Kernel, dev: string): ObservedLink {
+  const r = kernel.run(
+    "tc",
+    ["-d", "-batch", "-"],
+    `qdisc show dev ${dev}\nclass show dev ${dev}\n`,
+  );
+  if (r.status !== 0) return { dev, exists: false, classes: {} };
+  return parseTcShow(dev, r.stdout);
+}
+
+export function parseTcShow(dev: string, text: string): ObservedLink {
+  let root: TcQdiscState | undefined;
+  const leaves = new Map<string, string>();
+  const classes: Record<string, TcClassState> = {};
+  for (const line of text.split("\n")) {
+    const t = line.trim().split(/\s+/);
+    if (t[0] === "qdisc" && t.length >= 4) {
+      const [, kind, handle] = t as [string, string, string];
+      const at = t.indexOf("parent");
+      if (t[3] === "root") {
+        root = { kind, handle };
+        const d = t.indexOf("default");
+        if (kind === "htb" && d > 0 && t[d + 1]) {
+          const minor = parseInt(t[d + 1]!, 16);
+          root.defaultClassid = `${handle.replace(/:.*$/, "")}:${minor.toString(16)}`;
+        }
+      } else if (at > 0 && t[at + 1]) leaves.set(t[at + 1]!, kind);
+    } else if (t[0] === "class" && t[1] === "htb" && t[2]) {
+      const get = (k: string) => {
+        const i = t.indexOf(k);
+        return i > 0 ? t[i + 1] : undefined;
+      };
+      const parent =
+        t[3] === "root"
+          ? (root?.handle ?? `${t[2].replace(/:.*$/, "")}:`)
+          : get("parent");
+      const rate = parseTcRate(get("rate") ?? "");
+      const ceil = parseTcRate(get("ceil") ?? "");
+      if (!parent || rate === undefined || ceil === undefined) continue;
+      const q = get("quantum");
+      classes[t[2]] = {
+        parent,
+        rate,
+        ceil,
+        ...(q !== undefined ? { quantum: Number(q) } : {}),
+      };
+    }
+  }
+  for (const [id, c] of Object.entries(classes)) {
+    const k = leaves.get(id);
+    if (k) c.leafQdisc = k;
+  }
+  const htb = root?.kind === "htb";
+  return {
+    dev,
+    exists: true,
+    ...(root ? { qdisc: root } : {}),
+    classes: htb ? classes : {},
+  };
+}

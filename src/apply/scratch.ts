@@ -1,0 +1,228 @@
+/**
+ * A scratch cgroup tree in plain files, with the kernel's rules that the
+ * applier depends on: controller files appear in a child when its parent
+ * enables the controller, enabling needs the controller available, disabling
+ * is refused while a child uses it, rmdir is refused with processes or
+ * children, io.max merges per device, writing a pid to cgroup.procs moves it.
+ * For tests and dry runs (`--cgroup-mount DIR`); the real kernel needs none
+ * of this.
+ */
+import {
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  rmdirSync,
+  writeFileSync,
+} from "node:fs";
+import { join } from "node:path";
+import { KernelError, type Kernel } from "./kernel.js";
+
+/** Interface files (with their defaults) that a controller adds to a cgroup. */
+export const CONTROLLER_FILES: Record<string, Record<string, string>> = {
+  cpu: {
+    "cpu.weight": "100",
+    "cpu.max": "max 100000",
+    "cpu.max.burst": "0",
+    "cpu.stat": "",
+  },
+  cpuset: {
+    "cpuset.cpus": "",
+    "cpuset.cpus.partition": "member",
+    "cpuset.cpus.effective": "",
+    "cpuset.mems": "",
+  },
+  io: { "io.weight": "default 100", "io.max": "" },
+  memory: {
+    "memory.min": "0",
+    "memory.low": "0",
+    "memory.high": "max",
+    "memory.max": "max",
+    "memory.swap.max": "max",
+    "memory.current": "0",
+  },
+  pids: { "pids.max": "max", "pids.current": "0" },
+};
+
+/** Creates a scratch mount root at `dir` with these controllers available and enabled. */
+export function makeScratchMount(
+  dir: string,
+  controllers = ["cpu", "cpuset", "io", "memory", "pids"],
+  enabled = controllers,
+): void {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, ".vsc-scratch"), "");
+  writeFileSync(join(dir, "cgroup.controllers"), `${controllers.join(" ")}\n`);
+  writeFileSync(join(dir, "cgroup.subtree_control"), `${enabled.join(" ")}\n`);
+  writeFileSync(join(dir, "cgroup.procs"), "");
+}
+
+const fail = (op: string, code: string, text: string): never => {
+  throw new KernelError(op, `${text} (${code})`, code);
+};
+
+const words = (s: string | undefined) =>
+  (s ?? "").split(/\s+/).filter((w) => w !== "");
+
+export function scratchCgroups(base: Kernel, mount: string): Kernel {
+  const abs = (p: string) => (p === "" ? mount : join(mount, p));
+  const put = (p: string, v: string) => writeFileSync(abs(p), v);
+  const sub = (dir: string, name: string) =>
+    dir === "" ? name : `${dir}/${name}`;
+
+  function populate(path: string, controllers: string[]) {
+    put(sub(path, "cgroup.controllers"), `${controllers.join(" ")}\n`);
+    for (const c of controllers) {
+      for (const [f, v] of Object.entries(CONTROLLER_FILES[c] ?? {})) {
+        if (base.read(sub(path, f)) === undefined)
+          put(sub(path, f), v === "" ? "" : `${v}\n`);
+      }
+    }
+  }
+
+  function unpopulate(path: string, gone: string[]) {
+    for (const c of gone)
+      for (const f of Object.keys(CONTROLLER_FILES[c] ?? {}))
+        rmSync(abs(sub(path, f)), { force: true });
+  }
+
+  function writeSubtree(path: string, value: string) {
+    const op = `write ${sub(path, "cgroup.subtree_control")} ${JSON.stringify(value)}`;
+    const avail = words(base.read(sub(path, "cgroup.controllers")));
+    const now = new Set(words(base.read(sub(path, "cgroup.subtree_control"))));
+    const children = base.list(path) ?? [];
+    for (const tok of words(value)) {
+      const c = tok.slice(1);
+      if (tok[0] === "+") {
+        if (!avail.includes(c)) fail(op, "ENOENT", "No such file or directory");
+        now.add(c);
+      } else if (tok[0] === "-") {
+        if (
+          children.some((k) =>
+            words(
+              base.read(sub(sub(path, k), "cgroup.subtree_control")),
+            ).includes(c),
+          )
+        )
+          fail(op, "EBUSY", "Device or resource busy");
+        now.delete(c);
+      } else fail(op, "EINVAL", "Invalid argument");
+    }
+    const enabled = [...now].sort();
+    put(sub(path, "cgroup.subtree_control"), `${enabled.join(" ")}\n`);
+    for (const k of children) {
+      const kp = sub(path, k);
+      const had = words(base.read(sub(kp, "cgroup.controllers")));
+      unpopulate(
+        kp,
+        had.filter((c) => !now.has(c)),
+      );
+      populate(kp, enabled);
+    }
+  }
+
+  function writeIoMax(path: string, value: string) {
+    const [dev, ...kvs] = words(value);
+    if (!dev || !/^\d+:\d+$/.test(dev))
+      fail(
+        `write ${path} ${JSON.stringify(value)}`,
+        "EINVAL",
+        "Invalid argument",
+      );
+    const lines = new Map<string, Map<string, string>>();
+    for (const l of (base.read(path) ?? "")
+      .split("\n")
+      .filter((x) => x.trim() !== "")) {
+      const [d, ...rest] = words(l);
+      lines.set(
+        d!,
+        new Map(rest.map((kv) => kv.split("=") as [string, string])),
+      );
+    }
+    const cur =
+      lines.get(dev!) ??
+      new Map(["rbps", "wbps", "riops", "wiops"].map((k) => [k, "max"]));
+    for (const kv of kvs) {
+      const [k, v] = kv.split("=");
+      if (!cur.has(k!) || v === undefined)
+        fail(
+          `write ${path} ${JSON.stringify(value)}`,
+          "EINVAL",
+          "Invalid argument",
+        );
+      cur.set(k!, v!);
+    }
+    if ([...cur.values()].every((v) => v === "max")) lines.delete(dev!);
+    else lines.set(dev!, cur);
+    const text = [...lines]
+      .map(
+        ([d, m]) => `${d} ${[...m].map(([k, v]) => `${k}=${v}`).join(" ")}\n`,
+      )
+      .join("");
+    put(path, text);
+  }
+
+  function movePid(path: string, pid: string) {
+    const walk = (dir: string) => {
+      const f = sub(dir, "cgroup.procs");
+      const pids = words(base.read(f));
+      if (pids.includes(pid))
+        put(
+          f,
+          pids
+            .filter((p) => p !== pid)
+            .map((p) => `${p}\n`)
+            .join(""),
+        );
+      for (const k of base.list(dir) ?? []) walk(sub(dir, k));
+    };
+    walk("");
+    put(path, (base.read(path) ?? "") + `${pid.trim()}\n`);
+  }
+
+  return {
+    ...base,
+    write(path, value) {
+      const name = path.slice(path.lastIndexOf("/") + 1);
+      const dir = path.includes("/")
+        ? path.slice(0, path.lastIndexOf("/"))
+        : "";
+      if (base.read(path) === undefined)
+        fail(
+          `write ${path} ${JSON.stringify(value)}`,
+          "ENOENT",
+          "No such file or directory",
+        );
+      if (name === "cgroup.subtree_control") return writeSubtree(dir, value);
+      if (name === "io.max") return writeIoMax(path, value);
+      if (name === "cgroup.procs") return movePid(path, value);
+      put(path, `${value.trim()}\n`);
+    },
+    mkdir(path) {
+      base.mkdir(path);
+      const parent = path.includes("/")
+        ? path.slice(0, path.lastIndexOf("/"))
+        : "";
+      put(sub(path, "cgroup.procs"), "");
+      put(sub(path, "cgroup.subtree_control"), "\n");
+      put(sub(path, "cgroup.events"), "populated 0\nfrozen 0\n");
+      populate(path, words(base.read(sub(parent, "cgroup.subtree_control"))));
+    },
+    rmdir(path) {
+      const op = `rmdir ${path}`;
+      if (base.list(path) === undefined)
+        fail(op, "ENOENT", "No such file or directory");
+      if (words(base.read(sub(path, "cgroup.procs"))).length > 0)
+        fail(op, "EBUSY", "Device or resource busy");
+      if ((base.list(path) ?? []).length > 0)
+        fail(op, "ENOTEMPTY", "Directory not empty");
+      for (const f of readdirSync(abs(path)))
+        rmSync(join(abs(path), f), { force: true });
+      rmdirSync(abs(path));
+    },
+  };
+}
+
+/** Test helper: reads a scratch file as the kernel would print it. */
+export const readScratch = (mount: string, path: string): string =>
+  readFileSync(join(mount, path), "utf8");

@@ -1,0 +1,148 @@
+/**
+ * tc actions -> `tc -batch` lines, each paired with the lines that undo it.
+ * Pure. Names come from the checked config (link names and numeric class ids
+ * only), so nothing here can inject into the batch.
+ */
+import type {
+  TcClassAction,
+  TcClassState,
+  TcQdiscAction,
+} from "../plan/types.js";
+
+export interface TcCommand {
+  line: string;
+  /** Lines that undo this one, run in order (all undos run in reverse command order). */
+  undo: string[];
+}
+
+const minorOf = (id: string) => id.replace(/^[^:]*:/, "");
+const majorOf = (id: string) => id.replace(/:.*$/, "");
+
+function classLine(
+  verb: "add" | "change",
+  dev: string,
+  id: string,
+  s: TcClassState,
+): string {
+  const q = s.quantum !== undefined ? ` quantum ${s.quantum}` : "";
+  return `class ${verb} dev ${dev} parent ${s.parent} classid ${id} htb rate ${Math.round(s.rate)}bit ceil ${Math.round(s.ceil)}bit${q}`;
+}
+
+const leafAdd = (dev: string, id: string, kind: string) =>
+  `qdisc add dev ${dev} parent ${id} handle ${minorOf(id)}: ${kind}`;
+const leafDel = (dev: string, id: string) =>
+  `qdisc del dev ${dev} parent ${id}`;
+
+function rebuildClass(dev: string, id: string, s: TcClassState): string[] {
+  const out = [classLine("add", dev, id, s)];
+  if (s.leafQdisc) out.push(leafAdd(dev, id, s.leafQdisc));
+  return out;
+}
+
+export function tcCommands(a: TcQdiscAction | TcClassAction): TcCommand[] {
+  if (a.type === "tc-qdisc") {
+    const dev = a.dev;
+    if (a.op === "delete") {
+      const b = a.before!;
+      const classes = Object.entries(a.restoreClasses ?? {});
+      const depth = (id: string) => {
+        let d = 0;
+        for (
+          let c = a.restoreClasses?.[id];
+          c && d < 64;
+          c = a.restoreClasses?.[c.parent]
+        )
+          d++;
+        return d;
+      };
+      classes.sort((x, y) => depth(x[0]) - depth(y[0]));
+      const def = b.defaultClassid
+        ? ` default ${minorOf(b.defaultClassid)}`
+        : "";
+      return [
+        {
+          line: `qdisc del dev ${dev} root`,
+          undo: [
+            `qdisc add dev ${dev} root handle ${b.handle} htb${def}`,
+            ...classes.flatMap(([id, s]) => rebuildClass(dev, id, s)),
+          ],
+        },
+      ];
+    }
+    const after = a.after!;
+    const line = (verb: string, defaultClassid: string) =>
+      `qdisc ${verb} dev ${dev} root handle ${after.handle} htb default ${minorOf(defaultClassid)}`;
+    const ours = a.before?.kind === "htb" && a.before.handle === after.handle;
+    if (ours) {
+      const undo = a.before!.defaultClassid
+        ? [line("change", a.before!.defaultClassid)]
+        : [];
+      return [{ line: line("change", after.defaultClassid), undo }];
+    }
+    // Replacing another root qdisc: deleting ours brings the kernel's default back.
+    return [
+      {
+        line: line("replace", after.defaultClassid),
+        undo: [`qdisc del dev ${dev} root`],
+      },
+    ];
+  }
+  const { dev, classid: id } = a;
+  if (a.op === "create") {
+    const s = a.after!;
+    const out: TcCommand[] = [
+      {
+        line: classLine("add", dev, id, s),
+        undo: [`class del dev ${dev} classid ${id}`],
+      },
+    ];
+    if (s.leafQdisc)
+      out.push({
+        line: leafAdd(dev, id, s.leafQdisc),
+        undo: [leafDel(dev, id)],
+      });
+    return out;
+  }
+  if (a.op === "delete") {
+    return [
+      {
+        line: `class del dev ${dev} classid ${id}`,
+        undo: rebuildClass(dev, id, a.before!),
+      },
+    ];
+  }
+  const b = a.before!;
+  const s = a.after!;
+  const out: TcCommand[] = [
+    {
+      line: classLine("change", dev, id, s),
+      undo: [
+        classLine("change", dev, id, { ...b, quantum: b.quantum ?? s.quantum }),
+      ],
+    },
+  ];
+  if ((b.leafQdisc ?? "") !== (s.leafQdisc ?? "")) {
+    const restore = b.leafQdisc
+      ? [
+          `qdisc replace dev ${dev} parent ${id} handle ${minorOf(id)}: ${b.leafQdisc}`,
+        ]
+      : [leafDel(dev, id)];
+    out.push(
+      s.leafQdisc
+        ? {
+            line: `qdisc replace dev ${dev} parent ${id} handle ${minorOf(id)}: ${s.leafQdisc}`,
+            undo: restore,
+          }
+        : { line: leafDel(dev, id), undo: restore },
+    );
+  }
+  return out;
+}
+
+/** "Command failed -:4" -> 3 lines ran; undefined when tc did not say. */
+export function tcLinesDone(stderr: string): number | undefined {
+  const m = /Command failed [^:]*:(\d+)/.exec(stderr);
+  return m ? Number(m[1]) - 1 : undefined;
+}
+
+export { majorOf };

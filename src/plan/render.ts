@@ -1,0 +1,142 @@
+/**
+ * A plan as a person reads it, Terraform style: one group per thing being
+ * changed (a cgroup, a link, the nft table), `+` create, `~` update,
+ * `-` delete, and a summary line. Pure: returns text.
+ */
+import pc from "picocolors";
+import type { Action, Plan, TcClassState } from "./types.js";
+import { tcRateString } from "./values.js";
+
+export interface RenderOptions {
+  color: boolean;
+}
+
+export function renderPlan(plan: Plan, opts: RenderOptions): string {
+  const c = pc.createColors(opts.color);
+  const sign = (op: Action["op"]) =>
+    op === "create"
+      ? c.green("+")
+      : op === "update"
+        ? c.yellow("~")
+        : c.red("-");
+  if (plan.actions.length === 0) {
+    return plan.kind === "destroy"
+      ? "No changes. vsc owns nothing on this host.\n"
+      : "No changes. The kernel already matches the configuration.\n";
+  }
+  const groups = new Map<string, string[]>();
+  const add = (key: string, line: string) => {
+    const g = groups.get(key);
+    if (g) g.push(line);
+    else groups.set(key, [line]);
+  };
+  for (const a of plan.actions) {
+    const why = a.reason ? c.dim(`  # ${a.reason}`) : "";
+    switch (a.type) {
+      case "cgroup": {
+        const procs =
+          a.op === "delete" && a.procs
+            ? c.dim(
+                `  # ${a.procs} process(es) moved to ${a.moveProcsTo || "/"}`,
+              )
+            : "";
+        add(`cgroup ${a.path}`, `  ${sign(a.op)} cgroup ${a.path}${procs}`);
+        break;
+      }
+      case "subtree-control":
+        add(
+          `cgroup ${a.path}`,
+          `  ${a.initial ? "    " + sign("create") : sign(a.op)} cgroup.subtree_control: ` +
+            `${a.initial ? "" : `${q(a.before.join(" "))} -> `}${q(a.after.join(" "))}`,
+        );
+        break;
+      case "cgroup-file":
+        add(
+          `cgroup ${a.path}`,
+          a.initial
+            ? `      ${sign("create")} ${a.file} = ${q(a.after)}`
+            : `  ${sign(a.op)} ${a.file}: ${q(a.before)} -> ${q(a.after)}`,
+        );
+        break;
+      case "nft": {
+        const b = a.before ? short(a.before.digest) : "";
+        const line =
+          a.op === "delete"
+            ? `  ${sign(a.op)} table inet vsc (digest ${b})`
+            : a.op === "create"
+              ? `  ${sign(a.op)} table inet vsc (digest ${short(a.after!.digest)})`
+              : `  ${sign(a.op)} table inet vsc: digest ${b} -> ${short(a.after!.digest)}`;
+        add("nft table inet vsc", line + why);
+        break;
+      }
+      case "tc-qdisc": {
+        const b = a.before ? `${a.before.kind} ${a.before.handle}` : "";
+        const after = a.after
+          ? `htb ${a.after.handle} default ${a.after.defaultClassid}`
+          : "";
+        const line =
+          a.op === "create"
+            ? `  ${sign(a.op)} qdisc ${after}`
+            : a.op === "delete"
+              ? `  ${sign(a.op)} qdisc ${b} (and its ${a.classes ?? 0} classes)`
+              : `  ${sign(a.op)} qdisc ${b} -> ${after}`;
+        add(`tc ${a.dev}`, line + why);
+        break;
+      }
+      case "tc-class": {
+        const line = a.initial
+          ? `      ${sign("create")} class ${a.classid} ${cls(a.after!)}`
+          : a.op === "create"
+            ? `  ${sign(a.op)} class ${a.classid} ${cls(a.after!)}`
+            : a.op === "delete"
+              ? `  ${sign(a.op)} class ${a.classid} ${cls(a.before!)}`
+              : `  ${sign(a.op)} class ${a.classid} ${clsDiff(a.before!, a.after!)}`;
+        add(`tc ${a.dev}`, line);
+        break;
+      }
+    }
+  }
+  const title =
+    plan.kind === "destroy"
+      ? "vsc will destroy everything it owns on this host:"
+      : "vsc will perform the following actions:";
+  let out = `${title}\n`;
+  for (const [key, lines] of groups)
+    out += `\n  ${c.bold(`# ${key}`)}\n${lines.join("\n")}\n`;
+  const s = plan.summary;
+  out += `\n${c.bold("Plan:")} ${s.add} to add, ${s.change} to change, ${s.destroy} to destroy.\n`;
+  return out;
+}
+
+const q = (v: string | null) => (v === null ? "(absent)" : JSON.stringify(v));
+const short = (d: string | null) => (d ? d.slice(0, 12) : "(none)");
+
+function cls(s: TcClassState): string {
+  const parts = [
+    `parent ${s.parent}`,
+    `rate ${tcRateString(s.rate)}`,
+    `ceil ${tcRateString(s.ceil)}`,
+  ];
+  if (s.quantum !== undefined) parts.push(`quantum ${s.quantum}`);
+  if (s.leafQdisc) parts.push(`qdisc ${s.leafQdisc}`);
+  return parts.join(" ");
+}
+
+function clsDiff(b: TcClassState, a: TcClassState): string {
+  const parts: string[] = [];
+  if (tcRateString(b.rate) !== tcRateString(a.rate))
+    parts.push(`rate ${tcRateString(b.rate)} -> ${tcRateString(a.rate)}`);
+  if (tcRateString(b.ceil) !== tcRateString(a.ceil))
+    parts.push(`ceil ${tcRateString(b.ceil)} -> ${tcRateString(a.ceil)}`);
+  if (
+    b.quantum !== undefined &&
+    a.quantum !== undefined &&
+    b.quantum !== a.quantum
+  )
+    parts.push(`quantum ${b.quantum} -> ${a.quantum}`);
+  if ((b.leafQdisc ?? "") !== (a.leafQdisc ?? ""))
+    parts.push(
+      `qdisc ${b.leafQdisc ?? "(none)"} -> ${a.leafQdisc ?? "(none)"}`,
+    );
+  return parts.join(", ");
+}

@@ -1,0 +1,169 @@
+/**
+ * The applier's data: what the kernel looks like now (ObservedState, read by
+ * src/apply/observe.ts) and what must change (Plan, computed by
+ * src/plan/plan.ts, a pure function). A Plan is plain JSON-able data: it is
+ * shown to a person, saved with `-out`, and executed later exactly as written
+ * (Terraform's plans/action.go model).
+ */
+
+/** What the applier reads: the owned cgroup subtree, `table inet vsc`, these links. */
+export interface Scope {
+  /** Owned subtree below the cgroup2 mount, e.g. "vsc". */
+  cgroupRoot: string;
+  /** Interface files read in every owned cgroup, sorted. */
+  files: string[];
+  /** Links whose root qdisc vsc owns, sorted. */
+  links: string[];
+}
+
+export interface ObservedCgroup {
+  /** Relative to the mount, e.g. "vsc/web-tier/web". */
+  path: string;
+  /** Enabled controllers in cgroup.subtree_control, sorted. */
+  subtreeControl: string[];
+  /** Values of the scope's files that exist here, normalised (see normalizeValue). */
+  files: Record<string, string>;
+  /** Number of processes in cgroup.procs (not part of the fingerprint: it moves all the time). */
+  procs: number;
+}
+
+export interface TcClassState {
+  /** Parent handle or class: "1:" for the root class, else "1:fffe", "1:65"... */
+  parent: string;
+  /** bit/s, as tc reports it (tc's own rounding applied to desired values before comparing). */
+  rate: number;
+  ceil: number;
+  /** bytes; undefined when tc does not report it (inner classes). */
+  quantum?: number;
+  /** Kind of the leaf qdisc attached below this class, e.g. "fq_codel". */
+  leafQdisc?: string;
+}
+
+export interface TcQdiscState {
+  kind: string;
+  handle: string;
+  /** HTB default classid ("1:fffe") when kind is htb. */
+  defaultClassid?: string;
+}
+
+export interface ObservedLink {
+  dev: string;
+  exists: boolean;
+  qdisc?: TcQdiscState;
+  /** classid -> state, only when the root qdisc is HTB. */
+  classes: Record<string, TcClassState>;
+}
+
+export interface ObservedNft {
+  /** `table inet vsc` exists. */
+  present: boolean;
+  /** The digest stored inside the table (`comment "vsc:<digest>"`), if any. */
+  digest?: string;
+}
+
+export interface ObservedState {
+  cgroupRoot: string;
+  /** Every cgroup of the owned subtree, parents before children (empty when the root is absent). */
+  cgroups: ObservedCgroup[];
+  nft: ObservedNft;
+  links: ObservedLink[];
+  /** A previous apply was killed half-way (its journal marker is still there). */
+  interrupted: boolean;
+}
+
+export type Op = "create" | "update" | "delete";
+
+interface ActionBase {
+  op: Op;
+  /** Human address, e.g. "cgroup vsc/web", "cgroup vsc/web cpu.weight", "tc eth0 class 1:65". */
+  address: string;
+  /** Why the action exists when it is not a plain difference (e.g. a forced nft reload). */
+  reason?: string;
+}
+
+export interface CgroupAction extends ActionBase {
+  type: "cgroup";
+  op: "create" | "delete";
+  path: string;
+  /** Delete only: processes found in it when planned. */
+  procs?: number;
+  /** Delete only, with --move-procs: the cgroup that receives its processes. */
+  moveProcsTo?: string;
+  /** Delete only: what it held, so a rollback can re-create it. */
+  restore?: { subtreeControl: string[]; files: Record<string, string> };
+}
+
+export interface CgroupFileAction extends ActionBase {
+  type: "cgroup-file";
+  op: "create" | "update";
+  path: string;
+  file: string;
+  before: string | null;
+  after: string;
+  /** The cgroup is created by this plan: nothing to restore, part of its create. */
+  initial?: boolean;
+}
+
+export interface SubtreeAction extends ActionBase {
+  type: "subtree-control";
+  op: "update";
+  path: string;
+  before: string[];
+  after: string[];
+  initial?: boolean;
+}
+
+export interface NftAction extends ActionBase {
+  type: "nft";
+  before: { digest: string | null } | null;
+  after: { digest: string; ruleset: string } | null;
+}
+
+export interface TcQdiscAction extends ActionBase {
+  type: "tc-qdisc";
+  dev: string;
+  before: TcQdiscState | null;
+  after: { handle: string; defaultClassid: string } | null;
+  /** Delete only: number of classes that go with it. */
+  classes?: number;
+  /** Delete only: the classes it held (parents first), so a rollback can rebuild them. */
+  restoreClasses?: Record<string, TcClassState>;
+}
+
+export interface TcClassAction extends ActionBase {
+  type: "tc-class";
+  dev: string;
+  classid: string;
+  before: TcClassState | null;
+  after: TcClassState | null;
+  /** Part of a qdisc created by this plan. */
+  initial?: boolean;
+}
+
+export type Action =
+  | CgroupAction
+  | CgroupFileAction
+  | SubtreeAction
+  | NftAction
+  | TcQdiscAction
+  | TcClassAction;
+
+export interface PlanSummary {
+  add: number;
+  change: number;
+  destroy: number;
+}
+
+/** A plan: actions in execution order, plus what it was made against. */
+export interface Plan {
+  format: "vsc-plan";
+  version: 1;
+  /** "apply" or "destroy" (only changes the wording shown to people). */
+  kind: "apply" | "destroy";
+  host: string;
+  scope: Scope;
+  /** sha256 of the observed state the plan was made against (see fingerprint.ts). */
+  fingerprint: string;
+  actions: Action[];
+  summary: PlanSummary;
+}

@@ -230,9 +230,8 @@ export function validateNode(node: Node): Diagnostic[] {
         }),
       );
     }
-    const breaking = keptCapabilities(node).filter((c) =>
-      ROOT_BREAKING_CAPABILITIES.includes(c),
-    );
+    const kept = keptCapabilities(node);
+    const breaking = ROOT_BREAKING_CAPABILITIES.filter((c) => kept.includes(c));
     if (breaking.length > 0) {
       ds.push(
         execWarning(

@@ -5,7 +5,10 @@ import type { VscIr } from "../../src/ir/types.gen.js";
 import { execContext, type ExecArgs } from "../../src/exec/run.js";
 import { recordingIo } from "../../src/cli/io.js";
 
-const { ir, args } = JSON.parse(process.argv[2]) as { ir: VscIr; args: ExecArgs };
+const { ir, args } = JSON.parse(process.argv[2]) as {
+  ir: VscIr;
+  args: ExecArgs;
+};
 const io = recordingIo();
 io.err = (t: string) => void process.stderr.write(t);
 io.out = (t: string) => void process.stdout.write(t);

@@ -1,4 +1,163 @@
 import type { CodeTable } from "./types.js";
 
-/** VSC2010-VSC2999 names and references; owned by the checker. */
-export const namesCodes: CodeTable = {};
+/** VSC2010-VSC2999 names and references; owned by the checker (src/check). */
+export const namesCodes: CodeTable = {
+  VSC2010: {
+    title: "duplicate name",
+    explain:
+      "Classes, contexts and templates share one name space: each name is declared once.\n\n" +
+      "    class web { ... }\n    context web { ... }         # error: web is already a class\n\n" +
+      "Rename one of them. Defines have their own name space (VSC2011).",
+  },
+  VSC2011: {
+    title: "duplicate define",
+    explain:
+      "A `define` name is defined twice.\n\n    define net = 10.0.0.0/8\n    define net = 10.1.0.0/16   # error\n\n" +
+      "Rename or remove one of them.",
+  },
+  VSC2012: {
+    title: "no host",
+    explain:
+      "A program (the entry file and everything it includes) describes one host; none was found. " +
+      "Admission needs its capacity.\n\n    host node1 { cpus 2  memory 8GiB }\n\nAdd a host block.",
+  },
+  VSC2013: {
+    title: "more than one host",
+    explain:
+      "A program describes exactly one host, and a second `host` block was found (perhaps through an " +
+      "include). Compile each host's configuration separately; share contexts between them with include.",
+  },
+  VSC2014: {
+    title: "unknown template",
+    explain:
+      '`use NAME` names no template.\n\n    context web { use smal }     # error: did you mean "small"?\n\n' +
+      "Fix the name or declare `template NAME { ... }`.",
+  },
+  VSC2015: {
+    title: "unknown class",
+    explain:
+      "`in NAME` names no class.\n\n    context web in web-teir { ... }   # error\n\n" +
+      "Fix the name or declare `class NAME { ... }`. Without `in`, a node sits at the root.",
+  },
+  VSC2016: {
+    title: "name of the wrong kind",
+    explain:
+      "A name refers to a declaration of the wrong kind: `in` must name a class (contexts are leaves " +
+      "and templates are not nodes), and `use` must name a template.\n\n" +
+      "    context db { ... }\n    context replica in db { ... }   # error: db is a context\n\n" +
+      "Declare a class to group contexts, or move shared fields into a template.",
+  },
+  VSC2017: {
+    title: "class placed in itself",
+    explain:
+      "A class's `in` chain comes back to itself: `class a in a`, or `class a in b` with `class b in a`. " +
+      "The hierarchy must be a tree. Place one of the classes at the root or under another class.",
+  },
+  VSC2018: {
+    title: "template uses itself",
+    explain:
+      "Templates may use other templates, but not in a loop:\n\n" +
+      "    template a { use b }\n    template b { use a }        # error\n\nRemove one of the `use` lines.",
+  },
+  VSC2019: {
+    title: "unknown define",
+    explain:
+      "`$NAME` refers to no `define`.\n\n    allow out tcp to $db port 5432   # error without `define db = ...`\n\n" +
+      "Add `define NAME = VALUE` at the top level (of any included file) or fix the name.",
+  },
+  VSC2020: {
+    title: "define of the wrong type",
+    explain:
+      "A `$NAME` is used where its value does not fit, for example a port where an address belongs:\n\n" +
+      "    define db_port = 5432\n    net { address $db_port }     # error: expects an address\n\n" +
+      "The message names what the position expects and what the define holds; use another define.",
+  },
+  VSC2021: {
+    title: "define refers to itself",
+    explain:
+      "Defines may refer to other defines, but not in a loop: `define a = $b` with `define b = $a`. " +
+      "Give one of them a literal value.",
+  },
+  VSC2022: {
+    title: "unknown field",
+    explain:
+      "A block does not take this field; usually a misspelling, and the message suggests the closest one.\n\n" +
+      '    memory { limmit 1GiB }       # error: did you mean "limit"?\n\n' +
+      "Also reported for unknown rlimit names, and for statements outside the block they belong to " +
+      "(`allow` goes inside `net`).",
+  },
+  VSC2023: {
+    title: "unknown block",
+    explain:
+      "A `NAME { ... }` block that does not exist here. Classes, contexts and templates take the " +
+      "blocks cpu, memory, pids, io, net, rlimit and security; net takes `link NAME { }` and io takes " +
+      '`device NAME { }`; the host takes no blocks.\n\n    cpux { share 2 }             # error: did you mean "cpu"?',
+  },
+  VSC2024: {
+    title: "field set twice",
+    explain:
+      "The same field is written twice in one declaration (also across two `cpu { }` blocks of the same " +
+      "context), or a host disk or link is declared twice. Keep one. (A field written in a context " +
+      "that also comes from a template is not an error: the context's own value wins.)",
+  },
+  VSC2025: {
+    title: "ANON memory limit not expressible",
+    explain:
+      "The paper's VServer had a limit on anonymous memory (ANON). cgroup v2 charges anonymous and " +
+      "page-cache memory together and has no separate knob, so vsc cannot honour it.\n\n" +
+      "    memory { anon 1GiB }         # error\n    memory { limit 1GiB  swap 0 }   # closest equivalent\n\n" +
+      "Cap all memory with `limit` (memory.max) and forbid swapping anonymous pages out with `swap 0`.",
+  },
+  VSC2026: {
+    title: "unknown device",
+    explain:
+      "`io { device NAME { ... } }` names a disk the host does not declare. Declare it in the host " +
+      "with its major:minor numbers (see `lsblk -o NAME,MAJ:MIN`):\n\n    host node1 { disk vda 254:0 ... }",
+  },
+  VSC2027: {
+    title: "unknown link",
+    explain:
+      "`net { link NAME { ... } }` names a link the host does not declare. vsc shapes only links named " +
+      "in the host, with their rate:\n\n    host node1 { link eth0 rate 1gbit ... }",
+  },
+  VSC2028: {
+    title: "unknown capability",
+    explain:
+      "`security { capabilities keep|drop ... }` names a capability Linux does not have. Names are " +
+      "those of capabilities(7), lower case, with or without `cap_`: `chown`, `net_bind_service`, `sys_admin`.",
+  },
+  VSC2029: {
+    title: "unknown namespace",
+    explain:
+      "`security { namespaces ... }` takes cgroup, ipc, mount, net, pid, time, user and uts.",
+  },
+  VSC2030: {
+    title: "unknown word",
+    explain:
+      "A keyword value is not one of those allowed here: `default deny|allow`, a protocol " +
+      "(tcp, udp, icmp, icmpv6, any), `in`/`out`, `from` (with in) or `to` (with out), `keep|drop` for " +
+      "capabilities, `cpu|memory` for keep and overbook, `rate` in a host link.\n\n" +
+      '    default dney                 # error: did you mean "deny"?',
+  },
+  VSC2031: {
+    title: "field only for contexts",
+    explain:
+      "rlimit, security, net address and cpu cores apply to processes, and in cgroup v2 only leaves " +
+      "(contexts) hold processes; a class cannot take them. Put them on each context (a template keeps " +
+      "them in one place).",
+  },
+  VSC2032: {
+    title: "host capacity missing",
+    explain:
+      "The host must say how many cpus and how much memory it has, since admission checks " +
+      "reservations against them:\n\n    host node1 { cpus 2  memory 8GiB }",
+  },
+  VSC2033: {
+    title: "missing id",
+    explain:
+      "Every context needs `id N` (1..60000, unique): it names the context's tc classes and nft " +
+      "marks and must stay stable across edits, so vsc does not invent it. Classes may omit their id; " +
+      "one is derived from the name (60001..65279). This error also appears if more than 5279 classes " +
+      "have no id and the derived range is full.",
+  },
+};

@@ -1,4 +1,99 @@
 import type { CodeTable } from "./types.js";
 
-/** VSC4xxx policy: admission, ordering, conflicts; owned by the checker. */
-export const policyCodes: CodeTable = {};
+/** VSC4xxx policy: admission, ordering, conflicts; owned by the checker (src/check). */
+export const policyCodes: CodeTable = {
+  VSC4001: {
+    title: "values out of order",
+    explain:
+      "Within one node: memory `reserve <= low <= high <= limit` (those given), cpu `reserve <= limit`, " +
+      "link `reserve <= limit`, and an rlimit's soft value at most its hard value.\n\n" +
+      "    memory { reserve 2GiB  limit 1GiB }   # error: reserve above limit",
+  },
+  VSC4002: {
+    title: "limit above the enclosing class's limit (warning)",
+    explain:
+      "A node's cpu, memory, pids or link limit is higher than the limit of the nearest enclosing " +
+      "class that sets one. The kernel caps the subtree at the class's limit anyway, so the number is " +
+      "misleading. Lower it to at most the class's limit.",
+  },
+  VSC4003: {
+    title: "reservations exceed capacity (admission)",
+    explain:
+      "The paper's guarantee: at each node, the reservations of its children fit in the node's own " +
+      "reservation (a class without one passes its children's up) and under its limit; at the root, " +
+      "`keep` plus all top-level reservations fit in the host's capacity. cpu counts millicpus and " +
+      "whole cores (1 cpu each), memory counts `reserve` (memory.min), each link counts bit/s against " +
+      "its rate. The error points at the last reservation in source order and lists every other " +
+      "contribution, then the total against the capacity.\n\n" +
+      "    host h { cpus 2  keep cpu 10% ... }\n    context a { cpu { reserve 100% } }   # 2.2 cpus > 2 cpus\n\n" +
+      "Lower a reservation or raise the capacity.",
+  },
+  VSC4004: {
+    title: "whole cores leave no core",
+    explain:
+      "`cpu { cores N }` reserves whole cores exclusively; all contexts together must leave at least one " +
+      "core unreserved for the host and every other context.",
+  },
+  VSC4005: {
+    title: "overbooking above the allowed factor",
+    explain:
+      "The sum of the top-level cpu or memory limits is more than `overbook` times the host's capacity " +
+      "(capacity minus keep). A class counts with its limit, or with its children's limits when those " +
+      "add up to less; unlimited subtrees do not count. Lower some limits or raise the factor.",
+  },
+  VSC4006: {
+    title: "limits overbook the host (warning)",
+    explain:
+      "The sum of the top-level cpu or memory limits is more than the host's capacity (minus keep). " +
+      "This is allowed, since shares and reservations decide under contention, and the warning shows " +
+      "the factor. Set `overbook cpu|memory F` in the host to make more than F times capacity an error.",
+  },
+  VSC4007: {
+    title: "duplicate id",
+    explain:
+      "Two nodes have the same id (ids name tc classes and nft marks). A template that sets `id` gives " +
+      "the same id to every user. Give each context (and each class that declares one) its own id.",
+  },
+  VSC4008: {
+    title: "address conflict",
+    explain:
+      "Two contexts' addresses are the same or overlap (`10.0.0.0/24` contains `10.0.0.11`). A " +
+      "context's addresses are the only source addresses it may use, so they must be its own.",
+  },
+  VSC4009: {
+    title: "inbound port conflict",
+    explain:
+      "Two contexts allow inbound traffic on the same protocol and port, and at least one of them has " +
+      "no address of its own (so it may listen on any address, including the other's). Contexts with " +
+      "their own, distinct addresses may use the same port.\n\n" +
+      "    context a { id 1  net { allow in tcp port 80 } }\n    context b { id 2  net { allow in tcp port 80 } }   # error\n\n" +
+      "Give both contexts addresses, or use different ports.",
+  },
+  VSC4010: {
+    title: "whole cores overlap",
+    explain:
+      'Two contexts name the same cpu in `cores "..."`; whole cores are exclusive.',
+  },
+  VSC4011: {
+    title: "core not on the host",
+    explain:
+      '`cores "..."` names a cpu number the host does not have (cpus are 0 to cpus-1).',
+  },
+  VSC4012: {
+    title: "whole cores with a cpu reserve",
+    explain:
+      "A context with whole cores already has that cpu to itself; a cpu `reserve` on top is meaningless " +
+      "(a cpuset partition cannot use the shared cpus). Remove the reserve.",
+  },
+  VSC4013: {
+    title: "keep leaves nothing",
+    explain:
+      "`keep cpu` or `keep memory` is at least the host's whole capacity, leaving nothing for contexts.",
+  },
+  VSC4014: {
+    title: "hostname without a uts namespace",
+    explain:
+      "`security { hostname ... }` without `uts` in `namespaces` would set the host's own hostname. " +
+      "Add `uts` to the namespaces.",
+  },
+};

@@ -1,0 +1,414 @@
+/**
+ * What each block accepts: its keys, how each value is read, and which
+ * fields only make sense on a context. The grammar knows the same keys to
+ * find statement ends; the meaning lives here.
+ */
+import type { Span } from "../diag/diagnostic.js";
+import { error } from "./acceptor.js";
+import { Code } from "./codes.js";
+import type { Resolved } from "./defines.js";
+import {
+  type Cores,
+  RLIMIT_NAMES,
+  type RlimitName,
+  type RlimitValue,
+} from "./spec.js";
+import { didYouMean } from "./did-you-mean.js";
+import type { Kind } from "./units.js";
+import {
+  type AmountOpts,
+  type ReadCtx,
+  amount,
+  cidr,
+  mismatch,
+  one,
+  string,
+  word,
+} from "./values.js";
+
+/** Reads a setting's resolved values; undefined when invalid (already reported). */
+export type ReadValue = (
+  items: Resolved[],
+  stmt: Span,
+  ctx: ReadCtx,
+  what: string,
+) => unknown;
+
+export interface FieldDef {
+  read: ReadValue;
+  /** Repeatable (accumulates, templates' first): the reader returns `[value, span][]`. */
+  repeat?: boolean;
+  /** Only meaningful on a context (processes run there); an error on a class. */
+  contextOnly?: boolean;
+}
+
+export interface BlockDef {
+  fields: Record<string, FieldDef>;
+  /** Named sub-blocks: `link eth0 { ... }`, `device vda { ... }`. */
+  subs: Record<string, Record<string, FieldDef>>;
+  /** `allow` statements (net only). */
+  allow?: boolean;
+  contextOnly?: boolean;
+}
+
+const amt =
+  (kind: Kind, opts: AmountOpts = {}): ReadValue =>
+  (items, stmt, ctx, what) => {
+    const r = one(items, what, stmt, ctx);
+    return r && amount(r, kind, what, ctx, opts);
+  };
+
+const SHARE = amt("count", { min: 1, max: 10000 });
+
+const cores: ReadValue = (items, stmt, ctx, what) => {
+  const r = one(items, what, stmt, ctx);
+  if (!r) return undefined;
+  if (r.s.kind === "String") {
+    const cpus = parseCpuList(r.s.value);
+    if (cpus === undefined) {
+      ctx.report(
+        error(
+          Code.badString,
+          r.at,
+          `cpu cores "${r.s.value}" is not a cpu list`,
+          {
+            help: 'write a count (cores 2) or name cpus like "1-2" or "1,3"',
+          },
+        ),
+      );
+      return undefined;
+    }
+    return { cpus } satisfies Cores;
+  }
+  const n = amount(r, "count", what, ctx, { min: 1, max: 4096 });
+  return typeof n === "number" ? ({ count: n } satisfies Cores) : undefined;
+};
+
+/** "1-2,4" -> [1, 2, 4] (sorted, unique); undefined if malformed. */
+export function parseCpuList(text: string): number[] | undefined {
+  const out = new Set<number>();
+  for (const part of text.split(",")) {
+    const m = /^\s*(\d{1,4})(?:-(\d{1,4}))?\s*$/.exec(part);
+    if (!m) return undefined;
+    const a = Number(m[1]);
+    const b = m[2] === undefined ? a : Number(m[2]);
+    if (b < a) return undefined;
+    for (let i = a; i <= b; i++) out.add(i);
+  }
+  return [...out].sort((x, y) => x - y);
+}
+
+export const CAPABILITIES = [
+  "audit_control",
+  "audit_read",
+  "audit_write",
+  "block_suspend",
+  "bpf",
+  "checkpoint_restore",
+  "chown",
+  "dac_override",
+  "dac_read_search",
+  "fowner",
+  "fsetid",
+  "ipc_lock",
+  "ipc_owner",
+  "kill",
+  "lease",
+  "linux_immutable",
+  "mac_admin",
+  "mac_override",
+  "mknod",
+  "net_admin",
+  "net_bind_service",
+  "net_broadcast",
+  "net_raw",
+  "perfmon",
+  "setfcap",
+  "setgid",
+  "setpcap",
+  "setuid",
+  "sys_admin",
+  "sys_boot",
+  "sys_chroot",
+  "sys_module",
+  "sys_nice",
+  "sys_pacct",
+  "sys_ptrace",
+  "sys_rawio",
+  "sys_resource",
+  "sys_time",
+  "sys_tty_config",
+  "syslog",
+  "wake_alarm",
+] as const;
+
+export const NAMESPACES = [
+  "cgroup",
+  "ipc",
+  "mount",
+  "net",
+  "pid",
+  "time",
+  "user",
+  "uts",
+] as const;
+
+const capabilities: ReadValue = (items, stmt, ctx, what) => {
+  const [head, ...rest] = items;
+  if (!head) return one(items, what, stmt, ctx);
+  const mode = word(head, ["keep", "drop"] as const, "capabilities mode", ctx);
+  if (!mode) return undefined;
+  if (rest.length === 0) {
+    ctx.report(
+      error(
+        Code.wrongType,
+        stmt,
+        `capabilities ${mode} needs capability names`,
+        {
+          help: `write e.g. capabilities ${mode} chown, setuid`,
+        },
+      ),
+    );
+    return undefined;
+  }
+  const names = new Set<string>();
+  let ok = true;
+  for (const r of rest) {
+    if (r.s.kind !== "Ident") {
+      mismatch(r, "a capability name", "capabilities", ctx);
+      ok = false;
+      continue;
+    }
+    // `cap_chown` and `chown` are the same capability.
+    const n = r.s.name.startsWith("cap_") ? r.s.name.slice(4) : r.s.name;
+    if ((CAPABILITIES as readonly string[]).includes(n)) {
+      names.add(n);
+      continue;
+    }
+    ctx.report(
+      error(Code.unknownCapability, r.at, `unknown capability "${r.s.name}"`, {
+        help:
+          didYouMean(n, CAPABILITIES) ??
+          "see capabilities(7) for the names (without cap_)",
+      }),
+    );
+    ok = false;
+  }
+  return ok ? { mode, names: [...names].sort() } : undefined;
+};
+
+const namespaces: ReadValue = (items, stmt, ctx, what) => {
+  if (items.length === 0) return one(items, what, stmt, ctx);
+  const out = new Set<string>();
+  let ok = true;
+  for (const r of items) {
+    const n = word(r, NAMESPACES, "namespace", ctx, Code.unknownNamespace);
+    if (n) out.add(n);
+    else ok = false;
+  }
+  return ok ? [...out].sort() : undefined;
+};
+
+const HOSTNAME =
+  /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+
+const hostname: ReadValue = (items, stmt, ctx, what) => {
+  const r = one(items, what, stmt, ctx);
+  const s = r && string(r, what, ctx);
+  if (s === undefined) return undefined;
+  if (!HOSTNAME.test(s)) {
+    ctx.report(
+      error(Code.badString, r!.at, `"${s}" is not a valid hostname`, {
+        help: "use letters, digits, '-' and '.', labels of at most 63 characters",
+      }),
+    );
+    return undefined;
+  }
+  return s;
+};
+
+const rootPath: ReadValue = (items, stmt, ctx, what) => {
+  const r = one(items, what, stmt, ctx);
+  const s = r && string(r, what, ctx);
+  if (s === undefined) return undefined;
+  const parts = s.split("/");
+  if (
+    !s.startsWith("/") ||
+    parts.includes("..") ||
+    parts.includes(".") ||
+    /[\0-\x1f]/.test(s)
+  ) {
+    ctx.report(
+      error(
+        Code.badString,
+        r!.at,
+        `security root "${s}" must be an absolute path`,
+        {
+          help: 'write a path like "/srv/contexts/web", without "." or ".." parts',
+        },
+      ),
+    );
+    return undefined;
+  }
+  return s.length > 1 ? s.replace(/\/+$/, "").replace(/\/{2,}/g, "/") : s;
+};
+
+/** Repeatable addresses: `address 10.0.0.11, fd00::11`. */
+const addresses: ReadValue = (items, stmt, ctx, what) => {
+  if (items.length === 0) return one(items, what, stmt, ctx);
+  const out: Array<[unknown, Span]> = [];
+  for (const r of items) {
+    const c = cidr(r, what, ctx);
+    if (c) out.push([c, r.at]);
+  }
+  return out;
+};
+
+const RLIMIT_KINDS: Record<RlimitName, [Kind, AmountOpts?]> = {
+  as: ["bytes"],
+  core: ["bytes"],
+  cpu: ["time"],
+  data: ["bytes"],
+  fsize: ["bytes"],
+  locks: ["count"],
+  memlock: ["bytes"],
+  msgqueue: ["bytes"],
+  nice: ["count", { max: 40 }],
+  nofile: ["count", { min: 1 }],
+  nproc: ["count"],
+  rss: ["bytes"],
+  rtprio: ["count", { max: 99 }],
+  rttime: ["time"],
+  sigpending: ["count"],
+  stack: ["bytes"],
+};
+
+/** `nofile 4096` (soft = hard) or `nofile 1024 4096` (soft, hard); `max`/`unlimited` for none. */
+const rlimit =
+  (name: RlimitName): ReadValue =>
+  (items, stmt, ctx, what) => {
+    const [kind, opts] = RLIMIT_KINDS[name]!;
+    if (items.length < 1 || items.length > 2) {
+      ctx.report(
+        error(
+          Code.wrongType,
+          stmt,
+          `${what} takes a limit, or a soft and a hard limit`,
+        ),
+      );
+      return undefined;
+    }
+    const vals: Array<number | "unlimited"> = [];
+    for (const r of items) {
+      if (r.s.kind === "Ident" && r.s.name === "unlimited") {
+        vals.push("unlimited");
+        continue;
+      }
+      const v = amount(r, kind, what, ctx, { ...opts, allowMax: true });
+      if (v === undefined) return undefined;
+      if (v === "max") vals.push("unlimited");
+      else if (name === "cpu") {
+        // RLIMIT_CPU counts whole seconds.
+        if (v % 1_000_000 !== 0) {
+          ctx.report(
+            error(Code.notWhole, r.at, `rlimit cpu must be whole seconds`),
+          );
+          return undefined;
+        }
+        vals.push(v / 1_000_000);
+      } else vals.push(v);
+    }
+    return {
+      soft: vals[0]!,
+      hard: vals[vals.length - 1]!,
+    } satisfies RlimitValue;
+  };
+
+const defaultWord: ReadValue = (items, stmt, ctx, what) => {
+  const r = one(items, what, stmt, ctx);
+  return r && word(r, ["deny", "allow"] as const, "net default", ctx);
+};
+
+export const BLOCKS: Record<string, BlockDef> = {
+  cpu: {
+    fields: {
+      share: { read: SHARE },
+      reserve: { read: amt("cpu") },
+      // cpu.max needs a quota of at least 1ms per 100ms period: 10 millicpus.
+      limit: { read: amt("cpu", { min: 10 }) },
+      burst: { read: amt("time") },
+      cores: { read: cores, contextOnly: true },
+    },
+    subs: {},
+  },
+  memory: {
+    fields: {
+      reserve: { read: amt("bytes") },
+      low: { read: amt("bytes") },
+      high: { read: amt("bytes", { allowMax: true }) },
+      limit: { read: amt("bytes", { allowMax: true }) },
+      swap: { read: amt("bytes", { allowMax: true }) },
+    },
+    subs: {},
+  },
+  pids: {
+    fields: { limit: { read: amt("count", { allowMax: true }) } },
+    subs: {},
+  },
+  io: {
+    fields: { share: { read: SHARE } },
+    subs: {
+      device: {
+        read: { read: amt("byterate", { allowMax: true, min: 1 }) },
+        write: { read: amt("byterate", { allowMax: true, min: 1 }) },
+        riops: { read: amt("count", { allowMax: true, min: 1 }) },
+        wiops: { read: amt("count", { allowMax: true, min: 1 }) },
+      },
+    },
+  },
+  net: {
+    fields: {
+      address: { read: addresses, repeat: true, contextOnly: true },
+      default: { read: defaultWord },
+    },
+    subs: {
+      link: {
+        share: { read: SHARE },
+        reserve: { read: amt("bitrate") },
+        limit: { read: amt("bitrate", { allowMax: true, min: 1 }) },
+      },
+    },
+    allow: true,
+  },
+  rlimit: {
+    fields: Object.fromEntries(
+      RLIMIT_NAMES.map((n) => [n, { read: rlimit(n) }]),
+    ),
+    subs: {},
+    contextOnly: true,
+  },
+  security: {
+    fields: {
+      capabilities: { read: capabilities },
+      namespaces: { read: namespaces },
+      hostname: { read: hostname },
+      root: { read: rootPath },
+    },
+    subs: {},
+    contextOnly: true,
+  },
+};
+
+/** Keys a class, context or template body takes besides its blocks. */
+export const TOP_FIELDS = ["id", "use"] as const;
+
+/** Host keys, for unknown-field suggestions. */
+export const HOST_FIELDS = [
+  "cpus",
+  "memory",
+  "disk",
+  "link",
+  "keep",
+  "overbook",
+  "cgroup-root",
+];

@@ -1,0 +1,143 @@
+/**
+ * The checker: a parsed Program in, the IR out (or not), with every problem
+ * found on the way. Rules live one a file in this directory and report
+ * through an acceptor; this module only runs them in order. A later rule
+ * never sees a value an earlier one rejected: bad values are absent.
+ */
+import {
+  type Diagnostic,
+  hasErrors,
+  sortDiagnostics,
+} from "../diag/diagnostic.js";
+import type { Node, VscIr } from "../ir/types.gen.js";
+import type { Decl, Program } from "../syntax/ast.js";
+import { type Acceptor, error } from "./acceptor.js";
+import { checkAdmission, resources } from "./admission.js";
+import { buildHost, buildIr, buildNode } from "./build-ir.js";
+import { deriveClassIds } from "./class-ids.js";
+import { Code } from "./codes.js";
+import { checkAddresses, checkIds, checkInboundPorts } from "./conflicts.js";
+import { checkContextOnly, checkHostnameNamespace } from "./context-only.js";
+import { assignCores } from "./cores.js";
+import { collectDefines } from "./defines.js";
+import { expandTemplates } from "./expand-templates.js";
+import { buildTree } from "./hierarchy.js";
+import { checkNestedLimits, checkOrdering } from "./ordering.js";
+import { checkOverbooking } from "./overbook.js";
+import { checkCpuBurst } from "./ranges.js";
+import { type DeclSpec, readDecl } from "./read-body.js";
+import { readHost } from "./read-host.js";
+import { resolveNames } from "./resolve-names.js";
+import { spanOrder } from "./source-order.js";
+
+export interface CheckResult {
+  /** Present iff no diagnostic is an error. */
+  ir: VscIr | undefined;
+  /** Sorted by file, position, code. */
+  diagnostics: Diagnostic[];
+}
+
+export function check(program: Program): CheckResult {
+  const diagnostics: Diagnostic[] = [];
+  const report: Acceptor = (d) => diagnostics.push(d);
+  const order = spanOrder(program);
+
+  const defs = collectDefines(program.items, report);
+  const names = resolveNames(program, report);
+  const host = names.host && readHost(names.host, defs, report);
+
+  const specs = new Map<Decl, DeclSpec>();
+  for (const decl of names.ordered) {
+    specs.set(
+      decl,
+      readDecl(decl, {
+        report,
+        defs,
+        hostMillicpus: host?.millicpus?.value,
+        hostDisks: host && new Set(host.disks.keys()),
+        hostLinks: host && new Set(host.links.keys()),
+        owner: decl.name.name,
+        ownerKind: decl.keyword === "host" ? "host" : decl.keyword,
+      }),
+    );
+  }
+  const bodies = expandTemplates(specs, names, report);
+  const tree = buildTree(bodies, names, report);
+  const contexts = tree.order.filter((n) => n.kind === "context");
+
+  for (const n of tree.order) {
+    checkContextOnly(n, report);
+    checkOrdering(n, report);
+    checkCpuBurst(n, report);
+    checkHostnameNamespace(n, report);
+    if (n.kind === "context" && !n.body.id) {
+      report(
+        error(
+          Code.missingId,
+          n.decl.name.span,
+          `context "${n.name}" has no id`,
+          {
+            help: "add `id N` (1..60000, unique): it names the context's tc classes and must stay stable",
+          },
+        ),
+      );
+    }
+  }
+  checkIds(tree.order, order, report);
+  checkAddresses(contexts, order, report);
+  checkInboundPorts(contexts, order, report);
+  checkNestedLimits(
+    tree.roots,
+    host ? [...host.links.keys()].sort() : [],
+    report,
+  );
+
+  let cores = new Map<(typeof tree.order)[number], number[]>();
+  if (host && tree.ok) {
+    if (host.millicpus)
+      cores = assignCores(contexts, host.millicpus.value / 1000, order, report);
+    for (const res of resources(host))
+      checkAdmission(tree.roots, res, order, report);
+    checkOverbooking(host, tree.roots, order, report);
+  }
+
+  const classIds = deriveClassIds(
+    tree.order
+      .filter((n) => n.kind === "class" && !n.body.id)
+      .map((n) => n.name),
+    new Set(),
+  );
+  for (const n of tree.order) {
+    if (n.kind === "class" && !n.body.id && !classIds.has(n.name)) {
+      report(
+        error(
+          Code.missingId,
+          n.decl.name.span,
+          `no id left for class "${n.name}": too many classes without an id`,
+          {
+            help: "declare ids (1..60000) on classes",
+          },
+        ),
+      );
+    }
+  }
+
+  const sorted = sortDiagnostics(dedupe(diagnostics));
+  if (hasErrors(sorted) || !host) return { ir: undefined, diagnostics: sorted };
+  const nodes: Node[] = tree.order.map((n) =>
+    buildNode(n, n.body.id?.value ?? classIds.get(n.name)!, cores.get(n), host),
+  );
+  const entry = program.files[0]?.file ?? program.entry.replace(/^.*[\\/]/, "");
+  return { ir: buildIr(entry, buildHost(host), nodes), diagnostics: sorted };
+}
+
+/** A template's mistake seen through several users is one mistake. */
+function dedupe(ds: Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return ds.filter((d) => {
+    const key = `${d.code}\0${d.span?.file}\0${d.span?.start}\0${d.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}

@@ -1,0 +1,179 @@
+/**
+ * The typed reading of one declaration's body, before and after templates
+ * are merged in. Values are already in base units; each keeps the span it
+ * was written at, so every later rule can point at the source. Specs are
+ * never mutated once read: a template's spec is shared by all its users.
+ */
+import type { Span } from "../diag/diagnostic.js";
+import type { ParsedCidr } from "./addresses.js";
+
+/** One written value, where it was written, and the declaration (template or node) it came from. */
+export class Field<T> {
+  constructor(
+    readonly value: T,
+    /** The value itself (`25%`). */
+    readonly span: Span,
+    /** The whole statement (`reserve 25%`). */
+    readonly stmt: Span,
+    /** Name of the declaration that wrote it. */
+    readonly owner: string,
+  ) {}
+}
+
+/** `max` means "no limit" (the kernel default). */
+export type Limit = number | "max";
+
+/** `loc` marks that the block was written at all (its span: `cpu { ... }`). */
+interface BlockSpec {
+  loc?: Field<null>;
+}
+
+export type Cores = { count: number } | { cpus: number[] };
+
+export interface CpuSpec extends BlockSpec {
+  share?: Field<number>;
+  reserve?: Field<number>;
+  limit?: Field<number>;
+  burst?: Field<number>;
+  cores?: Field<Cores>;
+}
+
+export interface MemorySpec extends BlockSpec {
+  reserve?: Field<number>;
+  low?: Field<number>;
+  high?: Field<Limit>;
+  limit?: Field<Limit>;
+  swap?: Field<Limit>;
+}
+
+export interface PidsSpec extends BlockSpec {
+  limit?: Field<Limit>;
+}
+
+export interface IoDeviceSpec extends BlockSpec {
+  read?: Field<Limit>;
+  write?: Field<Limit>;
+  riops?: Field<Limit>;
+  wiops?: Field<Limit>;
+}
+
+export interface IoSpec extends BlockSpec {
+  share?: Field<number>;
+  /** By device name; a null-prototype record (names like "constructor" are legal). */
+  device: Record<string, IoDeviceSpec>;
+}
+
+export interface NetLinkSpec extends BlockSpec {
+  share?: Field<number>;
+  reserve?: Field<number>;
+  limit?: Field<Limit>;
+}
+
+export interface PortSpec {
+  from: number;
+  to: number;
+  span: Span;
+}
+
+export interface PeerSpec {
+  cidr: ParsedCidr;
+  span: Span;
+}
+
+export interface RuleSpec {
+  direction: "in" | "out";
+  proto: "any" | "tcp" | "udp" | "icmp" | "icmpv6";
+  peers: PeerSpec[];
+  ports: PortSpec[];
+}
+
+export interface NetSpec extends BlockSpec {
+  address: Field<ParsedCidr>[];
+  link: Record<string, NetLinkSpec>;
+  allow: Field<RuleSpec>[];
+  default?: Field<"allow" | "deny">;
+}
+
+export interface RlimitValue {
+  soft: number | "unlimited";
+  hard: number | "unlimited";
+}
+
+export const RLIMIT_NAMES = [
+  "as",
+  "core",
+  "cpu",
+  "data",
+  "fsize",
+  "locks",
+  "memlock",
+  "msgqueue",
+  "nice",
+  "nofile",
+  "nproc",
+  "rss",
+  "rtprio",
+  "rttime",
+  "sigpending",
+  "stack",
+] as const;
+export type RlimitName = (typeof RLIMIT_NAMES)[number];
+
+/** One optional field per rlimit name (the block's keys are the names). */
+export type RlimitSpec = BlockSpec &
+  Partial<Record<RlimitName, Field<RlimitValue>>>;
+
+export interface SecuritySpec extends BlockSpec {
+  capabilities?: Field<{ mode: "keep" | "drop"; names: string[] }>;
+  namespaces?: Field<string[]>;
+  hostname?: Field<string>;
+  root?: Field<string>;
+}
+
+export interface BodySpec {
+  id?: Field<number>;
+  cpu: CpuSpec;
+  memory: MemorySpec;
+  pids: PidsSpec;
+  io: IoSpec;
+  net: NetSpec;
+  rlimit: RlimitSpec;
+  security: SecuritySpec;
+}
+
+export const record = <T>(): Record<string, T> =>
+  Object.create(null) as Record<string, T>;
+
+export function emptyBody(): BodySpec {
+  return {
+    cpu: {},
+    memory: {},
+    pids: {},
+    io: { device: record() },
+    net: { address: [], link: record(), allow: [] },
+    rlimit: {},
+    security: {},
+  };
+}
+
+/**
+ * `over` written on top of `base` (template semantics): a field in `over`
+ * replaces `base`'s, lists (allow, address) are base's then over's, named
+ * sub-blocks (link eth0, device vda) merge field by field. Pure.
+ */
+export function mergeBodies(base: BodySpec, over: BodySpec): BodySpec {
+  return merge(base, over) as BodySpec;
+}
+
+function merge(a: unknown, b: unknown): unknown {
+  if (b === undefined) return a;
+  if (a === undefined || b instanceof Field) return b;
+  if (Array.isArray(b)) return [...(a as unknown[]), ...b];
+  const ra = a as Record<string, unknown>;
+  const rb = b as Record<string, unknown>;
+  const out: Record<string, unknown> =
+    Object.getPrototypeOf(rb) === null ? Object.create(null) : {};
+  for (const k of Object.keys(ra)) out[k] = ra[k];
+  for (const k of Object.keys(rb)) out[k] = merge(ra[k], rb[k]);
+  return out;
+}

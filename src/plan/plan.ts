@@ -300,9 +300,11 @@ function planLink(dl: DesiredLink, ol: ObservedLink | undefined): Action[] {
   const ours = ol?.qdisc?.kind === "htb" && ol.qdisc.handle === dl.handle;
   const actions: Action[] = [];
   if (!ours) {
+    // Handle 0: is the kernel's default root qdisc: nothing configured, so a create.
+    const configured = !!ol?.qdisc && ol.qdisc.handle !== "0:";
     actions.push({
       type: "tc-qdisc",
-      op: ol?.qdisc ? "update" : "create",
+      op: configured ? "update" : "create",
       address: `tc ${dl.dev} qdisc ${dl.handle}`,
       dev: dl.dev,
       before: ol?.qdisc ?? null,

@@ -1,4 +1,109 @@
 import type { CodeTable } from "./types.js";
 
-/** VSC5xxx plan/apply/host; owned by the applier. */
-export const hostCodes: CodeTable = {};
+/**
+ * VSC5xxx plan/apply/host; owned by the applier (VSC5001-5099; `vsc exec`
+ * uses VSC58xx in exec.ts). These have no source span: they are about the
+ * host, not the file.
+ */
+export const hostCodes: CodeTable = {
+  VSC5001: {
+    title: "no cgroup2 filesystem at the cgroup mount",
+    explain:
+      "vsc writes cgroup v2 interface files (cpu.weight, memory.max, ...) under the cgroup2 mount, /sys/fs/cgroup by default or --cgroup-mount DIR. This host has something else there: typically a tmpfs holding cgroup v1 hierarchies (cpu, memory, pids each mounted on its own), sometimes with a 'hybrid' cgroup2 at /sys/fs/cgroup/unified whose controllers are all held by v1.\n\nFix: boot with systemd.unified_cgroup_hierarchy=1 (or cgroup_no_v1=all) so that /sys/fs/cgroup is cgroup2, or point --cgroup-mount at a cgroup2 mount. Nothing was changed.",
+  },
+  VSC5002: {
+    title: "controller not available in the cgroup2 mount",
+    explain:
+      "The configuration needs a controller (cpu, memory, pids, io, cpuset) that the cgroup2 mount does not offer: it is missing from <mount>/cgroup.controllers. A controller that a cgroup v1 hierarchy is using cannot be used by cgroup2 at the same time.\n\nFix: boot with cgroup_no_v1=all (or unmount the v1 hierarchy holding it), or remove the settings that need it, e.g. `io { ... }` on a kernel without the io controller.",
+  },
+  VSC5003: {
+    title: "controller not enabled above vsc's subtree",
+    explain:
+      'vsc owns only its subtree (<mount>/<cgroup-root>) and never writes outside it. For a controller to be usable inside, every ancestor of the subtree must enable it in its cgroup.subtree_control; systemd does this for the root on most hosts.\n\nExample: with cgroup-root "vsc" and `memory { limit 1GiB }`, /sys/fs/cgroup/cgroup.subtree_control must list memory.\n\nFix, once, as root: echo "+cpu +memory +pids +io +cpuset" > /sys/fs/cgroup/cgroup.subtree_control (the help line names the exact file and controllers).',
+  },
+  VSC5004: {
+    title: "nft or tc not installed",
+    explain:
+      "vsc loads its ruleset with nft (package nftables) and its traffic classes with tc (package iproute2). Fix: apt-get install nftables iproute2. With --netns, nsenter (util-linux) is needed too.",
+  },
+  VSC5005: {
+    title: "link does not exist",
+    explain:
+      "The host block names a link (`link eth0 rate 1gbit`) that this host (or the --netns namespace) does not have, so its root qdisc cannot be installed. Fix: use the interface's real name (see `ip link`), or create it first.",
+  },
+  VSC5006: {
+    title: "nftables cannot match socket cgroupv2",
+    explain:
+      "vsc's rules find a context's traffic with `socket cgroupv2 level N \"<path>\"`. A one-rule probe (`nft -c -f`) failed, so either nft is older than 0.9.5 or the kernel lacks nft_socket's cgroup v2 matching. The probe's own message is attached. Fix: upgrade nftables / the kernel, or drop the `net` blocks that need it.",
+  },
+  VSC5007: {
+    title: "network namespace does not exist",
+    explain:
+      "--netns NAME runs nft and tc inside /run/netns/NAME (through nsenter, so they still see the host's cgroup2 mount), but there is no such namespace. Fix: `ip netns add NAME`, or drop --netns.",
+  },
+  VSC5008: {
+    title: "the cgroup holding vsc's subtree does not exist",
+    explain:
+      'cgroup-root "a/vsc" puts vsc\'s subtree below the cgroup a, which vsc does not own and does not create. Fix: create it (and enable the controllers in it), or use a cgroup-root directly under the mount.',
+  },
+  VSC5010: {
+    title: "a cgroup to remove still has processes",
+    explain:
+      'The plan removes a context (it left the configuration, or `vsc destroy`), but the kernel cannot remove a cgroup that holds processes. vsc changes nothing and names the process count.\n\nFix: stop those processes, or pass --move-procs: vsc then moves them to the cgroup that holds its subtree (the mount root for cgroup-root "vsc", where `vsc exec` found them) and removes the cgroup.',
+  },
+  VSC5020: {
+    title: "the kernel refused a change",
+    explain:
+      'A write, mkdir or rmdir under the cgroup mount failed; the message is the kernel\'s (e.g. "Invalid argument (EINVAL)" for a value out of range, "Device or resource busy (EBUSY)" for a controller still in use below). Everything this apply had changed was undone in reverse order, so the kernel is as it was. Fix the value or the host, then apply again.',
+  },
+  VSC5021: {
+    title: "the kernel reads back another value",
+    explain:
+      'After each write vsc reads the value back. The kernel accepted the write but holds something else (it rounded, clamped, or another agent changed it). The apply was rolled back. Fix: write the value in the form the kernel reports (page-aligned bytes, "max", ...), or stop the other agent.',
+  },
+  VSC5022: {
+    title: "invalid cpuset partition",
+    explain:
+      "`cpu { cores N }` makes a context a cpuset partition root. The kernel accepted the write but reports the partition as \"root invalid (<reason>)\": the cpus overlap a sibling's, the parent is not a partition root, or no cpu would be left for the rest. The apply was rolled back. Fix the cores in the configuration (or the host's cpu count).",
+  },
+  VSC5023: {
+    title: "nft refused the ruleset",
+    explain:
+      'The ruleset is loaded with one `nft -f` transaction, so a refusal loads nothing: the previous table stays. Everything else this apply had changed was undone. nft\'s own message is attached (e.g. "cgroupv2 path fails" when nft does not see the cgroup2 mount at /sys/fs/cgroup).',
+  },
+  VSC5024: {
+    title: "tc refused a change",
+    explain:
+      'tc changes go in one `tc -batch` per link; tc stops at the first refused line (e.g. "Specified qdisc kind is unknown" for a leaf qdisc whose module is missing). The lines that had run, and everything else this apply changed, were undone. tc\'s own message and the failing line are attached.',
+  },
+  VSC5025: {
+    title: "rollback incomplete",
+    explain:
+      "A change failed and vsc tried to undo everything it had done, but some undo steps failed too (listed). The live state is between the old and the new configuration. Run `vsc plan` to see the difference, and `vsc apply` to converge: every action is a difference to the live state, so applying again fixes what is left.",
+  },
+  VSC5030: {
+    title: "another apply is running",
+    explain:
+      "Only one apply at a time may change a cgroup subtree: vsc takes a lock file (/run/vsc/<cgroup-root>-<hash>.lock with the holder's pid). A lock whose process has died (e.g. killed) is taken over automatically. Wait for the other apply to finish.",
+  },
+  VSC5031: {
+    title: "not a vsc plan",
+    explain:
+      "`vsc apply PLAN` takes a file written by `vsc plan FILE -out PLAN`: versioned JSON checked against the plan schema (src/plan/schema.json) when it is saved and when it is loaded. This file is not JSON, or does not match the schema (the first problems are listed). Make a new plan.",
+  },
+  VSC5032: {
+    title: "stale plan",
+    explain:
+      "A saved plan records a fingerprint of the live state it was made against, and is applied exactly as written, never re-planned. The live state has changed since (another apply, or someone edited a value), so the plan may no longer do what was reviewed. Nothing was changed. Make and review a new plan.",
+  },
+  VSC5034: {
+    title: "apply needs confirmation",
+    explain:
+      "apply and destroy show the plan and ask for `yes` on a terminal. Without a terminal (scripts, CI) they refuse unless --auto-approve is given. Review with `vsc plan` first, then apply with --auto-approve (or apply a saved plan).",
+  },
+  VSC5035: {
+    title: "cannot read the live state",
+    explain:
+      "vsc could not read the cgroup subtree, the nft table header or a link's qdiscs (the error is attached): usually not running as root, or a tool failing inside --netns. Nothing was changed.",
+  },
+};

@@ -1,0 +1,126 @@
+/** The executor's failure codes, each triggered through a kernel that misbehaves in one way. */
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { applyWithLock, planDesired } from "../../src/apply/applier.js";
+import type { Kernel } from "../../src/apply/kernel.js";
+import { KernelError } from "../../src/apply/kernel.js";
+import { hostCodes } from "../../src/diag/codes/host.js";
+import type { DesiredState } from "../../src/model/desired.js";
+import { sampleDesired, scratch, scratchKernel, snapshot } from "./fixture.js";
+
+const nftOk = (k: Kernel): Kernel => ({
+  ...k,
+  run: (tool, args, input) =>
+    tool === "nft" && input?.startsWith("list")
+      ? { status: 0, stdout: "", stderr: "" }
+      : { status: 0, stdout: "", stderr: "" },
+});
+
+async function applyWith(
+  wrap: (k: Kernel) => Kernel,
+  d: DesiredState = sampleDesired(),
+) {
+  const s = scratch();
+  const k = wrap(nftOk(scratchKernel(s.mount)));
+  const o = { stateDir: s.stateDir, skipPreflight: true };
+  const out = await applyWithLock(
+    k,
+    d.cgroupRoot,
+    () => planDesired(k, d, o),
+    async () => true,
+    o,
+  );
+  return { out, s, k };
+}
+
+test("VSC5021: the kernel keeps another value than the one written", async () => {
+  const { out, s } = await applyWith((k) => ({
+    ...k,
+    write: (p, v) =>
+      k.write(p, p.endsWith("memory.max") && v !== "max" ? "4096" : v),
+  }));
+  assert.is(out.diagnostics[0]?.code, "VSC5021");
+  assert.match(out.diagnostics[0]!.message, /memory\.max reads back "4096"/);
+  assert.equal(
+    Object.keys(snapshot(s.mount)).filter((f) => f.startsWith("vsc")),
+    [],
+  );
+  s.cleanup();
+});
+
+test("VSC5022: a cpuset partition reads back invalid", async () => {
+  const d = sampleDesired();
+  d.cgroups[0]!.subtreeControl = ["cpu", "cpuset", "memory", "pids"];
+  const batch = d.cgroups.find((c) => c.path === "vsc/batch")!;
+  batch.files.push(
+    { name: "cpuset.cpus", value: "1" },
+    { name: "cpuset.cpus.partition", value: "root" },
+  );
+  const { out, s } = await applyWith(
+    (k) => ({
+      ...k,
+      write: (p, v) =>
+        k.write(
+          p,
+          p.endsWith("partition")
+            ? "root invalid (Cpu list in cpuset.cpus not exclusive)"
+            : v,
+        ),
+    }),
+    d,
+  );
+  assert.is(out.diagnostics[0]?.code, "VSC5022");
+  assert.match(
+    out.diagnostics[0]!.message,
+    /vsc\/batch .*root invalid \(Cpu list/,
+  );
+  s.cleanup();
+});
+
+test("VSC5025: an undo step fails too; the plan is named as the way to converge", async () => {
+  let failing = false;
+  const { out, s } = await applyWith((k) => ({
+    ...k,
+    write: (p, v) => {
+      if (p === "vsc/batch/pids.max") {
+        failing = true;
+        throw new KernelError(`write ${p}`, "Invalid argument (EINVAL)");
+      }
+      k.write(p, v);
+    },
+    rmdir: (p) => {
+      if (failing && p === "vsc/batch")
+        throw new KernelError(`rmdir ${p}`, "Device or resource busy (EBUSY)");
+      k.rmdir(p);
+    },
+  }));
+  assert.equal(
+    out.diagnostics.map((d) => d.code),
+    ["VSC5020", "VSC5025"],
+  );
+  assert.match(out.diagnostics[1]!.notes!.join("\n"), /rmdir vsc\/batch/);
+  s.cleanup();
+});
+
+test("VSC5035: the live state cannot be read", async () => {
+  const { out, s } = await applyWith((k) => ({
+    ...k,
+    run: () => ({
+      status: 1,
+      stdout: "",
+      stderr: "Error: Operation not permitted",
+    }),
+  }));
+  assert.is(out.diagnostics[0]?.code, "VSC5035");
+  assert.match(out.diagnostics[0]!.message, /Operation not permitted/);
+  s.cleanup();
+});
+
+test("every host code has a title and an explanation", () => {
+  for (const [code, info] of Object.entries(hostCodes)) {
+    assert.match(code, /^VSC50\d\d$/);
+    assert.ok(info.title.length > 5 && info.explain.length > 80, code);
+  }
+});
+
+test.run();

@@ -52,9 +52,10 @@ fi
 out=$(mktemp -d "${TMPDIR:-/tmp}/vsc-kernel-lab.XXXXXX")
 qpid=
 tpid=
+# shellcheck disable=SC2317 # called from traps
 cleanup() {
-  [ -n "$qpid" ] && kill "$qpid" 2>/dev/null || true
-  [ -n "$tpid" ] && kill "$tpid" 2>/dev/null || true
+  if [ -n "$qpid" ]; then kill "$qpid" 2>/dev/null || true; fi
+  if [ -n "$tpid" ]; then kill "$tpid" 2>/dev/null || true; fi
 }
 trap cleanup EXIT
 trap 'cleanup; echo "kernel-lab: interrupted; guest files in $out" >&2; exit 130' INT TERM

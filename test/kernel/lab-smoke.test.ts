@@ -23,14 +23,8 @@ test("cgroup2 is mounted with the controllers vsc uses, enabled at the root", ()
   const available = readCgroup("", "cgroup.controllers").split(" ");
   const enabled = readCgroup("", "cgroup.subtree_control").split(" ");
   for (const c of ["cpu", "cpuset", "memory", "io", "pids"]) {
-    assert.ok(
-      available.includes(c),
-      `controller ${c} not available: ${available.join(" ")}`,
-    );
-    assert.ok(
-      enabled.includes(c),
-      `controller ${c} not enabled at the root: ${enabled.join(" ")}`,
-    );
+    assert.ok(available.includes(c), `controller ${c} not available: ${available.join(" ")}`);
+    assert.ok(enabled.includes(c), `controller ${c} not enabled at the root: ${enabled.join(" ")}`);
   }
 });
 
@@ -64,43 +58,16 @@ test("nft socket cgroupv2 + meta priority steers one cgroup's pings into HTB cla
     makeCgroup(cg);
     net = scratchNet();
     const { nsA, devA, addrB } = net;
-    must(
-      "tc",
-      [
-        "qdisc",
-        "add",
-        "dev",
-        devA,
-        "root",
-        "handle",
-        "1:",
-        "htb",
-        "default",
-        "10",
-      ],
-      {
-        netns: nsA,
-      },
-    );
+    must("tc", ["qdisc", "add", "dev", devA, "root", "handle", "1:", "htb", "default", "10"], {
+      netns: nsA,
+    });
     for (const [id, rate] of [
       ["1:10", "10mbit"],
       ["1:65", "10mbit"],
     ]) {
       must(
         "tc",
-        [
-          "class",
-          "add",
-          "dev",
-          devA,
-          "parent",
-          "1:",
-          "classid",
-          id,
-          "htb",
-          "rate",
-          rate,
-        ],
+        ["class", "add", "dev", devA, "parent", "1:", "classid", id, "htb", "rate", rate],
         {
           netns: nsA,
         },
@@ -130,11 +97,7 @@ test("nft socket cgroupv2 + meta priority steers one cgroup's pings into HTB cla
     // Control: the same pings from outside the cgroup land in the default class.
     must("ping", ping, { netns: nsA });
     const mid = tcClassStats(devA, nsA);
-    assert.is(
-      mid.get("1:10")!.packets - before.get("1:10")!.packets,
-      5,
-      "control pings -> 1:10",
-    );
+    assert.is(mid.get("1:10")!.packets - before.get("1:10")!.packets, 5, "control pings -> 1:10");
     assert.is(
       mid.get("1:65")!.packets,
       before.get("1:65")!.packets,
@@ -144,11 +107,7 @@ test("nft socket cgroupv2 + meta priority steers one cgroup's pings into HTB cla
     const r = runInCgroup(cg, "ping", ping, { netns: nsA });
     assert.is(r.code, 0, `ping from the cgroup failed: ${r.stderr}${r.stdout}`);
     const after = tcClassStats(devA, nsA);
-    assert.is(
-      after.get("1:65")!.packets - mid.get("1:65")!.packets,
-      5,
-      "cgroup pings -> 1:65",
-    );
+    assert.is(after.get("1:65")!.packets - mid.get("1:65")!.packets, 5, "cgroup pings -> 1:65");
     assert.is(
       after.get("1:10")!.packets,
       mid.get("1:10")!.packets,

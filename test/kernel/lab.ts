@@ -21,8 +21,7 @@ export const LAB_CGROUP_MOUNT = "/sys/fs/cgroup";
 /** True inside the lab guest: run.sh's guest wrapper sets VSC_KERNEL_LAB=1, and cgroup2 is there. */
 export function inKernelLab(): boolean {
   return (
-    process.env.VSC_KERNEL_LAB === "1" &&
-    existsSync(join(LAB_CGROUP_MOUNT, "cgroup.controllers"))
+    process.env.VSC_KERNEL_LAB === "1" && existsSync(join(LAB_CGROUP_MOUNT, "cgroup.controllers"))
   );
 }
 
@@ -61,11 +60,7 @@ export interface RunOptions {
 }
 
 /** Runs a command (argv, no shell) with a timeout; never throws for a failing command. */
-export function run(
-  cmd: string,
-  args: string[],
-  opts: RunOptions = {},
-): RunResult {
+export function run(cmd: string, args: string[], opts: RunOptions = {}): RunResult {
   // `ip netns exec` remounts /sys for the namespace, which hides the cgroup2
   // mount that nft needs to resolve `socket cgroupv2` paths; nsenter does not.
   const argv = opts.netns
@@ -79,32 +74,22 @@ export function run(
     cwd: opts.cwd,
     env: opts.env,
   });
-  if (r.error && (r.error as NodeJS.ErrnoException).code !== "ETIMEDOUT")
-    throw r.error;
+  if (r.error && (r.error as NodeJS.ErrnoException).code !== "ETIMEDOUT") throw r.error;
   return {
     code: r.status,
     stdout: r.stdout ?? "",
     stderr: r.stderr ?? "",
-    timedOut:
-      (r.error as NodeJS.ErrnoException | undefined)?.code === "ETIMEDOUT",
+    timedOut: (r.error as NodeJS.ErrnoException | undefined)?.code === "ETIMEDOUT",
   };
 }
 
 /** Like run(), but throws (with the command and its stderr) unless it exits 0; returns stdout. */
-export function must(
-  cmd: string,
-  args: string[],
-  opts: RunOptions = {},
-): string {
+export function must(cmd: string, args: string[], opts: RunOptions = {}): string {
   const r = run(cmd, args, opts);
   if (r.code !== 0) {
     const where = opts.netns ? ` (netns ${opts.netns})` : "";
-    const why = r.timedOut
-      ? `timed out after ${opts.timeoutMs ?? 30_000} ms`
-      : `exit ${r.code}`;
-    throw new Error(
-      `${[cmd, ...args].join(" ")}${where}: ${why}\n${r.stderr}${r.stdout}`,
-    );
+    const why = r.timedOut ? `timed out after ${opts.timeoutMs ?? 30_000} ms` : `exit ${r.code}`;
+    throw new Error(`${[cmd, ...args].join(" ")}${where}: ${why}\n${r.stderr}${r.stdout}`);
   }
   return r.stdout;
 }
@@ -125,10 +110,7 @@ export function writeCgroup(rel: string, file: string, value: string): void {
 }
 
 /** Parses a flat-keyed file like cpu.stat or memory.stat into numbers. */
-export function readCgroupStat(
-  rel: string,
-  file: string,
-): Record<string, number> {
+export function readCgroupStat(rel: string, file: string): Record<string, number> {
   const out: Record<string, number> = {};
   for (const line of readCgroup(rel, file).split("\n")) {
     const [k, v] = line.split(/\s+/);
@@ -145,8 +127,7 @@ export function makeCgroup(rel: string, controllers: string[] = []): string {
   const parts = rel.split("/").filter(Boolean);
   for (let i = 0; i < parts.length; i++) {
     const parent = parts.slice(0, i).join("/");
-    for (const c of controllers)
-      writeCgroup(parent, "cgroup.subtree_control", `+${c}`);
+    for (const c of controllers) writeCgroup(parent, "cgroup.subtree_control", `+${c}`);
     mkdirSync(cgroupPath(parts.slice(0, i + 1).join("/")), { recursive: true });
   }
   return cgroupPath(rel);
@@ -178,16 +159,7 @@ export function runInCgroup(
   if (opts.netns) {
     return run(
       "sh",
-      [
-        "-c",
-        script,
-        procs,
-        "nsenter",
-        `--net=/run/netns/${opts.netns}`,
-        "--",
-        cmd,
-        ...args,
-      ],
+      ["-c", script, procs, "nsenter", `--net=/run/netns/${opts.netns}`, "--", cmd, ...args],
       {
         ...opts,
         netns: undefined,
@@ -233,19 +205,7 @@ export function scratchNet(prefix = "vlab"): ScratchNet {
   try {
     must("ip", ["netns", "add", nsA]);
     must("ip", ["netns", "add", nsB]);
-    must("ip", [
-      "link",
-      "add",
-      devA,
-      "netns",
-      nsA,
-      "type",
-      "veth",
-      "peer",
-      devB,
-      "netns",
-      nsB,
-    ]);
+    must("ip", ["link", "add", devA, "netns", nsA, "type", "veth", "peer", devB, "netns", nsB]);
     const sides: [string, string, string][] = [
       [nsA, devA, addrA],
       [nsB, devB, addrB],
@@ -258,47 +218,17 @@ export function scratchNet(prefix = "vlab"): ScratchNet {
       must("ip", ["addr", "add", `${addr}/24`, "dev", dev], { netns: ns });
       must("ip", ["link", "set", dev, "up"], { netns: ns });
       must("ip", ["link", "set", "lo", "up"], { netns: ns });
-      const link = JSON.parse(
-        must("ip", ["-j", "link", "show", dev], { netns: ns }),
-      ) as {
+      const link = JSON.parse(must("ip", ["-j", "link", "show", dev], { netns: ns })) as {
         address: string;
       }[];
       macs.push(link[0].address);
     }
-    must(
-      "ip",
-      [
-        "neigh",
-        "replace",
-        addrB,
-        "lladdr",
-        macs[1],
-        "dev",
-        devA,
-        "nud",
-        "permanent",
-      ],
-      {
-        netns: nsA,
-      },
-    );
-    must(
-      "ip",
-      [
-        "neigh",
-        "replace",
-        addrA,
-        "lladdr",
-        macs[0],
-        "dev",
-        devB,
-        "nud",
-        "permanent",
-      ],
-      {
-        netns: nsB,
-      },
-    );
+    must("ip", ["neigh", "replace", addrB, "lladdr", macs[1], "dev", devA, "nud", "permanent"], {
+      netns: nsA,
+    });
+    must("ip", ["neigh", "replace", addrA, "lladdr", macs[0], "dev", devB, "nud", "permanent"], {
+      netns: nsB,
+    });
   } catch (e) {
     destroy();
     throw e;
@@ -315,10 +245,7 @@ export interface ClassStats {
  * Per-class counters of a device's classes, keyed by class id ("1:65").
  * Parses `tc -s class show` text: iproute2 6.1 prints no JSON for HTB classes.
  */
-export function tcClassStats(
-  dev: string,
-  netns?: string,
-): Map<string, ClassStats> {
+export function tcClassStats(dev: string, netns?: string): Map<string, ClassStats> {
   const text = must("tc", ["-s", "class", "show", "dev", dev], { netns });
   const stats = new Map<string, ClassStats>();
   let current: string | undefined;

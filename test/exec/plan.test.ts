@@ -10,11 +10,7 @@ import {
   validateNode,
   type PlanInput,
 } from "../../src/exec/plan.js";
-import {
-  HOSTNAME_SCRIPT,
-  INIT_SCRIPT,
-  JOIN_SCRIPT,
-} from "../../src/exec/scripts.js";
+import { HOSTNAME_SCRIPT, INIT_SCRIPT, JOIN_SCRIPT } from "../../src/exec/scripts.js";
 import { CAPABILITIES } from "../../src/exec/caps.js";
 import type { Node } from "../../src/ir/types.gen.js";
 import { classNode, contextNode, irOf, loc } from "./fixtures.js";
@@ -37,14 +33,7 @@ const input = (node: Node, over: Partial<PlanInput> = {}): PlanInput => ({
   ...over,
 });
 const JOIN = ["/bin/sh", "-c", JOIN_SCRIPT, "vsc-exec"];
-const NNP = [
-  "/usr/bin/setpriv",
-  "--no-new-privs",
-  "--inh-caps",
-  "-all",
-  "--ambient-caps",
-  "-all",
-];
+const NNP = ["/usr/bin/setpriv", "--no-new-privs", "--inh-caps", "-all", "--ambient-caps", "-all"];
 
 test("VSC5801: an unknown context suggests the closest context name", () => {
   const ir = irOf([
@@ -57,17 +46,11 @@ test("VSC5801: an unknown context suggests the closest context name", () => {
   assert.is(r.diagnostics[0].code, "VSC5801");
   assert.is(r.diagnostics[0].message, 'unknown context "wbe"');
   assert.is(r.diagnostics[0].help, 'did you mean "web"?');
-  assert.not.match(
-    selectContext(ir, "zzzzzz").diagnostics[0].help ?? "",
-    /did you mean/,
-  );
+  assert.not.match(selectContext(ir, "zzzzzz").diagnostics[0].help ?? "", /did you mean/);
 });
 
 test("VSC5802: a class is refused at its declaration, naming its contexts", () => {
-  const ir = irOf([
-    classNode("web-tier"),
-    contextNode("web", { parent: "web-tier" }),
-  ]);
+  const ir = irOf([classNode("web-tier"), contextNode("web", { parent: "web-tier" })]);
   const d = selectContext(ir, "web-tier").diagnostics[0];
   assert.is(d.code, "VSC5802");
   assert.is(`${d.span?.line}:${d.span?.col}`, "5:1");
@@ -121,15 +104,7 @@ test("VSC5811: an unknown capability, with a suggestion", () => {
 });
 
 test("VSC5812: hostnames that are not host names are refused", () => {
-  for (const h of [
-    "",
-    "a b",
-    "$(reboot)",
-    "-x",
-    "x".repeat(65),
-    "a..b",
-    "bad_name",
-  ]) {
+  for (const h of ["", "a b", "$(reboot)", "-x", "x".repeat(65), "a..b", "bad_name"]) {
     const ds = validateNode(
       contextNode("a", {
         security: { namespaces: [], hostname: h, loc: loc(21, 3) },
@@ -175,9 +150,7 @@ test("VSC5813: root with sys_chroot kept is an error; VSC5814 warns about root-b
     },
   });
   assert.equal(
-    validateNode(keepChroot).map(
-      (d) => `${d.code} ${d.severity} ${d.span?.line}:${d.span?.col}`,
-    ),
+    validateNode(keepChroot).map((d) => `${d.code} ${d.severity} ${d.span?.line}:${d.span?.col}`),
     ["VSC5813 error 23:3"],
   );
   const noCaps = contextNode("b", {
@@ -187,10 +160,7 @@ test("VSC5813: root with sys_chroot kept is an error; VSC5814 warns about root-b
   assert.is(w.code, "VSC5814");
   assert.is(w.severity, "warning");
   assert.is(`${w.span?.line}:${w.span?.col}`, "24:3");
-  assert.match(
-    w.message,
-    /dac_read_search, mknod, sys_admin, sys_module, sys_ptrace, sys_rawio/,
-  );
+  assert.match(w.message, /dac_read_search, mknod, sys_admin, sys_module, sys_ptrace, sys_rawio/);
   const dropSome = contextNode("c", {
     security: {
       namespaces: [],
@@ -254,10 +224,7 @@ test("plan: capabilities keep -> -all,+kept; drop -> -dropped", () => {
     security: { namespaces: [], capabilities: { mode: "keep", names: [] } },
   });
   assert.ok(buildPlan(input(none)).argv.includes("-all"));
-  assert.equal(buildPlan(input(none)).argv.slice(-6, -4), [
-    "--bounding-set",
-    "-all",
-  ]);
+  assert.equal(buildPlan(input(none)).argv.slice(-6, -4), ["--bounding-set", "-all"]);
   const drop = contextNode("c", {
     security: {
       namespaces: [],
@@ -344,10 +311,7 @@ test("plan: root -> capsh chroots and drops everything not kept, always sys_chro
   );
   const i = p.argv.indexOf("/usr/sbin/capsh");
   assert.ok(p.argv.includes("--mount-proc=/srv/web/proc"));
-  assert.equal(p.argv.slice(p.argv.indexOf(INIT_SCRIPT) + 1, i), [
-    "--",
-    "/srv/web",
-  ]);
+  assert.equal(p.argv.slice(p.argv.indexOf(INIT_SCRIPT) + 1, i), ["--", "/srv/web"]);
   const drop = p.argv[i + 3];
   assert.equal(p.argv.slice(i + 1, i + 3), ["--inh=", "--noamb"]);
   assert.equal(p.argv.slice(i + 4), [
@@ -381,14 +345,10 @@ test("injection: config values are whole argv elements; the scripts never change
     security: { namespaces: ["pid"], hostname: "web", root: `/srv/${evil}` },
     rlimits: [{ name: "nofile", soft: 10, hard: 10 }],
   });
-  const p = buildPlan(
-    input(n, { command: [evil, evil], commandPath: `/bin/${evil}` }),
-  );
+  const p = buildPlan(input(n, { command: [evil, evil], commandPath: `/bin/${evil}` }));
   for (const script of [JOIN_SCRIPT, HOSTNAME_SCRIPT, INIT_SCRIPT])
     assert.not.ok(script.includes("pwned"));
-  const scripts = p.argv.filter(
-    (a, i) => p.argv[i - 1] === "-c" || p.argv[i - 1] === "-e",
-  );
+  const scripts = p.argv.filter((a, i) => p.argv[i - 1] === "-c" || p.argv[i - 1] === "-e");
   assert.equal(scripts, [JOIN_SCRIPT, HOSTNAME_SCRIPT, INIT_SCRIPT]);
   assert.ok(p.argv.includes(`--chroot=/srv/${evil}`));
   assert.ok(p.argv.includes(`--shell=/bin/${evil}`));
@@ -396,13 +356,9 @@ test("injection: config values are whole argv elements; the scripts never change
 });
 
 test("a cgroup path that escaped the checker is a bug, not a path", () => {
+  assert.throws(() => buildPlan(input(contextNode("x", { path: "../../etc" }))), /bug/);
   assert.throws(
-    () => buildPlan(input(contextNode("x", { path: "../../etc" }))),
-    /bug/,
-  );
-  assert.throws(
-    () =>
-      buildPlan({ ...input(contextNode("x")), host: { cgroupRoot: "a/../b" } }),
+    () => buildPlan({ ...input(contextNode("x")), host: { cgroupRoot: "a/../b" } }),
     /bug/,
   );
 });

@@ -8,10 +8,7 @@ import type { Node } from "../../src/ir/types.gen.js";
 import { contextNode, loc } from "./fixtures.js";
 
 /** A host where `files` exist (dirs end in /), tools live in /usr/bin, and cgroup2 is at /cg. */
-function fakeHost(
-  over: Partial<ExecHost> = {},
-  files: string[] = [],
-): ExecHost {
+function fakeHost(over: Partial<ExecHost> = {}, files: string[] = []): ExecHost {
   const all = new Set([
     "/cg/",
     "/cg/vsc/",
@@ -30,8 +27,7 @@ function fakeHost(
   ]);
   return {
     euid: () => 0,
-    fsType: (p) =>
-      p === "/cg" ? CGROUP2_SUPER_MAGIC : all.has(`${p}/`) ? 0xef53 : undefined,
+    fsType: (p) => (p === "/cg" ? CGROUP2_SUPER_MAGIC : all.has(`${p}/`) ? 0xef53 : undefined),
     isDir: (p) => all.has(`${p}/`),
     exists: (p) => all.has(p) || all.has(`${p}/`),
     isExecutable: (p) => all.has(p),
@@ -57,10 +53,7 @@ test("VSC5806: not root", () => {
 });
 
 test("VSC5804: the mount is not cgroup2 (or does not exist)", () => {
-  assert.equal(
-    codes(web, fakeHost({}, ["/tmp/"]), { ...opts, cgroupMount: "/tmp" }),
-    ["VSC5804"],
-  );
+  assert.equal(codes(web, fakeHost({}, ["/tmp/"]), { ...opts, cgroupMount: "/tmp" }), ["VSC5804"]);
   const [d] = preflight(
     web,
     { cgroupRoot: "vsc" },
@@ -72,12 +65,7 @@ test("VSC5804: the mount is not cgroup2 (or does not exist)", () => {
 });
 
 test("VSC5803: the context's cgroup does not exist (not applied), pointing at the context", () => {
-  const [d] = preflight(
-    contextNode("api"),
-    { cgroupRoot: "vsc" },
-    opts,
-    fakeHost(),
-  ).diagnostics;
+  const [d] = preflight(contextNode("api"), { cgroupRoot: "vsc" }, opts, fakeHost()).diagnostics;
   assert.is(d.code, "VSC5803");
   assert.is(`${d.span?.line}:${d.span?.col}`, "10:1");
   assert.match(d.message, /\/cg\/vsc\/api does not exist/);
@@ -113,12 +101,7 @@ test("VSC5808: the root is missing, or lacks proc for a pid namespace", () => {
   const missing = contextNode("web", {
     security: { namespaces: [], root: "/srv/web", loc: loc(31, 3) },
   });
-  const [d] = preflight(
-    missing,
-    { cgroupRoot: "vsc" },
-    opts,
-    fakeHost(),
-  ).diagnostics;
+  const [d] = preflight(missing, { cgroupRoot: "vsc" }, opts, fakeHost()).diagnostics;
   assert.is(d.code, "VSC5808");
   assert.is(`${d.span?.line}:${d.span?.col}`, "31:3");
   const noProc = contextNode("web", {
@@ -130,13 +113,8 @@ test("VSC5808: the root is missing, or lacks proc for a pid namespace", () => {
 });
 
 test("VSC5807: the command is looked up in PATH on the host, or inside the root", () => {
-  assert.equal(codes(web, fakeHost(), { ...opts, command: ["nginy"] }), [
-    "VSC5807",
-  ]);
-  assert.equal(
-    codes(web, fakeHost(), { ...opts, command: ["/usr/bin/nginx"] }),
-    [],
-  );
+  assert.equal(codes(web, fakeHost(), { ...opts, command: ["nginy"] }), ["VSC5807"]);
+  assert.equal(codes(web, fakeHost(), { ...opts, command: ["/usr/bin/nginx"] }), []);
   const rooted = contextNode("web", {
     security: { namespaces: [], root: "/srv/web" },
   });

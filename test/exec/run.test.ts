@@ -26,30 +26,19 @@ const host: ExecHost = {
 
 test("VSC5800: no command after -- exits 125 and says how", async () => {
   const io = recordingIo();
-  assert.is(
-    await execContext(ir, { context: "web", command: [] }, io, { host }),
-    125,
-  );
+  assert.is(await execContext(ir, { context: "web", command: [] }, io, { host }), 125);
   assert.match(io.stderr, /error\[VSC5800\]: no command to run/);
   assert.match(io.stderr, /help: put the command after `--`/);
 });
 
 test("unknown context and class: 125, rendered with did-you-mean and file:line:col", async () => {
   const io = recordingIo();
-  assert.is(
-    await execContext(ir, { context: "wbe", command: ["true"] }, io, { host }),
-    125,
-  );
+  assert.is(await execContext(ir, { context: "wbe", command: ["true"] }, io, { host }), 125);
   assert.match(io.stderr, /error\[VSC5801\]: unknown context "wbe"/);
   assert.match(io.stderr, /did you mean "web"\?/);
   const io2 = recordingIo();
   assert.is(
-    await execContext(
-      ir,
-      { context: "tier", command: ["true"], format: "short" },
-      io2,
-      { host },
-    ),
+    await execContext(ir, { context: "tier", command: ["true"], format: "short" }, io2, { host }),
     125,
   );
   assert.is(
@@ -64,16 +53,10 @@ test("exit codes: 127 when only the command is missing, 125 for vsc's own refusa
   assert.is(await execContext(ir, args, io, { host }), 127);
   assert.match(io.stderr, /VSC5807/);
   const io2 = recordingIo();
-  assert.is(
-    await execContext(ir, { ...args, cgroupMount: "/x" }, io2, { host }),
-    125,
-  );
+  assert.is(await execContext(ir, { ...args, cgroupMount: "/x" }, io2, { host }), 125);
   assert.match(io2.stderr, /VSC5804/);
   const io3 = recordingIo();
-  assert.is(
-    await execContext(ir, { ...args, format: "json" }, io3, { host }),
-    127,
-  );
+  assert.is(await execContext(ir, { ...args, format: "json" }, io3, { host }), 127);
   assert.is(io3.stdout, "", "stdout belongs to the command");
   assert.is(JSON.parse(io3.stderr)[0].code, "VSC5807");
 });
@@ -97,10 +80,7 @@ test("VSC5809: when the kernel refuses the cgroup write, the command never start
     assert.is(out.code, 125);
     assert.is(out.diagnostics[0].code, "VSC5809");
     assert.match(out.diagnostics[0].message, /ENOENT/);
-    assert.not.ok(
-      existsSync(marker),
-      "the command ran although the cgroup write failed",
-    );
+    assert.not.ok(existsSync(marker), "the command ran although the cgroup write failed");
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

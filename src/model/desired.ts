@@ -24,6 +24,15 @@ export interface DesiredFile {
   name: string;
   /** Exact value to write, which is also what the kernel reads back. */
   value: string;
+  /**
+   * Present when `value` is not written as one string: the separate writes
+   * (in order) that produce it. io.max takes one device per write, and a
+   * device is un-limited by writing all four keys as "max" (a line the kernel
+   * then no longer prints), so `writes` has one line per host disk.
+   */
+  writes?: string[];
+  /** Where the value came from ("file:line" of its resource block), when the config set it. */
+  source?: Source;
 }
 
 export interface DesiredCgroup {

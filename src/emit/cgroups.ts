@@ -1,0 +1,203 @@
+/**
+ * Desired cgroup v2 state: one DesiredCgroup per directory vsc owns, every
+ * managed file with the exact text the kernel reads back.
+ */
+import type { DesiredCgroup, DesiredFile } from "../model/desired.js";
+import type { Loc, Node, VscIr } from "../ir/types.gen.js";
+import { cpuList } from "./cpulist.js";
+import { buildTree, where, type TreeNode } from "./tree.js";
+import { cpuGuaranteeViolations, cpuWeights } from "./weights.js";
+
+const PAGE = 4096;
+/** cpu.max period in microseconds (the kernel default). */
+export const CPU_PERIOD = 100000;
+/** The kernel rejects a cpu.max quota below 1 ms. */
+export const CPU_QUOTA_MIN = 1000;
+
+/** Bytes as the memory controller stores them: whole pages, rounded down. */
+export const pageBytes = (b: number): number => Math.floor(b / PAGE) * PAGE;
+const bytesOrMax = (b: number | undefined): string => (b === undefined ? "max" : `${pageBytes(b)}`);
+
+/** cpu.max text for a millicpu limit ("max 100000" when unlimited). */
+export function cpuMax(limit: number | undefined): string {
+  if (limit === undefined) return `max ${CPU_PERIOD}`;
+  const quota = Math.max(CPU_QUOTA_MIN, Math.floor((limit * CPU_PERIOD) / 1000));
+  return `${quota} ${CPU_PERIOD}`;
+}
+
+/** Controllers vsc enables below its root (sorted); cpuset only when some context takes whole cores. */
+export function controllers(ir: VscIr): string[] {
+  const cs = ["cpu", "io", "memory", "pids"];
+  if (usesCores(ir)) cs.push("cpuset");
+  return cs.sort();
+}
+
+export const usesCores = (ir: VscIr): boolean =>
+  ir.nodes.some((n) => n.kind === "context" && (n.cpu.cores?.length ?? 0) > 0);
+
+interface Effective {
+  /** memory.min / memory.low as written (bytes, page-rounded). */
+  min: number;
+  low: number;
+  /** Whole cores in the subtree (cpuset.cpus.exclusive of every ancestor). */
+  cores: number[];
+}
+
+/**
+ * Protections propagate only as far as every ancestor allows, so a class
+ * without its own memory.reserve/low protects the sum of its children's
+ * (the same rule admission uses for reservations).
+ */
+function effective(roots: TreeNode[]): Map<string, Effective> {
+  const out = new Map<string, Effective>();
+  const visit = (t: TreeNode): Effective => {
+    let min = 0;
+    let low = 0;
+    const cores = [...(t.node.cpu.cores ?? [])];
+    for (const c of t.children) {
+      const e = visit(c);
+      min += e.min;
+      low += e.low;
+      cores.push(...e.cores);
+    }
+    const m = t.node.memory;
+    const e: Effective = {
+      min: m.reserve !== undefined ? pageBytes(m.reserve) : t.node.kind === "class" ? min : 0,
+      low: m.low !== undefined ? pageBytes(m.low) : t.node.kind === "class" ? low : 0,
+      cores: cores.sort((a, b) => a - b),
+    };
+    out.set(t.node.name, e);
+    return e;
+  };
+  roots.forEach(visit);
+  return out;
+}
+
+const file = (name: string, value: string, loc?: Loc, writes?: string[]): DesiredFile => {
+  const f: DesiredFile = { name, value };
+  if (writes) f.writes = writes;
+  if (loc) f.source = where(loc);
+  return f;
+};
+
+/** io.max: kernel lines for limited devices; `writes` also resets every other host disk. */
+function ioMax(ir: VscIr, n: Node): DesiredFile {
+  const f = (v: number | undefined) => (v === undefined ? "max" : `${v}`);
+  const byDevice = new Map<number, string>();
+  for (const d of ir.host.disks)
+    byDevice.set(
+      d.major * 1048576 + d.minor,
+      `${d.major}:${d.minor} rbps=max wbps=max riops=max wiops=max`,
+    );
+  const lines = new Map<number, string>();
+  for (const d of n.io.devices) {
+    if (
+      d.rbps === undefined &&
+      d.wbps === undefined &&
+      d.riops === undefined &&
+      d.wiops === undefined
+    )
+      continue;
+    const line = `${d.major}:${d.minor} rbps=${f(d.rbps)} wbps=${f(d.wbps)} riops=${f(d.riops)} wiops=${f(d.wiops)}`;
+    lines.set(d.major * 1048576 + d.minor, line);
+    byDevice.set(d.major * 1048576 + d.minor, line);
+  }
+  const sorted = (m: Map<number, string>) => [...m].sort((a, b) => a[0] - b[0]).map((e) => e[1]);
+  return file(
+    "io.max",
+    sorted(lines).join("\n"),
+    n.io.devices[0]?.loc ?? n.io.loc,
+    sorted(byDevice),
+  );
+}
+
+/** Every cgroup vsc owns, parents before children, with every managed file in write order. */
+export function desiredCgroups(ir: VscIr): DesiredCgroup[] {
+  const roots = buildTree(ir);
+  const eff = effective(roots);
+  const weights = cpuWeights(ir);
+  const bad = cpuGuaranteeViolations(ir, weights);
+  if (bad.length > 0) {
+    const list = bad.map((b) => `${b.name} gets ${b.guaranteed.toFixed(3)}m < ${b.reserved}m`);
+    throw new Error(`vsc bug: cpu.weight rounding breaks a reservation: ${list.join(", ")}`);
+  }
+  const cpuset = usesCores(ir);
+  const ctl = controllers(ir);
+  const rootPath = ir.host.cgroupRoot;
+  const topCores = roots.flatMap((t) => eff.get(t.node.name)!.cores).sort((a, b) => a - b);
+
+  const rootFiles: DesiredFile[] = [];
+  if (cpuset) rootFiles.push(file("cpuset.cpus.exclusive", cpuList(topCores)));
+  rootFiles.push(
+    file("memory.min", `${roots.reduce((s, t) => s + eff.get(t.node.name)!.min, 0)}`),
+    file("memory.low", `${roots.reduce((s, t) => s + eff.get(t.node.name)!.low, 0)}`),
+  );
+  const out: DesiredCgroup[] = [
+    {
+      path: rootPath,
+      kind: "root",
+      name: rootPath,
+      subtreeControl: ctl,
+      files: rootFiles,
+      source: where(ir.host.loc),
+    },
+  ];
+
+  const visit = (t: TreeNode): void => {
+    const n = t.node;
+    const e = eff.get(n.name)!;
+    const files: DesiredFile[] = [
+      file("cpu.weight", `${weights.get(n.name)}`, n.cpu.loc),
+      file("cpu.max", cpuMax(n.cpu.limit), n.cpu.loc),
+      file("cpu.max.burst", `${n.cpu.burst ?? 0}`, n.cpu.loc),
+    ];
+    if (cpuset) files.push(...cpusetFiles(n, e.cores));
+    const m = n.memory;
+    files.push(
+      file("memory.min", `${e.min}`, m.loc),
+      file("memory.low", `${e.low}`, m.loc),
+      file("memory.high", bytesOrMax(m.high), m.loc),
+      file("memory.max", bytesOrMax(m.limit), m.loc),
+      file("memory.swap.max", bytesOrMax(m.swap), m.loc),
+      file("pids.max", n.pids.limit === undefined ? "max" : `${n.pids.limit}`, n.pids.loc),
+      file("io.weight", `default ${n.io.share ?? 100}`, n.io.loc),
+      ioMax(ir, n),
+    );
+    out.push({
+      path: `${rootPath}/${n.path}`,
+      kind: n.kind,
+      name: n.name,
+      subtreeControl: n.kind === "class" ? ctl : [],
+      files,
+      source: where(n.loc),
+    });
+    t.children.forEach(visit);
+  };
+  roots.forEach(visit);
+  return out;
+}
+
+/**
+ * Whole cores as a remote cpuset partition (Linux >= 6.7): every ancestor
+ * inside the owned subtree lists the cores below it in
+ * cpuset.cpus.exclusive, and the context itself becomes a partition root.
+ * Write order makes both directions work: a partition is formed after its
+ * cpus are set, and dissolved ("member") before they are cleared.
+ */
+function cpusetFiles(n: Node, cores: number[]): DesiredFile[] {
+  const own = n.cpu.cores ?? [];
+  const loc = n.cpu.loc;
+  if (n.kind === "context" && own.length > 0) {
+    const list = cpuList(own);
+    return [
+      file("cpuset.cpus", list, loc),
+      file("cpuset.cpus.exclusive", list, loc),
+      file("cpuset.cpus.partition", "root", loc),
+    ];
+  }
+  return [
+    file("cpuset.cpus.partition", "member"),
+    file("cpuset.cpus", ""),
+    file("cpuset.cpus.exclusive", cpuList(cores)),
+  ];
+}

@@ -1,0 +1,39 @@
+/**
+ * Quoting for generated artifacts. Names from a config are already
+ * grammar-restricted, but every user-derived value still passes through one
+ * of these, so a checker bug cannot turn into an injection.
+ */
+
+/** POSIX sh single-quoted word: safe for any string (a ' becomes '\''). */
+export function shQuote(s: string): string {
+  if (/^[A-Za-z0-9_./:=+@,-]+$/.test(s)) return s;
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+const SAFE_COMMENT = /[A-Za-z0-9 ._/:+,=@()-]/;
+
+/**
+ * Text that is safe inside a `#` comment of sh, nft and tc batch files (and
+ * inside a C-style comment): printable ASCII from a small set; every other
+ * character, including newlines, quotes, `*`, `\` and non-ASCII, becomes
+ * `\xNN` per UTF-8 byte. So a file name can never end the comment line.
+ */
+export function commentText(s: string): string {
+  let out = "";
+  for (const ch of s) {
+    if (SAFE_COMMENT.test(ch)) out += ch;
+    else for (const b of Buffer.from(ch, "utf8")) out += `\\x${b.toString(16).padStart(2, "0")}`;
+  }
+  return out;
+}
+
+const NAME_PATH = /^[a-z][a-z0-9_-]{0,62}(\/[a-z][a-z0-9_-]{0,62})*$/;
+
+/**
+ * A cgroup path or name for a double-quoted nft string. nft strings have no
+ * escapes, so anything outside the name grammar is a bug: throw.
+ */
+export function nftName(s: string): string {
+  if (!NAME_PATH.test(s)) throw new Error(`vsc bug: ${JSON.stringify(s)} is not a valid name path`);
+  return s;
+}

@@ -1,0 +1,147 @@
+/**
+ * Desired tc state: per host link, an HTB tree (PlanetLab's per-slice HTB).
+ * Root qdisc 1:, root class 1:fffe at the link rate, 1:ffff for traffic
+ * that nftables did not classify, and one class 1:<id hex> per class or
+ * context shaped on that link (ids are stable across edits).
+ */
+import type { DesiredLink, DesiredTcClass } from "../model/desired.js";
+import type { Link, Node, VscIr } from "../ir/types.gen.js";
+import { buildTree, where, type TreeNode } from "./tree.js";
+
+export const ROOT_CLASS = "1:fffe";
+export const DEFAULT_CLASS = "1:ffff";
+/** HTB rate of a class with no reservation: 1 KB/s, enough to never starve. */
+export const RATE_FLOOR = 8000;
+/** Quantum for share 1: one full Ethernet frame (1500 + 14 header bytes). */
+export const BASE_QUANTUM = 1514;
+/** HTB warns above this quantum ("quantum is big"); larger shares saturate here. */
+export const MAX_QUANTUM = 200000;
+export const LEAF_QDISC = "fq_codel";
+
+export const classid = (id: number): string => `1:${id.toString(16)}`;
+
+/** Quantum from share, relative to the smallest share among the siblings, clamped. */
+export function quantum(share: number, minSiblingShare: number): number {
+  const q = Math.round((BASE_QUANTUM * share) / minSiblingShare);
+  return Math.min(MAX_QUANTUM, Math.max(BASE_QUANTUM, q));
+}
+
+interface Shaped {
+  node: Node;
+  share: number;
+  reserve?: number;
+  limit?: number;
+  loc: string;
+  children: Shaped[];
+}
+
+/**
+ * Which nodes get a class on `link`: a class that configures the link, and
+ * every context that configures it or sits below a class that does (so its
+ * traffic counts against that class's ceil). Others fall into 1:ffff.
+ */
+function shapedTree(roots: TreeNode[], link: Link): Shaped[] {
+  const visit = (t: TreeNode, inherited: boolean, into: Shaped[]): void => {
+    const own = t.node.net.links.find((l) => l.name === link.name);
+    const shaped = own !== undefined || (t.node.kind === "context" && inherited);
+    let target = into;
+    if (shaped) {
+      const s: Shaped = {
+        node: t.node,
+        share: own?.share ?? 1,
+        reserve: own?.reserve,
+        limit: own?.limit,
+        loc: where(own?.loc ?? t.node.loc),
+        children: [],
+      };
+      into.push(s);
+      target = s.children;
+    }
+    for (const c of t.children) visit(c, inherited || own !== undefined, target);
+  };
+  const top: Shaped[] = [];
+  for (const t of roots) visit(t, false, top);
+  return top;
+}
+
+/** HTB rate of a shaped node: its reserve, else the sum of its children's rates, at least the floor. */
+function rateOf(s: Shaped): number {
+  if (s.reserve !== undefined) return s.reserve;
+  return Math.max(
+    RATE_FLOOR,
+    s.children.reduce((sum, c) => sum + rateOf(c), 0),
+  );
+}
+
+function desiredLink(link: Link, roots: TreeNode[]): DesiredLink {
+  const top = shapedTree(roots, link);
+  const classes: DesiredTcClass[] = [];
+  const topRates = top.reduce((sum, s) => sum + rateOf(s), 0);
+  const minTop = Math.min(1, ...top.map((s) => s.share));
+  classes.push(
+    {
+      classid: ROOT_CLASS,
+      parent: "1:",
+      rate: link.rate,
+      ceil: link.rate,
+      quantum: BASE_QUANTUM,
+      name: "root",
+      source: where(link.loc),
+    },
+    {
+      classid: DEFAULT_CLASS,
+      parent: ROOT_CLASS,
+      rate: Math.max(RATE_FLOOR, link.rate - topRates),
+      ceil: link.rate,
+      quantum: quantum(1, minTop),
+      leafQdisc: LEAF_QDISC,
+      name: "default",
+      source: where(link.loc),
+    },
+  );
+  const add = (group: Shaped[], parent: string, parentCeil: number, minShare: number): void => {
+    for (const s of group) {
+      const id = classid(s.node.id);
+      const rate = rateOf(s);
+      const ceil = Math.max(rate, Math.min(s.limit ?? parentCeil, parentCeil));
+      const c: DesiredTcClass = {
+        classid: id,
+        parent,
+        rate,
+        ceil,
+        quantum: quantum(s.share, minShare),
+        name: s.node.name,
+        source: s.loc,
+      };
+      if (s.children.length === 0) c.leafQdisc = LEAF_QDISC;
+      classes.push(c);
+      add(s.children, id, ceil, Math.min(...s.children.map((x) => x.share)));
+    }
+  };
+  add(top, ROOT_CLASS, link.rate, minTop);
+  return {
+    dev: link.name,
+    rate: link.rate,
+    handle: "1:",
+    defaultClassid: DEFAULT_CLASS,
+    classes,
+    source: where(link.loc),
+  };
+}
+
+/** One DesiredLink per host link, sorted by device name; classes parents before children. */
+export function desiredLinks(ir: VscIr): DesiredLink[] {
+  const roots = buildTree(ir);
+  return [...ir.host.links]
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    .map((l) => desiredLink(l, roots));
+}
+
+/** Classids that exist on at least one link, besides 1:fffe and 1:ffff. */
+export function shapedClassids(links: DesiredLink[]): Set<string> {
+  const out = new Set<string>();
+  for (const l of links)
+    for (const c of l.classes)
+      if (c.classid !== ROOT_CLASS && c.classid !== DEFAULT_CLASS) out.add(c.classid);
+  return out;
+}

@@ -1,0 +1,27 @@
+import type { Node, VscIr } from "../ir/types.gen.js";
+
+/** A node with its children, in IR order (siblings sorted by name). */
+export interface TreeNode {
+  node: Node;
+  children: TreeNode[];
+}
+
+/** The class/context forest of an IR: top-level nodes, each with its subtree. */
+export function buildTree(ir: VscIr): TreeNode[] {
+  const byName = new Map<string, TreeNode>();
+  const roots: TreeNode[] = [];
+  for (const node of ir.nodes) {
+    const t: TreeNode = { node, children: [] };
+    byName.set(node.name, t);
+    if (node.parent === null) roots.push(t);
+    else {
+      const p = byName.get(node.parent);
+      if (!p) throw new Error(`vsc bug: node ${node.name} comes before its parent ${node.parent}`);
+      p.children.push(t);
+    }
+  }
+  return roots;
+}
+
+/** "file:line" of a location, as artifacts name sources. */
+export const where = (loc: { file: string; line: number }): string => `${loc.file}:${loc.line}`;

@@ -19,12 +19,7 @@ import type { Kernel } from "./kernel.js";
 import { KernelError } from "./kernel.js";
 import { observe } from "./observe.js";
 import { needsOf, preflight, type PreflightNeeds } from "./preflight.js";
-import {
-  DEFAULT_STATE_DIR,
-  acquireLock,
-  journalMarker,
-  stateFiles,
-} from "./state.js";
+import { DEFAULT_STATE_DIR, acquireLock, journalMarker, stateFiles } from "./state.js";
 
 export interface ApplierOptions {
   /** Default /run/vsc. */
@@ -47,11 +42,7 @@ const files = (k: Kernel, root: string, o: ApplierOptions) =>
   stateFiles(o.stateDir ?? DEFAULT_STATE_DIR, k.cgroupMount, root);
 
 /** Reads the live state of `scope` (with the killed-apply marker). */
-export function observeScope(
-  kernel: Kernel,
-  scope: Scope,
-  o: ApplierOptions = {},
-): ObservedState {
+export function observeScope(kernel: Kernel, scope: Scope, o: ApplierOptions = {}): ObservedState {
   return observe(kernel, scope, {
     interrupted: journalMarker.interrupted(files(kernel, scope.cgroupRoot, o)),
   });
@@ -104,13 +95,7 @@ export function planDestroyFor(
     links: [],
     socketCgroup: false,
   };
-  return planWith(
-    kernel,
-    needs,
-    scope,
-    (obs) => planDestroy(target, obs, o),
-    o,
-  );
+  return planWith(kernel, needs, scope, (obs) => planDestroy(target, obs, o), o);
 }
 
 function planWith(
@@ -190,8 +175,7 @@ export async function applySavedPlan(
             {
               code: "VSC5032",
               severity: "error",
-              message:
-                "the saved plan is stale: the live state has changed since it was made",
+              message: "the saved plan is stale: the live state has changed since it was made",
               help: "make a new plan (`vsc plan FILE -out PLAN`), review it, and apply that",
               notes: [
                 `plan made against ${plan.fingerprint.slice(0, 12)}, live state is now ${fingerprint(observed).slice(0, 12)}`,

@@ -53,19 +53,12 @@ class StepFailure extends Error {
   }
 }
 
-const sub = (dir: string, name: string) =>
-  dir === "" ? name : `${dir}/${name}`;
+const sub = (dir: string, name: string) => (dir === "" ? name : `${dir}/${name}`);
 
-export function executePlan(
-  kernel: Kernel,
-  plan: Plan,
-  opts: ExecuteOptions,
-): ExecuteResult {
-  if (plan.actions.length === 0)
-    return { ok: true, changes: 0, undone: 0, diagnostics: [] };
+export function executePlan(kernel: Kernel, plan: Plan, opts: ExecuteOptions): ExecuteResult {
+  if (plan.actions.length === 0) return { ok: true, changes: 0, undone: 0, diagnostics: [] };
   const pre = precheckDeletes(kernel, plan.actions);
-  if (pre.length > 0)
-    return { ok: false, changes: 0, undone: 0, diagnostics: pre };
+  if (pre.length > 0) return { ok: false, changes: 0, undone: 0, diagnostics: pre };
 
   const journal: UndoStep[] = [];
   let changes = 0;
@@ -99,11 +92,7 @@ export function executePlan(
           const batch: (TcQdiscAction | TcClassAction)[] = [a];
           while (i + 1 < plan.actions.length) {
             const n = plan.actions[i + 1]!;
-            if (
-              (n.type !== "tc-class" && n.type !== "tc-qdisc") ||
-              n.dev !== a.dev
-            )
-              break;
+            if ((n.type !== "tc-class" && n.type !== "tc-qdisc") || n.dev !== a.dev) break;
             batch.push(n);
             i++;
           }
@@ -129,7 +118,7 @@ export function executePlan(
     failure.notes = [
       ...(failure.notes ?? []),
       undoFailures.length === 0
-        ? `rolled back: ${undone} change${undone === 1 ? "" : "s"} undone, the kernel is as it was before this apply`
+        ? `rolled back: ${undone} undo step${undone === 1 ? "" : "s"} run, the kernel is as it was before this apply`
         : `rollback incomplete: ${undone} of ${journal.length} changes undone`,
     ];
     const ds = [failure];
@@ -154,26 +143,17 @@ export function executePlan(
       try {
         step.run();
       } catch (e) {
-        failures.push(
-          `${step.what}: ${e instanceof KernelError ? e.message : String(e)}`,
-        );
+        failures.push(`${step.what}: ${e instanceof KernelError ? e.message : String(e)}`);
       }
     }
     if (recreatedByUndo && !nftDone.loaded) {
       // Rules hold cgroup ids; reload the unchanged table so they name the re-created cgroups.
       const now = safe(() => readNft(kernel));
-      const text = now?.present
-        ? savedRuleset.get(opts.state, now.digest)
-        : undefined;
-      if (
-        text !== undefined &&
-        kernel.run("nft", ["-f", "-"], replacing(text)).status === 0
-      )
+      const text = now?.present ? savedRuleset.get(opts.state, now.digest) : undefined;
+      if (text !== undefined && kernel.run("nft", ["-f", "-"], replacing(text)).status === 0)
         recreatedByUndo = false;
       else if (now?.present)
-        failures.push(
-          "nft rules naming re-created cgroups are stale until the next apply",
-        );
+        failures.push("nft rules naming re-created cgroups are stale until the next apply");
       else recreatedByUndo = false;
     }
     return failures;
@@ -213,8 +193,7 @@ export function executePlan(
           );
         for (const [f, v] of Object.entries(r.files)) {
           const now = kernel.read(sub(a.path, f));
-          if (now !== undefined && normalizeValue(f, now) !== v)
-            writeValue(a.path, f, now, v);
+          if (now !== undefined && normalizeValue(f, now) !== v) writeValue(a.path, f, now, v);
         }
       },
     });
@@ -223,13 +202,8 @@ export function executePlan(
   function runSubtree(a: SubtreeAction) {
     const on = a.after.filter((c) => !a.before.includes(c));
     const off = a.before.filter((c) => !a.after.includes(c));
-    const tokens = [...on.map((c) => `+${c}`), ...off.map((c) => `-${c}`)].join(
-      " ",
-    );
-    const inverse = [
-      ...off.map((c) => `+${c}`),
-      ...on.map((c) => `-${c}`),
-    ].join(" ");
+    const tokens = [...on.map((c) => `+${c}`), ...off.map((c) => `-${c}`)].join(" ");
+    const inverse = [...off.map((c) => `+${c}`), ...on.map((c) => `-${c}`)].join(" ");
     const file = sub(a.path, "cgroup.subtree_control");
     write(file, tokens, {
       what: `write ${file} ${JSON.stringify(inverse)}`,
@@ -259,8 +233,7 @@ export function executePlan(
         help: "whole cores need cpuset.cpus set to cpus that no sibling uses, in a parent that is itself a partition root or the top; check `cpu.cores` and the host's cpus",
       });
     }
-    if (got !== normalizeValue(a.file, a.after))
-      throw new StepFailure(mismatch(a, got, a.after));
+    if (got !== normalizeValue(a.file, a.after)) throw new StepFailure(mismatch(a, got, a.after));
   }
 
   /** One value, written the way the kernel parses it: io.max one device per write. */
@@ -283,24 +256,18 @@ export function executePlan(
       .filter((l) => l !== "");
     const devs = new Set(wanted.map((l) => l.split(" ")[0]));
     let count = 0;
-    for (const l of wanted)
-      if (!b.includes(l)) (kernel.write(file, l), count++);
+    for (const l of wanted) if (!b.includes(l)) (kernel.write(file, l), count++);
     for (const l of b) {
       const dev = l.split(" ")[0]!;
       if (!devs.has(dev))
-        (kernel.write(file, `${dev} rbps=max wbps=max riops=max wiops=max`),
-          count++);
+        (kernel.write(file, `${dev} rbps=max wbps=max riops=max wiops=max`), count++);
     }
     return { count };
   }
 
   function runTc(dev: string, batch: (TcQdiscAction | TcClassAction)[]) {
     const cmds = batch.flatMap((a) => tcCommands(a));
-    const r = kernel.run(
-      "tc",
-      ["-batch", "-"],
-      cmds.map((c) => `${c.line}\n`).join(""),
-    );
+    const r = kernel.run("tc", ["-batch", "-"], cmds.map((c) => `${c.line}\n`).join(""));
     const done = r.status === 0 ? cmds.length : (tcLinesDone(r.stderr) ?? 0);
     changes += done;
     const undo = cmds
@@ -311,16 +278,8 @@ export function executePlan(
       journal.push({
         what: `undo tc changes on ${dev}`,
         run: () => {
-          const u = kernel.run(
-            "tc",
-            ["-force", "-batch", "-"],
-            undo.map((l) => `${l}\n`).join(""),
-          );
-          if (u.status !== 0)
-            throw new KernelError(
-              `tc -batch (undo on ${dev})`,
-              u.stderr.trim(),
-            );
+          const u = kernel.run("tc", ["-force", "-batch", "-"], undo.map((l) => `${l}\n`).join(""));
+          if (u.status !== 0) throw new KernelError(`tc -batch (undo on ${dev})`, u.stderr.trim());
         },
       });
     }
@@ -344,32 +303,22 @@ export function executePlan(
           ? now.qdisc?.kind === "htb" &&
             now.qdisc.handle === a.after.handle &&
             now.qdisc.defaultClassid === a.after.defaultClassid
-          : !(
-              now.qdisc?.kind === "htb" && now.qdisc.handle === a.before?.handle
-            );
+          : !(now.qdisc?.kind === "htb" && now.qdisc.handle === a.before?.handle);
         if (!ok)
           throw new StepFailure(
-            mismatch(
-              a,
-              JSON.stringify(now.qdisc ?? null),
-              JSON.stringify(a.after),
-            ),
+            mismatch(a, JSON.stringify(now.qdisc ?? null), JSON.stringify(a.after)),
           );
       } else {
         const got = now.classes[a.classid];
         const ok = a.after ? !!got && sameClassForVerify(got, a.after) : !got;
         if (!ok)
-          throw new StepFailure(
-            mismatch(a, JSON.stringify(got ?? null), JSON.stringify(a.after)),
-          );
+          throw new StepFailure(mismatch(a, JSON.stringify(got ?? null), JSON.stringify(a.after)));
       }
     }
   }
 
   function runNft(a: NftAction) {
-    const before = a.before
-      ? savedRuleset.get(opts.state, a.before.digest)
-      : undefined;
+    const before = a.before ? savedRuleset.get(opts.state, a.before.digest) : undefined;
     if (a.after) {
       const r = kernel.run("nft", ["-f", "-"], replacing(a.after.ruleset));
       if (r.status !== 0) {
@@ -398,22 +347,17 @@ export function executePlan(
                     stdout: "",
                     stderr: "no saved copy of the previous ruleset",
                   };
-          if (u.status !== 0)
-            throw new KernelError("restore table inet vsc", u.stderr.trim());
+          if (u.status !== 0) throw new KernelError("restore table inet vsc", u.stderr.trim());
         },
       });
       savedRuleset.put(opts.state, a.after.digest, a.after.ruleset);
       const got = readNft(kernel);
       if (got.digest !== a.after.digest)
-        throw new StepFailure(
-          mismatch(a, got.digest ?? "(no digest)", a.after.digest),
-        );
+        throw new StepFailure(mismatch(a, got.digest ?? "(no digest)", a.after.digest));
     } else {
-      const prev =
-        savedRuleset.get(opts.state, a.before?.digest) ?? listNftTable(kernel);
+      const prev = savedRuleset.get(opts.state, a.before?.digest) ?? listNftTable(kernel);
       const r = kernel.run("nft", ["delete", "table", "inet", "vsc"]);
-      if (r.status !== 0)
-        throw new KernelError("nft delete table inet vsc", r.stderr.trim());
+      if (r.status !== 0) throw new KernelError("nft delete table inet vsc", r.stderr.trim());
       changes++;
       nftDone = { deleted: true };
       journal.push({
@@ -427,12 +371,10 @@ export function executePlan(
                   stdout: "",
                   stderr: "no copy of the previous ruleset",
                 };
-          if (u.status !== 0)
-            throw new KernelError("restore table inet vsc", u.stderr.trim());
+          if (u.status !== 0) throw new KernelError("restore table inet vsc", u.stderr.trim());
         },
       });
-      if (readNft(kernel).present)
-        throw new StepFailure(mismatch(a, "present", "absent"));
+      if (readNft(kernel).present) throw new StepFailure(mismatch(a, "present", "absent"));
     }
   }
 }
@@ -441,8 +383,7 @@ export function executePlan(
 function precheckDeletes(kernel: Kernel, actions: Action[]): Diagnostic[] {
   const ds: Diagnostic[] = [];
   for (const a of actions) {
-    if (a.type !== "cgroup" || a.op !== "delete" || a.moveProcsTo !== undefined)
-      continue;
+    if (a.type !== "cgroup" || a.op !== "delete" || a.moveProcsTo !== undefined) continue;
     const n = words(kernel.read(sub(a.path, "cgroup.procs"))).length;
     if (n > 0) {
       ds.push({

@@ -23,12 +23,7 @@ import {
   writeSync,
 } from "node:fs";
 import { join } from "node:path";
-import {
-  KernelError,
-  errnoMessage,
-  type Kernel,
-  type RunResult,
-} from "./kernel.js";
+import { KernelError, errnoMessage, type Kernel, type RunResult } from "./kernel.js";
 import { scratchCgroups } from "./scratch.js";
 
 export interface HostKernelOptions {
@@ -47,8 +42,7 @@ export function mountKind(mount: string): "cgroup2" | "scratch" | "other" {
   } catch {
     return "other";
   }
-  return existsSync(join(mount, "cgroup.controllers")) &&
-    existsSync(join(mount, ".vsc-scratch"))
+  return existsSync(join(mount, "cgroup.controllers")) && existsSync(join(mount, ".vsc-scratch"))
     ? "scratch"
     : "other";
 }
@@ -76,11 +70,7 @@ export function hostKernel(opts: HostKernelOptions = {}): Kernel {
         writeSync(fd, value);
       } catch (e) {
         const m = errnoMessage(e);
-        throw new KernelError(
-          `write ${path} ${JSON.stringify(value)}`,
-          m.message,
-          m.code,
-        );
+        throw new KernelError(`write ${path} ${JSON.stringify(value)}`, m.message, m.code);
       } finally {
         if (fd >= 0) closeSync(fd);
       }
@@ -141,8 +131,7 @@ function runTool(
     };
   }
   const stderr = r.stderr ?? "";
-  const missing =
-    r.status === 127 && /failed to execute|not found/.test(stderr);
+  const missing = r.status === 127 && /failed to execute|not found/.test(stderr);
   return {
     status: r.status ?? -1,
     stdout: r.stdout ?? "",

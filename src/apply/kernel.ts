@@ -51,8 +51,7 @@ export class KernelError extends Error {
 /** "EINVAL: invalid argument, write" -> "Invalid argument (EINVAL)". */
 export function errnoMessage(e: unknown): { message: string; code?: string } {
   const err = e as NodeJS.ErrnoException;
-  if (!err || typeof err.code !== "string")
-    return { message: String((e as Error)?.message ?? e) };
+  if (!err || typeof err.code !== "string") return { message: String((e as Error)?.message ?? e) };
   const m = /^[A-Z0-9]+: ([^,]+)/.exec(err.message);
   const text = m ? m[1]! : err.message;
   return {

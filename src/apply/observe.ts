@@ -14,11 +14,7 @@ export interface ObserveOptions {
   interrupted?: boolean;
 }
 
-export function observe(
-  kernel: Kernel,
-  scope: Scope,
-  opts: ObserveOptions = {},
-): ObservedState {
+export function observe(kernel: Kernel, scope: Scope, opts: ObserveOptions = {}): ObservedState {
   return {
     cgroupRoot: scope.cgroupRoot,
     cgroups: readCgroups(kernel, scope.cgroupRoot, scope.files),
@@ -29,11 +25,7 @@ export function observe(
 }
 
 /** The subtree at `root`, parents first, siblings by name. */
-export function readCgroups(
-  kernel: Kernel,
-  root: string,
-  files: string[],
-): ObservedCgroup[] {
+export function readCgroups(kernel: Kernel, root: string, files: string[]): ObservedCgroup[] {
   const out: ObservedCgroup[] = [];
   const queue = kernel.list(root) === undefined ? [] : [root];
   while (queue.length > 0) {
@@ -44,11 +36,7 @@ export function readCgroups(
   return out;
 }
 
-export function readCgroup(
-  kernel: Kernel,
-  path: string,
-  files: string[],
-): ObservedCgroup {
+export function readCgroup(kernel: Kernel, path: string, files: string[]): ObservedCgroup {
   const values: Record<string, string> = {};
   for (const f of files) {
     const v = kernel.read(`${path}/${f}`);

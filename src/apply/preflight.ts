@@ -42,12 +42,7 @@ export function needsOf(d: DesiredState): PreflightNeeds {
 export function preflight(kernel: Kernel, needs: PreflightNeeds): Diagnostic[] {
   const ds: Diagnostic[] = [];
   const mount = kernel.cgroupMount;
-  const err = (
-    code: string,
-    message: string,
-    help: string,
-    notes?: string[],
-  ): void => {
+  const err = (code: string, message: string, help: string, notes?: string[]): void => {
     ds.push({
       code,
       severity: "error",
@@ -67,17 +62,13 @@ export function preflight(kernel: Kernel, needs: PreflightNeeds): Diagnostic[] {
       unified
         ? `this host runs cgroup v1 (with a hybrid cgroup2 at ${join(mount, "unified")}, whose controllers are held by v1); boot with systemd.unified_cgroup_hierarchy=1 (or cgroup_no_v1=all), or pass --cgroup-mount with a cgroup2 mount`
         : `mount cgroup2 there (mount -t cgroup2 none ${mount}) or pass --cgroup-mount DIR`,
-      v1.length > 0
-        ? [`cgroup v1 hierarchies mounted: ${v1.join(", ")}`]
-        : undefined,
+      v1.length > 0 ? [`cgroup v1 hierarchies mounted: ${v1.join(", ")}`] : undefined,
     );
   } else {
     const available = words(kernel.read("cgroup.controllers"));
     const missing = needs.controllers.filter((c) => !available.includes(c));
     if (missing.length > 0) {
-      const v1 = v1Hierarchies().filter((h) =>
-        missing.some((m) => h.split(",").includes(m)),
-      );
+      const v1 = v1Hierarchies().filter((h) => missing.some((m) => h.split(",").includes(m)));
       err(
         "VSC5002",
         `controller${missing.length > 1 ? "s" : ""} ${missing.join(", ")} not available in the cgroup2 mount ${mount}`,
@@ -99,9 +90,7 @@ export function preflight(kernel: Kernel, needs: PreflightNeeds): Diagnostic[] {
     const usable = needs.controllers.filter((c) => available.includes(c));
     for (const p of chain) {
       if (p !== "" && kernel.list(p) === undefined) break; // created by vsc? no: above the root, say so below
-      const on = words(
-        kernel.read(`${p === "" ? "" : `${p}/`}cgroup.subtree_control`),
-      );
+      const on = words(kernel.read(`${p === "" ? "" : `${p}/`}cgroup.subtree_control`));
       const off = usable.filter((c) => !on.includes(c));
       if (off.length > 0) {
         const file = join(mount, p, "cgroup.subtree_control");
@@ -190,12 +179,7 @@ function v1Hierarchies(): string[] {
       .map((f) =>
         (f[3] ?? "")
           .split(",")
-          .filter(
-            (o) =>
-              !["rw", "ro", "relatime", "nosuid", "nodev", "noexec"].includes(
-                o,
-              ),
-          )
+          .filter((o) => !["rw", "ro", "relatime", "nosuid", "nodev", "noexec"].includes(o))
           .join(","),
       )
       .filter((o) => o !== "");

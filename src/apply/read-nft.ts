@@ -10,16 +10,9 @@ import type { Kernel } from "./kernel.js";
 import { KernelError } from "./kernel.js";
 
 export function readNft(kernel: Kernel): ObservedNft {
-  const r = kernel.run(
-    "nft",
-    ["-f", "-"],
-    "list tables inet\nlist chains inet\n",
-  );
+  const r = kernel.run("nft", ["-f", "-"], "list tables inet\nlist chains inet\n");
   if (r.status !== 0)
-    throw new KernelError(
-      "nft list chains inet",
-      r.stderr.trim() || `exit ${r.status}`,
-    );
+    throw new KernelError("nft list chains inet", r.stderr.trim() || `exit ${r.status}`);
   return parseNftHeaders(r.stdout);
 }
 

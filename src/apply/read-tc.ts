@@ -3,11 +3,7 @@
  * (iproute2 6.1 prints HTB classes as text even with -j). Parsing is pure
  * and separate so it can be tested on captured output.
  */
-import type {
-  ObservedLink,
-  TcClassState,
-  TcQdiscState,
-} from "../plan/types.js";
+import type { ObservedLink, TcClassState, TcQdiscState } from "../plan/types.js";
 import { parseTcRate } from "../plan/values.js";
 import type { Kernel } from "./kernel.js";
 
@@ -44,9 +40,7 @@ export function parseTcShow(dev: string, text: string): ObservedLink {
         return i > 0 ? t[i + 1] : undefined;
       };
       const parent =
-        t[3] === "root"
-          ? (root?.handle ?? `${t[2].replace(/:.*$/, "")}:`)
-          : get("parent");
+        t[3] === "root" ? (root?.handle ?? `${t[2].replace(/:.*$/, "")}:`) : get("parent");
       const rate = parseTcRate(get("rate") ?? "");
       const ceil = parseTcRate(get("ceil") ?? "");
       if (!parent || rate === undefined || ceil === undefined) continue;

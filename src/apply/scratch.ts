@@ -7,14 +7,7 @@
  * For tests and dry runs (`--cgroup-mount DIR`); the real kernel needs none
  * of this.
  */
-import {
-  mkdirSync,
-  readFileSync,
-  readdirSync,
-  rmSync,
-  rmdirSync,
-  writeFileSync,
-} from "node:fs";
+import { mkdirSync, readFileSync, readdirSync, rmSync, rmdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { KernelError, type Kernel } from "./kernel.js";
 
@@ -29,6 +22,7 @@ export const CONTROLLER_FILES: Record<string, Record<string, string>> = {
   cpuset: {
     "cpuset.cpus": "",
     "cpuset.cpus.partition": "member",
+    "cpuset.cpus.exclusive": "",
     "cpuset.cpus.effective": "",
     "cpuset.mems": "",
   },
@@ -61,21 +55,18 @@ const fail = (op: string, code: string, text: string): never => {
   throw new KernelError(op, `${text} (${code})`, code);
 };
 
-const words = (s: string | undefined) =>
-  (s ?? "").split(/\s+/).filter((w) => w !== "");
+const words = (s: string | undefined) => (s ?? "").split(/\s+/).filter((w) => w !== "");
 
 export function scratchCgroups(base: Kernel, mount: string): Kernel {
   const abs = (p: string) => (p === "" ? mount : join(mount, p));
   const put = (p: string, v: string) => writeFileSync(abs(p), v);
-  const sub = (dir: string, name: string) =>
-    dir === "" ? name : `${dir}/${name}`;
+  const sub = (dir: string, name: string) => (dir === "" ? name : `${dir}/${name}`);
 
   function populate(path: string, controllers: string[]) {
     put(sub(path, "cgroup.controllers"), `${controllers.join(" ")}\n`);
     for (const c of controllers) {
       for (const [f, v] of Object.entries(CONTROLLER_FILES[c] ?? {})) {
-        if (base.read(sub(path, f)) === undefined)
-          put(sub(path, f), v === "" ? "" : `${v}\n`);
+        if (base.read(sub(path, f)) === undefined) put(sub(path, f), v === "" ? "" : `${v}\n`);
       }
     }
   }
@@ -99,9 +90,7 @@ export function scratchCgroups(base: Kernel, mount: string): Kernel {
       } else if (tok[0] === "-") {
         if (
           children.some((k) =>
-            words(
-              base.read(sub(sub(path, k), "cgroup.subtree_control")),
-            ).includes(c),
+            words(base.read(sub(sub(path, k), "cgroup.subtree_control"))).includes(c),
           )
         )
           fail(op, "EBUSY", "Device or resource busy");
@@ -124,40 +113,24 @@ export function scratchCgroups(base: Kernel, mount: string): Kernel {
   function writeIoMax(path: string, value: string) {
     const [dev, ...kvs] = words(value);
     if (!dev || !/^\d+:\d+$/.test(dev))
-      fail(
-        `write ${path} ${JSON.stringify(value)}`,
-        "EINVAL",
-        "Invalid argument",
-      );
+      fail(`write ${path} ${JSON.stringify(value)}`, "EINVAL", "Invalid argument");
     const lines = new Map<string, Map<string, string>>();
-    for (const l of (base.read(path) ?? "")
-      .split("\n")
-      .filter((x) => x.trim() !== "")) {
+    for (const l of (base.read(path) ?? "").split("\n").filter((x) => x.trim() !== "")) {
       const [d, ...rest] = words(l);
-      lines.set(
-        d!,
-        new Map(rest.map((kv) => kv.split("=") as [string, string])),
-      );
+      lines.set(d!, new Map(rest.map((kv) => kv.split("=") as [string, string])));
     }
     const cur =
-      lines.get(dev!) ??
-      new Map(["rbps", "wbps", "riops", "wiops"].map((k) => [k, "max"]));
+      lines.get(dev!) ?? new Map(["rbps", "wbps", "riops", "wiops"].map((k) => [k, "max"]));
     for (const kv of kvs) {
       const [k, v] = kv.split("=");
       if (!cur.has(k!) || v === undefined)
-        fail(
-          `write ${path} ${JSON.stringify(value)}`,
-          "EINVAL",
-          "Invalid argument",
-        );
+        fail(`write ${path} ${JSON.stringify(value)}`, "EINVAL", "Invalid argument");
       cur.set(k!, v!);
     }
     if ([...cur.values()].every((v) => v === "max")) lines.delete(dev!);
     else lines.set(dev!, cur);
     const text = [...lines]
-      .map(
-        ([d, m]) => `${d} ${[...m].map(([k, v]) => `${k}=${v}`).join(" ")}\n`,
-      )
+      .map(([d, m]) => `${d} ${[...m].map(([k, v]) => `${k}=${v}`).join(" ")}\n`)
       .join("");
     put(path, text);
   }
@@ -184,15 +157,9 @@ export function scratchCgroups(base: Kernel, mount: string): Kernel {
     ...base,
     write(path, value) {
       const name = path.slice(path.lastIndexOf("/") + 1);
-      const dir = path.includes("/")
-        ? path.slice(0, path.lastIndexOf("/"))
-        : "";
+      const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : "";
       if (base.read(path) === undefined)
-        fail(
-          `write ${path} ${JSON.stringify(value)}`,
-          "ENOENT",
-          "No such file or directory",
-        );
+        fail(`write ${path} ${JSON.stringify(value)}`, "ENOENT", "No such file or directory");
       if (name === "cgroup.subtree_control") return writeSubtree(dir, value);
       if (name === "io.max") return writeIoMax(path, value);
       if (name === "cgroup.procs") return movePid(path, value);
@@ -200,9 +167,7 @@ export function scratchCgroups(base: Kernel, mount: string): Kernel {
     },
     mkdir(path) {
       base.mkdir(path);
-      const parent = path.includes("/")
-        ? path.slice(0, path.lastIndexOf("/"))
-        : "";
+      const parent = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : "";
       put(sub(path, "cgroup.procs"), "");
       put(sub(path, "cgroup.subtree_control"), "\n");
       put(sub(path, "cgroup.events"), "populated 0\nfrozen 0\n");
@@ -210,14 +175,11 @@ export function scratchCgroups(base: Kernel, mount: string): Kernel {
     },
     rmdir(path) {
       const op = `rmdir ${path}`;
-      if (base.list(path) === undefined)
-        fail(op, "ENOENT", "No such file or directory");
+      if (base.list(path) === undefined) fail(op, "ENOENT", "No such file or directory");
       if (words(base.read(sub(path, "cgroup.procs"))).length > 0)
         fail(op, "EBUSY", "Device or resource busy");
-      if ((base.list(path) ?? []).length > 0)
-        fail(op, "ENOTEMPTY", "Directory not empty");
-      for (const f of readdirSync(abs(path)))
-        rmSync(join(abs(path), f), { force: true });
+      if ((base.list(path) ?? []).length > 0) fail(op, "ENOTEMPTY", "Directory not empty");
+      for (const f of readdirSync(abs(path))) rmSync(join(abs(path), f), { force: true });
       rmdirSync(abs(path));
     },
   };

@@ -32,11 +32,7 @@ export interface StateFiles {
   key: string;
 }
 
-export function stateFiles(
-  dir: string,
-  cgroupMount: string,
-  cgroupRoot: string,
-): StateFiles {
+export function stateFiles(dir: string, cgroupMount: string, cgroupRoot: string): StateFiles {
   const h = createHash("sha256")
     .update(`${resolve(cgroupMount)}\0${cgroupRoot}`)
     .digest("hex");
@@ -69,8 +65,7 @@ function alive(id: string): boolean {
 }
 
 export type LockResult =
-  | { ok: true; release: () => void }
-  | { ok: false; holder: number; file: string };
+  { ok: true; release: () => void } | { ok: false; holder: number; file: string };
 
 /** Takes the lock, or says who holds it. A holder that no longer runs is stale and replaced. */
 export function acquireLock(s: StateFiles): LockResult {
@@ -86,8 +81,7 @@ export function acquireLock(s: StateFiles): LockResult {
         ok: true,
         release: () => {
           try {
-            if (readFileSync(file, "utf8").trim() === me)
-              rmSync(file, { force: true });
+            if (readFileSync(file, "utf8").trim() === me) rmSync(file, { force: true });
           } catch {
             /* already gone */
           }
@@ -157,5 +151,4 @@ export const savedRuleset = {
   },
 };
 
-export const stateExists = (s: StateFiles, ext: string) =>
-  existsSync(path(s, ext));
+export const stateExists = (s: StateFiles, ext: string) => existsSync(path(s, ext));

@@ -3,11 +3,7 @@
  * Pure. Names come from the checked config (link names and numeric class ids
  * only), so nothing here can inject into the batch.
  */
-import type {
-  TcClassAction,
-  TcClassState,
-  TcQdiscAction,
-} from "../plan/types.js";
+import type { TcClassAction, TcClassState, TcQdiscAction } from "../plan/types.js";
 
 export interface TcCommand {
   line: string;
@@ -18,20 +14,14 @@ export interface TcCommand {
 const minorOf = (id: string) => id.replace(/^[^:]*:/, "");
 const majorOf = (id: string) => id.replace(/:.*$/, "");
 
-function classLine(
-  verb: "add" | "change",
-  dev: string,
-  id: string,
-  s: TcClassState,
-): string {
+function classLine(verb: "add" | "change", dev: string, id: string, s: TcClassState): string {
   const q = s.quantum !== undefined ? ` quantum ${s.quantum}` : "";
   return `class ${verb} dev ${dev} parent ${s.parent} classid ${id} htb rate ${Math.round(s.rate)}bit ceil ${Math.round(s.ceil)}bit${q}`;
 }
 
 const leafAdd = (dev: string, id: string, kind: string) =>
-  `qdisc add dev ${dev} parent ${id} handle ${minorOf(id)}: ${kind}`;
-const leafDel = (dev: string, id: string) =>
-  `qdisc del dev ${dev} parent ${id}`;
+  `qdisc add dev ${dev} parent ${id} ${kind}`;
+const leafDel = (dev: string, id: string) => `qdisc del dev ${dev} parent ${id}`;
 
 function rebuildClass(dev: string, id: string, s: TcClassState): string[] {
   const out = [classLine("add", dev, id, s)];
@@ -47,18 +37,11 @@ export function tcCommands(a: TcQdiscAction | TcClassAction): TcCommand[] {
       const classes = Object.entries(a.restoreClasses ?? {});
       const depth = (id: string) => {
         let d = 0;
-        for (
-          let c = a.restoreClasses?.[id];
-          c && d < 64;
-          c = a.restoreClasses?.[c.parent]
-        )
-          d++;
+        for (let c = a.restoreClasses?.[id]; c && d < 64; c = a.restoreClasses?.[c.parent]) d++;
         return d;
       };
       classes.sort((x, y) => depth(x[0]) - depth(y[0]));
-      const def = b.defaultClassid
-        ? ` default ${minorOf(b.defaultClassid)}`
-        : "";
+      const def = b.defaultClassid ? ` default ${minorOf(b.defaultClassid)}` : "";
       return [
         {
           line: `qdisc del dev ${dev} root`,
@@ -74,9 +57,7 @@ export function tcCommands(a: TcQdiscAction | TcClassAction): TcCommand[] {
       `qdisc ${verb} dev ${dev} root handle ${after.handle} htb default ${minorOf(defaultClassid)}`;
     const ours = a.before?.kind === "htb" && a.before.handle === after.handle;
     if (ours) {
-      const undo = a.before!.defaultClassid
-        ? [line("change", a.before!.defaultClassid)]
-        : [];
+      const undo = a.before!.defaultClassid ? [line("change", a.before!.defaultClassid)] : [];
       return [{ line: line("change", after.defaultClassid), undo }];
     }
     // Replacing another root qdisc: deleting ours brings the kernel's default back.
@@ -116,21 +97,17 @@ export function tcCommands(a: TcQdiscAction | TcClassAction): TcCommand[] {
   const out: TcCommand[] = [
     {
       line: classLine("change", dev, id, s),
-      undo: [
-        classLine("change", dev, id, { ...b, quantum: b.quantum ?? s.quantum }),
-      ],
+      undo: [classLine("change", dev, id, { ...b, quantum: b.quantum ?? s.quantum })],
     },
   ];
   if ((b.leafQdisc ?? "") !== (s.leafQdisc ?? "")) {
     const restore = b.leafQdisc
-      ? [
-          `qdisc replace dev ${dev} parent ${id} handle ${minorOf(id)}: ${b.leafQdisc}`,
-        ]
+      ? [`qdisc replace dev ${dev} parent ${id} ${b.leafQdisc}`]
       : [leafDel(dev, id)];
     out.push(
       s.leafQdisc
         ? {
-            line: `qdisc replace dev ${dev} parent ${id} handle ${minorOf(id)}: ${s.leafQdisc}`,
+            line: `qdisc replace dev ${dev} parent ${id} ${s.leafQdisc}`,
             undo: restore,
           }
         : { line: leafDel(dev, id), undo: restore },

@@ -3,7 +3,5 @@ import type { TcClassState } from "../plan/types.js";
 import { sameClass } from "../plan/plan.js";
 export { normalizeValue } from "../plan/values.js";
 
-export const sameClassForVerify = (
-  got: TcClassState,
-  want: TcClassState,
-): boolean => sameClass(got, want);
+export const sameClassForVerify = (got: TcClassState, want: TcClassState): boolean =>
+  sameClass(got, want);

@@ -14,9 +14,7 @@ let validator: ValidateFunction | undefined;
 
 function validate(): ValidateFunction {
   if (!validator) {
-    const schema = JSON.parse(
-      readFileSync(join(packageRoot(), "src/plan/schema.json"), "utf8"),
-    );
+    const schema = JSON.parse(readFileSync(join(packageRoot(), "src/plan/schema.json"), "utf8"));
     validator = new Ajv({ allErrors: true, strict: false }).compile(schema);
   }
   return validator;
@@ -35,17 +33,12 @@ export function planSchemaErrors(doc: unknown): string[] {
 export function serializePlan(plan: Plan): string {
   const errors = planSchemaErrors(plan);
   if (errors.length > 0)
-    throw new Error(
-      `vsc bug: plan does not match its schema: ${errors.join("; ")}`,
-    );
+    throw new Error(`vsc bug: plan does not match its schema: ${errors.join("; ")}`);
   return `${JSON.stringify(plan, null, 2)}\n`;
 }
 
 /** File text -> Plan, or a VSC5031 diagnostic saying what is wrong with it. */
-export function parsePlan(
-  text: string,
-  file: string,
-): { plan?: Plan; diagnostics: Diagnostic[] } {
+export function parsePlan(text: string, file: string): { plan?: Plan; diagnostics: Diagnostic[] } {
   let doc: unknown;
   try {
     doc = JSON.parse(text);

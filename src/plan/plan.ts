@@ -10,11 +10,7 @@
  *      exist by then, and being the last write it rarely needs undoing.
  */
 import type { Diagnostic } from "../diag/diagnostic.js";
-import type {
-  DesiredLink,
-  DesiredState,
-  DesiredTcClass,
-} from "../model/desired.js";
+import type { DesiredLink, DesiredState, DesiredTcClass } from "../model/desired.js";
 import { fingerprint } from "./fingerprint.js";
 import type {
   Action,
@@ -28,13 +24,7 @@ import type {
   TcClassAction,
   TcClassState,
 } from "./types.js";
-import {
-  MANAGED_FILES,
-  depth,
-  parentPath,
-  sameValue,
-  tcRoundTrip,
-} from "./values.js";
+import { MANAGED_FILES, depth, parentPath, sameValue, tcRoundTrip } from "./values.js";
 
 export interface PlanOptions {
   /** Move processes out of cgroups that must be removed instead of refusing. */
@@ -110,9 +100,7 @@ export function planChanges(
 
   // 2. tc.
   const obsLinks = new Map(observed.links.map((l) => [l.dev, l] as const));
-  for (const dl of [...desired.links].sort((a, b) =>
-    a.dev < b.dev ? -1 : 1,
-  )) {
+  for (const dl of [...desired.links].sort((a, b) => (a.dev < b.dev ? -1 : 1))) {
     actions.push(...planLink(dl, obsLinks.get(dl.dev)));
   }
 
@@ -124,13 +112,9 @@ export function planChanges(
   for (const dc of [...desired.cgroups].reverse()) {
     const oc = obs.get(dc.path);
     if (!oc) continue;
-    const extra = oc.subtreeControl.filter(
-      (c) => !dc.subtreeControl.includes(c),
-    );
+    const extra = oc.subtreeControl.filter((c) => !dc.subtreeControl.includes(c));
     if (extra.length === 0) continue;
-    const enabled = [
-      ...new Set([...oc.subtreeControl, ...dc.subtreeControl]),
-    ].sort();
+    const enabled = [...new Set([...oc.subtreeControl, ...dc.subtreeControl])].sort();
     actions.push({
       type: "subtree-control",
       op: "update",
@@ -146,8 +130,7 @@ export function planChanges(
   const named = desired.nft.cgroupPaths.filter((p) =>
     [...created].some((c) => p === c || p.startsWith(`${c}/`)),
   );
-  const stale =
-    observed.nft.digest !== desired.nft.digest || !observed.nft.present;
+  const stale = observed.nft.digest !== desired.nft.digest || !observed.nft.present;
   const reason = stale
     ? undefined
     : named.length > 0
@@ -160,9 +143,7 @@ export function planChanges(
       type: "nft",
       op: observed.nft.present ? "update" : "create",
       address: "nft table inet vsc",
-      before: observed.nft.present
-        ? { digest: observed.nft.digest ?? null }
-        : null,
+      before: observed.nft.present ? { digest: observed.nft.digest ?? null } : null,
       after: { digest: desired.nft.digest, ruleset: desired.nft.ruleset },
       ...(reason ? { reason } : {}),
     });
@@ -213,8 +194,7 @@ export function planDestroy(
   const obsLinks = new Map(observed.links.map((l) => [l.dev, l] as const));
   for (const t of [...target.links].sort((a, b) => (a.dev < b.dev ? -1 : 1))) {
     const ol = obsLinks.get(t.dev);
-    if (!ol?.qdisc || ol.qdisc.kind !== "htb" || ol.qdisc.handle !== t.handle)
-      continue;
+    if (!ol?.qdisc || ol.qdisc.kind !== "htb" || ol.qdisc.handle !== t.handle) continue;
     actions.push({
       type: "tc-qdisc",
       op: "delete",
@@ -227,9 +207,7 @@ export function planDestroy(
     });
   }
   const diagnostics: Diagnostic[] = [];
-  actions.push(
-    ...planDeletes(observed.cgroups, target.cgroupRoot, opts, diagnostics),
-  );
+  actions.push(...planDeletes(observed.cgroups, target.cgroupRoot, opts, diagnostics));
   if (observed.nft.present) {
     actions.push({
       type: "nft",
@@ -266,9 +244,7 @@ function planDeletes(
   opts: PlanOptions,
   diagnostics: Diagnostic[],
 ): CgroupAction[] {
-  const sorted = [...doomed].sort(
-    (a, b) => depth(b.path) - depth(a.path) || cmp(a.path, b.path),
-  );
+  const sorted = [...doomed].sort((a, b) => depth(b.path) - depth(a.path) || cmp(a.path, b.path));
   const out: CgroupAction[] = [];
   for (const c of sorted) {
     if (c.procs > 0 && !opts.moveProcs) {
@@ -309,10 +285,8 @@ function planLink(dl: DesiredLink, ol: ObservedLink | undefined): Action[] {
       dev: dl.dev,
       before: ol?.qdisc ?? null,
       after: { handle: dl.handle, defaultClassid: dl.defaultClassid },
-      ...(ol?.qdisc
-        ? {
-            reason: `the root qdisc ${ol.qdisc.kind} ${ol.qdisc.handle} is replaced`,
-          }
+      ...(configured
+        ? { reason: `the root qdisc ${ol!.qdisc!.kind} ${ol!.qdisc!.handle} is replaced` }
         : {}),
     });
     for (const [classid, after] of want) {
@@ -337,8 +311,7 @@ function planLink(dl: DesiredLink, ol: ObservedLink | undefined): Action[] {
   const gone = Object.keys(have)
     .filter((id) => !want.has(id) || moved(id))
     .sort((a, b) => classDepth(have, b) - classDepth(have, a) || cmp(a, b));
-  for (const id of gone)
-    actions.push(classAction("delete", dl.dev, id, have[id]!, null));
+  for (const id of gone) actions.push(classAction("delete", dl.dev, id, have[id]!, null));
   for (const [id, after] of want) {
     const before = have[id];
     if (before && !moved(id) && !sameClass(before, after)) {
@@ -346,8 +319,7 @@ function planLink(dl: DesiredLink, ol: ObservedLink | undefined): Action[] {
     }
   }
   for (const [id, after] of want) {
-    if (!have[id] || moved(id))
-      actions.push(classAction("create", dl.dev, id, null, after));
+    if (!have[id] || moved(id)) actions.push(classAction("create", dl.dev, id, null, after));
   }
   return actions;
 }
@@ -400,9 +372,7 @@ export function sameClass(have: TcClassState, want: TcClassState): boolean {
     have.parent === want.parent &&
     have.rate === tcRoundTrip(want.rate) &&
     have.ceil === tcRoundTrip(want.ceil) &&
-    (have.quantum === undefined ||
-      want.quantum === undefined ||
-      have.quantum === want.quantum) &&
+    (have.quantum === undefined || want.quantum === undefined || have.quantum === want.quantum) &&
     (have.leafQdisc ?? "") === (want.leafQdisc ?? "")
   );
 }

@@ -14,11 +14,7 @@ export interface RenderOptions {
 export function renderPlan(plan: Plan, opts: RenderOptions): string {
   const c = pc.createColors(opts.color);
   const sign = (op: Action["op"]) =>
-    op === "create"
-      ? c.green("+")
-      : op === "update"
-        ? c.yellow("~")
-        : c.red("-");
+    op === "create" ? c.green("+") : op === "update" ? c.yellow("~") : c.red("-");
   if (plan.actions.length === 0) {
     return plan.kind === "destroy"
       ? "No changes. vsc owns nothing on this host.\n"
@@ -36,9 +32,7 @@ export function renderPlan(plan: Plan, opts: RenderOptions): string {
       case "cgroup": {
         const procs =
           a.op === "delete" && a.procs
-            ? c.dim(
-                `  # ${a.procs} process(es) moved to ${a.moveProcsTo || "/"}`,
-              )
+            ? c.dim(`  # ${a.procs} process(es) moved to ${a.moveProcsTo || "/"}`)
             : "";
         add(`cgroup ${a.path}`, `  ${sign(a.op)} cgroup ${a.path}${procs}`);
         break;
@@ -71,9 +65,7 @@ export function renderPlan(plan: Plan, opts: RenderOptions): string {
       }
       case "tc-qdisc": {
         const b = a.before ? `${a.before.kind} ${a.before.handle}` : "";
-        const after = a.after
-          ? `htb ${a.after.handle} default ${a.after.defaultClassid}`
-          : "";
+        const after = a.after ? `htb ${a.after.handle} default ${a.after.defaultClassid}` : "";
         const line =
           a.op === "create"
             ? `  ${sign(a.op)} qdisc ${after}`
@@ -101,8 +93,7 @@ export function renderPlan(plan: Plan, opts: RenderOptions): string {
       ? "vsc will destroy everything it owns on this host:"
       : "vsc will perform the following actions:";
   let out = `${title}\n`;
-  for (const [key, lines] of groups)
-    out += `\n  ${c.bold(`# ${key}`)}\n${lines.join("\n")}\n`;
+  for (const [key, lines] of groups) out += `\n  ${c.bold(`# ${key}`)}\n${lines.join("\n")}\n`;
   const s = plan.summary;
   out += `\n${c.bold("Plan:")} ${s.add} to add, ${s.change} to change, ${s.destroy} to destroy.\n`;
   return out;
@@ -128,15 +119,9 @@ function clsDiff(b: TcClassState, a: TcClassState): string {
     parts.push(`rate ${tcRateString(b.rate)} -> ${tcRateString(a.rate)}`);
   if (tcRateString(b.ceil) !== tcRateString(a.ceil))
     parts.push(`ceil ${tcRateString(b.ceil)} -> ${tcRateString(a.ceil)}`);
-  if (
-    b.quantum !== undefined &&
-    a.quantum !== undefined &&
-    b.quantum !== a.quantum
-  )
+  if (b.quantum !== undefined && a.quantum !== undefined && b.quantum !== a.quantum)
     parts.push(`quantum ${b.quantum} -> ${a.quantum}`);
   if ((b.leafQdisc ?? "") !== (a.leafQdisc ?? ""))
-    parts.push(
-      `qdisc ${b.leafQdisc ?? "(none)"} -> ${a.leafQdisc ?? "(none)"}`,
-    );
+    parts.push(`qdisc ${b.leafQdisc ?? "(none)"} -> ${a.leafQdisc ?? "(none)"}`);
   return parts.join(", ");
 }

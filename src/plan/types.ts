@@ -141,12 +141,7 @@ export interface TcClassAction extends ActionBase {
 }
 
 export type Action =
-  | CgroupAction
-  | CgroupFileAction
-  | SubtreeAction
-  | NftAction
-  | TcQdiscAction
-  | TcClassAction;
+  CgroupAction | CgroupFileAction | SubtreeAction | NftAction | TcQdiscAction | TcClassAction;
 
 export interface PlanSummary {
   add: number;

@@ -38,14 +38,8 @@ export function normalizeValue(file: string, raw: string): string {
   return v;
 }
 
-export const sameValue = (
-  file: string,
-  a: string | null | undefined,
-  b: string,
-): boolean =>
-  a !== null &&
-  a !== undefined &&
-  normalizeValue(file, a) === normalizeValue(file, b);
+export const sameValue = (file: string, a: string | null | undefined, b: string): boolean =>
+  a !== null && a !== undefined && normalizeValue(file, a) === normalizeValue(file, b);
 
 /** "vsc/a/b" -> "vsc/a"; "vsc" -> "" (the mount root). */
 export function parentPath(path: string): string {
@@ -53,8 +47,7 @@ export function parentPath(path: string): string {
   return i < 0 ? "" : path.slice(0, i);
 }
 
-export const depth = (path: string): number =>
-  path === "" ? 0 : path.split("/").length;
+export const depth = (path: string): number => (path === "" ? 0 : path.split("/").length);
 
 const UNITS = ["", "K", "M", "G", "T"];
 
@@ -84,5 +77,4 @@ export function parseTcRate(s: string): number | undefined {
 }
 
 /** A desired rate as tc would read it back. */
-export const tcRoundTrip = (bits: number): number =>
-  parseTcRate(tcRateString(bits)) ?? bits;
+export const tcRoundTrip = (bits: number): number => parseTcRate(tcRateString(bits)) ?? bits;

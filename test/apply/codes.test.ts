@@ -16,10 +16,7 @@ const nftOk = (k: Kernel): Kernel => ({
       : { status: 0, stdout: "", stderr: "" },
 });
 
-async function applyWith(
-  wrap: (k: Kernel) => Kernel,
-  d: DesiredState = sampleDesired(),
-) {
+async function applyWith(wrap: (k: Kernel) => Kernel, d: DesiredState = sampleDesired()) {
   const s = scratch();
   const k = wrap(nftOk(scratchKernel(s.mount)));
   const o = { stateDir: s.stateDir, skipPreflight: true };
@@ -36,8 +33,7 @@ async function applyWith(
 test("VSC5021: the kernel keeps another value than the one written", async () => {
   const { out, s } = await applyWith((k) => ({
     ...k,
-    write: (p, v) =>
-      k.write(p, p.endsWith("memory.max") && v !== "max" ? "4096" : v),
+    write: (p, v) => k.write(p, p.endsWith("memory.max") && v !== "max" ? "4096" : v),
   }));
   assert.is(out.diagnostics[0]?.code, "VSC5021");
   assert.match(out.diagnostics[0]!.message, /memory\.max reads back "4096"/);
@@ -62,18 +58,13 @@ test("VSC5022: a cpuset partition reads back invalid", async () => {
       write: (p, v) =>
         k.write(
           p,
-          p.endsWith("partition")
-            ? "root invalid (Cpu list in cpuset.cpus not exclusive)"
-            : v,
+          p.endsWith("partition") ? "root invalid (Cpu list in cpuset.cpus not exclusive)" : v,
         ),
     }),
     d,
   );
   assert.is(out.diagnostics[0]?.code, "VSC5022");
-  assert.match(
-    out.diagnostics[0]!.message,
-    /vsc\/batch .*root invalid \(Cpu list/,
-  );
+  assert.match(out.diagnostics[0]!.message, /vsc\/batch .*root invalid \(Cpu list/);
   s.cleanup();
 });
 

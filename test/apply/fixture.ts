@@ -4,13 +4,7 @@
  */
 import { createHash } from "node:crypto";
 import { spawnSync } from "node:child_process";
-import {
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-} from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { DesiredCgroup, DesiredState } from "../../src/model/desired.js";
@@ -61,9 +55,7 @@ export const DEFAULT_CONTEXTS: Ctx[] = [
 export function sampleDesired(o: SampleOptions = {}): DesiredState {
   const root = o.cgroupRoot ?? "vsc";
   const ctxs = o.contexts ?? DEFAULT_CONTEXTS;
-  const parents = new Set(
-    ctxs.map((c) => c.parent).filter((p) => p !== undefined),
-  );
+  const parents = new Set(ctxs.map((c) => c.parent).filter((p) => p !== undefined));
   const pathOf = (c: Ctx): string => {
     const p = c.parent ? ctxs.find((x) => x.name === c.parent)! : undefined;
     return p ? `${pathOf(p)}/${c.name}` : `${root}/${c.name}`;
@@ -78,9 +70,7 @@ export function sampleDesired(o: SampleOptions = {}): DesiredState {
       source: "x.vsc:1",
     },
   ];
-  const sorted = ctxs
-    .map((c) => ({ c, p: pathOf(c) }))
-    .sort((a, b) => (a.p < b.p ? -1 : 1));
+  const sorted = ctxs.map((c) => ({ c, p: pathOf(c) })).sort((a, b) => (a.p < b.p ? -1 : 1));
   for (const { c, p } of sorted) {
     const inner = parents.has(c.name);
     cgroups.push({
@@ -98,9 +88,7 @@ export function sampleDesired(o: SampleOptions = {}): DesiredState {
   }
   // Parents before children: sort by depth, then path.
   cgroups.sort(
-    (a, b) =>
-      a.path.split("/").length - b.path.split("/").length ||
-      (a.path < b.path ? -1 : 1),
+    (a, b) => a.path.split("/").length - b.path.split("/").length || (a.path < b.path ? -1 : 1),
   );
   const rules = `${o.nftExtra ?? ""}`;
   const digest = createHash("sha256").update(rules).digest("hex");
@@ -163,10 +151,7 @@ export interface Counted extends Kernel {
  * Wraps a kernel: counts every change (write, mkdir, rmdir, nft/tc that change
  * things) and fails the change for which `fail` returns a message.
  */
-export function instrument(
-  k: Kernel,
-  fail?: (op: string) => string | undefined,
-): Counted {
+export function instrument(k: Kernel, fail?: (op: string) => string | undefined): Counted {
   const c: Counted = {
     ...k,
     writes: 0,
@@ -239,24 +224,11 @@ export const scratchKernel = (mount: string, netns?: string) =>
   hostKernel({ cgroupMount: mount, ...(netns ? { netns } : {}) });
 
 /** A scratch network namespace with links `names` (veth pairs, up); null when this host cannot. */
-export function scratchNetns(
-  names: string[],
-): { name: string; cleanup: () => void } | null {
+export function scratchNetns(names: string[]): { name: string; cleanup: () => void } | null {
   const name = `vsc-a-${process.pid}-${Math.floor(Math.random() * 1e6)}`;
   if (spawnSync("ip", ["netns", "add", name]).status !== 0) return null;
   for (const n of names) {
-    spawnSync("ip", [
-      "-n",
-      name,
-      "link",
-      "add",
-      n,
-      "type",
-      "veth",
-      "peer",
-      "name",
-      `${n}p`,
-    ]);
+    spawnSync("ip", ["-n", name, "link", "add", n, "type", "veth", "peer", "name", `${n}p`]);
     spawnSync("ip", ["-n", name, "link", "set", n, "up"]);
     spawnSync("ip", ["-n", name, "link", "set", `${n}p`, "up"]);
   }

@@ -6,11 +6,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
-import {
-  applyWithLock,
-  planDesired,
-  planDestroyFor,
-} from "../../src/apply/applier.js";
+import { applyWithLock, planDesired, planDestroyFor } from "../../src/apply/applier.js";
 import { readNft } from "../../src/apply/read-nft.js";
 import { readLink } from "../../src/apply/read-tc.js";
 import { destroyTargetOf } from "../../src/plan/plan.js";
@@ -64,13 +60,7 @@ function setup() {
   const apply = (kk: Kernel, d: DesiredState) =>
     applyWithLock(kk, d.cgroupRoot, () => planDesired(kk, d, opts), yes, opts);
   const destroy = (kk: Kernel, d: DesiredState) =>
-    applyWithLock(
-      kk,
-      d.cgroupRoot,
-      () => planDestroyFor(kk, destroyTargetOf(d), opts),
-      yes,
-      opts,
-    );
+    applyWithLock(kk, d.cgroupRoot, () => planDestroyFor(kk, destroyTargetOf(d), opts), yes, opts);
   const reset = () => {
     destroy(k, desired());
   };
@@ -121,10 +111,7 @@ if (!ns) {
     const edited: SampleOptions["links"] = [
       {
         dev: "v0",
-        classes: [
-          LINKS[0]!.classes[0]!,
-          { ...LINKS[0]!.classes[1]!, ceil: 200_000_000 },
-        ],
+        classes: [LINKS[0]!.classes[0]!, { ...LINKS[0]!.classes[1]!, ceil: 200_000_000 }],
       },
     ];
     const k = instrument(t.k);
@@ -207,22 +194,9 @@ if (!ns) {
     const t = setup();
     await t.apply(t.k, desired());
     spawnSync("nsenter", [`--net=/run/netns/${ns.name}`, "nft", "-f", "-"], {
-      input:
-        'table inet other {\n  chain c {\n    comment "vsc:ffff"\n  }\n}\n',
+      input: 'table inet other {\n  chain c {\n    comment "vsc:ffff"\n  }\n}\n',
     });
-    nsRun(
-      "tc",
-      "qdisc",
-      "replace",
-      "dev",
-      "v1",
-      "root",
-      "handle",
-      "2:",
-      "htb",
-      "default",
-      "10",
-    );
+    nsRun("tc", "qdisc", "replace", "dev", "v1", "root", "handle", "2:", "htb", "default", "10");
     const out = await t.destroy(t.k, desired());
     assert.ok(out.result?.ok, JSON.stringify(out.diagnostics));
     assert.is(readNft(t.k).present, false);

@@ -9,8 +9,7 @@ import { makeScratchMount } from "../../src/apply/scratch.js";
 import type { Kernel } from "../../src/apply/kernel.js";
 import { sampleDesired, scratchNetns } from "./fixture.js";
 
-const needs = (o: Parameters<typeof sampleDesired>[0] = {}) =>
-  needsOf(sampleDesired(o));
+const needs = (o: Parameters<typeof sampleDesired>[0] = {}) => needsOf(sampleDesired(o));
 const codes = (ds: { code: string }[]) => ds.map((d) => d.code);
 
 function mount(controllers?: string[], enabled?: string[]) {
@@ -22,9 +21,7 @@ function mount(controllers?: string[], enabled?: string[]) {
 /** Tools that answer like a healthy host. */
 const okTools = (
   k: Kernel,
-  over: Partial<
-    Record<string, { status: number; stderr: string; missing?: boolean }>
-  > = {},
+  over: Partial<Record<string, { status: number; stderr: string; missing?: boolean }>> = {},
 ): Kernel => ({
   ...k,
   run(tool, args) {
@@ -38,19 +35,13 @@ test("VSC5001: a directory that is not cgroup2 (like this host's v1 tmpfs)", () 
   const dir = mkdtempSync(join(tmpdir(), "vsc-pre-"));
   const ds = preflight(okTools(hostKernel({ cgroupMount: dir })), needs());
   assert.equal(codes(ds), ["VSC5001"]);
-  assert.match(
-    ds[0]!.message,
-    new RegExp(`no cgroup2 filesystem is mounted at ${dir}`),
-  );
+  assert.match(ds[0]!.message, new RegExp(`no cgroup2 filesystem is mounted at ${dir}`));
   assert.ok(ds[0]!.help);
   rmSync(dir, { recursive: true });
 });
 
 test("VSC5001 names the v1 layout of /sys/fs/cgroup on a v1 host", () => {
-  const ds = preflight(
-    okTools(hostKernel({ cgroupMount: "/sys/fs/cgroup" })),
-    needs(),
-  );
+  const ds = preflight(okTools(hostKernel({ cgroupMount: "/sys/fs/cgroup" })), needs());
   if (ds[0]?.code !== "VSC5001") return; // a cgroup2 host: nothing to show here
   assert.match(ds[0].help ?? "", /unified|cgroup2/);
 });
@@ -76,10 +67,7 @@ test("VSC5003: controller available but not enabled above the owned subtree", ()
   const m = mount(["cpu", "memory", "pids"], ["cpu"]);
   const ds = preflight(okTools(hostKernel({ cgroupMount: m.dir })), needs());
   assert.equal(codes(ds), ["VSC5003"]);
-  assert.match(
-    ds[0]!.help ?? "",
-    /echo "\+memory \+pids" > .*cgroup\.subtree_control/,
-  );
+  assert.match(ds[0]!.help ?? "", /echo "\+memory \+pids" > .*cgroup\.subtree_control/);
   m.cleanup();
 });
 
@@ -123,10 +111,7 @@ test("VSC5008: the cgroup above a nested cgroup-root does not exist", () => {
 
 test("VSC5007: --netns names no namespace", () => {
   const m = mount();
-  const ds = preflight(
-    hostKernel({ cgroupMount: m.dir, netns: "vsc-no-such-ns-xyz" }),
-    needs(),
-  );
+  const ds = preflight(hostKernel({ cgroupMount: m.dir, netns: "vsc-no-such-ns-xyz" }), needs());
   assert.equal(codes(ds), ["VSC5007"]);
   m.cleanup();
 });

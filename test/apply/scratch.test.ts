@@ -10,11 +10,7 @@ import {
   planDestroyFor,
 } from "../../src/apply/applier.js";
 import { executePlan } from "../../src/apply/execute.js";
-import {
-  acquireLock,
-  journalMarker,
-  stateFiles,
-} from "../../src/apply/state.js";
+import { acquireLock, journalMarker, stateFiles } from "../../src/apply/state.js";
 import { destroyTargetOf } from "../../src/plan/plan.js";
 import type { Kernel } from "../../src/apply/kernel.js";
 import type { DesiredState } from "../../src/model/desired.js";
@@ -57,18 +53,8 @@ function setup() {
   const s = scratch();
   const base = fakeTools(scratchKernel(s.mount));
   const opts = { stateDir: s.stateDir, skipPreflight: true };
-  const apply = async (
-    k: Kernel,
-    d: DesiredState,
-    o: { moveProcs?: boolean } = {},
-  ) =>
-    applyWithLock(
-      k,
-      d.cgroupRoot,
-      () => planDesired(k, d, { ...opts, ...o }),
-      yes,
-      opts,
-    );
+  const apply = async (k: Kernel, d: DesiredState, o: { moveProcs?: boolean } = {}) =>
+    applyWithLock(k, d.cgroupRoot, () => planDesired(k, d, { ...opts, ...o }), yes, opts);
   return { ...s, base, opts, apply };
 }
 
@@ -81,13 +67,10 @@ test("apply from empty writes every value, parents first, controllers before val
   assert.ok(out.result?.ok);
   const idx = (s: string) => k.log.findIndex((l) => l.startsWith(s));
   assert.ok(idx("mkdir vsc") < idx("write vsc/cgroup.subtree_control"));
-  assert.ok(
-    idx("write vsc/cgroup.subtree_control") < idx("mkdir vsc/web-tier"),
-  );
+  assert.ok(idx("write vsc/cgroup.subtree_control") < idx("mkdir vsc/web-tier"));
   assert.ok(idx("mkdir vsc/web-tier") < idx("mkdir vsc/web-tier/web"));
   assert.ok(
-    idx("write vsc/web-tier/cgroup.subtree_control") <
-      idx("write vsc/web-tier/web/cpu.weight"),
+    idx("write vsc/web-tier/cgroup.subtree_control") < idx("write vsc/web-tier/web/cpu.weight"),
   );
   assert.ok(
     idx("nft -f") > idx("write vsc/web-tier/web/pids.max"),
@@ -95,11 +78,7 @@ test("apply from empty writes every value, parents first, controllers before val
   );
   for (const c of d.cgroups)
     for (const f of c.files)
-      assert.is(
-        k.read(`${c.path}/${f.name}`)?.trim(),
-        f.value,
-        `${c.path}/${f.name}`,
-      );
+      assert.is(k.read(`${c.path}/${f.name}`)?.trim(), f.value, `${c.path}/${f.name}`);
   t.cleanup();
 });
 
@@ -119,17 +98,12 @@ test("one-field edit: one action, one write", async () => {
   const t = setup();
   await t.apply(t.base, sampleDesired());
   const edited = sampleDesired({
-    contexts: DEFAULT_CONTEXTS.map((c) =>
-      c.name === "web" ? { ...c, weight: "300" } : c,
-    ),
+    contexts: DEFAULT_CONTEXTS.map((c) => (c.name === "web" ? { ...c, weight: "300" } : c)),
   });
   const k = instrument(t.base);
   const out = await t.apply(k, edited);
   assert.is(out.plan?.actions.length, 1);
-  assert.is(
-    out.plan?.actions[0]?.address,
-    "cgroup vsc/web-tier/web cpu.weight",
-  );
+  assert.is(out.plan?.actions[0]?.address, "cgroup vsc/web-tier/web cpu.weight");
   assert.is(k.writes, 1);
   assert.equal(k.log, ["write vsc/web-tier/web/cpu.weight 300"]);
   assert.is(k.read("vsc/web-tier/web/cpu.weight")?.trim(), "300");
@@ -268,9 +242,7 @@ test("saved plan: applied as written; refused when the live state moved", async 
   assert.ok(fresh.result?.ok);
   // Plan an edit, then let the live state move before applying it.
   const edited = sampleDesired({
-    contexts: DEFAULT_CONTEXTS.map((c) =>
-      c.name === "batch" ? { ...c, pids: "9" } : c,
-    ),
+    contexts: DEFAULT_CONTEXTS.map((c) => (c.name === "batch" ? { ...c, pids: "9" } : c)),
   });
   const p2 = planDesired(t.base, edited, t.opts).plan!;
   writeFileSync(join(t.mount, "vsc/web-tier/web/cpu.weight"), "77\n");
@@ -290,17 +262,10 @@ test("a killed apply leaves its journal: the next plan reloads nft and converges
   // Simulate SIGKILL half-way through an edit: some values written, journal marker left.
   const st = stateFiles(t.stateDir, t.mount, "vsc");
   journalMarker.set(st, "test");
-  writeFileSync(
-    join(t.stateDir, `${st.key}.journal`),
-    `${spawnSync("true").pid} 1\nkilled\n`,
-  );
+  writeFileSync(join(t.stateDir, `${st.key}.journal`), `${spawnSync("true").pid} 1\nkilled\n`);
   t.base.rmdir("vsc/batch");
   const p = planDesired(t.base, d, t.opts).plan!;
-  assert.ok(
-    p.actions.some(
-      (a) => a.type === "nft" && /interrupted/.test(a.reason ?? ""),
-    ),
-  );
+  assert.ok(p.actions.some((a) => a.type === "nft" && /interrupted/.test(a.reason ?? "")));
   const out = await t.apply(t.base, d);
   assert.ok(out.result?.ok);
   const again = planDesired(t.base, d, t.opts).plan!;
@@ -315,13 +280,7 @@ test("destroy removes the owned subtree and nothing else", async () => {
   t.base.write("foreign/cpu.weight", "42");
   const k = instrument(t.base);
   const target = destroyTargetOf(sampleDesired());
-  const out = await applyWithLock(
-    k,
-    "vsc",
-    () => planDestroyFor(k, target, t.opts),
-    yes,
-    t.opts,
-  );
+  const out = await applyWithLock(k, "vsc", () => planDestroyFor(k, target, t.opts), yes, t.opts);
   assert.ok(out.result?.ok, JSON.stringify(out.diagnostics));
   assert.is(k.list("vsc"), undefined);
   assert.is(k.read("foreign/cpu.weight")?.trim(), "42");

@@ -1,10 +1,6 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import {
-  planChanges,
-  planDestroy,
-  destroyTargetOf,
-} from "../../src/plan/plan.js";
+import { planChanges, planDestroy, destroyTargetOf } from "../../src/plan/plan.js";
 import { renderPlan } from "../../src/plan/render.js";
 import { parsePlan, serializePlan } from "../../src/plan/document.js";
 import { parseTcRate, tcRateString } from "../../src/plan/values.js";
@@ -69,16 +65,9 @@ test("from empty: parents first, controllers before values, tc then nft last; su
   const addr = p.actions.map((a) => a.address);
   const at = (s: string) => addr.indexOf(s);
   assert.ok(at("cgroup vsc") < at("cgroup vsc cgroup.subtree_control"));
-  assert.ok(
-    at("cgroup vsc cgroup.subtree_control") < at("cgroup vsc/web-tier"),
-  );
-  assert.ok(
-    at("cgroup vsc/web-tier cgroup.subtree_control") <
-      at("cgroup vsc/web-tier/web"),
-  );
-  assert.ok(
-    at("cgroup vsc/web-tier/web") < at("cgroup vsc/web-tier/web cpu.weight"),
-  );
+  assert.ok(at("cgroup vsc cgroup.subtree_control") < at("cgroup vsc/web-tier"));
+  assert.ok(at("cgroup vsc/web-tier cgroup.subtree_control") < at("cgroup vsc/web-tier/web"));
+  assert.ok(at("cgroup vsc/web-tier/web") < at("cgroup vsc/web-tier/web cpu.weight"));
   assert.ok(at("tc eth0 qdisc 1:") < at("tc eth0 class 1:fffe"));
   assert.ok(at("tc eth0 class 1:fffe") < at("tc eth0 class 1:65"));
   assert.is(addr[addr.length - 1], "nft table inet vsc");
@@ -159,9 +148,7 @@ test("a re-created cgroup named by the rules forces an nft reload (new cgroup id
   const nft = planChanges(d, obs).plan!.actions.find((a) => a.type === "nft");
   assert.ok(nft);
   assert.match(nft!.reason ?? "", /vsc\/batch is created/);
-  assert.ok(
-    !planChanges(d, applied(d)).plan!.actions.some((a) => a.type === "nft"),
-  );
+  assert.ok(!planChanges(d, applied(d)).plan!.actions.some((a) => a.type === "nft"));
 });
 
 test("tc: compares as tc reads back; a changed class is one update; unknown classes are deleted", () => {
@@ -235,27 +222,19 @@ test("render: + ~ -, grouped by cgroup/link/table, summary line, colour only whe
   });
   const edited = sampleDesired({
     contexts: [
-      ...DEFAULT_CONTEXTS.map((c) =>
-        c.name === "batch" ? { ...c, pids: "9" } : c,
-      ),
+      ...DEFAULT_CONTEXTS.map((c) => (c.name === "batch" ? { ...c, pids: "9" } : c)),
       { name: "new" },
     ],
   });
   const p = planChanges(edited, obs).plan!;
   const text = renderPlan(p, { color: false });
   assert.match(text, /# cgroup vsc\/batch\n  ~ pids\.max: "256" -> "9"/);
-  assert.match(
-    text,
-    /# cgroup vsc\/new\n  \+ cgroup vsc\/new\n      \+ cpu\.weight = "100"/,
-  );
+  assert.match(text, /# cgroup vsc\/new\n  \+ cgroup vsc\/new\n      \+ cpu\.weight = "100"/);
   assert.match(text, /  - cgroup vsc\/old/);
   assert.match(text, /Plan: 1 to add, 1 to change, 1 to destroy\.\n$/);
   assert.not.match(text, /\x1b\[/);
   assert.match(renderPlan(p, { color: true }), /\x1b\[/);
-  assert.match(
-    renderPlan({ ...p, actions: [] }, { color: false }),
-    /^No changes\./,
-  );
+  assert.match(renderPlan({ ...p, actions: [] }, { color: false }), /^No changes\./);
 });
 
 test("document: saved plans round-trip and validate; broken ones are VSC5031", () => {
@@ -303,10 +282,7 @@ class htb 1:65 parent 1:fffe leaf 65: prio 0 quantum 3000 rate 5Mbit ceil 50Mbit
       },
     },
   });
-  assert.equal(
-    parseTcShow("v0", "qdisc noqueue 0: root refcnt 2\n").classes,
-    {},
-  );
+  assert.equal(parseTcShow("v0", "qdisc noqueue 0: root refcnt 2\n").classes, {});
 });
 
 test("parse nft table and chain headers: the digest of table inet vsc only", () => {

@@ -1,0 +1,290 @@
+/**
+ * `vsc plan`, `vsc apply`, `vsc destroy`, `vsc show`: the commands that touch
+ * the kernel. Argument handling, rendering and exit codes only; the work is
+ * in src/plan (pure) and src/apply (I/O).
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import type { Diagnostic } from "../diag/diagnostic.js";
+import { desiredState } from "../emit/model.js";
+import type { DesiredState } from "../model/desired.js";
+import {
+  applySavedPlan,
+  applyWithLock,
+  observeScope,
+  planDesired,
+  planDestroyFor,
+  type Outcome,
+} from "../apply/applier.js";
+import { hostKernel } from "../apply/host-kernel.js";
+import type { Kernel } from "../apply/kernel.js";
+import { KernelError } from "../apply/kernel.js";
+import { looksLikePlan, parsePlan, serializePlan } from "../plan/document.js";
+import { destroyTargetOf } from "../plan/plan.js";
+import { renderPlan } from "../plan/render.js";
+import type { ObservedState, Plan } from "../plan/types.js";
+import { MANAGED_FILES, tcRateString } from "../plan/values.js";
+import { loadAndCheck, printDiagnostics } from "./frontend.js";
+import type { DiagFormat, Io } from "./io.js";
+
+interface KernelArgs {
+  /** Default /sys/fs/cgroup. */
+  cgroupMount?: string;
+  netns?: string;
+  format?: DiagFormat;
+  /** vsc's lock/journal directory (default /run/vsc; env VSC_STATE_DIR). */
+  stateDir?: string;
+}
+
+export interface PlanArgs extends KernelArgs {
+  file: string;
+  /** Save the plan here (JSON). */
+  out?: string;
+  detailedExitcode?: boolean;
+  json?: boolean;
+}
+
+export interface ApplyArgs extends KernelArgs {
+  /** A .vsc file, or a plan saved by `vsc plan -out`. */
+  file: string;
+  autoApprove?: boolean;
+  moveProcs?: boolean;
+}
+
+export interface DestroyArgs extends KernelArgs {
+  file: string;
+  autoApprove?: boolean;
+  moveProcs?: boolean;
+}
+
+export interface ShowArgs extends KernelArgs {
+  cgroupRoot?: string;
+  link?: string[];
+  json?: boolean;
+}
+
+const kernelOf = (a: KernelArgs): Kernel =>
+  hostKernel({
+    cgroupMount: a.cgroupMount ?? "/sys/fs/cgroup",
+    ...(a.netns ? { netns: a.netns } : {}),
+  });
+
+const optsOf = (a: KernelArgs & { moveProcs?: boolean }) => {
+  const stateDir = a.stateDir ?? process.env.VSC_STATE_DIR;
+  return { ...(stateDir ? { stateDir } : {}), ...(a.moveProcs ? { moveProcs: true } : {}) };
+};
+
+function report(ds: Diagnostic[], file: string, a: KernelArgs, io: Io): void {
+  printDiagnostics(ds, new Map(), file, a.format ?? "human", io);
+}
+
+function loadDesired(file: string, a: KernelArgs, io: Io): DesiredState | undefined {
+  const { ir } = loadAndCheck(file, io, a.format ?? "human");
+  return ir ? desiredState(ir) : undefined;
+}
+
+export async function cmdPlan(a: PlanArgs, io: Io): Promise<number> {
+  const desired = loadDesired(a.file, a, io);
+  if (!desired) return 1;
+  const out = guard(() => planDesired(kernelOf(a), desired, optsOf(a)));
+  if (!out.plan) {
+    report(out.diagnostics, a.file, a, io);
+    return 1;
+  }
+  if (a.json) io.out(serializePlan(out.plan));
+  else io.out(renderPlan(out.plan, { color: io.color }));
+  if (a.out) {
+    writeFileSync(a.out, serializePlan(out.plan));
+    io.err(`Saved the plan to ${a.out}; apply it exactly as shown with \`vsc apply ${a.out}\`.\n`);
+  }
+  return a.detailedExitcode && out.plan.actions.length > 0 ? 2 : 0;
+}
+
+export async function cmdApply(a: ApplyArgs, io: Io): Promise<number> {
+  let text: string;
+  try {
+    text = readFileSync(a.file, "utf8");
+  } catch (e) {
+    io.err(`error: cannot read ${a.file}: ${(e as Error).message}\n`);
+    return 1;
+  }
+  const kernel = kernelOf(a);
+  const opts = optsOf(a);
+  if (looksLikePlan(text)) {
+    const parsed = parsePlan(text, a.file);
+    if (!parsed.plan) {
+      report(parsed.diagnostics, a.file, a, io);
+      return 1;
+    }
+    // A saved plan was reviewed when it was made: it runs without asking, as written.
+    const out = await guardAsync(() =>
+      applySavedPlan(
+        kernel,
+        parsed.plan!,
+        async (p) => (io.out(renderPlan(p, { color: io.color })), true),
+        opts,
+      ),
+    );
+    return finish(out, a, io, "Apply");
+  }
+  const desired = loadDesired(a.file, a, io);
+  if (!desired) return 1;
+  const out = await guardAsync(() =>
+    applyWithLock(
+      kernel,
+      desired.cgroupRoot,
+      () => planDesired(kernel, desired, opts),
+      approver(a, io, "apply"),
+      opts,
+    ),
+  );
+  return finish(out, a, io, "Apply");
+}
+
+export async function cmdDestroy(a: DestroyArgs, io: Io): Promise<number> {
+  const desired = loadDesired(a.file, a, io);
+  if (!desired) return 1;
+  const kernel = kernelOf(a);
+  const opts = optsOf(a);
+  const target = destroyTargetOf(desired);
+  const out = await guardAsync(() =>
+    applyWithLock(
+      kernel,
+      desired.cgroupRoot,
+      () => planDestroyFor(kernel, target, opts),
+      approver(a, io, "destroy"),
+      opts,
+    ),
+  );
+  return finish(out, a, io, "Destroy");
+}
+
+export async function cmdShow(a: ShowArgs, io: Io): Promise<number> {
+  const kernel = kernelOf(a);
+  const scope = {
+    cgroupRoot: a.cgroupRoot ?? "vsc",
+    files: [...MANAGED_FILES],
+    links: [...(a.link ?? [])].sort(),
+  };
+  let observed: ObservedState;
+  try {
+    observed = observeScope(kernel, scope, optsOf(a));
+  } catch (e) {
+    if (!(e instanceof KernelError)) throw e;
+    report([cannotRead(e)], ".", a, io);
+    return 1;
+  }
+  if (a.json) io.out(`${JSON.stringify(observed, null, 2)}\n`);
+  else io.out(renderShow(observed, kernel));
+  return 0;
+}
+
+/** Shows the plan, then asks (or not, with --auto-approve; never without a terminal). */
+function approver(
+  a: { autoApprove?: boolean; format?: DiagFormat; file: string },
+  io: Io,
+  verb: string,
+) {
+  return async (plan: Plan): Promise<boolean> => {
+    io.out(renderPlan(plan, { color: io.color }));
+    if (a.autoApprove) return true;
+    if (!io.interactive) {
+      report(
+        [
+          {
+            code: "VSC5034",
+            severity: "error",
+            message: `refusing to ${verb} without confirmation: standard input is not a terminal`,
+            help: "review the plan above, then run again with --auto-approve",
+            notes: ["nothing was changed"],
+          },
+        ],
+        a.file,
+        a,
+        io,
+      );
+      return false;
+    }
+    return io.confirm(`\nDo you want to ${verb}? Only 'yes' will be accepted:`);
+  };
+}
+
+function finish(out: Outcome, a: KernelArgs & { file: string }, io: Io, verb: string): number {
+  if (out.approved === false) {
+    if (io.interactive) io.err(`${verb} cancelled.\n`);
+    return 1;
+  }
+  if (out.diagnostics.length > 0 || !out.result?.ok) {
+    report(out.diagnostics, a.file, a, io);
+    return 1;
+  }
+  const plan = out.plan!;
+  if (plan.actions.length === 0) {
+    io.out(renderPlan(plan, { color: io.color }));
+    io.err(`${verb} complete: nothing to do, nothing written.\n`);
+    return 0;
+  }
+  const s = plan.summary;
+  io.err(
+    `${verb} complete! Resources: ${s.add} added, ${s.change} changed, ${s.destroy} destroyed (${out.result.changes} kernel writes, verified).\n`,
+  );
+  return 0;
+}
+
+function cannotRead(e: KernelError): Diagnostic {
+  return {
+    code: "VSC5035",
+    severity: "error",
+    message: `cannot read the live state: ${e.message}`,
+    help: "run as root, and check the cgroup mount and the network namespace",
+  };
+}
+
+function guard(f: () => Outcome): Outcome {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof KernelError) return { diagnostics: [cannotRead(e)] };
+    throw e;
+  }
+}
+
+async function guardAsync(f: () => Promise<Outcome>): Promise<Outcome> {
+  try {
+    return await f();
+  } catch (e) {
+    if (e instanceof KernelError) return { diagnostics: [cannotRead(e)] };
+    throw e;
+  }
+}
+
+/** What vsc owns now, as the kernel reports it. */
+export function renderShow(o: ObservedState, kernel: Kernel): string {
+  let out = `cgroup subtree ${kernel.cgroupMount}/${o.cgroupRoot}`;
+  if (o.cgroups.length === 0) out += ": absent\n";
+  else {
+    out += ":\n";
+    for (const c of o.cgroups) {
+      const indent = "  ".repeat(c.path.split("/").length - o.cgroupRoot.split("/").length + 1);
+      out += `${indent}${c.path}${c.procs ? `  (${c.procs} process${c.procs === 1 ? "" : "es"})` : ""}\n`;
+      if (c.subtreeControl.length)
+        out += `${indent}  cgroup.subtree_control = ${c.subtreeControl.join(" ")}\n`;
+      for (const [f, v] of Object.entries(c.files))
+        out += `${indent}  ${f} = ${JSON.stringify(v)}\n`;
+    }
+  }
+  out += `nft table inet vsc${kernel.netns ? ` (netns ${kernel.netns})` : ""}: ${
+    o.nft.present ? `loaded, digest ${o.nft.digest ?? "(none: not loaded by vsc)"}` : "absent"
+  }\n`;
+  for (const l of o.links) {
+    if (!l.exists) out += `link ${l.dev}: does not exist\n`;
+    else {
+      out += `link ${l.dev}: root qdisc ${l.qdisc ? `${l.qdisc.kind} ${l.qdisc.handle}` : "(none)"}${l.qdisc?.defaultClassid ? ` default ${l.qdisc.defaultClassid}` : ""}\n`;
+      for (const [id, c] of Object.entries(l.classes)) {
+        out += `  class ${id} parent ${c.parent} rate ${tcRateString(c.rate)} ceil ${tcRateString(c.ceil)}${c.quantum !== undefined ? ` quantum ${c.quantum}` : ""}${c.leafQdisc ? ` qdisc ${c.leafQdisc}` : ""}\n`;
+      }
+    }
+  }
+  if (o.interrupted)
+    out += "note: a previous apply was interrupted; the next apply reloads the nft rules\n";
+  return out;
+}

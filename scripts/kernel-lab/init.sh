@@ -1,4 +1,5 @@
 #!/bin/busybox sh
+# shellcheck shell=dash
 # /init of the kernel lab's initramfs (packed by setup.sh; editing this file
 # rebuilds the initramfs). It mounts the host's root read-only over 9p with
 # writable /tmp and /run, the checkout at its own path, cgroup2, and runs the

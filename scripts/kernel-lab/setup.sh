@@ -115,6 +115,9 @@ if [ ! -f "$initrd" ]; then
   done
   (cd "$work" && find . | cpio -o -H newc --quiet | gzip -9) >"$initrd.tmp"
   mv "$initrd.tmp" "$initrd"
+  # Older initramfs builds are stale (QEMU reads its initrd at start, so a
+  # running lab is not affected).
+  find "$kdir" -maxdepth 1 -name 'initrd-*.gz' ! -name "$(basename "$initrd")" -delete
   rm -rf "$work"
   trap - EXIT
 fi

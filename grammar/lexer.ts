@@ -1,34 +1,41 @@
 /**
- * The vsc lexer: Chevrotain's lexer for the raw shapes, then one pass that
- * classifies every atom (see tokens.ts). The pass is the single place where a
- * word becomes a name: only `[a-z][a-z0-9_-]{0,62}` does, everything else is
- * a `BadName`/`BadValue` token plus an issue, so no later stage can receive a
- * name holding `.`, `/`, quotes, blanks or upper case.
+ * The vsc lexer. Hand-written (one pass over char codes, sticky regexes for
+ * the longer shapes) because Chevrotain's generic lexer was the largest cost
+ * of parsing big files; it produces ordinary Chevrotain tokens for the parser.
+ *
+ * Every word-like run of characters ("atom": up to a blank, `{ } , = " #`,
+ * `$` or `//`) is lexed whole and then classified. This is the single place
+ * where a word becomes a name: only `[a-z][a-z0-9_-]{0,62}` does, everything
+ * else becomes a `BadName`/`BadValue` token plus an issue, so no later stage
+ * can receive a name holding `.`, `/`, quotes, blanks or upper case.
  */
-import { Lexer, type IToken, type TokenType } from "chevrotain";
+import type { IToken, TokenType } from "chevrotain";
 import { isIPv6 } from "node:net";
 import {
   Address,
-  Atom,
   BadName,
-  BadString,
   BadValue,
+  Comma,
+  Comment,
+  CpuQuantity,
   DevNum,
+  Equals,
   KEYWORDS,
+  LCurly,
   Name,
   NumberLit,
   Quantity,
+  RCurly,
   Range,
   StringLit,
   Var,
-  lexerTokens,
 } from "./tokens.js";
 
-/** The one definition of a name (also used by the loader and tests). */
+/** The one definition of a name (also used by the AST builder and tests). */
 export const NAME_RE = /^[a-z][a-z0-9_-]{0,62}$/;
 
 export type LexIssueKind =
-  | "char" // a character that starts no token
+  | "char" // characters that start no token
   | "name" // a word that is not a valid name
   | "ref" // `$` followed by something that is not a valid name
   | "value" // a malformed number / quantity / address
@@ -47,53 +54,153 @@ export interface LexIssue {
 }
 
 export interface LexResult {
+  /** Tokens for the parser (no blanks, no comments). */
   tokens: IToken[];
   comments: IToken[];
   issues: LexIssue[];
 }
 
-let lexer: Lexer | undefined;
-
-/** The lexer is built once per process (construction analyses every pattern). */
-function getLexer(): Lexer {
-  if (!lexer) {
-    lexer = new Lexer(lexerTokens, {
-      positionTracking: "full",
-      ensureOptimizations: false,
-      skipValidations: true,
-    });
+/** A token with a fixed shape (fast property access); all tokens lie on one line. */
+class Tok implements IToken {
+  endLine: number;
+  endColumn: number;
+  endOffset: number;
+  tokenTypeIdx: number;
+  constructor(
+    public image: string,
+    public startOffset: number,
+    public startLine: number,
+    public startColumn: number,
+    public tokenType: TokenType,
+  ) {
+    this.endOffset = startOffset + image.length - 1;
+    this.endLine = startLine;
+    this.endColumn = startColumn + image.length - 1;
+    this.tokenTypeIdx = tokenType.tokenTypeIdx!;
   }
-  return lexer;
 }
 
-/** For tests: build a lexer with Chevrotain's pattern validations on. */
-export function validateLexerDefinition(): void {
-  new Lexer(lexerTokens, { positionTracking: "full", skipValidations: false });
+const STRING = /"(?:[^"\\\x00-\x08\x0a-\x1f\x7f]|\\["\\])*"/y;
+const BAD_STRING = /"(?:[^"\\\r\n]|\\[^\r\n])*(?:"|\\)?/y;
+/**
+ * `1.5 cpus` / `1 cpu`, spaced: only when the unit word ends there (not
+ * `cpusx`) and is not followed on the same line by `{` (in `id 101 cpu {`
+ * the `cpu` opens a block) or a digit (`cpus 2` in a host is a statement).
+ */
+const SPACED_CPU = /[0-9]+(?:\.[0-9]+)?[ \t]+cpus?(?![^\s{},="#$])(?![ \t]*[{0-9])/y;
+const ATOM = /.(?:[^\s{},="#$/]|\/(?!\/))*/y;
+const COMMENT_END = /[\r\n]/g;
+
+/** Characters an atom may start with: ASCII letters, digits, `_ : . $`, and non-ASCII non-blanks. */
+function atomStart(c: number, ch: string): boolean {
+  if (c < 128) {
+    return (
+      (c >= 97 && c <= 122) ||
+      (c >= 65 && c <= 90) ||
+      (c >= 48 && c <= 57) ||
+      c === 95 ||
+      c === 58 ||
+      c === 46 ||
+      c === 36
+    );
+  }
+  return !/\s/.test(ch);
 }
 
 export function lex(text: string): LexResult {
-  const r = getLexer().tokenize(text);
+  const tokens: IToken[] = [];
+  const comments: IToken[] = [];
   const issues: LexIssue[] = [];
-  for (const e of r.errors) {
-    issues.push({
-      kind: "char",
-      offset: e.offset,
-      length: e.length,
-      text: text.substr(e.offset, e.length),
-    });
-  }
-  const toks = r.tokens;
-  for (let i = 0; i < toks.length; i++) {
-    const t = toks[i]!;
-    if (t.tokenType === Atom) classifyAtom(t, issues);
-    else if (t.tokenType === BadString) classifyBadString(t, issues);
-  }
-  if (issues.length > 1) issues.sort((a, b) => a.offset - b.offset);
-  return {
-    tokens: toks,
-    comments: (r.groups["comments"] as IToken[] | undefined) ?? [],
-    issues,
+  const n = text.length;
+  let i = 0;
+  let line = 1;
+  let lineStart = 0;
+  let stray = -1; // start of a run of characters that start no token
+  const flushStray = (end: number): void => {
+    if (stray >= 0) {
+      issues.push({
+        kind: "char",
+        offset: stray,
+        length: end - stray,
+        text: text.slice(stray, end),
+      });
+      stray = -1;
+    }
   };
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (c === 32 || c === 9) {
+      flushStray(i);
+      i++;
+      continue;
+    }
+    if (c === 10 || c === 13) {
+      flushStray(i);
+      i += c === 13 && text.charCodeAt(i + 1) === 10 ? 2 : 1;
+      line++;
+      lineStart = i;
+      continue;
+    }
+    const col = i - lineStart + 1;
+    if (c === 35 || (c === 47 && text.charCodeAt(i + 1) === 47)) {
+      flushStray(i);
+      COMMENT_END.lastIndex = i;
+      const m = COMMENT_END.exec(text);
+      const end = m ? m.index : n;
+      comments.push(new Tok(text.slice(i, end), i, line, col, Comment));
+      i = end;
+      continue;
+    }
+    const punct =
+      c === 123 ? LCurly : c === 125 ? RCurly : c === 44 ? Comma : c === 61 ? Equals : undefined;
+    if (punct) {
+      flushStray(i);
+      tokens.push(new Tok(text[i]!, i, line, col, punct));
+      i++;
+      continue;
+    }
+    if (c === 34) {
+      flushStray(i);
+      STRING.lastIndex = i;
+      let m = STRING.exec(text);
+      if (m) {
+        tokens.push(new Tok(m[0], i, line, col, StringLit));
+      } else {
+        BAD_STRING.lastIndex = i;
+        m = BAD_STRING.exec(text)!;
+        const t = new Tok(m[0], i, line, col, StringLit);
+        badString(t, issues);
+        tokens.push(t);
+      }
+      i += m[0].length;
+      continue;
+    }
+    const ch = text[i]!;
+    if (atomStart(c, ch)) {
+      flushStray(i);
+      if (c >= 48 && c <= 57) {
+        SPACED_CPU.lastIndex = i;
+        const q = SPACED_CPU.exec(text);
+        if (q) {
+          tokens.push(new Tok(q[0], i, line, col, CpuQuantity));
+          i += q[0].length;
+          continue;
+        }
+      }
+      ATOM.lastIndex = i;
+      const img = ATOM.exec(text)![0];
+      const t = new Tok(img, i, line, col, Name);
+      classifyAtom(t, issues);
+      tokens.push(t);
+      i += img.length;
+      continue;
+    }
+    if (stray < 0) stray = i;
+    i++;
+  }
+  flushStray(n);
+  if (issues.length > 1) issues.sort((a, b) => a.offset - b.offset);
+  return { tokens, comments, issues };
 }
 
 function retype(t: IToken, type: TokenType): void {
@@ -103,18 +210,12 @@ function retype(t: IToken, type: TokenType): void {
 
 const NUMBER_RE = /^[0-9]+(?:\.[0-9]+)?$/;
 const QUANTITY_RE = /^[0-9]+(?:\.[0-9]+)?(?:%|[A-Za-z]+(?:\/[A-Za-z]+)?)$/;
-const IPV4_RE =
-  /^([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})(?:\/([0-9]{1,3}))?$/;
+const IPV4_RE = /^([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})(?:\/([0-9]{1,3}))?$/;
 const IPV6_SHAPE = /^([0-9A-Fa-f:.]+)(?:\/([0-9]{1,3}))?$/;
 const DEVNUM_RE = /^[0-9]+:[0-9]+$/;
 const RANGE_RE = /^[0-9]+-[0-9]+$/;
 
-function bad(
-  t: IToken,
-  type: TokenType,
-  kind: LexIssueKind,
-  issues: LexIssue[],
-): void {
+function bad(t: IToken, type: TokenType, kind: LexIssueKind, issues: LexIssue[]): void {
   retype(t, type);
   issues.push({
     kind,
@@ -155,9 +256,7 @@ function classifyAtom(t: IToken, issues: LexIssue[]): void {
     if (QUANTITY_RE.test(s)) return retype(t, Quantity);
     const m4 = IPV4_RE.exec(s);
     if (m4) {
-      const octetsOk = [m4[1], m4[2], m4[3], m4[4]].every(
-        (o) => Number(o) <= 255,
-      );
+      const octetsOk = [m4[1], m4[2], m4[3], m4[4]].every((o) => Number(o) <= 255);
       const prefixOk = m4[5] === undefined || Number(m4[5]) <= 32;
       if (octetsOk && prefixOk) return retype(t, Address);
       return bad(t, BadValue, "address", issues);
@@ -186,7 +285,7 @@ function classifyAtom(t: IToken, issues: LexIssue[]): void {
 }
 
 /** Report what is wrong with a string the strict pattern refused, then let it parse as a string. */
-function classifyBadString(t: IToken, issues: LexIssue[]): void {
+function badString(t: IToken, issues: LexIssue[]): void {
   const s = t.image;
   let closed = false;
   for (let i = 1; i < s.length; i++) {
@@ -235,9 +334,6 @@ function classifyBadString(t: IToken, issues: LexIssue[]): void {
 
 /** Unescape a string token's image (`\"` and `\\`; any other `\x` keeps `x`). */
 export function unquote(image: string): string {
-  const body =
-    image.endsWith('"') && image.length >= 2
-      ? image.slice(1, -1)
-      : image.slice(1);
+  const body = image.endsWith('"') && image.length >= 2 ? image.slice(1, -1) : image.slice(1);
   return body.indexOf("\\") < 0 ? body : body.replace(/\\(.)/g, "$1");
 }

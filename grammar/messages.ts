@@ -4,12 +4,8 @@
  * by src/syntax/parse.ts (see `decodeParseMessage`). Codes are listed in
  * src/diag/codes/syntax.ts.
  */
-import {
-  EOF,
-  type IParserErrorMessageProvider,
-  type IToken,
-  type TokenType,
-} from "chevrotain";
+import type { IParserErrorMessageProvider, IToken, TokenType } from "chevrotain";
+import { EOF } from "./chevrotain.js";
 import {
   Identifier,
   LCurly,
@@ -54,13 +50,11 @@ function labelOf(t: TokenType): string {
 
 function after(prev: IToken | undefined): string {
   if (!prev || prev.tokenType === EOF || !prev.image) return "";
-  const img =
-    prev.image.length > 30 ? prev.image.slice(0, 27) + "..." : prev.image;
+  const img = prev.image.length > 30 ? prev.image.slice(0, 27) + "..." : prev.image;
   return " after `" + img + "`";
 }
 
-const enc = (code: string, message: string, help = ""): string =>
-  `${code}\t${message}\t${help}`;
+const enc = (code: string, message: string, help = ""): string => `${code}\t${message}\t${help}`;
 
 const NAME_HELP =
   "names are lower case letters, digits, `_` and `-`, starting with a letter, without quotes";
@@ -76,11 +70,7 @@ export const errorMessageProvider: IParserErrorMessageProvider = {
     if (expected === RCurly) {
       const where = BLOCK_OF[ruleName] ?? "this block";
       if (atEof) {
-        return enc(
-          "VSC1009",
-          `missing \`}\` to close ${where}`,
-          "add the closing `}`",
-        );
+        return enc("VSC1009", `missing \`}\` to close ${where}`, "add the closing `}`");
       }
       return enc(
         "VSC1008",
@@ -93,11 +83,7 @@ export const errorMessageProvider: IParserErrorMessageProvider = {
     }
     if (expected === Identifier || expected === PlainName) {
       const help = actual.tokenType === StringLit ? NAME_HELP : "";
-      return enc(
-        "VSC1006",
-        `expected a name${after(previous)}, got ${got}`,
-        help,
-      );
+      return enc("VSC1006", `expected a name${after(previous)}, got ${got}`, help);
     }
     if (expected === LCurly) {
       return enc("VSC1006", `expected \`{\`${after(previous)}, got ${got}`);
@@ -116,17 +102,11 @@ export const errorMessageProvider: IParserErrorMessageProvider = {
         "write `define NAME = VALUE`",
       );
     }
-    return enc(
-      "VSC1006",
-      `expected ${labelOf(expected)}${after(previous)}, got ${got}`,
-    );
+    return enc("VSC1006", `expected ${labelOf(expected)}${after(previous)}, got ${got}`);
   },
 
   buildNotAllInputParsedMessage({ firstRedundant }) {
-    return enc(
-      "VSC1010",
-      `unexpected ${describeToken(firstRedundant)} at the top level`,
-    );
+    return enc("VSC1010", `unexpected ${describeToken(firstRedundant)} at the top level`);
   },
 
   buildNoViableAltMessage({ expectedPathsPerAlt, actual, previous }) {
@@ -138,16 +118,12 @@ export const errorMessageProvider: IParserErrorMessageProvider = {
       list.length <= 1
         ? (list[0] ?? "something else")
         : list.slice(0, -1).join(", ") + " or " + list[list.length - 1];
-    return enc(
-      "VSC1006",
-      `expected ${want}${after(previous)}, got ${describeToken(actual[0])}`,
-    );
+    return enc("VSC1006", `expected ${want}${after(previous)}, got ${describeToken(actual[0])}`);
   },
 
   buildEarlyExitMessage({ expectedIterationPaths, actual, previous }) {
     const firsts = new Set<string>();
-    for (const path of expectedIterationPaths)
-      if (path[0]) firsts.add(labelOf(path[0]));
+    for (const path of expectedIterationPaths) if (path[0]) firsts.add(labelOf(path[0]));
     return enc(
       "VSC1006",
       `expected ${[...firsts].join(" or ")}${after(previous)}, got ${describeToken(actual[0])}`,

@@ -7,25 +7,34 @@
  * and how many values each takes, so `cpu { share 4  reserve 25% }` is two
  * statements. A key the block does not know is an `unknownStmt`: the key plus
  * any following literals (never identifiers, so it cannot swallow the next
- * statement) and an optional `{ ... }` body.
+ * statement) and an optional `{ ... }` body. Statement alternatives are
+ * chosen on the key alone (MAX_LOOKAHEAD 1), so `limit }` is "a value is
+ * missing after `limit`", not an unknown statement.
  *
- * CST labels used by the AST builder, per statement node:
- *   key (token), arg (identifier tokens before the value, in order), value
- *   (value nodes), stmt (nested statement nodes, in order), lcurly/rcurly,
- *   label (the NAME of `link NAME {` / `device NAME {`), unknown (an
- *   unknownStmt node), and for allow: direction, proto, peerKw, peers, portKw, ports.
+ * The CST is kept flat (one node per item and per statement, values stored
+ * as tokens in the statement node) because CST allocation dominates parse
+ * time on large files. CST labels read by the AST builder:
+ *   key      the statement's key token (or the declaration keyword)
+ *   name     a declaration's or define's name; `parent` the class after `in`
+ *   arg      identifier tokens between the key and the value, in order
+ *   item     the value's scalar tokens (one, or a comma list)
+ *   lit      an rlimit's one or two values
+ *   label    NAME in `link NAME {` / `device NAME {`
+ *   lcurly, rcurly, stmt   a body: its braces and its statement nodes in order
+ *   value    literalValue nodes (unknown statements only)
+ *   direction, proto, peerKw, peers, portKw, ports   an allow rule's parts
+ * The node's rule name tells the statement's kind (see cst-to-ast.ts).
  */
-import { CstParser, type IToken, type TokenType } from "chevrotain";
+import type { IToken, TokenType } from "chevrotain";
+import { CstParser } from "./chevrotain.js";
 import {
   Allow,
-  AddressKw,
   Capabilities,
   Class,
   Comma,
   Context,
   Cpu,
   CpuKey,
-  Default,
   Define,
   Device,
   DeviceKey,
@@ -34,23 +43,25 @@ import {
   From,
   Host,
   HostKey,
-  Id,
   Identifier,
   In,
   Include,
   Io,
+  IoKey,
   Keep,
   LCurly,
-  Limit,
   Link,
   LinkKey,
   Literal,
   Memory,
   MemoryKey,
   Net,
+  NetKey,
+  NodeKey,
   Out,
   Overbook,
   Pids,
+  PidsKey,
   PlainName,
   Port,
   RCurly,
@@ -59,14 +70,14 @@ import {
   Scalar,
   Security,
   SecurityKey,
-  Share,
   StringLit,
   Template,
   To,
-  Use,
   allTokens,
 } from "./tokens.js";
 import { errorMessageProvider } from "./messages.js";
+
+type Alt = { ALT: () => unknown; IGNORE_AMBIGUITIES?: boolean };
 
 export class VscParser extends CstParser {
   constructor(validate: boolean) {
@@ -79,309 +90,261 @@ export class VscParser extends CstParser {
     this.performSelfAnalysis();
   }
 
-  // ---------------------------------------------------------------- values
-
-  /** `a`, `80, 443`, `10.0.0.11, fd00::11`: one scalar or a comma list. */
-  public value = this.RULE("value", () => {
-    this.consume(1, Scalar, { LABEL: "item" });
-    this.MANY(() => {
-      this.consume(2, Comma);
-      this.consume(3, Scalar, { LABEL: "item" });
-    });
-  });
-
-  /** Like `value`, but without identifiers: what may follow an unknown key. */
-  public literalValue = this.RULE("literalValue", () => {
-    this.consume(1, Literal, { LABEL: "item" });
-    this.MANY(() => {
-      this.consume(2, Comma);
-      this.consume(3, Literal, { LABEL: "item" });
-    });
-  });
-
   // ---------------------------------------------------------------- top level
 
   public file = this.RULE("file", () => {
-    this.MANY(() => this.subrule(1, this.item, { LABEL: "item" }));
-  });
-
-  public item = this.RULE("item", () => {
-    this.OR([
-      { ALT: () => this.subrule(1, this.define) },
-      { ALT: () => this.subrule(2, this.include) },
-      { ALT: () => this.subrule(3, this.hostDecl) },
-      { ALT: () => this.subrule(4, this.templateDecl) },
-      { ALT: () => this.subrule(5, this.nodeDecl) },
-    ]);
+    this.MANY(() => {
+      this.OR([
+        { ALT: () => this.SUBRULE(this.define, { LABEL: "item" }) },
+        { ALT: () => this.SUBRULE(this.include, { LABEL: "item" }) },
+        { ALT: () => this.SUBRULE(this.hostDecl, { LABEL: "item" }) },
+        { ALT: () => this.SUBRULE(this.templateDecl, { LABEL: "item" }) },
+        { ALT: () => this.SUBRULE(this.nodeDecl, { LABEL: "item" }) },
+      ]);
+    });
   });
 
   public define = this.RULE("define", () => {
-    this.consume(1, Define, { LABEL: "key" });
-    this.consume(2, Identifier, { LABEL: "name" });
-    this.consume(3, Equals);
-    this.subrule(4, this.value, { LABEL: "value" });
+    this.CONSUME(Define, { LABEL: "key" });
+    this.CONSUME(Identifier, { LABEL: "name" });
+    this.CONSUME(Equals);
+    this.list(Scalar, "item");
   });
 
   public include = this.RULE("include", () => {
-    this.consume(1, Include, { LABEL: "key" });
-    this.consume(2, StringLit, { LABEL: "path" });
+    this.CONSUME(Include, { LABEL: "key" });
+    this.CONSUME(StringLit, { LABEL: "path" });
   });
 
   public hostDecl = this.RULE("hostDecl", () => {
-    this.consume(1, Host, { LABEL: "key" });
-    this.consume(2, Identifier, { LABEL: "name" });
-    this.body(3, this.hostStmt);
+    this.CONSUME(Host, { LABEL: "key" });
+    this.CONSUME(Identifier, { LABEL: "name" });
+    this.body([
+      { ALT: () => this.SUBRULE(this.hostKv, { LABEL: "stmt" }) },
+      { ALT: () => this.SUBRULE(this.hostDisk, { LABEL: "stmt" }) },
+      { ALT: () => this.SUBRULE(this.hostLink, { LABEL: "stmt" }) },
+      { ALT: () => this.SUBRULE(this.hostPair, { LABEL: "stmt" }) },
+      this.unknownAlt(),
+    ]);
   });
 
   public templateDecl = this.RULE("templateDecl", () => {
-    this.consume(1, Template, { LABEL: "key" });
-    this.consume(2, Identifier, { LABEL: "name" });
-    this.body(3, this.nodeStmt);
+    this.CONSUME(Template, { LABEL: "key" });
+    this.CONSUME(Identifier, { LABEL: "name" });
+    this.nodeBody();
   });
 
   public nodeDecl = this.RULE("nodeDecl", () => {
     this.OR([
-      { ALT: () => this.consume(1, Class, { LABEL: "key" }) },
-      { ALT: () => this.consume(2, Context, { LABEL: "key" }) },
+      { ALT: () => this.CONSUME(Class, { LABEL: "key" }) },
+      { ALT: () => this.CONSUME(Context, { LABEL: "key" }) },
     ]);
-    this.consume(3, Identifier, { LABEL: "name" });
+    this.CONSUME1(Identifier, { LABEL: "name" });
     this.OPTION(() => {
-      this.consume(4, In, { LABEL: "inKw" });
-      this.consume(5, Identifier, { LABEL: "parent" });
+      this.CONSUME(In, { LABEL: "inKw" });
+      this.CONSUME2(Identifier, { LABEL: "parent" });
     });
-    this.body(6, this.nodeStmt);
+    this.nodeBody();
   });
 
-  // ---------------------------------------------------------------- host
+  // ---------------------------------------------------------------- host statements
 
-  public hostStmt = this.RULE("hostStmt", () => {
-    this.OR({
-      MAX_LOOKAHEAD: 1,
-      DEF: [
-        { ALT: () => this.keyValue(1, HostKey) }, // cpus, cgroup-root
-        { ALT: () => this.keyValue(2, Memory) },
-        {
-          ALT: () => {
-            this.consume(3, Disk, { LABEL: "key" });
-            this.consume(4, Identifier, { LABEL: "arg" });
-            this.subrule(5, this.value, { LABEL: "value" });
-          },
-        },
-        {
-          ALT: () => {
-            this.consume(6, Link, { LABEL: "key" });
-            this.consume(7, Identifier, { LABEL: "arg" });
-            this.consume(8, Rate, { LABEL: "arg" });
-            this.subrule(9, this.value, { LABEL: "value" });
-          },
-        },
-        {
-          ALT: () => {
-            this.OR2([
-              { ALT: () => this.consume(10, Keep, { LABEL: "key" }) },
-              { ALT: () => this.consume(11, Overbook, { LABEL: "key" }) },
-            ]);
-            this.consume(12, Identifier, { LABEL: "arg" });
-            this.subrule(13, this.value, { LABEL: "value" });
-          },
-        },
-        {
-          ALT: () => this.subrule(14, this.unknownStmt, { LABEL: "unknown" }),
-          IGNORE_AMBIGUITIES: true,
-        },
-      ],
-    });
+  /** cpus, memory, cgroup-root */
+  public hostKv = this.RULE("hostKv", () => this.keyList(HostKey));
+  /** disk NAME MAJ:MIN */
+  public hostDisk = this.RULE("hostDisk", () => {
+    this.CONSUME(Disk, { LABEL: "key" });
+    this.CONSUME(Identifier, { LABEL: "arg" });
+    this.list(Scalar, "item");
+  });
+  /** link NAME rate RATE */
+  public hostLink = this.RULE("hostLink", () => {
+    this.CONSUME(Link, { LABEL: "key" });
+    this.CONSUME(Identifier, { LABEL: "arg" });
+    this.CONSUME(Rate, { LABEL: "arg" });
+    this.list(Scalar, "item");
+  });
+  /** keep cpu|memory Q, overbook cpu|memory F */
+  public hostPair = this.RULE("hostPair", () => {
+    this.OR([
+      { ALT: () => this.CONSUME(Keep, { LABEL: "key" }) },
+      { ALT: () => this.CONSUME(Overbook, { LABEL: "key" }) },
+    ]);
+    this.CONSUME(Identifier, { LABEL: "arg" });
+    this.list(Scalar, "item");
   });
 
   // ---------------------------------------------------------------- template / class / context
 
-  public nodeStmt = this.RULE("nodeStmt", () => {
-    this.OR({
-      MAX_LOOKAHEAD: 1,
-      DEF: [
-        { ALT: () => this.keyValue(1, Use) },
-        { ALT: () => this.keyValue(2, Id) },
-        { ALT: () => this.subrule(3, this.cpuBlock, { LABEL: "block" }) },
-        { ALT: () => this.subrule(4, this.memoryBlock, { LABEL: "block" }) },
-        { ALT: () => this.subrule(5, this.pidsBlock, { LABEL: "block" }) },
-        { ALT: () => this.subrule(6, this.ioBlock, { LABEL: "block" }) },
-        { ALT: () => this.subrule(7, this.netBlock, { LABEL: "block" }) },
-        { ALT: () => this.subrule(8, this.rlimitBlock, { LABEL: "block" }) },
-        { ALT: () => this.subrule(9, this.securityBlock, { LABEL: "block" }) },
-        {
-          ALT: () => this.subrule(10, this.unknownStmt, { LABEL: "unknown" }),
-          IGNORE_AMBIGUITIES: true,
-        },
-      ],
-    });
-  });
+  /** use NAME, id N */
+  public nodeKv = this.RULE("nodeKv", () => this.keyList(NodeKey));
 
   public cpuBlock = this.RULE("cpuBlock", () => {
-    this.consume(1, Cpu, { LABEL: "key" });
-    this.body(2, this.cpuStmt);
+    this.CONSUME(Cpu, { LABEL: "key" });
+    this.body([{ ALT: () => this.SUBRULE(this.cpuKv, { LABEL: "stmt" }) }, this.unknownAlt()]);
   });
-  public cpuStmt = this.RULE("cpuStmt", () => this.keyValueOrUnknown(CpuKey));
+  public cpuKv = this.RULE("cpuKv", () => this.keyList(CpuKey));
 
   public memoryBlock = this.RULE("memoryBlock", () => {
-    this.consume(1, Memory, { LABEL: "key" });
-    this.body(2, this.memoryStmt);
+    this.CONSUME(Memory, { LABEL: "key" });
+    this.body([{ ALT: () => this.SUBRULE(this.memoryKv, { LABEL: "stmt" }) }, this.unknownAlt()]);
   });
-  public memoryStmt = this.RULE("memoryStmt", () =>
-    this.keyValueOrUnknown(MemoryKey),
-  );
+  public memoryKv = this.RULE("memoryKv", () => this.keyList(MemoryKey));
 
   public pidsBlock = this.RULE("pidsBlock", () => {
-    this.consume(1, Pids, { LABEL: "key" });
-    this.body(2, this.pidsStmt);
+    this.CONSUME(Pids, { LABEL: "key" });
+    this.body([{ ALT: () => this.SUBRULE(this.pidsKv, { LABEL: "stmt" }) }, this.unknownAlt()]);
   });
-  public pidsStmt = this.RULE("pidsStmt", () => this.keyValueOrUnknown(Limit));
+  public pidsKv = this.RULE("pidsKv", () => this.keyList(PidsKey));
 
   public ioBlock = this.RULE("ioBlock", () => {
-    this.consume(1, Io, { LABEL: "key" });
-    this.body(2, this.ioStmt);
+    this.CONSUME(Io, { LABEL: "key" });
+    this.body([
+      { ALT: () => this.SUBRULE(this.ioKv, { LABEL: "stmt" }) },
+      { ALT: () => this.SUBRULE(this.deviceBlock, { LABEL: "stmt" }) },
+      this.unknownAlt(),
+    ]);
   });
-  public ioStmt = this.RULE("ioStmt", () => {
-    this.OR({
-      MAX_LOOKAHEAD: 1,
-      DEF: [
-        { ALT: () => this.keyValue(1, Share) },
-        { ALT: () => this.subrule(2, this.deviceBlock, { LABEL: "block" }) },
-        {
-          ALT: () => this.subrule(3, this.unknownStmt, { LABEL: "unknown" }),
-          IGNORE_AMBIGUITIES: true,
-        },
-      ],
-    });
-  });
+  public ioKv = this.RULE("ioKv", () => this.keyList(IoKey));
   public deviceBlock = this.RULE("deviceBlock", () => {
-    this.consume(1, Device, { LABEL: "key" });
-    this.consume(2, Identifier, { LABEL: "label" });
-    this.body(3, this.deviceStmt);
+    this.CONSUME(Device, { LABEL: "key" });
+    this.CONSUME(Identifier, { LABEL: "label" });
+    this.body([{ ALT: () => this.SUBRULE(this.deviceKv, { LABEL: "stmt" }) }, this.unknownAlt()]);
   });
-  public deviceStmt = this.RULE("deviceStmt", () =>
-    this.keyValueOrUnknown(DeviceKey),
-  );
+  public deviceKv = this.RULE("deviceKv", () => this.keyList(DeviceKey));
 
   public netBlock = this.RULE("netBlock", () => {
-    this.consume(1, Net, { LABEL: "key" });
-    this.body(2, this.netStmt);
+    this.CONSUME(Net, { LABEL: "key" });
+    this.body([
+      { ALT: () => this.SUBRULE(this.netKv, { LABEL: "stmt" }) },
+      { ALT: () => this.SUBRULE(this.linkBlock, { LABEL: "stmt" }) },
+      { ALT: () => this.SUBRULE(this.allowStmt, { LABEL: "stmt" }) },
+      this.unknownAlt(),
+    ]);
   });
-  public netStmt = this.RULE("netStmt", () => {
-    this.OR({
-      MAX_LOOKAHEAD: 1,
-      DEF: [
-        { ALT: () => this.keyValue(1, AddressKw) },
-        { ALT: () => this.subrule(2, this.linkBlock, { LABEL: "block" }) },
-        { ALT: () => this.subrule(3, this.allowStmt, { LABEL: "allow" }) },
-        { ALT: () => this.keyValue(4, Default) },
-        {
-          ALT: () => this.subrule(5, this.unknownStmt, { LABEL: "unknown" }),
-          IGNORE_AMBIGUITIES: true,
-        },
-      ],
-    });
-  });
+  /** address LIST, default deny|allow */
+  public netKv = this.RULE("netKv", () => this.keyList(NetKey));
   public linkBlock = this.RULE("linkBlock", () => {
-    this.consume(1, Link, { LABEL: "key" });
-    this.consume(2, Identifier, { LABEL: "label" });
-    this.body(3, this.linkStmt);
+    this.CONSUME(Link, { LABEL: "key" });
+    this.CONSUME(Identifier, { LABEL: "label" });
+    this.body([{ ALT: () => this.SUBRULE(this.linkKv, { LABEL: "stmt" }) }, this.unknownAlt()]);
   });
-  public linkStmt = this.RULE("linkStmt", () =>
-    this.keyValueOrUnknown(LinkKey),
-  );
+  public linkKv = this.RULE("linkKv", () => this.keyList(LinkKey));
 
   /** allow (in|out) PROTO? ((from|to) LIST)? (port LIST)? */
   public allowStmt = this.RULE("allowStmt", () => {
-    this.consume(1, Allow, { LABEL: "key" });
+    this.CONSUME(Allow, { LABEL: "key" });
     this.OR([
-      { ALT: () => this.consume(2, In, { LABEL: "direction" }) },
-      { ALT: () => this.consume(3, Out, { LABEL: "direction" }) },
+      { ALT: () => this.CONSUME(In, { LABEL: "direction" }) },
+      { ALT: () => this.CONSUME(Out, { LABEL: "direction" }) },
     ]);
-    this.OPTION1(() => this.consume(4, PlainName, { LABEL: "proto" }));
+    this.OPTION1(() => this.CONSUME(PlainName, { LABEL: "proto" }));
     this.OPTION2(() => {
       this.OR2([
-        { ALT: () => this.consume(5, From, { LABEL: "peerKw" }) },
-        { ALT: () => this.consume(6, To, { LABEL: "peerKw" }) },
+        { ALT: () => this.CONSUME(From, { LABEL: "peerKw" }) },
+        { ALT: () => this.CONSUME(To, { LABEL: "peerKw" }) },
       ]);
-      this.subrule(7, this.value, { LABEL: "peers" });
+      this.CONSUME1(Scalar, { LABEL: "peers" });
+      this.MANY1(() => {
+        this.CONSUME1(Comma);
+        this.CONSUME2(Scalar, { LABEL: "peers" });
+      });
     });
     this.OPTION3(() => {
-      this.consume(8, Port, { LABEL: "portKw" });
-      this.subrule(9, this.value, { LABEL: "ports" });
+      this.CONSUME(Port, { LABEL: "portKw" });
+      this.CONSUME3(Scalar, { LABEL: "ports" });
+      this.MANY2(() => {
+        this.CONSUME2(Comma);
+        this.CONSUME4(Scalar, { LABEL: "ports" });
+      });
     });
   });
 
   public rlimitBlock = this.RULE("rlimitBlock", () => {
-    this.consume(1, Rlimit, { LABEL: "key" });
-    this.body(2, this.rlimitStmt);
+    this.CONSUME(Rlimit, { LABEL: "key" });
+    this.body([{ ALT: () => this.SUBRULE(this.rlimitStmt, { LABEL: "stmt" }) }]);
   });
   /** Any rlimit name (the checker knows the list) and `soft` or `soft hard`. */
   public rlimitStmt = this.RULE("rlimitStmt", () => {
-    this.consume(1, Identifier, { LABEL: "key" });
-    this.consume(2, Literal, { LABEL: "lit" });
-    this.OPTION(() => this.consume(3, Literal, { LABEL: "lit" }));
+    this.CONSUME(Identifier, { LABEL: "key" });
+    this.CONSUME1(Literal, { LABEL: "lit" });
+    this.OPTION(() => this.CONSUME2(Literal, { LABEL: "lit" }));
   });
 
   public securityBlock = this.RULE("securityBlock", () => {
-    this.consume(1, Security, { LABEL: "key" });
-    this.body(2, this.securityStmt);
+    this.CONSUME(Security, { LABEL: "key" });
+    this.body([
+      { ALT: () => this.SUBRULE(this.capsStmt, { LABEL: "stmt" }) },
+      { ALT: () => this.SUBRULE(this.securityKv, { LABEL: "stmt" }) },
+      this.unknownAlt(),
+    ]);
   });
-  public securityStmt = this.RULE("securityStmt", () => {
-    this.OR({
-      MAX_LOOKAHEAD: 1,
-      DEF: [
-        {
-          ALT: () => {
-            this.consume(1, Capabilities, { LABEL: "key" });
-            this.consume(2, Identifier, { LABEL: "arg" }); // keep | drop
-            this.subrule(3, this.value, { LABEL: "value" });
-          },
-        },
-        { ALT: () => this.keyValue(4, SecurityKey) }, // namespaces, hostname, root
-        {
-          ALT: () => this.subrule(5, this.unknownStmt, { LABEL: "unknown" }),
-          IGNORE_AMBIGUITIES: true,
-        },
-      ],
-    });
+  /** capabilities keep|drop LIST */
+  public capsStmt = this.RULE("capsStmt", () => {
+    this.CONSUME(Capabilities, { LABEL: "key" });
+    this.CONSUME(Identifier, { LABEL: "arg" });
+    this.list(Scalar, "item");
   });
+  /** namespaces LIST, hostname "..", root ".." */
+  public securityKv = this.RULE("securityKv", () => this.keyList(SecurityKey));
 
   // ---------------------------------------------------------------- unknown keys
 
   public unknownStmt = this.RULE("unknownStmt", () => {
-    this.consume(1, Identifier, { LABEL: "key" });
-    this.MANY1(() => this.subrule(2, this.literalValue, { LABEL: "value" }));
+    this.CONSUME(Identifier, { LABEL: "key" });
+    this.MANY1(() => this.SUBRULE(this.literalValue, { LABEL: "value" }));
     this.OPTION(() => {
-      this.consume(3, LCurly, { LABEL: "lcurly" });
-      this.MANY2(() => this.subrule(4, this.unknownStmt, { LABEL: "stmt" }));
-      this.consume(5, RCurly, { LABEL: "rcurly" });
+      this.CONSUME(LCurly, { LABEL: "lcurly" });
+      this.MANY2(() => this.SUBRULE(this.unknownStmt, { LABEL: "stmt" }));
+      this.CONSUME(RCurly, { LABEL: "rcurly" });
     });
   });
 
+  /** Literals (no identifiers) after an unknown key: one, or a comma list. */
+  public literalValue = this.RULE("literalValue", () => this.list(Literal, "item"));
+
   // ---------------------------------------------------------------- helpers (inlined into the calling rule)
 
-  private keyValue(idx: number, key: TokenType): void {
-    this.consume(idx, key, { LABEL: "key" });
-    this.subrule(idx, this.value, { LABEL: "value" });
+  private nodeBody(): void {
+    this.body([
+      { ALT: () => this.SUBRULE(this.nodeKv, { LABEL: "stmt" }) },
+      { ALT: () => this.SUBRULE(this.cpuBlock, { LABEL: "stmt" }) },
+      { ALT: () => this.SUBRULE(this.memoryBlock, { LABEL: "stmt" }) },
+      { ALT: () => this.SUBRULE(this.pidsBlock, { LABEL: "stmt" }) },
+      { ALT: () => this.SUBRULE(this.ioBlock, { LABEL: "stmt" }) },
+      { ALT: () => this.SUBRULE(this.netBlock, { LABEL: "stmt" }) },
+      { ALT: () => this.SUBRULE(this.rlimitBlock, { LABEL: "stmt" }) },
+      { ALT: () => this.SUBRULE(this.securityBlock, { LABEL: "stmt" }) },
+      this.unknownAlt(),
+    ]);
   }
 
-  private keyValueOrUnknown(key: TokenType): void {
-    this.OR({
-      MAX_LOOKAHEAD: 1,
-      DEF: [
-        { ALT: () => this.keyValue(1, key) },
-        {
-          ALT: () => this.subrule(2, this.unknownStmt, { LABEL: "unknown" }),
-          IGNORE_AMBIGUITIES: true,
-        },
-      ],
+  private unknownAlt(): Alt {
+    return {
+      ALT: () => this.SUBRULE9(this.unknownStmt, { LABEL: "stmt" }),
+      IGNORE_AMBIGUITIES: true,
+    };
+  }
+
+  /** `{ stmt* }`, each statement chosen on its key alone. */
+  private body(alts: Alt[]): void {
+    this.CONSUME9(LCurly, { LABEL: "lcurly" });
+    this.MANY9(() => this.OR9({ MAX_LOOKAHEAD: 1, DEF: alts }));
+    this.CONSUME9(RCurly, { LABEL: "rcurly" });
+  }
+
+  private keyList(key: TokenType): void {
+    this.CONSUME8(key, { LABEL: "key" });
+    this.list(Scalar, "item");
+  }
+
+  /** One value or a comma list, stored as `label` tokens of the calling rule. */
+  private list(type: TokenType, label: string): void {
+    this.CONSUME7(type, { LABEL: label });
+    this.MANY8(() => {
+      this.CONSUME7(Comma);
+      this.CONSUME6(type, { LABEL: label });
     });
-  }
-
-  private body(idx: number, stmt: () => unknown): void {
-    this.consume(idx, LCurly, { LABEL: "lcurly" });
-    this.MANY(() => this.subrule(idx, stmt as never, { LABEL: "stmt" }));
-    this.consume(idx + 1, RCurly, { LABEL: "rcurly" });
   }
 }
 
@@ -391,8 +354,5 @@ let shared: VscParser | undefined;
 export function getParser(): VscParser {
   return (shared ??= new VscParser(false));
 }
-
-/** The name of every rule, for messages ("in a `cpu` block"). */
-export type RuleName = keyof VscParser;
 
 export type { IToken };

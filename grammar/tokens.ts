@@ -1,11 +1,11 @@
 /**
- * Token types of the vsc language.
+ * Token types of the vsc language, for the Chevrotain parser.
  *
- * The lexer (grammar/lexer.ts) matches only a handful of raw shapes: blanks,
- * comments, strings, punctuation, the spaced cpu quantity (`1.5 cpus`) and
- * one catch-all "atom" (a run of characters up to a blank or a punctuation
- * mark). A post-pass then gives every atom its real type (keyword, name,
- * number, quantity, address, ...) or marks it bad. Lexing a whole bad word as
+ * The lexer (grammar/lexer.ts, hand-written for speed) matches only a handful
+ * of raw shapes: blanks, comments, strings, punctuation, the spaced cpu
+ * quantity (`1.5 cpus`) and one catch-all "atom" (a run of characters up to a
+ * blank or a punctuation mark). It then gives every atom its real type
+ * (keyword, name, number, quantity, address, ...) or marks it bad. Lexing a whole bad word as
  * one atom is what makes `Web`, `a.b`, `a/b` or `a;rm` a single error with an
  * exact span instead of a valid name followed by debris.
  *
@@ -13,7 +13,8 @@
  * every keyword, so `keep cpu 10%` or a context called `io` work) and "any
  * value" (`Scalar`) with a single CONSUME.
  */
-import { createToken, Lexer, type TokenType } from "chevrotain";
+import type { TokenType } from "chevrotain";
+import { createToken, Lexer } from "./chevrotain.js";
 
 // ------------------------------------------------------------ categories
 
@@ -29,113 +30,28 @@ export const Literal = createToken({ name: "Literal", pattern: Lexer.NA });
 /** Any single value. */
 export const Scalar = createToken({ name: "Scalar", pattern: Lexer.NA });
 
-// ------------------------------------------------------------ raw tokens
+// ------------------------------------------------------------ raw tokens (matched by grammar/lexer.ts)
 
-export const WhiteSpace = createToken({
-  name: "WhiteSpace",
-  pattern: /[ \t\r\n]+/,
-  group: Lexer.SKIPPED,
-  line_breaks: true,
-});
-
-/** `#` or `//` to the end of the line; kept in the "comments" group for the formatter. */
-export const Comment = createToken({
-  name: "Comment",
-  pattern: /(?:#|\/\/)[^\n\r]*/,
-  group: "comments",
-  line_breaks: false,
-});
-
-export const LCurly = createToken({
-  name: "LCurly",
-  pattern: "{",
-  label: "`{`",
-});
-export const RCurly = createToken({
-  name: "RCurly",
-  pattern: "}",
-  label: "`}`",
-});
-export const Comma = createToken({ name: "Comma", pattern: ",", label: "`,`" });
-export const Equals = createToken({
-  name: "Equals",
-  pattern: "=",
-  label: "`=`",
-});
-
-/** A well-formed string: only `\"` and `\\` escapes, no line breaks. */
+/** `#` or `//` to the end of the line; kept aside for the formatter, never given to the parser. */
+export const Comment = createToken({ name: "Comment", pattern: Lexer.NA });
+export const LCurly = createToken({ name: "LCurly", pattern: Lexer.NA, label: "`{`" });
+export const RCurly = createToken({ name: "RCurly", pattern: Lexer.NA, label: "`}`" });
+export const Comma = createToken({ name: "Comma", pattern: Lexer.NA, label: "`,`" });
+export const Equals = createToken({ name: "Equals", pattern: Lexer.NA, label: "`=`" });
+/** A string; a malformed one is reported by the lexer and still typed String so parsing goes on. */
 export const StringLit = createToken({
   name: "String",
-  pattern: /"(?:[^"\\\x00-\x08\x0a-\x1f\x7f]|\\["\\])*"/,
+  pattern: Lexer.NA,
   categories: [Literal, Scalar],
-  line_breaks: false,
   label: "a string",
 });
-
-/**
- * A string with a bad escape or no closing quote (up to the end of the line).
- * The post-pass reports it and retypes it as a `String` so parsing goes on.
- */
-export const BadString = createToken({
-  name: "BadString",
-  pattern: /"(?:[^"\\\r\n]|\\[^\r\n])*(?:"|\\)?/,
-  line_breaks: false,
-});
-
-const DIGITS = "0123456789".split("");
-
-/**
- * `1.5 cpus` / `1 cpu`: the spaced form of a cpu quantity. Only when the unit
- * word ends there (not `cpusx`), is not followed on the same line by `{` (in
- * `id 101 cpu { ... }` the `cpu` opens a block) nor by a number (`cpus 2` in a
- * host is a statement).
- */
-const SPACED_CPU =
-  /(?:[0-9]+(?:\.[0-9]+)?)[ \t]+cpus?(?![^\s{},="#$])(?![ \t]*[{0-9])/y;
+/** `1.5 cpus` / `1 cpu`: the spaced form of a cpu quantity (see the lexer for when it applies). */
 export const CpuQuantity = createToken({
   name: "CpuQuantity",
-  pattern: {
-    exec: (text: string, offset: number) => {
-      SPACED_CPU.lastIndex = offset;
-      return SPACED_CPU.exec(text);
-    },
-  },
-  start_chars_hint: DIGITS,
-  line_breaks: false,
+  pattern: Lexer.NA,
   categories: [Literal, Scalar],
   label: "a quantity",
 });
-
-/**
- * Any other run of characters: from a name, number or address start character
- * up to a blank, `{ } , = " #`, `$` or `//`. Classified by the post-pass.
- */
-const ATOM = /(?:[A-Za-z0-9_:.$]|[^\x00-\x7F\s])(?:[^\s{},="#$/]|\/(?!\/))*/y;
-const ATOM_START = [
-  ..."abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_:.$".split(
-    "",
-  ),
-];
-export const Atom = createToken({
-  name: "Atom",
-  pattern: {
-    exec: (text: string, offset: number) => {
-      ATOM.lastIndex = offset;
-      const m = ATOM.exec(text);
-      return m;
-    },
-  },
-  // Non-ASCII starts are listed per 256-block so the lexer's first-character
-  // optimisation stays on; the regex itself rejects Unicode blanks.
-  start_chars_hint: [...ATOM_START, ...nonAsciiHints()],
-  line_breaks: false,
-});
-
-function nonAsciiHints(): number[] {
-  const out: number[] = [];
-  for (let c = 0x80; c <= 0xffff; c += 0x80) out.push(c);
-  return out;
-}
 
 // ------------------------------------------------------------ atom classes (assigned by the post-pass)
 
@@ -144,11 +60,7 @@ const cls = (name: string, categories: TokenType[], label: string): TokenType =>
 
 export const Name = cls("Name", [Identifier, PlainName, Scalar], "a name");
 /** A word that is not a valid name; reported by the post-pass, never put in the AST. */
-export const BadName = cls(
-  "BadName",
-  [Identifier, PlainName, Scalar],
-  "a name",
-);
+export const BadName = cls("BadName", [Identifier, PlainName, Scalar], "a name");
 export const NumberLit = cls("Number", [Literal, Scalar], "a number");
 export const Quantity = cls("Quantity", [Literal, Scalar], "a quantity");
 export const Address = cls("Address", [Literal, Scalar], "an address");
@@ -179,29 +91,32 @@ export const SecurityKey = createToken({
   name: "SecurityKey",
   pattern: Lexer.NA,
 });
-export const DeclKw = createToken({ name: "DeclKw", pattern: Lexer.NA });
+export const NodeKey = createToken({ name: "NodeKey", pattern: Lexer.NA });
+export const PidsKey = createToken({ name: "PidsKey", pattern: Lexer.NA });
+export const IoKey = createToken({ name: "IoKey", pattern: Lexer.NA });
+export const NetKey = createToken({ name: "NetKey", pattern: Lexer.NA });
 
 export const Define = kw("define");
 export const Include = kw("include");
 export const Host = kw("host");
 export const Template = kw("template");
-export const Class = kw("class", [DeclKw]);
-export const Context = kw("context", [DeclKw]);
+export const Class = kw("class");
+export const Context = kw("context");
 export const In = kw("in");
 export const Out = kw("out");
-export const Use = kw("use");
-export const Id = kw("id");
+export const Use = kw("use", [NodeKey]);
+export const Id = kw("id", [NodeKey]);
 export const Cpu = kw("cpu");
 export const Cpus = kw("cpus", [HostKey]);
-export const Memory = kw("memory");
+export const Memory = kw("memory", [HostKey]);
 export const Pids = kw("pids");
 export const Io = kw("io");
 export const Net = kw("net");
 export const Rlimit = kw("rlimit");
 export const Security = kw("security");
-export const Share = kw("share", [CpuKey, LinkKey]);
+export const Share = kw("share", [CpuKey, LinkKey, IoKey]);
 export const Reserve = kw("reserve", [CpuKey, MemoryKey, LinkKey]);
-export const Limit = kw("limit", [CpuKey, MemoryKey, LinkKey]);
+export const Limit = kw("limit", [CpuKey, MemoryKey, LinkKey, PidsKey]);
 export const Burst = kw("burst", [CpuKey]);
 export const Cores = kw("cores", [CpuKey]);
 export const Low = kw("low", [MemoryKey]);
@@ -212,13 +127,13 @@ export const Read = kw("read", [DeviceKey]);
 export const Write = kw("write", [DeviceKey]);
 export const Riops = kw("riops", [DeviceKey]);
 export const Wiops = kw("wiops", [DeviceKey]);
-export const AddressKw = kw("address");
+export const AddressKw = kw("address", [NetKey]);
 export const Link = kw("link");
 export const Allow = kw("allow");
 export const From = kw("from");
 export const To = kw("to");
 export const Port = kw("port");
-export const Default = kw("default");
+export const Default = kw("default", [NetKey]);
 export const Capabilities = kw("capabilities");
 export const Namespaces = kw("namespaces", [SecurityKey]);
 export const Hostname = kw("hostname", [SecurityKey]);
@@ -295,23 +210,15 @@ export const ITEM_STARTS: ReadonlySet<TokenType> = new Set([
   Context,
 ]);
 
-/** What the lexer matches, in priority order. */
-export const lexerTokens: TokenType[] = [
-  WhiteSpace,
+/** Every token type the parser must know (raw, classes, keywords and categories). */
+export const allTokens: TokenType[] = [
   Comment,
-  StringLit,
-  BadString,
   LCurly,
   RCurly,
   Comma,
   Equals,
+  StringLit,
   CpuQuantity,
-  Atom,
-];
-
-/** Every token type the parser must know (raw, classes, keywords and categories). */
-export const allTokens: TokenType[] = [
-  ...lexerTokens,
   Identifier,
   PlainName,
   Literal,
@@ -322,7 +229,10 @@ export const allTokens: TokenType[] = [
   LinkKey,
   HostKey,
   SecurityKey,
-  DeclKw,
+  NodeKey,
+  PidsKey,
+  IoKey,
+  NetKey,
   Name,
   BadName,
   NumberLit,

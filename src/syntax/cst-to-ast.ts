@@ -51,9 +51,7 @@ function nodes(c: Children, label: string): CstNode[] {
   return (c[label] as CstNode[] | undefined) ?? [];
 }
 function usable(t: IToken | undefined): t is IToken {
-  return (
-    t !== undefined && !t.isInsertedInRecovery && !Number.isNaN(t.startOffset)
-  );
+  return t !== undefined && !t.isInsertedInRecovery && !Number.isNaN(t.startOffset);
 }
 function need(t: IToken | undefined): IToken {
   if (!usable(t)) throw DROP;
@@ -65,18 +63,11 @@ export class AstBuilder {
 
   items(fileNode: CstNode): Item[] {
     const out: Item[] = [];
-    for (const itemNode of nodes(kids(fileNode), "item")) {
-      const c = kids(itemNode);
+    for (const n of nodes(kids(fileNode), "item")) {
       try {
-        const d = nodes(c, "define")[0];
-        const inc = nodes(c, "include")[0];
-        const decl =
-          nodes(c, "hostDecl")[0] ??
-          nodes(c, "templateDecl")[0] ??
-          nodes(c, "nodeDecl")[0];
-        if (d) out.push(this.define(d));
-        else if (inc) out.push(this.include(inc));
-        else if (decl) out.push(this.decl(decl));
+        if (n.name === "define") out.push(this.define(n));
+        else if (n.name === "include") out.push(this.include(n));
+        else out.push(this.decl(n));
       } catch (e) {
         if (e !== DROP) throw e;
       }
@@ -99,9 +90,7 @@ export class AstBuilder {
     const c = kids(n);
     const key = need(toks(c, "key")[0]);
     const name = this.ident(toks(c, "name")[0]);
-    const vn = nodes(c, "value")[0];
-    if (!vn) throw DROP;
-    const value = this.value(vn);
+    const value = this.value(toks(c, "item"));
     return {
       kind: "Define",
       name,
@@ -150,11 +139,7 @@ export class AstBuilder {
     const body = this.stmts(nodes(c, "stmt"));
     const r = toks(c, "rcurly")[0];
     const open = this.span(l);
-    const last = usable(r)
-      ? this.span(r)
-      : body.length
-        ? body[body.length - 1]!.span
-        : open;
+    const last = usable(r) ? this.span(r) : body.length ? body[body.length - 1]!.span : open;
     return { body, bodySpan: joinSpans(open, last) };
   }
 
@@ -171,21 +156,31 @@ export class AstBuilder {
   }
 
   private stmt(n: CstNode): Stmt {
-    const c = kids(n);
-    const unknown = nodes(c, "unknown")[0];
-    if (unknown) return this.unknown(unknown);
-    const block = nodes(c, "block")[0];
-    if (block) return this.block(block);
-    const allow = nodes(c, "allow")[0];
-    if (allow) return this.allow(allow);
-    if (n.name === "unknownStmt") return this.unknown(n);
-    return this.setting(c);
+    switch (n.name) {
+      case "unknownStmt":
+        return this.unknown(n);
+      case "allowStmt":
+        return this.allow(n);
+      case "cpuBlock":
+      case "memoryBlock":
+      case "pidsBlock":
+      case "ioBlock":
+      case "netBlock":
+      case "rlimitBlock":
+      case "securityBlock":
+      case "deviceBlock":
+      case "linkBlock":
+        return this.block(n);
+      default:
+        return this.setting(kids(n));
+    }
   }
 
   private setting(c: Children): Setting {
     const key = this.ident(toks(c, "key")[0]);
     const values: Value[] = toks(c, "arg").map((t) => this.ident(t));
-    for (const v of nodes(c, "value")) values.push(this.value(v));
+    const items = toks(c, "item");
+    if (items.length > 0) values.push(this.value(items));
     for (const t of toks(c, "lit")) values.push(this.scalar(t));
     if (values.length === 0) throw DROP;
     return {
@@ -219,15 +214,11 @@ export class AstBuilder {
     const peerKw = toks(c, "peerKw")[0];
     if (peerKw) {
       a.peerKeyword = this.ident(peerKw);
-      const pv = nodes(c, "peers")[0];
-      if (!pv) throw DROP;
-      a.peers = this.scalars(pv);
+      a.peers = this.scalars(toks(c, "peers"));
       end = a.peers[a.peers.length - 1]!.span;
     }
     if (toks(c, "portKw")[0]) {
-      const pv = nodes(c, "ports")[0];
-      if (!pv) throw DROP;
-      a.ports = this.scalars(pv);
+      a.ports = this.scalars(toks(c, "ports"));
       end = a.ports[a.ports.length - 1]!.span;
     }
     a.span = joinSpans(a.span, end);
@@ -237,7 +228,7 @@ export class AstBuilder {
   private unknown(n: CstNode): Unknown {
     const c = kids(n);
     const key = this.ident(toks(c, "key")[0]);
-    const values = nodes(c, "value").map((v) => this.value(v));
+    const values = nodes(c, "value").map((v) => this.value(toks(kids(v), "item")));
     const u: Unknown = { kind: "Unknown", key, values, span: key.span };
     let end = values.length ? values[values.length - 1]!.span : key.span;
     if (toks(c, "lcurly").length > 0) {
@@ -249,15 +240,14 @@ export class AstBuilder {
     return u;
   }
 
-  private scalars(n: CstNode): Scalar[] {
-    const ts = toks(kids(n), "item");
+  private scalars(ts: IToken[]): Scalar[] {
     if (ts.length === 0) throw DROP;
     return ts.map((t) => this.scalar(t));
   }
 
-  /** A `value`/`literalValue` node: one scalar, or a `ListLit` for a comma list. */
-  private value(n: CstNode): Value {
-    const items = this.scalars(n);
+  /** A value's tokens: one scalar, or a `ListLit` for a comma list. */
+  private value(ts: IToken[]): Value {
+    const items = this.scalars(ts);
     if (items.length === 1) return items[0]!;
     return {
       kind: "List",

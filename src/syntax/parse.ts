@@ -2,7 +2,8 @@
  * parseSource: text -> SourceFile + every syntax diagnostic. Never throws on
  * bad input; always returns a (possibly partial) SourceFile.
  */
-import { EOF, type IRecognitionException, type IToken } from "chevrotain";
+import type { IRecognitionException, IToken } from "chevrotain";
+import { EOF } from "../../grammar/chevrotain.js";
 import type { Diagnostic, Span } from "../diag/diagnostic.js";
 import { sortDiagnostics } from "../diag/diagnostic.js";
 import { lex, type LexIssue } from "../../grammar/lexer.js";
@@ -23,9 +24,7 @@ export function parseSource(
 ): { file: SourceFile; diagnostics: Diagnostic[] } {
   const lines = new LineMap(text, file);
   const lexed = lex(text);
-  const diagnostics: Diagnostic[] = lexed.issues.map((i) =>
-    lexDiagnostic(i, lines),
-  );
+  const diagnostics: Diagnostic[] = lexed.issues.map((i) => lexDiagnostic(i, lines));
   const builder = new AstBuilder(file);
   const parser = getParser();
   const tokens = lexed.tokens;
@@ -40,10 +39,8 @@ export function parseSource(
     items.push(...builder.items(cst));
     let junk = -1;
     for (const e of parser.errors) {
-      if (e.name === "NotAllInputParsedException")
-        junk = tokens.indexOf(e.token, start);
-      else if (e.message.startsWith("VSC1010"))
-        diagnostics.push(topLevelDiagnostic(e.token, file));
+      if (e.name === "NotAllInputParsedException") junk = tokens.indexOf(e.token, start);
+      else if (e.message.startsWith("VSC1010")) diagnostics.push(topLevelDiagnostic(e.token, file));
       else diagnostics.push(parseDiagnostic(e, tokens, text, lines, file));
     }
     if (junk < 0) break;
@@ -87,14 +84,7 @@ function dedupe(ds: Diagnostic[]): Diagnostic[] {
   });
 }
 
-const ITEM_WORDS = [
-  "define",
-  "include",
-  "host",
-  "template",
-  "class",
-  "context",
-];
+const ITEM_WORDS = ["define", "include", "host", "template", "class", "context"];
 
 function topLevelDiagnostic(t: IToken, file: string): Diagnostic {
   const d: Diagnostic = {
@@ -102,8 +92,7 @@ function topLevelDiagnostic(t: IToken, file: string): Diagnostic {
     severity: "error",
     message: `unexpected ${describeToken(t)} at the top level`,
     span: tokenSpan(file, t),
-    label:
-      "expected `host`, `template`, `class`, `context`, `define` or `include`",
+    label: "expected `host`, `template`, `class`, `context`, `define` or `include`",
   };
   const guess = closest(t.image, ITEM_WORDS);
   d.help = guess
@@ -131,10 +120,7 @@ function parseDiagnostic(
   if (help) d.help = help;
   if (code === "VSC1009") {
     const open = outermostUnclosed(tokens);
-    if (open)
-      d.related = [
-        { span: tokenSpan(file, open), label: "this `{` is never closed" },
-      ];
+    if (open) d.related = [{ span: tokenSpan(file, open), label: "this `{` is never closed" }];
   }
   return d;
 }
@@ -168,12 +154,7 @@ function shown(s: string): string {
 
 function lexDiagnostic(i: LexIssue, lines: LineMap): Diagnostic {
   const span = lines.span(i.offset, i.offset + i.length);
-  const d = (
-    code: string,
-    message: string,
-    help?: string,
-    label?: string,
-  ): Diagnostic => {
+  const d = (code: string, message: string, help?: string, label?: string): Diagnostic => {
     const out: Diagnostic = { code, severity: "error", message, span };
     if (help) out.help = help;
     if (label) out.label = label;
@@ -204,12 +185,7 @@ function lexDiagnostic(i: LexIssue, lines: LineMap): Diagnostic {
           : KEYWORDS.has(lower)
             ? `write \`${lower}\``
             : NAME_HELP;
-      return d(
-        "VSC1002",
-        `\`${shown(i.text)}\` is not a valid name`,
-        help,
-        "not a name",
-      );
+      return d("VSC1002", `\`${shown(i.text)}\` is not a valid name`, help, "not a name");
     }
     case "ref":
       return d(

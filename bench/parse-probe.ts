@@ -1,0 +1,47 @@
+/**
+ * Front-end probe: module import + parser construction time, and lex / parse
+ * time of a generated config of N contexts (default 10,000).
+ *   npx tsx bench/parse-probe.ts [N]     (or node dist/bench/parse-probe.js)
+ */
+const t0 = performance.now();
+const { parseSource } = await import("../src/syntax/parse.js");
+const { lex } = await import("../grammar/lexer.js");
+const { getParser } = await import("../grammar/parser.js");
+const { generateConfig } = await import("./gen-config.js");
+const tImport = performance.now() - t0;
+const t1 = performance.now();
+getParser();
+const tConstruct = performance.now() - t1;
+
+const n = Number(process.argv[2] ?? 10000);
+const text = generateConfig(n);
+const runs = 5;
+const median = (f: () => void): number => {
+  const ts: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const s = performance.now();
+    f();
+    ts.push(performance.now() - s);
+  }
+  return ts.sort((a, b) => a - b)[runs >> 1]!;
+};
+const first = performance.now();
+const r = parseSource(text, "main.vsc");
+const firstMs = performance.now() - first;
+if (r.diagnostics.length) throw new Error(JSON.stringify(r.diagnostics.slice(0, 3)));
+const lexMs = median(() => lex(text));
+const parseMs = median(() => parseSource(text, "main.vsc"));
+const fmt = (x: number): string => x.toFixed(1);
+console.log(
+  JSON.stringify({
+    contexts: n,
+    bytes: text.length,
+    lines: text.split("\n").length,
+    tokens: lex(text).tokens.length,
+    importMs: fmt(tImport),
+    constructMs: fmt(tConstruct),
+    firstParseMs: fmt(firstMs),
+    lexMs: fmt(lexMs),
+    parseSourceMs: fmt(parseMs),
+  }),
+);

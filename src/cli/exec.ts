@@ -6,12 +6,7 @@
  */
 import type { DiagFormat, Io } from "./io.js";
 import { displayPathFor, loadAndCheck } from "./frontend.js";
-import {
-  EXIT_VSC_FAILED,
-  execContext,
-  missingCommand,
-  printExecDiagnostics,
-} from "../exec/run.js";
+import { EXIT_VSC_FAILED, execContext, missingCommand, printExecDiagnostics } from "../exec/run.js";
 
 export async function cmdExec(
   args: {
@@ -29,13 +24,10 @@ export async function cmdExec(
     printExecDiagnostics([missingCommand()], { format }, io);
     return EXIT_VSC_FAILED;
   }
-  // JSON diagnostics of the file go to stdout from loadAndCheck; exec's own go to stderr.
-  const { ir } = loadAndCheck(file, io, format);
+  // stdout belongs to the command: the file's diagnostics (even `--format json`) go to stderr.
+  const { ir } = loadAndCheck(file, { ...io, out: io.err }, format);
   if (!ir) return EXIT_VSC_FAILED;
-  return execContext(
-    ir,
-    { ...args, format, displayPath: displayPathFor(file) },
-    io,
-    { terminal: !!process.stdin.isTTY },
-  );
+  return execContext(ir, { ...args, format, displayPath: displayPathFor(file) }, io, {
+    terminal: !!process.stdin.isTTY,
+  });
 }

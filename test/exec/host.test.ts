@@ -10,16 +10,21 @@ import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Node } from "../../src/ir/types.gen.js";
 import { contextNode, irOf } from "./fixtures.js";
-import { requireRealExec, scratchCgroups, tinyRoot, vscExec } from "./harness.js";
+import { cgroup2Mount, requireRealExec, scratchCgroups, tinyRoot, vscExec } from "./harness.js";
 
-const mount = requireRealExec();
+const mount = cgroup2Mount() ?? "/sys/fs/cgroup";
 const cgRoot = `vsc-exec-test-${process.pid}`;
-const cleanup = scratchCgroups(mount, cgRoot, ["tier/web"]);
+let cleanup = () => {};
 const scratch = mkdtempSync(join(tmpdir(), "vsc-exec-"));
 const web = (over: Partial<Node> = {}) => contextNode("web", { parent: "tier", ...over });
 const run = (node: Node, command: string[], opts: Parameters<typeof vscExec>[2] = {}) =>
   vscExec(irOf([node], cgRoot), { context: "web", command, cgroupMount: mount }, opts);
 const sh = (script: string, ...rest: string[]) => ["sh", "-c", script, "sh", ...rest];
+
+test.before(() => {
+  requireRealExec();
+  cleanup = scratchCgroups(mount, cgRoot, ["tier/web"]);
+});
 
 test.after(() => {
   cleanup();

@@ -19,6 +19,7 @@ const SAFE_COMMENT = /[A-Za-z0-9 ._/:+,=@()-]/;
  * `\xNN` per UTF-8 byte. So a file name can never end the comment line.
  */
 export function commentText(s: string): string {
+  if (/^[A-Za-z0-9 ._/:+,=@()-]*$/.test(s)) return s;
   let out = "";
   for (const ch of s) {
     if (SAFE_COMMENT.test(ch)) out += ch;

@@ -25,7 +25,14 @@ export function render(name: TemplateName, view: object): string {
   let t = compiled.get(name);
   if (!t) {
     const src = readFileSync(join(packageRoot(), "templates", `${name}.hbs`), "utf8");
-    t = hb.compile(src, { strict: true, noEscape: true });
+    t = hb.compile(src, {
+      strict: true,
+      noEscape: true,
+      // Speed: no @index/@first frames, no lookups of unknown helpers.
+      data: false,
+      knownHelpersOnly: true,
+      knownHelpers: { sh: true, c: true },
+    });
     compiled.set(name, t);
   }
   return t(view);

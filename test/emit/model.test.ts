@@ -1,0 +1,148 @@
+/** DesiredState values: exactly what the kernel reads back (cgroup-v2.rst formats). */
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { createHash } from "node:crypto";
+import { desiredState } from "../../src/emit/index.js";
+import { cpuMax, pageBytes } from "../../src/emit/cgroups.js";
+import { cpuList } from "../../src/emit/cpulist.js";
+import { quantum } from "../../src/emit/tc.js";
+import { languageIr } from "./fixtures.js";
+
+const d = desiredState(languageIr());
+const cg = (path: string) => d.cgroups.find((c) => c.path === path)!;
+const val = (path: string, file: string) => cg(path).files.find((f) => f.name === file)?.value;
+
+test("cgroups: owned root first, parents before children, kinds and controllers", () => {
+  assert.equal(
+    d.cgroups.map((c) => `${c.kind}:${c.path}`),
+    ["root:vsc", "context:vsc/batch", "class:vsc/web-tier", "context:vsc/web-tier/web"],
+  );
+  assert.equal(cg("vsc").subtreeControl, ["cpu", "cpuset", "io", "memory", "pids"]);
+  assert.equal(cg("vsc/web-tier/web").subtreeControl, []);
+  assert.is(cg("vsc/web-tier/web").source, "language.vsc:27");
+});
+
+test("cpu: weight, cpu.max quota/period, burst", () => {
+  assert.is(val("vsc/web-tier/web", "cpu.max"), "100000 100000");
+  assert.is(val("vsc/web-tier", "cpu.max"), "max 100000");
+  assert.is(val("vsc/web-tier/web", "cpu.max.burst"), "20000");
+  assert.is(val("vsc/batch", "cpu.max.burst"), "0");
+  assert.is(cpuMax(1500), "150000 100000");
+  assert.is(cpuMax(5), "1000 100000"); // the kernel's minimum quota is 1 ms
+});
+
+test("memory: page-rounded bytes, max when unset, protections summed up the tree", () => {
+  assert.is(pageBytes(4095), 0);
+  assert.is(pageBytes(268435456 + 123), 268435456);
+  assert.is(val("vsc/web-tier/web", "memory.min"), "268435456");
+  assert.is(val("vsc/web-tier/web", "memory.swap.max"), "0");
+  assert.is(val("vsc/web-tier", "memory.high"), "max");
+  // web-tier sets no reserve/low itself: it passes on its children's, and so does the root.
+  assert.is(val("vsc/web-tier", "memory.min"), "268435456");
+  assert.is(val("vsc", "memory.low"), "536870912");
+});
+
+test("pids, io.weight as the kernel prints it, io.max lines and their writes", () => {
+  assert.is(val("vsc/web-tier/web", "pids.max"), "512");
+  assert.is(val("vsc/web-tier", "pids.max"), "max");
+  assert.is(val("vsc/web-tier/web", "io.weight"), "default 2");
+  assert.is(val("vsc/batch", "io.weight"), "default 100");
+  const io = cg("vsc/web-tier/web").files.find((f) => f.name === "io.max")!;
+  assert.is(io.value, "254:0 rbps=50000000 wbps=20000000 riops=1000 wiops=500");
+  const reset = cg("vsc/batch").files.find((f) => f.name === "io.max")!;
+  assert.is(reset.value, "");
+  assert.equal(reset.writes, ["254:0 rbps=max wbps=max riops=max wiops=max"]);
+});
+
+test("cpuset: whole cores as a remote partition, ancestors list them as exclusive", () => {
+  assert.equal(
+    cg("vsc/batch")
+      .files.filter((f) => f.name.startsWith("cpuset"))
+      .map((f) => `${f.name}=${f.value}`),
+    ["cpuset.cpus=1", "cpuset.cpus.exclusive=1", "cpuset.cpus.partition=root"],
+  );
+  assert.is(val("vsc", "cpuset.cpus.exclusive"), "1");
+  // a cgroup without cores is reset, partition first
+  assert.equal(
+    cg("vsc/web-tier")
+      .files.filter((f) => f.name.startsWith("cpuset"))
+      .map((f) => f.name),
+    ["cpuset.cpus.partition", "cpuset.cpus", "cpuset.cpus.exclusive"],
+  );
+  assert.is(cpuList([0, 1, 2, 4, 6, 7]), "0-2,4,6-7");
+  assert.is(cpuList([]), "");
+});
+
+test("no cpuset files or controller when no context takes whole cores", () => {
+  const ir = languageIr();
+  ir.nodes = ir.nodes.filter((n) => n.name !== "batch");
+  const s = desiredState(ir);
+  assert.equal(s.cgroups[0].subtreeControl, ["cpu", "io", "memory", "pids"]);
+  assert.ok(s.cgroups.every((c) => c.files.every((f) => !f.name.startsWith("cpuset"))));
+});
+
+test("tc: root, default, class and context classes with stable ids", () => {
+  assert.is(d.links.length, 1);
+  const l = d.links[0];
+  assert.is(l.dev, "eth0");
+  assert.is(l.defaultClassid, "1:ffff");
+  assert.equal(
+    l.classes.map(
+      (c) => `${c.classid}<${c.parent} ${c.rate}/${c.ceil} q${c.quantum} ${c.leafQdisc ?? "-"}`,
+    ),
+    [
+      "1:fffe<1: 1000000000/1000000000 q1514 -",
+      "1:ffff<1:fffe 900000000/1000000000 q1514 fq_codel",
+      "1:ea72<1:fffe 100000000/400000000 q1514 -",
+      "1:65<1:ea72 5000000/50000000 q1514 fq_codel",
+    ],
+  );
+  assert.is(quantum(2, 1), 3028);
+  assert.is(quantum(10000, 1), 200000);
+  assert.is(quantum(1, 4), 1514);
+});
+
+test("nft: digest is the sha256 of the ruleset rendered with an empty digest", () => {
+  const blank = d.nft.ruleset.replace(`comment "vsc:${d.nft.digest}"`, 'comment "vsc:"');
+  assert.is(createHash("sha256").update(blank).digest("hex"), d.nft.digest);
+  assert.match(
+    d.nft.ruleset,
+    /^table inet vsc \{\}\ndelete table inet vsc\ntable inet vsc \{\n\tchain digest \{\n/m,
+  );
+  assert.equal(d.nft.cgroupPaths, ["vsc/web-tier/web"]);
+  // a one-field edit changes the digest
+  const ir = languageIr();
+  ir.nodes[2].net.rules[2].ports = [{ from: 54, to: 54 }];
+  assert.is.not(desiredState(ir).nft.digest, d.nft.digest);
+});
+
+test("nft: dispatch by socket cgroupv2 level, by daddr inbound, binding, priority, default", () => {
+  const r = d.nft.ruleset;
+  assert.match(r, 'socket cgroupv2 level 3 vmap {\n\t\t\t"vsc/web-tier/web" : jump out_web,');
+  assert.match(r, "ip daddr vmap {\n\t\t\t10.0.0.11 : jump in_web,");
+  assert.match(r, "meta priority set 1:65");
+  assert.match(r, "ip saddr != 10.0.0.11 drop");
+  assert.match(r, "ip daddr 10.0.1.0/24 tcp dport 5432 accept");
+  assert.match(r, "tcp dport { 80, 443 } accept");
+  assert.is((r.match(/^\s*socket cgroupv2/gm) ?? []).length, 1);
+});
+
+test("nft: contexts without addresses are found inbound by socket lookup", () => {
+  const ir = languageIr();
+  ir.nodes[2].net.addresses = [];
+  const s = desiredState(ir);
+  assert.match(
+    s.nft.ruleset,
+    'socket cgroupv2 level 3 vmap {\n\t\t\t"vsc/web-tier/web" : jump in_web,',
+  );
+  assert.not.match(s.nft.ruleset, "saddr !=");
+  // only an IPv6 address: every IPv4 packet from the context is dropped
+  ir.nodes[2].net.addresses = [{ family: 6, address: "fd00::11", prefix: 128 }];
+  assert.match(desiredState(ir).nft.ruleset, "meta nfproto ipv4 drop");
+});
+
+test("desired state is deterministic and independent of earlier calls", () => {
+  assert.equal(desiredState(languageIr()), d);
+});
+
+test.run();

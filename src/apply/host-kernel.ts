@@ -101,6 +101,19 @@ export function hostKernel(opts: HostKernelOptions = {}): Kernel {
         return undefined;
       }
     },
+    entries(path) {
+      try {
+        const dirs: string[] = [];
+        const files = new Set<string>();
+        for (const d of readdirSync(abs(path), { withFileTypes: true })) {
+          if (d.isDirectory()) dirs.push(d.name);
+          else files.add(d.name);
+        }
+        return { dirs: dirs.sort(), files };
+      } catch {
+        return undefined;
+      }
+    },
     run: (tool, args, input) => runTool(tool, args, input, opts.netns),
   };
   return mountKind(mount) === "scratch" ? scratchCgroups(base, mount) : base;

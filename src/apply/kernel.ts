@@ -31,6 +31,11 @@ export interface Kernel {
   rmdir(path: string): void;
   /** Names of the child cgroups, sorted; undefined when the cgroup does not exist. */
   list(path: string): string[] | undefined;
+  /**
+   * Child cgroups (sorted) and interface file names in one directory read, so
+   * the reader opens only files that exist (a failed open costs more than a read).
+   */
+  entries(path: string): { dirs: string[]; files: Set<string> } | undefined;
   /** Runs nft or tc (inside the namespace), with `input` on stdin. */
   run(tool: "nft" | "tc", args: string[], input?: string): RunResult;
 }

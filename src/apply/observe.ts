@@ -24,32 +24,38 @@ export function observe(kernel: Kernel, scope: Scope, opts: ObserveOptions = {})
   };
 }
 
-/** The subtree at `root`, parents first, siblings by name. */
+/** The subtree at `root`, parents first, siblings by name: one directory read per cgroup. */
 export function readCgroups(kernel: Kernel, root: string, files: string[]): ObservedCgroup[] {
   const out: ObservedCgroup[] = [];
-  const queue = kernel.list(root) === undefined ? [] : [root];
-  while (queue.length > 0) {
-    const path = queue.shift()!;
-    out.push(readCgroup(kernel, path, files));
-    for (const k of kernel.list(path) ?? []) queue.push(`${path}/${k}`);
+  const queue = [root];
+  for (let i = 0; i < queue.length; i++) {
+    const path = queue[i]!;
+    const ents = kernel.entries(path);
+    if (!ents) continue;
+    out.push(readCgroup(kernel, path, files, ents.files));
+    for (const k of ents.dirs) queue.push(`${path}/${k}`);
   }
   return out;
 }
 
-export function readCgroup(kernel: Kernel, path: string, files: string[]): ObservedCgroup {
+export function readCgroup(
+  kernel: Kernel,
+  path: string,
+  files: string[],
+  present?: Set<string>,
+): ObservedCgroup {
   const values: Record<string, string> = {};
   for (const f of files) {
+    if (present && !present.has(f)) continue;
     const v = kernel.read(`${path}/${f}`);
     if (v !== undefined) values[f] = normalizeValue(f, v);
   }
-  const procs = (kernel.read(`${path}/cgroup.procs`) ?? "")
-    .split("\n")
-    .filter((l) => l.trim() !== "");
+  const procs = kernel.read(`${path}/cgroup.procs`) ?? "";
   return {
     path,
     subtreeControl: words(kernel.read(`${path}/cgroup.subtree_control`)).sort(),
     files: values,
-    procs: procs.length,
+    procs: procs.trim() === "" ? 0 : procs.trim().split("\n").length,
   };
 }
 

@@ -109,7 +109,10 @@ if (!ns) {
     const io = recordingIo();
     assert.is(await cmdShow({ ...t.args, json: true }, io), 0);
     const o = JSON.parse(io.stdout);
-    assert.equal(o.cgroups.map((c: { path: string }) => c.path), ["vsc", "vsc/a", "vsc/b"]);
+    assert.equal(
+      o.cgroups.map((c: { path: string }) => c.path),
+      ["vsc", "vsc/a", "vsc/b"],
+    );
     assert.is(o.nft.present, true);
     const human = recordingIo();
     await cmdShow(t.args, human);

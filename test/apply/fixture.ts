@@ -158,6 +158,7 @@ export function instrument(k: Kernel, fail?: (op: string) => string | undefined)
     log: [],
     read: (p) => k.read(p),
     list: (p) => k.list(p),
+    entries: (p) => k.entries(p),
     write(p, v) {
       const op = `write ${p} ${v}`;
       maybeFail(op);

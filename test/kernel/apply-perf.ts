@@ -1,0 +1,182 @@
+/**
+ * Applier performance against its floor, for N contexts: the floor is what
+ * the kernel work costs with no applier at all (one `nft -f` of the same
+ * ruleset, one `tc -batch` of the same lines, the same mkdirs and cgroup
+ * writes in a plain loop). Used by apply-perf.test.ts (kernel lab) and
+ * runnable on any host with a scratch mount (numbers are then indicative).
+ */
+import { mkdirSync, rmSync } from "node:fs";
+import { applyWithLock, planDesired, planDestroyFor } from "../../src/apply/applier.js";
+import { hostKernel } from "../../src/apply/host-kernel.js";
+import { tcCommands } from "../../src/apply/tc-commands.js";
+import { destroyTargetOf, planChanges } from "../../src/plan/plan.js";
+import type { DesiredState } from "../../src/model/desired.js";
+import type { ObservedState } from "../../src/plan/types.js";
+import { sampleDesired, type Ctx } from "../apply/fixture.js";
+
+export interface PerfOptions {
+  n: number;
+  mount: string;
+  root: string;
+  netns: string;
+  leaf: string;
+  /** Rules match `socket cgroupv2` (needs the real cgroup2 mount at /sys/fs/cgroup). */
+  cgroupRules: boolean;
+  stateDir: string;
+}
+
+export function perfDesired(o: PerfOptions, edit = false): DesiredState {
+  const ctxs: Ctx[] = [];
+  for (let i = 1; i <= o.n; i++) {
+    ctxs.push({
+      name: `c${i}`,
+      weight: String(100 + (i % 50)),
+      memMax: String((64 + (i % 64)) * 1048576),
+      pids: edit && i === 1 ? "99" : "128",
+    });
+  }
+  const rules = ctxs
+    .map((c, i) =>
+      o.cgroupRules
+        ? `    socket cgroupv2 level 2 "${o.root}/${c.name}" meta priority set 1:${(i + 1).toString(16)}\n`
+        : `    meta mark ${i + 1} meta priority set 1:${(i + 1).toString(16)}\n`,
+    )
+    .join("");
+  return sampleDesired({
+    cgroupRoot: o.root,
+    contexts: ctxs,
+    nftExtra: rules,
+    nftCgroups: o.cgroupRules ? ctxs.map((c) => `${o.root}/${c.name}`) : [],
+    links: [
+      {
+        dev: "v0",
+        classes: ctxs.map((_, i) => ({
+          id: i + 1,
+          rate: 1_000_000,
+          ceil: 100_000_000,
+          quantum: 1514,
+          leaf: o.leaf,
+        })),
+      },
+    ],
+  });
+}
+
+const ms = (t0: number) => Math.round(performance.now() - t0);
+
+export interface PerfFigures {
+  n: number;
+  floorMs: number;
+  applyMs: number;
+  ratio: number;
+  noopPlanMs: number;
+  editApplyMs: number;
+  editWrites: number;
+}
+
+export async function measure(o: PerfOptions): Promise<PerfFigures> {
+  const k = hostKernel({ cgroupMount: o.mount, netns: o.netns });
+  const d = perfDesired(o);
+  const opts = { stateDir: o.stateDir, skipPreflight: false };
+  const destroy = () =>
+    applyWithLock(
+      k,
+      o.root,
+      () => planDestroyFor(k, destroyTargetOf(d), opts),
+      async () => true,
+      opts,
+    );
+  await destroy();
+
+  // Floor: the same kernel work without the applier.
+  const emptyObs: ObservedState = {
+    cgroupRoot: o.root,
+    cgroups: [],
+    nft: { present: false },
+    links: [{ dev: "v0", exists: true, qdisc: { kind: "noqueue", handle: "0:" }, classes: {} }],
+    interrupted: false,
+  };
+  const tcLines = planChanges(d, emptyObs)
+    .plan!.actions.flatMap((a) =>
+      a.type === "tc-class" || a.type === "tc-qdisc" ? tcCommands(a).map((c) => c.line) : [],
+    )
+    .join("\n");
+  let t0 = performance.now();
+  for (const c of d.cgroups) {
+    k.mkdir(c.path);
+    if (c.subtreeControl.length)
+      k.write(`${c.path}/cgroup.subtree_control`, c.subtreeControl.map((x) => `+${x}`).join(" "));
+    for (const f of c.files) k.write(`${c.path}/${f.name}`, f.value);
+  }
+  const t1 = k.run("tc", ["-batch", "-"], `${tcLines}\n`);
+  const n1 = k.run("nft", ["-f", "-"], d.nft.ruleset);
+  const floorMs = ms(t0);
+  if (t1.status !== 0 || n1.status !== 0)
+    throw new Error(`floor failed: ${t1.stderr} ${n1.stderr}`);
+  // Clean the floor's work away with the applier's destroy (it owns all of it).
+  await destroy();
+
+  t0 = performance.now();
+  const first = await applyWithLock(
+    k,
+    o.root,
+    () => planDesired(k, d, opts),
+    async () => true,
+    opts,
+  );
+  const applyMs = ms(t0);
+  if (!first.result?.ok) throw new Error(`apply failed: ${JSON.stringify(first.diagnostics)}`);
+
+  t0 = performance.now();
+  const noop = planDesired(k, d, opts);
+  const noopPlanMs = ms(t0);
+  if (noop.plan?.actions.length !== 0) throw new Error("no-op plan has actions");
+
+  const edited = perfDesired(o, true);
+  let writes = 0;
+  const counting = { ...k, write: (p: string, v: string) => (writes++, k.write(p, v)) };
+  t0 = performance.now();
+  const e = await applyWithLock(
+    counting,
+    o.root,
+    () => planDesired(counting, edited, opts),
+    async () => true,
+    opts,
+  );
+  const editApplyMs = ms(t0);
+  if (!e.result?.ok) throw new Error("edit failed");
+  await destroy();
+  return {
+    n: o.n,
+    floorMs,
+    applyMs,
+    ratio: Math.round((applyMs / floorMs) * 100) / 100,
+    noopPlanMs,
+    editApplyMs,
+    editWrites: writes,
+  };
+}
+
+/** Host run: `npx tsx test/kernel/apply-perf.ts N` (scratch mount + scratch netns, pfifo leaves). */
+if (process.argv[1]?.endsWith("apply-perf.ts") || process.argv[1]?.endsWith("apply-perf.js")) {
+  const { scratch, scratchNetns } = await import("../apply/fixture.js");
+  const s = scratch();
+  const ns = scratchNetns(["v0"])!;
+  mkdirSync(s.stateDir, { recursive: true });
+  try {
+    const f = await measure({
+      n: Number(process.argv[2] ?? 1000),
+      mount: s.mount,
+      root: "vsc",
+      netns: ns.name,
+      leaf: "pfifo",
+      cgroupRules: false,
+      stateDir: s.stateDir,
+    });
+    console.log(JSON.stringify(f));
+  } finally {
+    ns.cleanup();
+    s.cleanup();
+    rmSync(s.stateDir, { recursive: true, force: true });
+  }
+}

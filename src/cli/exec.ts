@@ -20,14 +20,16 @@ export async function cmdExec(
 ): Promise<number> {
   const file = args.file ?? "vsc.vsc";
   const format = args.format ?? "human";
-  if (args.command.length === 0) {
+  // commander's pass-through keeps the `--` that separates vsc's options from the command.
+  const command = args.command[0] === "--" ? args.command.slice(1) : args.command;
+  if (command.length === 0) {
     printExecDiagnostics([missingCommand()], { format }, io);
     return EXIT_VSC_FAILED;
   }
   // stdout belongs to the command: the file's diagnostics (even `--format json`) go to stderr.
   const { ir } = loadAndCheck(file, { ...io, out: io.err }, format);
   if (!ir) return EXIT_VSC_FAILED;
-  return execContext(ir, { ...args, format, displayPath: displayPathFor(file) }, io, {
+  return execContext(ir, { ...args, command, format, displayPath: displayPathFor(file) }, io, {
     terminal: !!process.stdin.isTTY,
   });
 }

@@ -25,30 +25,40 @@ test("memory.max and pids.max of the context bind the command", async () => {
   writeCgroup(`${root}/web`, "pids.max", "4");
   const ir = irOf([contextNode("web")], root);
   const args = { context: "web", cgroupMount: LAB_CGROUP_MOUNT };
+  // Under software emulation a node start-up takes seconds: be generous.
+  const slow = { timeoutMs: 180_000 };
 
-  const where = await vscExec(ir, { ...args, command: ["cat", "/proc/self/cgroup"] });
+  const where = await vscExec(ir, { ...args, command: ["cat", "/proc/self/cgroup"] }, slow);
   assert.is(where.stdout, `0::/${root}/web\n`, where.stderr);
 
   // 64 MiB in a 32 MiB context: the OOM killer ends it (SIGKILL -> 137).
-  const hog = await vscExec(ir, {
-    ...args,
-    command: ["perl", "-e", '$x = "a" x (64 << 20); print "survived\\n"'],
-  });
+  const hog = await vscExec(
+    ir,
+    {
+      ...args,
+      command: ["perl", "-e", '$x = "a" x (64 << 20); print "survived\\n"'],
+    },
+    slow,
+  );
   assert.is(hog.code, 137, hog.stdout + hog.stderr);
   const events = readCgroup(`${root}/web`, "memory.events");
   assert.match(events, /oom_kill [1-9]/);
 
   // 4 tasks at most: the shell plus 3 sleeps fit, the 4th fork fails.
-  const forks = await vscExec(ir, {
-    ...args,
-    command: [
-      "sh",
-      "-c",
-      "for i in 1 2 3 4 5; do sleep 2 & done 2>/dev/null; wait; cat /sys/fs/cgroup/" +
-        root +
-        "/web/pids.events",
-    ],
-  });
+  const forks = await vscExec(
+    ir,
+    {
+      ...args,
+      command: [
+        "sh",
+        "-c",
+        "for i in 1 2 3 4 5; do sleep 2 & done 2>/dev/null; wait; cat /sys/fs/cgroup/" +
+          root +
+          "/web/pids.events",
+      ],
+    },
+    slow,
+  );
   assert.match(forks.stdout, /max [1-9]/, forks.stderr);
 });
 
@@ -56,11 +66,15 @@ test("a class with controllers enabled below it refuses processes: VSC5809, comm
   makeCgroup(`${root}/tier/api`, ["memory"]);
   // the IR says context, the kernel says inner node: the write gets EBUSY
   const ir = irOf([contextNode("tier")], root);
-  const r = await vscExec(ir, {
-    context: "tier",
-    cgroupMount: LAB_CGROUP_MOUNT,
-    command: ["echo", "ran"],
-  });
+  const r = await vscExec(
+    ir,
+    {
+      context: "tier",
+      cgroupMount: LAB_CGROUP_MOUNT,
+      command: ["echo", "ran"],
+    },
+    { timeoutMs: 180_000 },
+  );
   assert.is(r.code, 125);
   assert.is(r.stdout, "");
   assert.match(r.stderr, /error\[VSC5809\].*(EBUSY|busy)/i);

@@ -40,6 +40,7 @@ export async function main(argv: string[], io: Io = terminalIo()): Promise<numbe
     .version(version(), "-V, --version")
     .showHelpAfterError("(run `vsc help` or `vsc COMMAND --help` for usage)")
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
+    .enablePositionalOptions()
     .exitOverride();
 
   program

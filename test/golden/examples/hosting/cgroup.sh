@@ -133,7 +133,7 @@ put vsc/frontend io.max '259:0 rbps=max wbps=max riops=max wiops=max'
 # vsc/frontend/web-1: context web-1 (hosting.vsc:52)
 mk vsc/frontend/web-1
 put vsc/frontend/web-1 cpu.weight 10000 # hosting.vsc:55
-put vsc/frontend/web-1 cpu.max '400000 100000' # hosting.vsc:55
+put vsc/frontend/web-1 cpu.max '300000 100000' # hosting.vsc:55
 put vsc/frontend/web-1 cpu.max.burst 0 # hosting.vsc:55
 put vsc/frontend/web-1 memory.min 0 # hosting.vsc:56
 put vsc/frontend/web-1 memory.low 1073741824 # hosting.vsc:56
@@ -147,7 +147,7 @@ put vsc/frontend/web-1 io.max '259:0 rbps=max wbps=max riops=max wiops=max'
 # vsc/frontend/web-2: context web-2 (hosting.vsc:69)
 mk vsc/frontend/web-2
 put vsc/frontend/web-2 cpu.weight 10000 # hosting.vsc:72
-put vsc/frontend/web-2 cpu.max '400000 100000' # hosting.vsc:72
+put vsc/frontend/web-2 cpu.max '300000 100000' # hosting.vsc:72
 put vsc/frontend/web-2 cpu.max.burst 0 # hosting.vsc:72
 put vsc/frontend/web-2 memory.min 0 # hosting.vsc:73
 put vsc/frontend/web-2 memory.low 1073741824 # hosting.vsc:73

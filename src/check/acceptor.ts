@@ -1,9 +1,4 @@
-import type {
-  Diagnostic,
-  Related,
-  Severity,
-  Span,
-} from "../diag/diagnostic.js";
+import type { Diagnostic, Related, Severity, Span } from "../diag/diagnostic.js";
 
 /**
  * Every rule reports through an acceptor instead of returning lists, so rules
@@ -34,19 +29,11 @@ export function diag(
   return d;
 }
 
-export const error = (
-  code: string,
-  span: Span | undefined,
-  message: string,
-  extra?: DiagExtra,
-) => diag("error", code, span, message, extra);
+export const error = (code: string, span: Span | undefined, message: string, extra?: DiagExtra) =>
+  diag("error", code, span, message, extra);
 
-export const warning = (
-  code: string,
-  span: Span | undefined,
-  message: string,
-  extra?: DiagExtra,
-) => diag("warning", code, span, message, extra);
+export const warning = (code: string, span: Span | undefined, message: string, extra?: DiagExtra) =>
+  diag("warning", code, span, message, extra);
 
 /** Span from the start of `a` to the end of `b` (same file). */
 export function joinSpans(a: Span, b: Span): Span {

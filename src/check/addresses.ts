@@ -18,15 +18,15 @@ export const familyBits = (family: 4 | 6): number => (family === 4 ? 32 : 128);
 export function parseIpv4(text: string): bigint | undefined {
   const parts = text.split(".");
   if (parts.length !== 4) return undefined;
-  let v = 0n;
+  let v = 0;
   for (const p of parts) {
     // Leading zeros are refused: some tools read 010 as octal.
     if (!/^(0|[1-9]\d{0,2})$/.test(p)) return undefined;
     const n = Number(p);
     if (n > 255) return undefined;
-    v = (v << 8n) | BigInt(n);
+    v = v * 256 + n;
   }
-  return v;
+  return BigInt(v);
 }
 
 export function parseIpv6(text: string): bigint | undefined {
@@ -60,11 +60,7 @@ export function parseIpv6(text: string): bigint | undefined {
   let groups: number[];
   if (halves.length === 2) {
     if (a.length + b.length > want - 1) return undefined;
-    groups = [
-      ...a,
-      ...new Array<number>(want - a.length - b.length).fill(0),
-      ...b,
-    ];
+    groups = [...a, ...new Array<number>(want - a.length - b.length).fill(0), ...b];
   } else {
     if (a.length !== want) return undefined;
     groups = a;
@@ -76,7 +72,8 @@ export function parseIpv6(text: string): bigint | undefined {
 }
 
 export function formatIpv4(v: bigint): string {
-  return [24n, 16n, 8n, 0n].map((s) => String((v >> s) & 255n)).join(".");
+  const n = Number(v);
+  return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
 }
 
 export function formatIpv6(v: bigint): string {
@@ -130,11 +127,7 @@ export function parseCidr(
 }
 
 /** Inclusive [first, last] of a network. */
-export function cidrRange(c: {
-  family: 4 | 6;
-  net: bigint;
-  prefix: number;
-}): [bigint, bigint] {
+export function cidrRange(c: { family: 4 | 6; net: bigint; prefix: number }): [bigint, bigint] {
   const size = 1n << BigInt(familyBits(c.family) - c.prefix);
   return [c.net, c.net + size - 1n];
 }

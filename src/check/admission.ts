@@ -19,7 +19,8 @@ export interface Contribution {
   amount: number;
   /** The statement that reserves it. */
   span: Span;
-  label: string;
+  /** Computed only when an error is reported (formatting 10k labels is not free). */
+  label: () => string;
   keep?: boolean;
 }
 
@@ -46,21 +47,23 @@ export function resources(host: HostSpec): Resource[] {
       name: "cpu",
       format: formatCpu,
       own: (n) => {
-        const list: Contribution[] = [];
         const cores = n.body.cpu.cores;
+        const r = n.body.cpu.reserve;
+        if (!cores && !r) return NONE;
+        const list: Contribution[] = [];
         const k = coreCount(n);
         if (cores && k > 0)
           list.push({
             amount: k * 1000,
             span: cores.stmt,
-            label: `${n.name} takes ${k} whole core${k === 1 ? "" : "s"} (${formatCpu(k * 1000)})`,
+            label: () =>
+              `${n.name} takes ${k} whole core${k === 1 ? "" : "s"} (${formatCpu(k * 1000)})`,
           });
-        const r = n.body.cpu.reserve;
         if (r)
           list.push({
             amount: r.value,
             span: r.stmt,
-            label: `${n.name} reserves ${formatCpu(r.value)}`,
+            label: () => `${n.name} reserves ${formatCpu(r.value)}`,
           });
         return list;
       },
@@ -75,7 +78,7 @@ export function resources(host: HostSpec): Resource[] {
         keep: {
           amount: host.keepCpu.value,
           span: host.keepCpu.stmt,
-          label: `keep ${formatCpu(host.keepCpu.value)} for the host`,
+          label: () => `keep ${formatCpu(host.keepCpu!.value)} for the host`,
           keep: true,
         },
       }),
@@ -92,7 +95,7 @@ export function resources(host: HostSpec): Resource[] {
               {
                 amount: r.value,
                 span: r.stmt,
-                label: `${n.name} reserves ${formatBytes(r.value)}`,
+                label: () => `${n.name} reserves ${formatBytes(r.value)}`,
               },
             ]
           : [];
@@ -108,15 +111,13 @@ export function resources(host: HostSpec): Resource[] {
         keep: {
           amount: host.keepMemory.value,
           span: host.keepMemory.stmt,
-          label: `keep ${formatBytes(host.keepMemory.value)} for the host`,
+          label: () => `keep ${formatBytes(host.keepMemory!.value)} for the host`,
           keep: true,
         },
       }),
     });
   }
-  for (const [name, link] of [...host.links].sort(([a], [b]) =>
-    a < b ? -1 : 1,
-  )) {
+  for (const [name, link] of [...host.links].sort(([a], [b]) => (a < b ? -1 : 1))) {
     out.push({
       name: `link ${name}`,
       format: formatBitrate,
@@ -127,7 +128,7 @@ export function resources(host: HostSpec): Resource[] {
               {
                 amount: r.value,
                 span: r.stmt,
-                label: `${n.name} reserves ${formatBitrate(r.value)}`,
+                label: () => `${n.name} reserves ${formatBitrate(r.value)}`,
               },
             ]
           : [];
@@ -154,7 +155,8 @@ export function checkAdmission(
   const up = (n: TreeNode): Contribution[] => {
     const own = res.own(n);
     if (n.kind === "context") return own;
-    const kids = n.children.flatMap(up);
+    const kids: Contribution[] = [];
+    for (const c of n.children) for (const x of up(c)) kids.push(x);
     const reserve = sum(own);
     const limit = res.limit(n);
     if (own.length > 0) {
@@ -197,9 +199,7 @@ export function checkAdmission(
         ? [
             `${sorted.map((c) => f(c.amount).replace(/ cpus?$/, "")).join(" + ")} = ${f(total)}, more than ${f(cap)}`,
           ]
-        : [
-            `${sorted.length} reservations total ${f(total)}, more than ${f(cap)}`,
-          ];
+        : [`${sorted.length} reservations total ${f(total)}, more than ${f(cap)}`];
     report(
       error(
         Code.admission,
@@ -208,9 +208,7 @@ export function checkAdmission(
         {
           label: `this reservation (${f(primary.amount)}) brings the total to ${f(total)}`,
           related: [
-            ...sorted
-              .filter((c) => c !== primary)
-              .map((c) => ({ span: c.span, label: c.label })),
+            ...sorted.filter((c) => c !== primary).map((c) => ({ span: c.span, label: c.label() })),
             { span: capSpan, label: capLabel },
           ],
           notes,
@@ -219,7 +217,8 @@ export function checkAdmission(
       ),
     );
   };
-  const top = roots.flatMap(up);
+  const top: Contribution[] = [];
+  for (const r of roots) for (const x of up(r)) top.push(x);
   check(
     res.keep ? [res.keep, ...top] : top,
     res.capacity.amount,
@@ -230,5 +229,5 @@ export function checkAdmission(
   );
 }
 
-const sum = (cs: readonly Contribution[]) =>
-  cs.reduce((a, c) => a + c.amount, 0);
+const NONE: Contribution[] = [];
+const sum = (cs: readonly Contribution[]) => cs.reduce((a, c) => a + c.amount, 0);

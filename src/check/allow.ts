@@ -18,9 +18,7 @@ export function readAllow(a: Allow, ctx: ReadCtx): RuleSpec | undefined {
     "allow direction",
     ctx,
   );
-  const proto = a.proto
-    ? word({ s: a.proto, at: a.proto.span }, PROTOS, "protocol", ctx)
-    : "any";
+  const proto = a.proto ? word({ s: a.proto, at: a.proto.span }, PROTOS, "protocol", ctx) : "any";
   let ok = direction !== undefined && proto !== undefined;
   if (a.peerKeyword && direction) {
     const want = direction === "in" ? "from" : "to";
@@ -54,12 +52,7 @@ export function readAllow(a: Allow, ctx: ReadCtx): RuleSpec | undefined {
       else ok = false;
     }
   }
-  if (
-    ports.length > 0 &&
-    proto !== undefined &&
-    proto !== "tcp" &&
-    proto !== "udp"
-  ) {
+  if (ports.length > 0 && proto !== undefined && proto !== "tcp" && proto !== "udp") {
     ctx.report(
       error(
         Code.portsNeedProto,

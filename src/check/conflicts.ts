@@ -14,18 +14,10 @@ import type { TreeNode } from "./hierarchy.js";
 import { type Interval, sweepOverlaps } from "./overlaps.js";
 import type { SpanOrder } from "./source-order.js";
 
-export function checkIds(
-  nodes: readonly TreeNode[],
-  order: SpanOrder,
-  report: Acceptor,
-): void {
+export function checkIds(nodes: readonly TreeNode[], order: SpanOrder, report: Acceptor): void {
   const withId = nodes
     .filter((n) => n.body.id)
-    .sort(
-      (a, b) =>
-        order(a.body.id!.span, b.body.id!.span) ||
-        order(a.decl.span, b.decl.span),
-    );
+    .sort((a, b) => order(a.body.id!.span, b.body.id!.span) || order(a.decl.span, b.decl.span));
   const seen = new Map<number, TreeNode>();
   for (const n of withId) {
     const id = n.body.id!;
@@ -89,9 +81,7 @@ export function checkAddresses(
           later.span,
           `address ${later.text} of "${later.owner.name}" overlaps ${earlier.text} of "${earlier.owner.name}"`,
           {
-            related: [
-              { span: earlier.span, label: `${earlier.owner.name}'s address` },
-            ],
+            related: [{ span: earlier.span, label: `${earlier.owner.name}'s address` }],
             help: "a context's addresses are its own; give each context different addresses",
           },
         ),
@@ -115,8 +105,7 @@ export function checkInboundPorts(
     for (const n of contexts) {
       const unbound = n.body.net.address.length === 0;
       for (const rule of n.body.net.allow) {
-        if (rule.value.direction !== "in" || rule.value.proto !== proto)
-          continue;
+        if (rule.value.direction !== "in" || rule.value.proto !== proto) continue;
         for (const p of rule.value.ports) {
           items.push({
             start: BigInt(p.from),

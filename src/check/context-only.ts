@@ -19,14 +19,9 @@ export function checkContextOnly(n: TreeNode, report: Acceptor): void {
   for (const [what, f] of found) {
     const via = f.owner !== n.name ? ` (from template "${f.owner}")` : "";
     report(
-      error(
-        Code.contextOnly,
-        f.stmt,
-        `${what} is for contexts, but "${n.name}" is a class${via}`,
-        {
-          help: "a class holds no processes of its own; move this into each context under the class (a template keeps it in one place)",
-        },
-      ),
+      error(Code.contextOnly, f.stmt, `${what} is for contexts, but "${n.name}" is a class${via}`, {
+        help: "a class holds no processes of its own; move this into each context under the class (a template keeps it in one place)",
+      }),
     );
   }
 }

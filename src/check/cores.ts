@@ -30,9 +30,7 @@ export function assignCores(
           r.stmt,
           `context "${n.name}" has whole cores and a cpu reserve`,
           {
-            related: [
-              { span: n.body.cpu.cores!.stmt, label: "whole cores here" },
-            ],
+            related: [{ span: n.body.cpu.cores!.stmt, label: "whole cores here" }],
             help: "whole cores already guarantee the cpu; remove the reserve",
           },
         ),
@@ -51,12 +49,10 @@ export function assignCores(
         last.body.cpu.cores!.stmt,
         `whole cores take ${total} of the host's ${hostCpus} cpus, leaving none for anything else`,
         {
-          related: sorted
-            .slice(0, -1)
-            .map((n) => ({
-              span: n.body.cpu.cores!.stmt,
-              label: `${n.name} takes ${coreCount(n)}`,
-            })),
+          related: sorted.slice(0, -1).map((n) => ({
+            span: n.body.cpu.cores!.stmt,
+            label: `${n.name} takes ${coreCount(n)}`,
+          })),
           help: `reserve at most ${hostCpus - 1} whole core${hostCpus - 1 === 1 ? "" : "s"} in total: one core always stays shared`,
         },
       ),
@@ -86,17 +82,10 @@ export function assignCores(
       const prev = owner.get(cpu);
       if (prev && prev.node !== n) {
         report(
-          error(
-            Code.coreConflict,
-            c.span,
-            `cpu ${cpu} is already taken by "${prev.node.name}"`,
-            {
-              related: [
-                { span: prev.span, label: `${prev.node.name}'s cores` },
-              ],
-              help: "whole cores are exclusive; give each context its own",
-            },
-          ),
+          error(Code.coreConflict, c.span, `cpu ${cpu} is already taken by "${prev.node.name}"`, {
+            related: [{ span: prev.span, label: `${prev.node.name}'s cores` }],
+            help: "whole cores are exclusive; give each context its own",
+          }),
         );
         ok = false;
         break;
@@ -106,10 +95,9 @@ export function assignCores(
     out.set(n, c.value.cpus);
   }
   if (!ok) return out;
-  const free = [
-    ...Array.from({ length: hostCpus - 1 }, (_, i) => i + 1),
-    0,
-  ].filter((c) => !owner.has(c));
+  const free = [...Array.from({ length: hostCpus - 1 }, (_, i) => i + 1), 0].filter(
+    (c) => !owner.has(c),
+  );
   const byName = withCores
     .filter((n) => "count" in n.body.cpu.cores!.value)
     .sort((a, b) => (a.name < b.name ? -1 : 1));

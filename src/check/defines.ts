@@ -12,25 +12,17 @@ import { didYouMean } from "./did-you-mean.js";
 
 export type Defines = ReadonlyMap<string, Define>;
 
-export function collectDefines(
-  items: readonly Item[],
-  report: Acceptor,
-): Map<string, Define> {
+export function collectDefines(items: readonly Item[], report: Acceptor): Map<string, Define> {
   const defs = new Map<string, Define>();
   for (const it of items) {
     if (it.kind !== "Define") continue;
     const first = defs.get(it.name.name);
     if (first) {
       report(
-        error(
-          Code.duplicateDefine,
-          it.name.span,
-          `define "${it.name.name}" is defined twice`,
-          {
-            related: [{ span: first.name.span, label: "first defined here" }],
-            help: "rename one of them or remove the duplicate",
-          },
-        ),
+        error(Code.duplicateDefine, it.name.span, `define "${it.name.name}" is defined twice`, {
+          related: [{ span: first.name.span, label: "first defined here" }],
+          help: "rename one of them or remove the duplicate",
+        }),
       );
       continue;
     }
@@ -49,6 +41,7 @@ export interface Resolved {
 
 /** The scalars of a value: lists flattened, $refs replaced (recursively). */
 export function flatten(v: Value, defs: Defines, report: Acceptor): Resolved[] {
+  if (v.kind !== "List" && v.kind !== "Var") return [{ s: v, at: v.span }];
   const out: Resolved[] = [];
   walk(v, undefined, undefined, new Set<string>(), defs, report, out);
   return out;
@@ -85,15 +78,10 @@ function walk(
   }
   if (seen.has(v.name)) {
     report(
-      error(
-        Code.defineCycle,
-        def.name.span,
-        `define "${v.name}" refers to itself`,
-        {
-          related: [{ span: v.span, label: "through this reference" }],
-          help: "give the define a literal value",
-        },
-      ),
+      error(Code.defineCycle, def.name.span, `define "${v.name}" refers to itself`, {
+        related: [{ span: v.span, label: "through this reference" }],
+        help: "give the define a literal value",
+      }),
     );
     return;
   }

@@ -31,10 +31,7 @@ export function editDistance(a: string, b: string): number {
  * The closest candidate within a third of the word's length (at least 1),
  * ties broken by candidate order; undefined if nothing is close.
  */
-export function closest(
-  word: string,
-  candidates: Iterable<string>,
-): string | undefined {
+export function closest(word: string, candidates: Iterable<string>): string | undefined {
   const limit = Math.max(1, Math.floor(word.length / 3));
   let best: string | undefined;
   let bestD = Infinity;
@@ -50,10 +47,7 @@ export function closest(
 }
 
 /** `did you mean "x"?` or undefined. */
-export function didYouMean(
-  word: string,
-  candidates: Iterable<string>,
-): string | undefined {
+export function didYouMean(word: string, candidates: Iterable<string>): string | undefined {
   const c = closest(word, candidates);
   return c === undefined ? undefined : `did you mean "${c}"?`;
 }

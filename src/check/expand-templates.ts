@@ -9,7 +9,7 @@ import { Code } from "./codes.js";
 import { didYouMean } from "./did-you-mean.js";
 import type { DeclSpec } from "./read-body.js";
 import type { Names } from "./resolve-names.js";
-import { type BodySpec, emptyBody, mergeBodies } from "./spec.js";
+import { type BodySpec, mergeBodies } from "./spec.js";
 
 export function expandTemplates(
   specs: ReadonlyMap<Decl, DeclSpec>,
@@ -19,38 +19,24 @@ export function expandTemplates(
   const done = new Map<Decl, BodySpec>();
   const active = new Set<Decl>();
   const templates = () =>
-    names.ordered
-      .filter((d) => d.keyword === "template")
-      .map((d) => d.name.name);
+    names.ordered.filter((d) => d.keyword === "template").map((d) => d.name.name);
 
   const resolveUse = (use: Ident): Decl | undefined => {
     const t = names.decls.get(use.name);
     if (!t) {
       report(
-        error(
-          Code.unknownTemplate,
-          use.span,
-          `unknown template "${use.name}"`,
-          {
-            help:
-              didYouMean(use.name, templates()) ??
-              `declare it with template ${use.name} { ... }`,
-          },
-        ),
+        error(Code.unknownTemplate, use.span, `unknown template "${use.name}"`, {
+          help: didYouMean(use.name, templates()) ?? `declare it with template ${use.name} { ... }`,
+        }),
       );
       return undefined;
     }
     if (t.keyword !== "template") {
       report(
-        error(
-          Code.wrongKindOfName,
-          use.span,
-          `"${use.name}" is a ${t.keyword}, not a template`,
-          {
-            related: [{ span: t.name.span, label: `the ${t.keyword}` }],
-            help: "only templates can be used; move the shared fields into a template",
-          },
-        ),
+        error(Code.wrongKindOfName, use.span, `"${use.name}" is a ${t.keyword}, not a template`, {
+          related: [{ span: t.name.span, label: `the ${t.keyword}` }],
+          help: "only templates can be used; move the shared fields into a template",
+        }),
       );
       return undefined;
     }
@@ -62,7 +48,7 @@ export function expandTemplates(
     if (cached) return cached;
     const spec = specs.get(decl)!;
     active.add(decl);
-    let body = emptyBody();
+    let body: BodySpec | undefined;
     for (const use of spec.uses) {
       const t = resolveUse(use);
       if (!t) continue;
@@ -80,12 +66,13 @@ export function expandTemplates(
         );
         continue;
       }
-      body = mergeBodies(body, expand(t));
+      const tb = expand(t);
+      body = body ? mergeBodies(body, tb) : tb;
     }
     active.delete(decl);
-    body = spec.uses.length === 0 ? spec.body : mergeBodies(body, spec.body);
-    done.set(decl, body);
-    return body;
+    const out = body ? mergeBodies(body, spec.body) : spec.body;
+    done.set(decl, out);
+    return out;
   };
 
   const out = new Map<Decl, BodySpec>();

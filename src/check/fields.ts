@@ -7,12 +7,7 @@ import type { Span } from "../diag/diagnostic.js";
 import { error } from "./acceptor.js";
 import { Code } from "./codes.js";
 import type { Resolved } from "./defines.js";
-import {
-  type Cores,
-  RLIMIT_NAMES,
-  type RlimitName,
-  type RlimitValue,
-} from "./spec.js";
+import { type Cores, RLIMIT_NAMES, type RlimitName, type RlimitValue } from "./spec.js";
 import { didYouMean } from "./did-you-mean.js";
 import type { Kind } from "./units.js";
 import {
@@ -27,12 +22,7 @@ import {
 } from "./values.js";
 
 /** Reads a setting's resolved values; undefined when invalid (already reported). */
-export type ReadValue = (
-  items: Resolved[],
-  stmt: Span,
-  ctx: ReadCtx,
-  what: string,
-) => unknown;
+export type ReadValue = (items: Resolved[], stmt: Span, ctx: ReadCtx, what: string) => unknown;
 
 export interface FieldDef {
   read: ReadValue;
@@ -67,14 +57,9 @@ const cores: ReadValue = (items, stmt, ctx, what) => {
     const cpus = parseCpuList(r.s.value);
     if (cpus === undefined) {
       ctx.report(
-        error(
-          Code.badString,
-          r.at,
-          `cpu cores "${r.s.value}" is not a cpu list`,
-          {
-            help: 'write a count (cores 2) or name cpus like "1-2" or "1,3"',
-          },
-        ),
+        error(Code.badString, r.at, `cpu cores "${r.s.value}" is not a cpu list`, {
+          help: 'write a count (cores 2) or name cpus like "1-2" or "1,3"',
+        }),
       );
       return undefined;
     }
@@ -142,16 +127,7 @@ export const CAPABILITIES = [
   "wake_alarm",
 ] as const;
 
-export const NAMESPACES = [
-  "cgroup",
-  "ipc",
-  "mount",
-  "net",
-  "pid",
-  "time",
-  "user",
-  "uts",
-] as const;
+export const NAMESPACES = ["cgroup", "ipc", "mount", "net", "pid", "time", "user", "uts"] as const;
 
 const capabilities: ReadValue = (items, stmt, ctx, what) => {
   const [head, ...rest] = items;
@@ -160,14 +136,9 @@ const capabilities: ReadValue = (items, stmt, ctx, what) => {
   if (!mode) return undefined;
   if (rest.length === 0) {
     ctx.report(
-      error(
-        Code.wrongType,
-        stmt,
-        `capabilities ${mode} needs capability names`,
-        {
-          help: `write e.g. capabilities ${mode} chown, setuid`,
-        },
-      ),
+      error(Code.wrongType, stmt, `capabilities ${mode} needs capability names`, {
+        help: `write e.g. capabilities ${mode} chown, setuid`,
+      }),
     );
     return undefined;
   }
@@ -187,9 +158,7 @@ const capabilities: ReadValue = (items, stmt, ctx, what) => {
     }
     ctx.report(
       error(Code.unknownCapability, r.at, `unknown capability "${r.s.name}"`, {
-        help:
-          didYouMean(n, CAPABILITIES) ??
-          "see capabilities(7) for the names (without cap_)",
+        help: didYouMean(n, CAPABILITIES) ?? "see capabilities(7) for the names (without cap_)",
       }),
     );
     ok = false;
@@ -232,21 +201,11 @@ const rootPath: ReadValue = (items, stmt, ctx, what) => {
   const s = r && string(r, what, ctx);
   if (s === undefined) return undefined;
   const parts = s.split("/");
-  if (
-    !s.startsWith("/") ||
-    parts.includes("..") ||
-    parts.includes(".") ||
-    /[\0-\x1f]/.test(s)
-  ) {
+  if (!s.startsWith("/") || parts.includes("..") || parts.includes(".") || /[\0-\x1f]/.test(s)) {
     ctx.report(
-      error(
-        Code.badString,
-        r!.at,
-        `security root "${s}" must be an absolute path`,
-        {
-          help: 'write a path like "/srv/contexts/web", without "." or ".." parts',
-        },
-      ),
+      error(Code.badString, r!.at, `security root "${s}" must be an absolute path`, {
+        help: 'write a path like "/srv/contexts/web", without "." or ".." parts',
+      }),
     );
     return undefined;
   }
@@ -289,13 +248,7 @@ const rlimit =
   (items, stmt, ctx, what) => {
     const [kind, opts] = RLIMIT_KINDS[name]!;
     if (items.length < 1 || items.length > 2) {
-      ctx.report(
-        error(
-          Code.wrongType,
-          stmt,
-          `${what} takes a limit, or a soft and a hard limit`,
-        ),
-      );
+      ctx.report(error(Code.wrongType, stmt, `${what} takes a limit, or a soft and a hard limit`));
       return undefined;
     }
     const vals: Array<number | "unlimited"> = [];
@@ -310,9 +263,7 @@ const rlimit =
       else if (name === "cpu") {
         // RLIMIT_CPU counts whole seconds.
         if (v % 1_000_000 !== 0) {
-          ctx.report(
-            error(Code.notWhole, r.at, `rlimit cpu must be whole seconds`),
-          );
+          ctx.report(error(Code.notWhole, r.at, `rlimit cpu must be whole seconds`));
           return undefined;
         }
         vals.push(v / 1_000_000);
@@ -381,9 +332,7 @@ export const BLOCKS: Record<string, BlockDef> = {
     allow: true,
   },
   rlimit: {
-    fields: Object.fromEntries(
-      RLIMIT_NAMES.map((n) => [n, { read: rlimit(n) }]),
-    ),
+    fields: Object.fromEntries(RLIMIT_NAMES.map((n) => [n, { read: rlimit(n) }])),
     subs: {},
     contextOnly: true,
   },
@@ -403,12 +352,4 @@ export const BLOCKS: Record<string, BlockDef> = {
 export const TOP_FIELDS = ["id", "use"] as const;
 
 /** Host keys, for unknown-field suggestions. */
-export const HOST_FIELDS = [
-  "cpus",
-  "memory",
-  "disk",
-  "link",
-  "keep",
-  "overbook",
-  "cgroup-root",
-];
+export const HOST_FIELDS = ["cpus", "memory", "disk", "link", "keep", "overbook", "cgroup-root"];

@@ -21,8 +21,7 @@ const BYTE_UNITS: Array<[string, number]> = [
 ];
 
 export function formatBytes(bytes: number): string {
-  for (const [u, f] of BYTE_UNITS)
-    if (bytes >= f) return `${trim(bytes / f, 2)}${u}`;
+  for (const [u, f] of BYTE_UNITS) if (bytes >= f) return `${trim(bytes / f, 2)}${u}`;
   return `${bytes}B`;
 }
 
@@ -34,8 +33,7 @@ const BIT_UNITS: Array<[string, number]> = [
 ];
 
 export function formatBitrate(bps: number): string {
-  for (const [u, f] of BIT_UNITS)
-    if (bps >= f) return `${trim(bps / f, 3)}${u}`;
+  for (const [u, f] of BIT_UNITS) if (bps >= f) return `${trim(bps / f, 3)}${u}`;
   return `${bps}bit`;
 }
 

@@ -32,8 +32,7 @@ export interface Tree {
   ok: boolean;
 }
 
-const byName = (a: TreeNode, b: TreeNode) =>
-  a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+const byName = (a: TreeNode, b: TreeNode) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
 export function buildTree(
   bodies: ReadonlyMap<Decl, BodySpec>,
@@ -61,14 +60,9 @@ export function buildTree(
     if (!p) continue;
     if (p.name === n.name) {
       report(
-        error(
-          Code.classCycle,
-          p.span,
-          `${n.kind} "${n.name}" is placed in itself`,
-          {
-            help: "name the class it belongs to, or drop `in` to place it at the root",
-          },
-        ),
+        error(Code.classCycle, p.span, `${n.kind} "${n.name}" is placed in itself`, {
+          help: "name the class it belongs to, or drop `in` to place it at the root",
+        }),
       );
       ok = false;
       continue;
@@ -82,25 +76,18 @@ export function buildTree(
     const other = names.decls.get(p.name);
     if (other) {
       report(
-        error(
-          Code.wrongKindOfName,
-          p.span,
-          `"${p.name}" is a ${other.keyword}, not a class`,
-          {
-            related: [{ span: other.name.span, label: `the ${other.keyword}` }],
-            help:
-              other.keyword === "context"
-                ? "contexts are leaves; declare a class to group contexts under"
-                : "`in` names a class",
-          },
-        ),
+        error(Code.wrongKindOfName, p.span, `"${p.name}" is a ${other.keyword}, not a class`, {
+          related: [{ span: other.name.span, label: `the ${other.keyword}` }],
+          help:
+            other.keyword === "context"
+              ? "contexts are leaves; declare a class to group contexts under"
+              : "`in` names a class",
+        }),
       );
     } else {
       report(
         error(Code.unknownClass, p.span, `unknown class "${p.name}"`, {
-          help:
-            didYouMean(p.name, classNames()) ??
-            `declare it with class ${p.name} { ... }`,
+          help: didYouMean(p.name, classNames()) ?? `declare it with class ${p.name} { ... }`,
         }),
       );
     }
@@ -119,10 +106,7 @@ export function buildTree(
     if (n && state.get(n) === 1) {
       const loop = chain.slice(chain.indexOf(n));
       const first = loop.reduce((a, b) =>
-        b.decl.span.start < a.decl.span.start &&
-        b.decl.span.file === a.decl.span.file
-          ? b
-          : a,
+        b.decl.span.start < a.decl.span.start && b.decl.span.file === a.decl.span.file ? b : a,
       );
       report(
         error(
@@ -146,8 +130,7 @@ export function buildTree(
     for (const c of chain) state.set(c, 2);
   }
   const roots: TreeNode[] = [];
-  for (const n of nodes.values())
-    (n.parent ? n.parent.children : roots).push(n);
+  for (const n of nodes.values()) (n.parent ? n.parent.children : roots).push(n);
   const order: TreeNode[] = [];
   const visit = (list: TreeNode[], parent: TreeNode | undefined) => {
     list.sort(byName);

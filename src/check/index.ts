@@ -4,11 +4,7 @@
  * through an acceptor; this module only runs them in order. A later rule
  * never sees a value an earlier one rejected: bad values are absent.
  */
-import {
-  type Diagnostic,
-  hasErrors,
-  sortDiagnostics,
-} from "../diag/diagnostic.js";
+import { type Diagnostic, hasErrors, sortDiagnostics } from "../diag/diagnostic.js";
 import type { Node, VscIr } from "../ir/types.gen.js";
 import type { Decl, Program } from "../syntax/ast.js";
 import { type Acceptor, error } from "./acceptor.js";
@@ -47,6 +43,8 @@ export function check(program: Program): CheckResult {
   const host = names.host && readHost(names.host, defs, report);
 
   const specs = new Map<Decl, DeclSpec>();
+  const hostDisks = host && new Set(host.disks.keys());
+  const hostLinks = host && new Set(host.links.keys());
   for (const decl of names.ordered) {
     specs.set(
       decl,
@@ -54,8 +52,8 @@ export function check(program: Program): CheckResult {
         report,
         defs,
         hostMillicpus: host?.millicpus?.value,
-        hostDisks: host && new Set(host.disks.keys()),
-        hostLinks: host && new Set(host.links.keys()),
+        hostDisks,
+        hostLinks,
         owner: decl.name.name,
         ownerKind: decl.keyword === "host" ? "host" : decl.keyword,
       }),
@@ -72,39 +70,26 @@ export function check(program: Program): CheckResult {
     checkHostnameNamespace(n, report);
     if (n.kind === "context" && !n.body.id) {
       report(
-        error(
-          Code.missingId,
-          n.decl.name.span,
-          `context "${n.name}" has no id`,
-          {
-            help: "add `id N` (1..60000, unique): it names the context's tc classes and must stay stable",
-          },
-        ),
+        error(Code.missingId, n.decl.name.span, `context "${n.name}" has no id`, {
+          help: "add `id N` (1..60000, unique): it names the context's tc classes and must stay stable",
+        }),
       );
     }
   }
   checkIds(tree.order, order, report);
   checkAddresses(contexts, order, report);
   checkInboundPorts(contexts, order, report);
-  checkNestedLimits(
-    tree.roots,
-    host ? [...host.links.keys()].sort() : [],
-    report,
-  );
+  checkNestedLimits(tree.roots, host ? [...host.links.keys()].sort() : [], report);
 
   let cores = new Map<(typeof tree.order)[number], number[]>();
   if (host && tree.ok) {
-    if (host.millicpus)
-      cores = assignCores(contexts, host.millicpus.value / 1000, order, report);
-    for (const res of resources(host))
-      checkAdmission(tree.roots, res, order, report);
+    if (host.millicpus) cores = assignCores(contexts, host.millicpus.value / 1000, order, report);
+    for (const res of resources(host)) checkAdmission(tree.roots, res, order, report);
     checkOverbooking(host, tree.roots, order, report);
   }
 
   const classIds = deriveClassIds(
-    tree.order
-      .filter((n) => n.kind === "class" && !n.body.id)
-      .map((n) => n.name),
+    tree.order.filter((n) => n.kind === "class" && !n.body.id).map((n) => n.name),
     new Set(),
   );
   for (const n of tree.order) {

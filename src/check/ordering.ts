@@ -20,8 +20,7 @@ function chain(
   report: Acceptor,
 ) {
   const given = steps.filter(
-    (s): s is [string, Field<number>] =>
-      s[1] !== undefined && typeof s[1].value === "number",
+    (s): s is [string, Field<number>] => s[1] !== undefined && typeof s[1].value === "number",
   );
   for (let i = 0; i < given.length; i++) {
     const [ka, a] = given[i]!;
@@ -124,10 +123,7 @@ export function checkNestedLimits(
     })),
   ];
   for (const k of kinds) {
-    const walk = (
-      n: TreeNode,
-      outer: { node: TreeNode; f: Field<number> } | undefined,
-    ) => {
+    const walk = (n: TreeNode, outer: { node: TreeNode; f: Field<number> } | undefined) => {
       const f = k.get(n);
       let next = outer;
       if (f && typeof f.value === "number") {

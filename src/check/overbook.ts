@@ -66,16 +66,12 @@ export function checkOverbooking(
     const f = Math.ceil((total / capacity) * 100) / 100;
     const capText = `the host's ${k.fmt(capacity)}${k.keep ? ` (${k.fmt(k.cap.value)} minus keep ${k.fmt(k.keep.value)})` : ""}`;
     const others = parts.slice(0, -1);
-    const related = others
-      .slice(-MAX_RELATED)
-      .map((p) => ({ span: p.span, label: p.label }));
+    const related = others.slice(-MAX_RELATED).map((p) => ({ span: p.span, label: p.label }));
     const notes =
       others.length > MAX_RELATED
         ? [`and ${others.length - MAX_RELATED} more top-level limits`]
         : [];
-    const over =
-      k.factor &&
-      BigInt(total) * 1000n > BigInt(k.factor.value) * BigInt(capacity);
+    const over = k.factor && BigInt(total) * 1000n > BigInt(k.factor.value) * BigInt(capacity);
     if (over && k.factor) {
       report(
         error(
@@ -114,10 +110,7 @@ export function checkOverbooking(
   }
 }
 
-function effective(
-  n: TreeNode,
-  get: (n: TreeNode) => Field<Limit> | undefined,
-): number {
+function effective(n: TreeNode, get: (n: TreeNode) => Field<Limit> | undefined): number {
   const f = get(n);
   const own = f && typeof f.value === "number" ? f.value : Infinity;
   if (n.kind === "context") return own;

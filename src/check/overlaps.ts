@@ -19,10 +19,7 @@ class Furthest<O> {
     if (!b || x.end > b.end) {
       if (b && b.owner !== x.owner) this.second = b;
       this.best = x;
-    } else if (
-      x.owner !== b.owner &&
-      (!this.second || x.end > this.second.end)
-    ) {
+    } else if (x.owner !== b.owner && (!this.second || x.end > this.second.end)) {
       this.second = x;
     }
   }
@@ -45,15 +42,7 @@ export function sweepOverlaps<O, T extends Interval<O>>(
   partners: (x: T) => readonly string[] = () => [""],
 ): void {
   const sorted = [...items].sort((a, b) =>
-    a.start < b.start
-      ? -1
-      : a.start > b.start
-        ? 1
-        : a.end > b.end
-          ? -1
-          : a.end < b.end
-            ? 1
-            : 0,
+    a.start < b.start ? -1 : a.start > b.start ? 1 : a.end > b.end ? -1 : a.end < b.end ? 1 : 0,
   );
   const furthest = new Map<string, Furthest<O>>();
   for (const x of sorted) {

@@ -4,14 +4,7 @@
  * so an error inside a template is reported once, not once per user.
  */
 import type { Span } from "../diag/diagnostic.js";
-import type {
-  Block,
-  Decl,
-  Ident,
-  Stmt,
-  SubBlock,
-  Value,
-} from "../syntax/ast.js";
+import type { Block, Decl, Ident, Stmt, SubBlock, Value } from "../syntax/ast.js";
 import { type Acceptor, error } from "./acceptor.js";
 import { readAllow } from "./allow.js";
 import { Code } from "./codes.js";
@@ -30,8 +23,7 @@ export interface DeclSpec {
   body: BodySpec;
 }
 
-const has = (rec: object, key: string): boolean =>
-  Object.prototype.hasOwnProperty.call(rec, key);
+const has = (rec: object, key: string): boolean => Object.prototype.hasOwnProperty.call(rec, key);
 const BLOCK_NAMES = Object.keys(BLOCKS);
 
 type Slot = Record<string, unknown>;
@@ -64,12 +56,7 @@ export function readDecl(decl: Decl, ctx: ReadCtx): DeclSpec {
   const where = `${decl.keyword} ${decl.name.name}`;
   for (const st of decl.body) {
     if (st.kind === "Block" && has(BLOCKS, st.key.name)) {
-      readBlock(
-        st,
-        BLOCKS[st.key.name]!,
-        body[st.key.name as keyof BodySpec] as Slot,
-        ctx,
-      );
+      readBlock(st, BLOCKS[st.key.name]!, body[st.key.name as keyof BodySpec] as Slot, ctx);
     } else if (st.kind === "Setting" && st.key.name === "id") {
       const items = st.values.flatMap((v) => flatten(v, ctx.defs, ctx.report));
       const r = one(items, "id", st.span, ctx);
@@ -88,10 +75,7 @@ export function readDecl(decl: Decl, ctx: ReadCtx): DeclSpec {
       for (const v of st.values) {
         for (const r of flatten(v, ctx.defs, ctx.report)) {
           if (r.s.kind === "Ident") uses.push(r.s);
-          else
-            ctx.report(
-              error(Code.wrongType, r.at, "use expects a template name"),
-            );
+          else ctx.report(error(Code.wrongType, r.at, "use expects a template name"));
         }
       }
     } else {
@@ -102,17 +86,8 @@ export function readDecl(decl: Decl, ctx: ReadCtx): DeclSpec {
 }
 
 /** A statement that does not belong where it is. */
-function misplaced(
-  st: Stmt,
-  where: string,
-  candidates: string[],
-  report: Acceptor,
-): void {
-  if (
-    st.kind === "Block" ||
-    st.kind === "SubBlock" ||
-    (st.kind === "Unknown" && st.body)
-  ) {
+function misplaced(st: Stmt, where: string, candidates: string[], report: Acceptor): void {
+  if (st.kind === "Block" || st.kind === "SubBlock" || (st.kind === "Unknown" && st.body)) {
     reportUnknownBlock(
       st.key,
       where,
@@ -136,12 +111,7 @@ function misplaced(
   }
 }
 
-function readBlock(
-  block: Block,
-  def: BlockDef,
-  slot: Slot,
-  ctx: ReadCtx,
-): void {
+function readBlock(block: Block, def: BlockDef, slot: Slot, ctx: ReadCtx): void {
   const key = block.key.name;
   if (!(slot.loc instanceof Field))
     slot.loc = new Field(null, block.key.span, block.span, ctx.owner);
@@ -160,19 +130,12 @@ function readBlock(
       readSub(st, key, def.subs[st.key.name]!, slot, ctx);
     } else if (st.kind === "Allow" && def.allow) {
       const rule = readAllow(st, ctx);
-      if (rule)
-        (slot.allow as Field<unknown>[]).push(
-          new Field(rule, st.span, st.span, ctx.owner),
-        );
+      if (rule) (slot.allow as Field<unknown>[]).push(new Field(rule, st.span, st.span, ctx.owner));
     } else {
       misplaced(
         st,
         key,
-        [
-          ...Object.keys(def.fields),
-          ...Object.keys(def.subs),
-          ...(def.allow ? ["allow"] : []),
-        ],
+        [...Object.keys(def.fields), ...Object.keys(def.subs), ...(def.allow ? ["allow"] : [])],
         ctx.report,
       );
     }
@@ -190,9 +153,7 @@ function readSub(
   const known = checkHostReference(subKey, st.label, ctx);
   const subs = slot[subKey] as Record<string, Slot>;
   // An unknown link/device is still read (to report its own mistakes) into a throwaway slot.
-  const target: Slot = known
-    ? (subs[st.label.name] ??= Object.create(null) as Slot)
-    : record();
+  const target: Slot = known ? (subs[st.label.name] ??= Object.create(null) as Slot) : record();
   if (known && target.loc instanceof Field) {
     ctx.report(
       error(
@@ -217,15 +178,7 @@ function readSub(
   for (const s of st.body) {
     if (s.kind === "Setting" && has(fields, s.key.name)) {
       const what = `${where} ${st.label.name} ${s.key.name}`;
-      readField(
-        s.key,
-        s.values,
-        s.span,
-        fields[s.key.name]!,
-        what,
-        target,
-        ctx,
-      );
+      readField(s.key, s.values, s.span, fields[s.key.name]!, what, target, ctx);
     } else {
       misplaced(s, where, Object.keys(fields), ctx.report);
     }
@@ -241,7 +194,10 @@ function readField(
   slot: Slot,
   ctx: ReadCtx,
 ): void {
-  const items = values.flatMap((v) => flatten(v, ctx.defs, ctx.report));
+  const items =
+    values.length === 1
+      ? flatten(values[0]!, ctx.defs, ctx.report)
+      : values.flatMap((v) => flatten(v, ctx.defs, ctx.report));
   const v = def.read(items, stmt, ctx, what);
   if (v === undefined) return;
   if (def.repeat) {
@@ -250,20 +206,15 @@ function readField(
       list.push(new Field(x, span, stmt, ctx.owner));
     return;
   }
-  const valueSpan = items.length > 0 ? spanOf(items.map((i) => i.at)) : stmt;
-  setOnce(
-    slot,
-    key.name,
-    new Field(v, valueSpan, stmt, ctx.owner),
-    key.span,
-    what,
-    ctx.report,
-  );
+  const valueSpan =
+    items.length === 1 ? items[0]!.at : items.length > 0 ? spanOf(items.map((i) => i.at)) : stmt;
+  setOnce(slot, key.name, new Field(v, valueSpan, stmt, ctx.owner), key.span, what, ctx.report);
 }
 
 /** From the first span's start to the last's end (the values of one statement). */
 function spanOf(spans: Span[]): Span {
   const a = spans[0]!;
+  if (spans.length === 1) return a;
   const b = spans[spans.length - 1]!;
   return { ...a, end: b.end, endLine: b.endLine, endCol: b.endCol };
 }

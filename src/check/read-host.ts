@@ -45,11 +45,7 @@ const CGROUP_ROOT = /^[a-z][a-z0-9_-]{0,62}(\/[a-z][a-z0-9_-]{0,62})*$/;
 /** Interface names are at most 15 bytes (IFNAMSIZ - 1). */
 const IFNAME_MAX = 15;
 
-export function readHost(
-  decl: Decl,
-  defs: Defines,
-  report: Acceptor,
-): HostSpec {
+export function readHost(decl: Decl, defs: Defines, report: Acceptor): HostSpec {
   const host: HostSpec = {
     decl,
     name: decl.name.name,
@@ -83,8 +79,7 @@ export function readHost(
   };
   const settings: Setting[] = [];
   for (const st of decl.body) {
-    if (st.kind === "Setting" && HOST_FIELDS.includes(st.key.name))
-      settings.push(st);
+    if (st.kind === "Setting" && HOST_FIELDS.includes(st.key.name)) settings.push(st);
     else if (st.kind === "Unknown" || st.kind === "Setting") {
       reportUnknownField(st.key, `host ${host.name}`, HOST_FIELDS, report);
     } else {
@@ -103,9 +98,7 @@ export function readHost(
   // cpus first: `keep cpu 10%` is a percentage of it, wherever it is written.
   for (const st of settings.filter((s) => s.key.name === "cpus")) {
     const items = flatten1(st, defs, report);
-    const n =
-      items &&
-      amount(items[0]!, "count", "host cpus", ctx, { min: 1, max: 4096 });
+    const n = items && amount(items[0]!, "count", "host cpus", ctx, { min: 1, max: 4096 });
     if (typeof n === "number" && once(st, "cpus")) {
       host.millicpus = new Field(n * 1000, items![0]!.at, st.span, host.name);
       ctx.hostMillicpus = n * 1000;
@@ -182,20 +175,10 @@ export function readHost(
         )
           break;
         const [res, val] = items as [Resolved, Resolved];
-        const which = word(
-          res,
-          ["cpu", "memory"] as const,
-          `${key} resource`,
-          ctx,
-        );
+        const which = word(res, ["cpu", "memory"] as const, `${key} resource`, ctx);
         if (!which) break;
         if (key === "keep") {
-          const v = amount(
-            val,
-            which === "cpu" ? "cpu" : "bytes",
-            `keep ${which}`,
-            ctx,
-          );
+          const v = amount(val, which === "cpu" ? "cpu" : "bytes", `keep ${which}`, ctx);
           if (typeof v !== "number" || !once(st, `keep ${which}`)) break;
           const f = new Field(v, val.at, st.span, host.name);
           if (which === "cpu") host.keepCpu = f;
@@ -237,53 +220,31 @@ export function readHost(
   return host;
 }
 
-function flatten1(
-  st: Setting,
-  defs: Defines,
-  report: Acceptor,
-): Resolved[] | undefined {
+function flatten1(st: Setting, defs: Defines, report: Acceptor): Resolved[] | undefined {
   const items = st.values.flatMap((v) => flatten(v, defs, report));
   if (items.length === 1) return items;
-  report(
-    error(
-      Code.wrongType,
-      st.span,
-      "host cpus expects a whole number of cpus, like cpus 2",
-    ),
-  );
+  report(error(Code.wrongType, st.span, "host cpus expects a whole number of cpus, like cpus 2"));
   return undefined;
 }
 
 function missing(decl: Decl, key: string, example: string, report: Acceptor) {
   report(
-    error(
-      Code.missingHostField,
-      decl.name.span,
-      `host ${decl.name.name} does not say its ${key}`,
-      {
-        help: `add \`${example}\`: admission needs the host's capacity`,
-      },
-    ),
+    error(Code.missingHostField, decl.name.span, `host ${decl.name.name} does not say its ${key}`, {
+      help: `add \`${example}\`: admission needs the host's capacity`,
+    }),
   );
 }
 
 /** `overbook memory 2.0` -> 2000; at least 1.0, in thousandths. */
 function factor(r: Resolved, ctx: ReadCtx): number | undefined {
-  if (r.s.kind !== "Number")
-    return mismatch(r, "a factor, like 2.0", "overbook", ctx);
+  if (r.s.kind !== "Number") return mismatch(r, "a factor, like 2.0", "overbook", ctx);
   const d = parseDecimal(r.s.text);
   const milli =
     d && (d.mant * 1000n) % 10n ** BigInt(d.scale) === 0n
       ? Number((d.mant * 1000n) / 10n ** BigInt(d.scale))
       : undefined;
   if (milli === undefined) {
-    ctx.report(
-      error(
-        Code.notWhole,
-        r.at,
-        `overbook factor ${r.s.text} has more than 3 decimals`,
-      ),
-    );
+    ctx.report(error(Code.notWhole, r.at, `overbook factor ${r.s.text} has more than 3 decimals`));
     return undefined;
   }
   if (milli < 1000) {

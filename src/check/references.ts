@@ -9,11 +9,7 @@ import { didYouMean } from "./did-you-mean.js";
 import type { ReadCtx } from "./values.js";
 
 /** True when `label` names something the host declares (or there is no host to ask). */
-export function checkHostReference(
-  sub: string,
-  label: Ident,
-  ctx: ReadCtx,
-): boolean {
+export function checkHostReference(sub: string, label: Ident, ctx: ReadCtx): boolean {
   const known = sub === "link" ? ctx.hostLinks : ctx.hostDisks;
   if (!known || known.has(label.name)) return true;
   const hostWord = sub === "link" ? "link" : "disk";

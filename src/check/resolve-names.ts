@@ -29,9 +29,7 @@ export function resolveNames(program: Program, report: Acceptor): Names {
             it.name.span,
             `a second host "${it.name.name}": a program describes exactly one host`,
             {
-              related: [
-                { span: host.name.span, label: "the host is declared here" },
-              ],
+              related: [{ span: host.name.span, label: "the host is declared here" }],
               help: "compile each host's configuration separately",
             },
           ),

@@ -34,10 +34,8 @@ const BASE_NAMES: Record<Kind, string> = {
 /** How to write each kind, for `help:`. */
 export const KIND_HELP: Record<Kind, string> = {
   cpu: "cpu amounts are written like 1.5cpus, 500m (millicpus) or 25% (of the host's cpus)",
-  bytes:
-    "sizes are written like 512MiB, 1GiB, 100MB, or a bare whole number of bytes",
-  bitrate:
-    "link rates are written like 100mbit or 1gbit (bits per second, powers of 1000, as tc)",
+  bytes: "sizes are written like 512MiB, 1GiB, 100MB, or a bare whole number of bytes",
+  bitrate: "link rates are written like 100mbit or 1gbit (bits per second, powers of 1000, as tc)",
   byterate: "disk rates are written like 50MB/s or 20MiB/s",
   time: "times are written like 20ms, 500us or 1s",
   count: "counts are bare whole numbers, or max for no limit",
@@ -122,11 +120,7 @@ const PREFIX_NAMES: Record<string, [string, string, number]> = {
   T: ["tebibytes", "terabytes", 4],
 };
 
-function ambiguousHelp(
-  num: string,
-  unit: string,
-  expected: Kind,
-): string | undefined {
+function ambiguousHelp(num: string, unit: string, expected: Kind): string | undefined {
   const m = AMBIGUOUS.exec(unit);
   if (!m) return undefined;
   const p = m[1]!.toUpperCase();
@@ -157,16 +151,21 @@ export function convert(
   expected: Kind,
   ctx: ConvertCtx,
 ): number | undefined {
+  // Fast path for the common case, a whole number with a known unit of the
+  // expected kind: exact in doubles while below 2^53, no BigInt needed.
+  if (/^\d+$/.test(v.kind === "Number" ? v.text : numberText(v))) {
+    const unit = v.kind === "Number" ? undefined : UNITS.get(v.unit);
+    if (
+      v.kind === "Number" ? expected === "bytes" || expected === "count" : unit?.kind === expected
+    ) {
+      const r = v.value * (unit ? Number(unit.factor) : 1);
+      if (Number.isSafeInteger(r)) return r;
+    }
+  }
   const num = numberText(v);
   const dec = parseDecimal(num);
   if (!dec) {
-    ctx.report(
-      error(
-        Code.wrongType,
-        v.span,
-        `${ctx.what} expects a number, got "${v.text}"`,
-      ),
-    );
+    ctx.report(error(Code.wrongType, v.span, `${ctx.what} expects a number, got "${v.text}"`));
     return undefined;
   }
   const pow = 10n ** BigInt(dec.scale);
@@ -183,11 +182,7 @@ export function convert(
           );
         } else {
           ctx.report(
-            error(
-              Code.notWhole,
-              v.span,
-              `${ctx.what} expects a whole number, got ${num}`,
-            ),
+            error(Code.notWhole, v.span, `${ctx.what} expects a whole number, got ${num}`),
           );
         }
         return undefined;
@@ -226,37 +221,22 @@ export function convert(
     const unit = UNITS.get(v.unit);
     const amb = ambiguousHelp(num, v.unit, expected);
     // `m` is millicpu, but `512m` of memory is someone writing docker's megabytes.
-    if (
-      amb !== undefined &&
-      (!unit || (v.unit === "m" && expected !== "cpu"))
-    ) {
+    if (amb !== undefined && (!unit || (v.unit === "m" && expected !== "cpu"))) {
       ctx.report(
-        error(
-          Code.ambiguousUnit,
-          v.span,
-          `ambiguous unit "${v.unit}" in ${ctx.what}`,
-          {
-            label: `"${v.unit}" alone does not say which`,
-            help: amb,
-          },
-        ),
+        error(Code.ambiguousUnit, v.span, `ambiguous unit "${v.unit}" in ${ctx.what}`, {
+          label: `"${v.unit}" alone does not say which`,
+          help: amb,
+        }),
       );
       return undefined;
     }
     if (!unit) {
-      const sameKind = [...UNITS]
-        .filter(([, u]) => u.kind === expected)
-        .map(([n]) => n);
+      const sameKind = [...UNITS].filter(([, u]) => u.kind === expected).map(([n]) => n);
       const guess = closest(v.unit, sameKind) ?? closest(v.unit, UNITS.keys());
       ctx.report(
-        error(
-          Code.unknownUnit,
-          v.span,
-          `unknown unit "${v.unit}" in ${ctx.what}`,
-          {
-            help: guess ? `did you mean "${guess}"?` : KIND_HELP[expected],
-          },
-        ),
+        error(Code.unknownUnit, v.span, `unknown unit "${v.unit}" in ${ctx.what}`, {
+          help: guess ? `did you mean "${guess}"?` : KIND_HELP[expected],
+        }),
       );
       return undefined;
     }
@@ -279,20 +259,13 @@ export function convert(
     base = scaled / pow;
   }
   if (base > MAX) {
-    ctx.report(
-      error(Code.outOfRange, v.span, `${ctx.what} ${v.text} is too large`),
-    );
+    ctx.report(error(Code.outOfRange, v.span, `${ctx.what} ${v.text} is too large`));
     return undefined;
   }
   return Number(base);
 }
 
-function wrongKind(
-  v: Quantity,
-  expected: Kind,
-  got: Kind | "percent",
-  ctx: ConvertCtx,
-) {
+function wrongKind(v: Quantity, expected: Kind, got: Kind | "percent", ctx: ConvertCtx) {
   return error(
     Code.wrongKind,
     v.span,

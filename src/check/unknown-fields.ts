@@ -19,18 +19,13 @@ export function reportUnknownField(
 ): void {
   if (where === "memory" && ANON.has(key.name)) {
     report(
-      error(
-        Code.anonLimit,
-        key.span,
-        `memory ${key.name} cannot be expressed on cgroup v2`,
-        {
-          label: "no anonymous-memory limit in cgroup v2",
-          help: "cap all of the context's memory with memory { limit ... } and add swap 0 so anonymous pages cannot be pushed out to swap",
-          notes: [
-            "the paper's ANON limit counted only anonymous pages; cgroup v2 charges anonymous and page-cache memory together to memory.max",
-          ],
-        },
-      ),
+      error(Code.anonLimit, key.span, `memory ${key.name} cannot be expressed on cgroup v2`, {
+        label: "no anonymous-memory limit in cgroup v2",
+        help: "cap all of the context's memory with memory { limit ... } and add swap 0 so anonymous pages cannot be pushed out to swap",
+        notes: [
+          "the paper's ANON limit counted only anonymous pages; cgroup v2 charges anonymous and page-cache memory together to memory.max",
+        ],
+      }),
     );
     return;
   }
@@ -39,14 +34,9 @@ export function reportUnknownField(
       ? 'the paper\'s RSS limit is "limit" (memory.max)'
       : didYouMean(key.name, candidates);
   report(
-    error(
-      Code.unknownField,
-      key.span,
-      `unknown field "${key.name}" in ${where}`,
-      {
-        help: help ?? `${where} takes: ${candidates.join(", ")}`,
-      },
-    ),
+    error(Code.unknownField, key.span, `unknown field "${key.name}" in ${where}`, {
+      help: help ?? `${where} takes: ${candidates.join(", ")}`,
+    }),
   );
 }
 
@@ -58,13 +48,8 @@ export function reportUnknownBlock(
 ): void {
   const help = didYouMean(key.name, candidates);
   report(
-    error(
-      Code.unknownBlock,
-      key.span,
-      `unknown block "${key.name}" in ${where}`,
-      {
-        help: help ?? `${where} takes the blocks: ${candidates.join(", ")}`,
-      },
-    ),
+    error(Code.unknownBlock, key.span, `unknown block "${key.name}" in ${where}`, {
+      help: help ?? `${where} takes the blocks: ${candidates.join(", ")}`,
+    }),
   );
 }

@@ -38,12 +38,7 @@ const SCALAR_NAMES: Record<Scalar["kind"], string> = {
 };
 
 /** Reports that `r` is not what `what` expects; names the define when it came through one. */
-export function mismatch(
-  r: Resolved,
-  expected: string,
-  what: string,
-  ctx: ReadCtx,
-): undefined {
+export function mismatch(r: Resolved, expected: string, what: string, ctx: ReadCtx): undefined {
   const got = SCALAR_NAMES[r.s.kind];
   if (r.via) {
     ctx.report(
@@ -55,9 +50,7 @@ export function mismatch(
       ),
     );
   } else {
-    ctx.report(
-      error(Code.wrongType, r.at, `${what} expects ${expected}, got ${got}`),
-    );
+    ctx.report(error(Code.wrongType, r.at, `${what} expects ${expected}, got ${got}`));
   }
   return undefined;
 }
@@ -74,9 +67,7 @@ export function one(
     error(
       Code.wrongType,
       items.length === 0 ? stmt : items[1]!.at,
-      items.length === 0
-        ? `${what} needs a value`
-        : `${what} takes one value, got ${items.length}`,
+      items.length === 0 ? `${what} needs a value` : `${what} takes one value, got ${items.length}`,
     ),
   );
   return undefined;
@@ -106,30 +97,18 @@ export function amount(
     );
     return undefined;
   }
-  if (s.kind !== "Number" && s.kind !== "Quantity")
-    return mismatch(r, KIND_NAMES[kind], what, ctx);
+  if (s.kind !== "Number" && s.kind !== "Quantity") return mismatch(r, KIND_NAMES[kind], what, ctx);
   const v = convert(s, kind, {
     what,
     hostMillicpus: ctx.hostMillicpus,
     report: ctx.report,
   });
   if (v === undefined) return undefined;
-  if (
-    (opts.min !== undefined && v < opts.min) ||
-    (opts.max !== undefined && v > opts.max)
-  ) {
+  if ((opts.min !== undefined && v < opts.min) || (opts.max !== undefined && v > opts.max)) {
     const range =
-      opts.max === undefined
-        ? `at least ${opts.min}`
-        : `between ${opts.min ?? 0} and ${opts.max}`;
+      opts.max === undefined ? `at least ${opts.min}` : `between ${opts.min ?? 0} and ${opts.max}`;
     const unit = kind === "cpu" ? " millicpus" : "";
-    ctx.report(
-      error(
-        Code.outOfRange,
-        r.at,
-        `${what} must be ${range}${unit}, got ${s.text}`,
-      ),
-    );
+    ctx.report(error(Code.outOfRange, r.at, `${what} must be ${range}${unit}, got ${s.text}`));
     return undefined;
   }
   return v;
@@ -149,38 +128,25 @@ export function word<T extends string>(
   if ((choices as readonly string[]).includes(name)) return name as T;
   ctx.report(
     error(code, r.at, `unknown ${what} "${name}"`, {
-      help:
-        didYouMean(name, choices) ?? `expected one of: ${choices.join(", ")}`,
+      help: didYouMean(name, choices) ?? `expected one of: ${choices.join(", ")}`,
     }),
   );
   return undefined;
 }
 
-export function string(
-  r: Resolved,
-  what: string,
-  ctx: ReadCtx,
-): string | undefined {
+export function string(r: Resolved, what: string, ctx: ReadCtx): string | undefined {
   if (r.s.kind !== "String") return mismatch(r, "a string", what, ctx);
   return r.s.value;
 }
 
 /** An address with optional prefix, host bits cleared (with a warning when some were set). */
-export function cidr(
-  r: Resolved,
-  what: string,
-  ctx: ReadCtx,
-): ParsedCidr | undefined {
+export function cidr(r: Resolved, what: string, ctx: ReadCtx): ParsedCidr | undefined {
   const s = r.s;
   if (s.kind !== "Address") return mismatch(r, "an address", what, ctx);
   const c = parseCidr(s.family, s.address, s.prefix);
   if (c === "bad-address") {
     ctx.report(
-      error(
-        Code.badAddress,
-        r.at,
-        `"${s.address}" is not a valid IPv${s.family} address`,
-      ),
+      error(Code.badAddress, r.at, `"${s.address}" is not a valid IPv${s.family} address`),
     );
     return undefined;
   }
@@ -197,25 +163,17 @@ export function cidr(
   if (c.hostBits) {
     const net = `${formatAddress(c.family, c.net)}/${c.prefix}`;
     ctx.report(
-      warning(
-        Code.hostBits,
-        r.at,
-        `${s.text} has bits set below its /${c.prefix} prefix`,
-        {
-          label: `this means ${net}`,
-          help: `write ${net} for the network, or ${s.address} alone for one address`,
-        },
-      ),
+      warning(Code.hostBits, r.at, `${s.text} has bits set below its /${c.prefix} prefix`, {
+        label: `this means ${net}`,
+        help: `write ${net} for the network, or ${s.address} alone for one address`,
+      }),
     );
   }
   return c;
 }
 
 /** A port (1..65535) or inclusive range. */
-export function port(
-  r: Resolved,
-  ctx: ReadCtx,
-): { from: number; to: number } | undefined {
+export function port(r: Resolved, ctx: ReadCtx): { from: number; to: number } | undefined {
   const s = r.s;
   let from: number;
   let to: number;
@@ -224,9 +182,7 @@ export function port(
   else return mismatch(r, "a port or port range", "port", ctx);
   const ok = (n: number) => Number.isInteger(n) && n >= 1 && n <= 65535;
   if (!ok(from) || !ok(to)) {
-    ctx.report(
-      error(Code.outOfRange, r.at, `port ${s.text} is out of range (1..65535)`),
-    );
+    ctx.report(error(Code.outOfRange, r.at, `port ${s.text} is out of range (1..65535)`));
     return undefined;
   }
   if (from > to) {

@@ -1,0 +1,166 @@
+/**
+ * Every checker code, triggered by a small program, asserted by code and
+ * exact position (the `»` in `at` marks the column inside the needle).
+ * Also keeps src/check/codes.ts and the catalog in step.
+ */
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { Code } from "../../src/check/codes.js";
+import { namesCodes } from "../../src/diag/codes/names.js";
+import { policyCodes } from "../../src/diag/codes/policy.js";
+import { unitsCodes } from "../../src/diag/codes/units.js";
+import { HOST, checkText, pos, summary } from "./helpers.js";
+
+interface Case {
+  code: string;
+  src: string;
+  /** Needle whose position (or the `»` inside it) is the expected span start; null: no span. */
+  at: string | null;
+  nth?: number;
+  severity?: "error" | "warning";
+}
+
+const ctx = (body: string, name = "a", id = 1) =>
+  `${HOST}context ${name} { id ${id}\n  ${body}\n}\n`;
+
+const cases: Case[] = [
+  { code: "VSC2010", src: `${HOST}class a { }\ncontext a { id 1 }\n`, at: "context »a" },
+  { code: "VSC2011", src: `define x = 1\ndefine x = 2\n${HOST}`, at: "define »x = 2" },
+  { code: "VSC2012", src: `context a { id 1 }\n`, at: null },
+  { code: "VSC2013", src: `${HOST}host g { cpus 1  memory 1GiB }\n`, at: "host »g" },
+  { code: "VSC2014", src: `${HOST}template small { }\n` + ctx("use smal"), at: "use »smal" },
+  { code: "VSC2015", src: `${HOST}context a in tier { id 1 }\n`, at: "tier" },
+  { code: "VSC2016", src: `${HOST}context b { id 2 }\ncontext a in b { id 1 }\n`, at: "in »b" },
+  { code: "VSC2016", src: `${HOST}class k { }\n` + ctx("use k"), at: "use »k" },
+  { code: "VSC2017", src: `${HOST}class a in a { }\n`, at: "in »a" },
+  { code: "VSC2017", src: `${HOST}class a in b { }\nclass b in a { }\n`, at: "a in »b" },
+  {
+    code: "VSC2018",
+    src: `${HOST}template t { use u }\ntemplate u { use t }\n` + ctx("use t"),
+    at: "u { use »t",
+  },
+  { code: "VSC2019", src: ctx("net { address $nope }"), at: "$nope" },
+  { code: "VSC2020", src: `define p = 5432\n` + ctx("net { address $p }"), at: "address »$p" },
+  {
+    code: "VSC2021",
+    src: `define a = $b\ndefine b = $a\n` + ctx("net { address $a }", "c"),
+    at: "define »a",
+  },
+  { code: "VSC2022", src: ctx("memory { limmit 1GiB }"), at: "limmit" },
+  { code: "VSC2022", src: ctx("rlimit { nofiles 10 }"), at: "nofiles" },
+  { code: "VSC2023", src: ctx("cpux { share 1 }"), at: "cpux" },
+  { code: "VSC2024", src: ctx("cpu { share 1  share 2 }"), at: "share", nth: 1 },
+  { code: "VSC2025", src: ctx("memory { anon 1GiB }"), at: "anon" },
+  { code: "VSC2026", src: ctx("io { device vdb { read 1MB/s } }"), at: "vdb" },
+  { code: "VSC2027", src: ctx("net { link eth1 { limit 1mbit } }"), at: "eth1" },
+  { code: "VSC2028", src: ctx("security { capabilities keep chwon }"), at: "chwon" },
+  { code: "VSC2029", src: ctx("security { namespaces pid, utx }"), at: "utx" },
+  { code: "VSC2030", src: ctx("net { default dney }"), at: "dney" },
+  { code: "VSC2031", src: `${HOST}class c { rlimit { nofile 10 } }\n`, at: "rlimit" },
+  { code: "VSC2032", src: `host h { cpus 2 }\n`, at: "host »h" },
+  { code: "VSC2033", src: `${HOST}context a { }\n`, at: "context »a" },
+  { code: "VSC3001", src: ctx("memory { limit 2GIB }"), at: "2GIB" },
+  { code: "VSC3002", src: ctx("memory { limit 512M }"), at: "512M" },
+  { code: "VSC3003", src: ctx("net { link eth0 { limit 512MiB } }"), at: "512MiB" },
+  { code: "VSC3004", src: ctx("cpu { limit 2 }"), at: "limit »2" },
+  { code: "VSC3005", src: ctx("memory { limit 1.5B }"), at: "1.5B" },
+  { code: "VSC3006", src: ctx("cpu { share 0 }"), at: "share »0" },
+  { code: "VSC3007", src: ctx('cpu { share "2" }'), at: '"2"' },
+  { code: "VSC3008", src: ctx("cpu { burst 20ms }"), at: "burst" },
+  { code: "VSC3009", src: ctx("cpu { limit 100m  burst 20ms }"), at: "20ms" },
+  { code: "VSC3010", src: ctx("net { address 010.0.0.1 }"), at: "010.0.0.1" },
+  {
+    code: "VSC3011",
+    src: ctx("net { address 10.0.0.11/24 }"),
+    at: "10.0.0.11/24",
+    severity: "warning",
+  },
+  { code: "VSC3012", src: ctx("net { allow in port 80 }"), at: "80" },
+  { code: "VSC3013", src: ctx('security { root "srv/a"  namespaces mount }'), at: '"srv/a"' },
+  { code: "VSC4001", src: ctx("memory { reserve 2GiB  limit 1GiB }"), at: "reserve" },
+  {
+    code: "VSC4002",
+    src: `${HOST}class c { memory { limit 1GiB } }\ncontext a in c { id 1  memory { limit 2GiB } }\n`,
+    at: "limit 2GiB",
+    severity: "warning",
+  },
+  { code: "VSC4003", src: ctx("cpu { reserve 5cpus }"), at: "reserve" },
+  { code: "VSC4004", src: ctx("cpu { cores 4 }"), at: "cores" },
+  {
+    code: "VSC4005",
+    src:
+      HOST.replace("}\n", "  overbook memory 1.5\n}\n") +
+      `context a { id 1  memory { limit 7GiB } }\ncontext b { id 2  memory { limit 7GiB } }\n`,
+    at: "limit 7GiB",
+    nth: 1,
+  },
+  {
+    code: "VSC4006",
+    src: `${HOST}context a { id 1  memory { limit 5GiB } }\ncontext b { id 2  memory { limit 5GiB } }\n`,
+    at: "limit 5GiB",
+    nth: 1,
+    severity: "warning",
+  },
+  { code: "VSC4007", src: `${HOST}context a { id 1 }\ncontext b { id 1 }\n`, at: "id »1", nth: 1 },
+  {
+    code: "VSC4008",
+    src: `${HOST}context a { id 1  net { address 10.0.0.1 } }\ncontext b { id 2  net { address 10.0.0.0/24 } }\n`,
+    at: "10.0.0.0/24",
+  },
+  {
+    code: "VSC4009",
+    src: `${HOST}context a { id 1  net { allow in tcp port 80 } }\ncontext b { id 2  net { allow in tcp port 80 } }\n`,
+    at: "80",
+    nth: 1,
+  },
+  {
+    code: "VSC4010",
+    src: `${HOST}context a { id 1  cpu { cores "1" } }\ncontext b { id 2  cpu { cores "1" } }\n`,
+    at: '"1"',
+    nth: 1,
+  },
+  { code: "VSC4011", src: ctx('cpu { cores "7" }'), at: '"7"' },
+  { code: "VSC4012", src: ctx("cpu { cores 1  reserve 10% }"), at: "reserve" },
+  { code: "VSC4013", src: HOST.replace("}\n", "  keep cpu 4cpus\n}\n"), at: "keep" },
+  { code: "VSC4014", src: ctx('security { hostname "x" }'), at: "hostname" },
+];
+
+for (const c of cases) {
+  const where = c.at === null ? "no span" : c.at;
+  test(`${c.code} at ${where}`, () => {
+    const r = checkText(c.src);
+    let expected = `${c.code}@<no span>`;
+    if (c.at !== null) {
+      const mark = c.at.indexOf("»");
+      const needle = c.at.replace("»", "");
+      const [line, col] = pos(c.src, needle, c.nth).split(":").map(Number);
+      expected = `${c.code}@${line}:${col! + Math.max(0, mark)}`;
+    }
+    assert.ok(
+      summary(r.diagnostics).includes(expected),
+      `expected ${expected}, got ${JSON.stringify(summary(r.diagnostics))}\n${JSON.stringify(r.diagnostics, null, 1)}`,
+    );
+    const d = r.diagnostics.find((d) => d.code === c.code)!;
+    assert.is(d.severity, c.severity ?? "error");
+    assert.is(
+      r.ir === undefined,
+      r.diagnostics.some((d) => d.severity === "error"),
+    );
+  });
+}
+
+test("every checker code has a catalog entry and a case here, and vice versa", () => {
+  const catalog = { ...namesCodes, ...unitsCodes, ...policyCodes };
+  const defined = Object.values(Code).sort();
+  assert.equal(defined, Object.keys(catalog).sort());
+  const tested = new Set(cases.map((c) => c.code));
+  assert.equal(
+    defined.filter((c) => !tested.has(c)),
+    [],
+  );
+  for (const [code, info] of Object.entries(catalog)) {
+    assert.ok(info.title.length > 0 && info.explain.length > 40, code);
+  }
+});
+
+test.run();

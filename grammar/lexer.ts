@@ -60,11 +60,12 @@ export interface LexResult {
   issues: LexIssue[];
 }
 
-/** A token with a fixed shape (fast property access); all tokens lie on one line. */
+/**
+ * A token with a fixed shape (fast property access). All tokens lie on one
+ * line, so the end position is derived from the image instead of stored:
+ * fewer fields per token means less for the garbage collector to copy.
+ */
 class Tok implements IToken {
-  endLine: number;
-  endColumn: number;
-  endOffset: number;
   tokenTypeIdx: number;
   constructor(
     public image: string,
@@ -73,10 +74,16 @@ class Tok implements IToken {
     public startColumn: number,
     public tokenType: TokenType,
   ) {
-    this.endOffset = startOffset + image.length - 1;
-    this.endLine = startLine;
-    this.endColumn = startColumn + image.length - 1;
     this.tokenTypeIdx = tokenType.tokenTypeIdx!;
+  }
+  get endOffset(): number {
+    return this.startOffset + this.image.length - 1;
+  }
+  get endLine(): number {
+    return this.startLine;
+  }
+  get endColumn(): number {
+    return this.startColumn + this.image.length - 1;
   }
 }
 
@@ -116,6 +123,7 @@ export function lex(text: string): LexResult {
   let line = 1;
   let lineStart = 0;
   let stray = -1; // start of a run of characters that start no token
+  const interned = new Map<string, string>();
   const flushStray = (end: number): void => {
     if (stray >= 0) {
       issues.push({
@@ -188,7 +196,11 @@ export function lex(text: string): LexResult {
         }
       }
       ATOM.lastIndex = i;
-      const img = ATOM.exec(text)![0];
+      let img = ATOM.exec(text)![0];
+      // Names and keywords repeat a lot: keep one string per distinct word.
+      const seen = interned.get(img);
+      if (seen !== undefined) img = seen;
+      else if (interned.size < 65536) interned.set(img, img);
       const t = new Tok(img, i, line, col, Name);
       classifyAtom(t, issues);
       tokens.push(t);

@@ -7,6 +7,7 @@
 import type { IParserErrorMessageProvider, IToken, TokenType } from "chevrotain";
 import { EOF } from "./chevrotain.js";
 import {
+  ITEM_STARTS,
   Identifier,
   LCurly,
   Literal,
@@ -71,6 +72,13 @@ export const errorMessageProvider: IParserErrorMessageProvider = {
       const where = BLOCK_OF[ruleName] ?? "this block";
       if (atEof) {
         return enc("VSC1009", `missing \`}\` to close ${where}`, "add the closing `}`");
+      }
+      if (ITEM_STARTS.has(actual.tokenType)) {
+        return enc(
+          "VSC1009",
+          `missing \`}\` to close ${where} before ${got}`,
+          "add the closing `}`",
+        );
       }
       return enc(
         "VSC1008",

@@ -70,6 +70,7 @@ import {
   Scalar,
   Security,
   SecurityKey,
+  StmtKey,
   StringLit,
   Template,
   To,
@@ -88,6 +89,14 @@ export class VscParser extends CstParser {
       errorMessageProvider,
     });
     this.performSelfAnalysis();
+  }
+
+  /**
+   * Recovery may invent a missing `}`, name or value, but never a `{`: an
+   * invented `{` turns the rest of the file into one bogus block.
+   */
+  override canTokenTypeBeInsertedInRecovery(tokType: TokenType): boolean {
+    return tokType !== LCurly;
   }
 
   // ---------------------------------------------------------------- top level
@@ -266,7 +275,7 @@ export class VscParser extends CstParser {
   });
   /** Any rlimit name (the checker knows the list) and `soft` or `soft hard`. */
   public rlimitStmt = this.RULE("rlimitStmt", () => {
-    this.CONSUME(Identifier, { LABEL: "key" });
+    this.CONSUME(StmtKey, { LABEL: "key" });
     this.CONSUME1(Literal, { LABEL: "lit" });
     this.OPTION(() => this.CONSUME2(Literal, { LABEL: "lit" }));
   });
@@ -291,7 +300,7 @@ export class VscParser extends CstParser {
   // ---------------------------------------------------------------- unknown keys
 
   public unknownStmt = this.RULE("unknownStmt", () => {
-    this.CONSUME(Identifier, { LABEL: "key" });
+    this.CONSUME(StmtKey, { LABEL: "key" });
     this.MANY1(() => this.SUBRULE(this.literalValue, { LABEL: "value" }));
     this.OPTION(() => {
       this.CONSUME(LCurly, { LABEL: "lcurly" });

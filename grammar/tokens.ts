@@ -27,6 +27,12 @@ export const Identifier = createToken({
 export const PlainName = createToken({ name: "PlainName", pattern: Lexer.NA });
 /** Values that are not identifiers: they can follow an unknown key without swallowing the next statement. */
 export const Literal = createToken({ name: "Literal", pattern: Lexer.NA });
+/**
+ * A word that may start a statement inside a block: every identifier except
+ * the top-level keywords, so a missing `}` is noticed at the next `context`
+ * instead of swallowing it as an unknown statement.
+ */
+export const StmtKey = createToken({ name: "StmtKey", pattern: Lexer.NA });
 /** Any single value. */
 export const Scalar = createToken({ name: "Scalar", pattern: Lexer.NA });
 
@@ -58,9 +64,9 @@ export const CpuQuantity = createToken({
 const cls = (name: string, categories: TokenType[], label: string): TokenType =>
   createToken({ name, pattern: Lexer.NA, categories, label });
 
-export const Name = cls("Name", [Identifier, PlainName, Scalar], "a name");
+export const Name = cls("Name", [Identifier, StmtKey, PlainName, Scalar], "a name");
 /** A word that is not a valid name; reported by the post-pass, never put in the AST. */
-export const BadName = cls("BadName", [Identifier, PlainName, Scalar], "a name");
+export const BadName = cls("BadName", [Identifier, StmtKey, PlainName, Scalar], "a name");
 export const NumberLit = cls("Number", [Literal, Scalar], "a number");
 export const Quantity = cls("Quantity", [Literal, Scalar], "a quantity");
 export const Address = cls("Address", [Literal, Scalar], "an address");
@@ -73,7 +79,7 @@ export const BadValue = cls("BadValue", [Literal, Scalar], "a value");
 // ------------------------------------------------------------ keywords
 
 const KW_CATS = [Identifier, Scalar];
-const kw = (word: string, extra: TokenType[] = []): TokenType =>
+const kw = (word: string, extra: TokenType[] = [StmtKey]): TokenType =>
   createToken({
     name: "Kw_" + word.replace(/-/g, "_"),
     pattern: Lexer.NA,
@@ -96,55 +102,55 @@ export const PidsKey = createToken({ name: "PidsKey", pattern: Lexer.NA });
 export const IoKey = createToken({ name: "IoKey", pattern: Lexer.NA });
 export const NetKey = createToken({ name: "NetKey", pattern: Lexer.NA });
 
-export const Define = kw("define");
-export const Include = kw("include");
-export const Host = kw("host");
-export const Template = kw("template");
-export const Class = kw("class");
-export const Context = kw("context");
+export const Define = kw("define", []);
+export const Include = kw("include", []);
+export const Host = kw("host", []);
+export const Template = kw("template", []);
+export const Class = kw("class", []);
+export const Context = kw("context", []);
 export const In = kw("in");
 export const Out = kw("out");
-export const Use = kw("use", [NodeKey]);
-export const Id = kw("id", [NodeKey]);
+export const Use = kw("use", [StmtKey, NodeKey]);
+export const Id = kw("id", [StmtKey, NodeKey]);
 export const Cpu = kw("cpu");
-export const Cpus = kw("cpus", [HostKey]);
-export const Memory = kw("memory", [HostKey]);
+export const Cpus = kw("cpus", [StmtKey, HostKey]);
+export const Memory = kw("memory", [StmtKey, HostKey]);
 export const Pids = kw("pids");
 export const Io = kw("io");
 export const Net = kw("net");
 export const Rlimit = kw("rlimit");
 export const Security = kw("security");
-export const Share = kw("share", [CpuKey, LinkKey, IoKey]);
-export const Reserve = kw("reserve", [CpuKey, MemoryKey, LinkKey]);
-export const Limit = kw("limit", [CpuKey, MemoryKey, LinkKey, PidsKey]);
-export const Burst = kw("burst", [CpuKey]);
-export const Cores = kw("cores", [CpuKey]);
-export const Low = kw("low", [MemoryKey]);
-export const High = kw("high", [MemoryKey]);
-export const Swap = kw("swap", [MemoryKey]);
+export const Share = kw("share", [StmtKey, CpuKey, LinkKey, IoKey]);
+export const Reserve = kw("reserve", [StmtKey, CpuKey, MemoryKey, LinkKey]);
+export const Limit = kw("limit", [StmtKey, CpuKey, MemoryKey, LinkKey, PidsKey]);
+export const Burst = kw("burst", [StmtKey, CpuKey]);
+export const Cores = kw("cores", [StmtKey, CpuKey]);
+export const Low = kw("low", [StmtKey, MemoryKey]);
+export const High = kw("high", [StmtKey, MemoryKey]);
+export const Swap = kw("swap", [StmtKey, MemoryKey]);
 export const Device = kw("device");
-export const Read = kw("read", [DeviceKey]);
-export const Write = kw("write", [DeviceKey]);
-export const Riops = kw("riops", [DeviceKey]);
-export const Wiops = kw("wiops", [DeviceKey]);
-export const AddressKw = kw("address", [NetKey]);
+export const Read = kw("read", [StmtKey, DeviceKey]);
+export const Write = kw("write", [StmtKey, DeviceKey]);
+export const Riops = kw("riops", [StmtKey, DeviceKey]);
+export const Wiops = kw("wiops", [StmtKey, DeviceKey]);
+export const AddressKw = kw("address", [StmtKey, NetKey]);
 export const Link = kw("link");
 export const Allow = kw("allow");
 export const From = kw("from");
 export const To = kw("to");
 export const Port = kw("port");
-export const Default = kw("default", [NetKey]);
+export const Default = kw("default", [StmtKey, NetKey]);
 export const Capabilities = kw("capabilities");
-export const Namespaces = kw("namespaces", [SecurityKey]);
-export const Hostname = kw("hostname", [SecurityKey]);
-export const Root = kw("root", [SecurityKey]);
+export const Namespaces = kw("namespaces", [StmtKey, SecurityKey]);
+export const Hostname = kw("hostname", [StmtKey, SecurityKey]);
+export const Root = kw("root", [StmtKey, SecurityKey]);
 export const Disk = kw("disk");
 export const Rate = kw("rate");
 export const Keep = kw("keep");
 export const Overbook = kw("overbook");
-export const CgroupRoot = kw("cgroup-root", [HostKey]);
+export const CgroupRoot = kw("cgroup-root", [StmtKey, HostKey]);
 /** `max`: "no limit"; also a literal, so it may follow an unknown key. */
-export const Max = kw("max", [Literal]);
+export const Max = kw("max", [StmtKey, Literal]);
 
 /** Keyword lookup for the post-pass: word -> token type. */
 export const KEYWORDS: ReadonlyMap<string, TokenType> = new Map(
@@ -220,6 +226,7 @@ export const allTokens: TokenType[] = [
   StringLit,
   CpuQuantity,
   Identifier,
+  StmtKey,
   PlainName,
   Literal,
   Scalar,

@@ -30,23 +30,29 @@ export function parseSource(
   const tokens = lexed.tokens;
   const items: Item[] = [];
 
-  // Parse items; on input the `file` rule cannot start (junk at the top level),
-  // report it, skip to the next top-level keyword outside braces, and go on.
+  // Parse in chunks of whole top-level items (split only at an item keyword
+  // outside braces): the CST of a chunk dies young, which keeps the garbage
+  // collector cheap on big files. On input the `file` rule cannot start (junk
+  // at the top level), report it, skip to the next item keyword outside
+  // braces, and go on.
   let start = 0;
-  for (;;) {
-    parser.input = start === 0 ? tokens : tokens.slice(start);
+  while (start < tokens.length) {
+    const end = chunkEnd(tokens, start);
+    parser.input = start === 0 && end === tokens.length ? tokens : tokens.slice(start, end);
     const cst = parser.file();
-    items.push(...builder.items(cst));
+    for (const item of builder.items(cst)) items.push(item);
     let junk = -1;
     for (const e of parser.errors) {
       if (e.name === "NotAllInputParsedException") junk = tokens.indexOf(e.token, start);
       else if (e.message.startsWith("VSC1010")) diagnostics.push(topLevelDiagnostic(e.token, file));
       else diagnostics.push(parseDiagnostic(e, tokens, text, lines, file));
     }
-    if (junk < 0) break;
+    if (junk < 0) {
+      start = end;
+      continue;
+    }
     diagnostics.push(topLevelDiagnostic(tokens[junk]!, file));
     start = skipToNextItem(tokens, junk);
-    if (start >= tokens.length) break;
   }
 
   const comments: Comment[] = lexed.comments.map((t) => ({
@@ -58,6 +64,21 @@ export function parseSource(
     file: { file, text, items, comments },
     diagnostics: dedupe(sortDiagnostics(diagnostics)),
   };
+}
+
+const CHUNK_TOKENS = 4096;
+
+/** The end of a chunk starting at `from`: the first item keyword outside braces after CHUNK_TOKENS tokens. */
+function chunkEnd(tokens: IToken[], from: number): number {
+  if (tokens.length - from <= CHUNK_TOKENS) return tokens.length;
+  let depth = 0;
+  for (let j = from; j < tokens.length; j++) {
+    const t = tokens[j]!.tokenType;
+    if (t === LCurly) depth++;
+    else if (t === RCurly) depth = depth > 0 ? depth - 1 : 0;
+    else if (depth === 0 && j - from >= CHUNK_TOKENS && ITEM_STARTS.has(t)) return j;
+  }
+  return tokens.length;
 }
 
 /** Skip from a junk token to the next item keyword that is not inside braces. */
@@ -118,7 +139,7 @@ function parseDiagnostic(
     : tokenSpan(file, t);
   const d: Diagnostic = { code, severity: "error", message, span };
   if (help) d.help = help;
-  if (code === "VSC1009") {
+  if (code === "VSC1009" && atEof) {
     const open = outermostUnclosed(tokens);
     if (open) d.related = [{ span: tokenSpan(file, open), label: "this `{` is never closed" }];
   }

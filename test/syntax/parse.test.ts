@@ -162,6 +162,25 @@ test("a stray `}` and garbage between items do not lose later items", () => {
   );
 });
 
+test("a missing `}` is found at the next item, which is kept", () => {
+  const r = parseSource("context a {\n  cpu { share 1 }\ncontext b { id 2 }\n", "t.vsc");
+  assert.equal(diags("context a {\n  cpu { share 1 }\ncontext b { id 2 }\n"), ["3:1 VSC1009"]);
+  assert.equal(r.diagnostics[0]!.message, "missing `}` to close this declaration before `context`");
+  assert.equal(
+    r.file.items.map((i) => (i as Decl).name.name),
+    ["a", "b"],
+  );
+});
+
+test("a bad declaration head loses only that declaration", () => {
+  const r = parseSource("context a on b { id 1 }\ncontext c { id 3 }\n", "t.vsc");
+  assert.equal(diags("context a on b { id 1 }\ncontext c { id 3 }\n"), ["1:11 VSC1006"]);
+  assert.equal(
+    r.file.items.map((i) => (i as Decl).name.name),
+    ["c"],
+  );
+});
+
 test("empty input and comment-only input", () => {
   assert.equal(diags(""), []);
   const r = parseSource("# just a comment\n", "t.vsc");

@@ -69,8 +69,10 @@ export const syntaxCodes: CodeTable = {
   VSC1009: {
     title: "unclosed block",
     explain:
-      "The file ends while a `{` is still open. The error points at the end of the file and names the " +
-      "outermost `{` that is never closed. Add the missing `}` where the block should end.",
+      "A `{` is never closed: the file ends, or the next top-level item (`context`, `class`, ...) starts, " +
+      "while a block is still open. At the end of the file the error also points at the outermost `{` " +
+      "that is never closed. Add the missing `}` where the block should end.\n\n" +
+      "    context a {\n      cpu { share 1 }\n    context b { ... }           # missing `}` before `context`",
   },
   VSC1010: {
     title: "unexpected token at the top level",

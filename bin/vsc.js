@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Thin launcher: the CLI is compiled by `npm ci` (the `prepare` script) into dist/.
-import { main } from "../dist/src/cli/main.js";
+// Thin launcher: `npm ci` (the `prepare` script) compiles and bundles the CLI into dist/bundle/.
+import { main } from "../dist/bundle/main.js";
 
 main(process.argv.slice(2)).then(
   (code) => {

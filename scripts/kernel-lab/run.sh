@@ -5,7 +5,7 @@
 #
 #   bash scripts/kernel-lab/run.sh [--timeout SECONDS] [--keep] [--build] [--] CMD...
 #
-# Without CMD it builds the project (tsc) and runs the kernel suite:
+# Without CMD it builds the project (npm run build: tsc + bundle) and runs the kernel suite:
 #   node node_modules/uvu/bin.js dist/test/kernel '\.test\.js$'
 # A guest that hangs past the timeout, crashes, or never reports "rc=N" is a
 # failure (exit 124 for a timeout, 125 otherwise). See docs/kernel-lab.md.
@@ -45,8 +45,8 @@ VSC_LAB_QUIET=1 bash "$here/setup.sh" || die "setup failed (run: bash scripts/ke
 if [ "$build" = 1 ]; then
   # Always build: tsc is quick next to a boot, and a stale dist/ would test
   # old code. A type error fails the run, as in `npm test`.
-  echo "kernel-lab: building (tsc -p tsconfig.json)" >&2
-  (cd "$src" && npx tsc -p tsconfig.json) || die "tsc failed; not booting"
+  echo "kernel-lab: building (npm run build)" >&2
+  (cd "$src" && npm run -s build) || die "build failed; not booting"
 fi
 
 out=$(mktemp -d "${TMPDIR:-/tmp}/vsc-kernel-lab.XXXXXX")

@@ -1,27 +1,20 @@
 /**
- * Validation of an IR document against src/ir/schema.json (ajv, compiled
- * once on first use). The checker's output must always validate: a failure
- * here is a bug in vsc, not a user error.
+ * Validation of an IR document against src/ir/schema.json. The validator is
+ * generated ahead of time by `npm run gen` (ajv standalone code in
+ * validate.gen.ts), so nothing compiles a schema at start-up. The checker's
+ * output must always validate: a failure here is a bug in vsc.
  */
-import { Ajv, type ValidateFunction } from "ajv";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { packageRoot } from "../paths.js";
+import { validate } from "./validate.gen.js";
 import type { VscIr } from "./types.gen.js";
 
-let validator: ValidateFunction | undefined;
-
-function compiled(): ValidateFunction {
-  if (!validator) {
-    const schema = JSON.parse(readFileSync(join(packageRoot(), "src/ir/schema.json"), "utf8"));
-    validator = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile(schema);
-  }
-  return validator;
+interface AjvError {
+  instancePath: string;
+  message?: string;
 }
 
 /** undefined when `ir` is valid, else a description of every violation. */
 export function validateIr(ir: unknown): string | undefined {
-  const v = compiled();
+  const v = validate as ((x: unknown) => boolean) & { errors?: AjvError[] | null };
   if (v(ir)) return undefined;
   return (v.errors ?? []).map((e) => `${e.instancePath || "/"} ${e.message}`).join("; ");
 }

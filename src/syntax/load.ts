@@ -45,8 +45,7 @@ export function loadProgram(
 ): { program: Program; diagnostics: Diagnostic[] } {
   const entryFull = posix.normalize(entryPath.replace(/\\/g, "/"));
   const baseDir = posix.dirname(entryFull);
-  const display = (full: string): string =>
-    posix.relative(baseDir, full) || posix.basename(full);
+  const display = (full: string): string => posix.relative(baseDir, full) || posix.basename(full);
   const files: SourceFile[] = [];
   const items: Item[] = [];
   const diagnostics: Diagnostic[] = [];
@@ -109,10 +108,7 @@ export function loadProgram(
           severity: "error",
           message: `include cycle: ${chain}`,
           span: inc.span,
-          label:
-            m === from
-              ? "this file includes itself"
-              : "this include closes the cycle",
+          label: m === from ? "this file includes itself" : "this include closes the cycle",
           help: hasGlobChars(pattern)
             ? "narrow the pattern so it does not match its own file or an including file (e.g. move included files into a subdirectory)"
             : "remove one of the includes in the cycle",
@@ -161,8 +157,7 @@ export function memoryHost(files: Record<string, string>): SourceHost {
     glob: (pattern, cwd) => {
       const re = globToRegExp(posix.normalize(posix.join(cwd, pattern)));
       const out: string[] = [];
-      for (const p of byPath.keys())
-        if (re.test(p)) out.push(posix.relative(cwd, p));
+      for (const p of byPath.keys()) if (re.test(p)) out.push(posix.relative(cwd, p));
       return out;
     },
   };

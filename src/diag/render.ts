@@ -23,8 +23,12 @@ const lineStartsCache = new Map<string, number[]>();
 function lineStarts(text: string): number[] {
   let starts = lineStartsCache.get(text);
   if (!starts) {
+    // Lines end at \n, \r\n or a lone \r, as in the lexer (src/syntax/span.ts).
     starts = [0];
-    for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) starts.push(i + 1);
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c === 10 || (c === 13 && text.charCodeAt(i + 1) !== 10)) starts.push(i + 1);
+    }
     if (lineStartsCache.size > 64) lineStartsCache.clear();
     lineStartsCache.set(text, starts);
   }
@@ -35,8 +39,8 @@ function sourceLine(text: string, line: number): string | undefined {
   const starts = lineStarts(text);
   if (line < 1 || line > starts.length) return undefined;
   const from = starts[line - 1];
-  const to = line < starts.length ? starts[line] - 1 : text.length;
-  return text.slice(from, to).replace(/\r$/, "");
+  const to = line < starts.length ? starts[line] : text.length;
+  return text.slice(from, to).replace(/\r?\n?$/, "").replace(/\r$/, "");
 }
 
 /** Visual column (0-based) of code-unit column `col` (1-based), with tabs expanded. */

@@ -76,4 +76,20 @@ test("a diagnostic without a span renders without an excerpt", () => {
   assert.is(out, "error[VSC2010]: no host\n  = help: add one\n\nerror: 1 error emitted\n");
 });
 
+test("lines end at \\n, \\r\\n or a lone \\r, as in the lexer", () => {
+  const text = "a\r\nbb\rccc\nd";
+  const at = (line: number, col: number): Diagnostic => ({
+    code: "VSC1001",
+    severity: "error",
+    message: "m",
+    span: { file: "x.vsc", start: 0, end: 1, line, col, endLine: line, endCol: col + 1 },
+  });
+  const shown = (line: number) =>
+    renderHuman([at(line, 1)], { color: false, sources: new Map([["x.vsc", text]]) }).split("\n")[3];
+  assert.is(shown(1), "1 | a");
+  assert.is(shown(2), "2 | bb");
+  assert.is(shown(3), "3 | ccc");
+  assert.is(shown(4), "4 | d");
+});
+
 test.run();

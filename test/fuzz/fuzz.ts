@@ -76,9 +76,12 @@ export function spanProblem(sp: Span, files: ReadonlyMap<string, string>): strin
   if (text === undefined) return `span names unknown file ${JSON.stringify(sp.file)}`;
   if (!(sp.start >= 0 && sp.start <= sp.end && sp.end <= text.length))
     return `offsets ${sp.start}..${sp.end} outside 0..${text.length}`;
+  // Lines end at \n, \r\n or a lone \r (the lexer's rule).
   const before = text.slice(0, sp.start);
-  const line = before.split("\n").length;
-  const col = sp.start - (before.lastIndexOf("\n") + 1) + 1;
+  const breaks = before.match(/\r\n|\r|\n/g) ?? [];
+  const line = breaks.length + 1;
+  const lastBreak = Math.max(before.lastIndexOf("\n"), before.lastIndexOf("\r"));
+  const col = sp.start - (lastBreak + 1) + 1;
   if (line !== sp.line || col !== sp.col)
     return `line:col ${sp.line}:${sp.col} but offset ${sp.start} is ${line}:${col}`;
   if (sp.endLine < sp.line || (sp.endLine === sp.line && sp.endCol < sp.col))

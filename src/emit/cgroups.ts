@@ -39,7 +39,7 @@ interface Effective {
   /** memory.min / memory.low as written (bytes, page-rounded). */
   min: number;
   low: number;
-  /** Whole cores in the subtree (cpuset.cpus.exclusive of every ancestor). */
+  /** Whole cores reserved by contexts in the subtree. */
   cores: number[];
 }
 
@@ -124,10 +124,11 @@ export function desiredCgroups(ir: VscIr): DesiredCgroup[] {
   const cpuset = usesCores(ir);
   const ctl = controllers(ir);
   const rootPath = ir.host.cgroupRoot;
-  const topCores = roots.flatMap((t) => eff.get(t.node.name)!.cores).sort((a, b) => a - b);
+  const reserved = new Set(roots.flatMap((t) => eff.get(t.node.name)!.cores));
+  const hostCpus = Math.floor(ir.host.millicpus / 1000);
+  const shared = Array.from({ length: hostCpus }, (_, i) => i).filter((c) => !reserved.has(c));
 
   const rootFiles: DesiredFile[] = [];
-  if (cpuset) rootFiles.push(file("cpuset.cpus.exclusive", cpuList(topCores)));
   rootFiles.push(
     file("memory.min", `${roots.reduce((s, t) => s + eff.get(t.node.name)!.min, 0)}`),
     file("memory.low", `${roots.reduce((s, t) => s + eff.get(t.node.name)!.low, 0)}`),
@@ -151,7 +152,7 @@ export function desiredCgroups(ir: VscIr): DesiredCgroup[] {
       file("cpu.max", cpuMax(n.cpu.limit), n.cpu.loc),
       file("cpu.max.burst", `${n.cpu.burst ?? 0}`, n.cpu.loc),
     ];
-    if (cpuset) files.push(...cpusetFiles(n, e.cores));
+    if (cpuset) files.push(...cpusetFiles(n, e.cores, shared));
     const m = n.memory;
     files.push(
       file("memory.min", `${e.min}`, m.loc),
@@ -178,26 +179,18 @@ export function desiredCgroups(ir: VscIr): DesiredCgroup[] {
 }
 
 /**
- * Whole cores as a remote cpuset partition (Linux >= 6.7): every ancestor
- * inside the owned subtree lists the cores below it in
- * cpuset.cpus.exclusive, and the context itself becomes a partition root.
- * Write order makes both directions work: a partition is formed after its
- * cpus are set, and dissolved ("member") before they are cleared.
+ * Whole cores without cpuset partitions, so it works on every cgroup v2
+ * kernel (Debian 12's 6.1 included): a context with `cpu.cores` gets exactly
+ * its cores in cpuset.cpus; every other cgroup vsc owns gets the shared cpus
+ * (the host's cpus minus every reserved core) plus the cores of the contexts
+ * below it, so no other vsc context can run on a reserved core. Partitions
+ * would also keep processes outside vsc off those cores, but on kernels
+ * before 6.7 a partition needs every ancestor up to the mount to be one,
+ * which would take the cores from the rest of the host (see docs/artifacts.md).
  */
-function cpusetFiles(n: Node, cores: number[]): DesiredFile[] {
+function cpusetFiles(n: Node, subtreeCores: number[], shared: number[]): DesiredFile[] {
   const own = n.cpu.cores ?? [];
-  const loc = n.cpu.loc;
-  if (n.kind === "context" && own.length > 0) {
-    const list = cpuList(own);
-    return [
-      file("cpuset.cpus", list, loc),
-      file("cpuset.cpus.exclusive", list, loc),
-      file("cpuset.cpus.partition", "root", loc),
-    ];
-  }
-  return [
-    file("cpuset.cpus.partition", "member"),
-    file("cpuset.cpus", ""),
-    file("cpuset.cpus.exclusive", cpuList(cores)),
-  ];
+  if (n.kind === "context" && own.length > 0) return [file("cpuset.cpus", cpuList(own), n.cpu.loc)];
+  const cpus = [...new Set([...shared, ...subtreeCores])].sort((a, b) => a - b);
+  return [file("cpuset.cpus", cpuList(cpus), n.cpu.loc)];
 }

@@ -21,7 +21,8 @@ test("cgroup.sh on a scratch tree: writes every value, idempotent on a second ru
   has(`vsc/web-tier/web/memory.max = "2147483648\\n"`);
   has(`vsc/web-tier/web/cpu.max = "100000 100000\\n"`);
   has(`vsc/web-tier/web/io.max = "254:0 rbps=50000000 wbps=20000000 riops=1000 wiops=500\\n"`);
-  has(`vsc/batch/cpuset.cpus.partition = "root\\n"`);
+  has(`vsc/batch/cpuset.cpus = "1\\n"`);
+  has(`vsc/web-tier/cpuset.cpus = "0\\n"`);
   // The mount root is not vsc's: it says what it enables, and only when missing.
   assert.match(r.stderr[0], /vsc: enabling cpu cpuset io memory pids in /);
   assert.is(r.stderr[1], "");

@@ -54,21 +54,18 @@ test("pids, io.weight as the kernel prints it, io.max lines and their writes", (
   assert.equal(reset.writes, ["254:0 rbps=max wbps=max riops=max wiops=max"]);
 });
 
-test("cpuset: whole cores as a remote partition, ancestors list them as exclusive", () => {
-  assert.equal(
-    cg("vsc/batch")
+test("cpuset: a whole-core context gets its cores; every other cgroup the shared cpus plus its subtree's cores", () => {
+  const cpuset = (path: string) =>
+    cg(path)
       .files.filter((f) => f.name.startsWith("cpuset"))
-      .map((f) => `${f.name}=${f.value}`),
-    ["cpuset.cpus=1", "cpuset.cpus.exclusive=1", "cpuset.cpus.partition=root"],
-  );
-  assert.is(val("vsc", "cpuset.cpus.exclusive"), "1");
-  // a cgroup without cores is reset, partition first
-  assert.equal(
-    cg("vsc/web-tier")
-      .files.filter((f) => f.name.startsWith("cpuset"))
-      .map((f) => f.name),
-    ["cpuset.cpus.partition", "cpuset.cpus", "cpuset.cpus.exclusive"],
-  );
+      .map((f) => `${f.name}=${f.value}`);
+  // language.vsc: 2 cpus, batch takes 1 core (cpu 1), everyone else shares cpu 0.
+  assert.equal(cpuset("vsc/batch"), ["cpuset.cpus=1"]);
+  assert.equal(cpuset("vsc/web-tier"), ["cpuset.cpus=0"]);
+  assert.equal(cpuset("vsc/web-tier/web"), ["cpuset.cpus=0"]);
+  // the owned root inherits the mount's cpus; no partitions anywhere (they need Linux >= 6.7 here)
+  assert.equal(cpuset("vsc"), []);
+  assert.not.ok(d.cgroups.some((c) => c.files.some((f) => /partition|exclusive/.test(f.name))));
   assert.is(cpuList([0, 1, 2, 4, 6, 7]), "0-2,4,6-7");
   assert.is(cpuList([]), "");
 });

@@ -55,7 +55,6 @@ need . cpu cpuset io memory pids
 # vsc: root (language.vsc:4)
 mk vsc
 put vsc cgroup.subtree_control '+cpu +cpuset +io +memory +pids'
-put vsc cpuset.cpus.exclusive 1
 put vsc memory.min 268435456
 put vsc memory.low 536870912
 
@@ -65,8 +64,6 @@ put vsc/batch cpu.weight 100 # language.vsc:71
 put vsc/batch cpu.max 'max 100000' # language.vsc:71
 put vsc/batch cpu.max.burst 0 # language.vsc:71
 put vsc/batch cpuset.cpus 1 # language.vsc:71
-put vsc/batch cpuset.cpus.exclusive 1 # language.vsc:71
-put vsc/batch cpuset.cpus.partition root # language.vsc:71
 put vsc/batch memory.min 0 # language.vsc:17
 put vsc/batch memory.low 0 # language.vsc:17
 put vsc/batch memory.high max # language.vsc:17
@@ -82,9 +79,7 @@ put vsc/web-tier cgroup.subtree_control '+cpu +cpuset +io +memory +pids'
 put vsc/web-tier cpu.weight 10000 # language.vsc:22
 put vsc/web-tier cpu.max 'max 100000' # language.vsc:22
 put vsc/web-tier cpu.max.burst 0 # language.vsc:22
-put vsc/web-tier cpuset.cpus.partition member
-put vsc/web-tier cpuset.cpus ''
-put vsc/web-tier cpuset.cpus.exclusive ''
+put vsc/web-tier cpuset.cpus 0 # language.vsc:22
 put vsc/web-tier memory.min 268435456 # language.vsc:23
 put vsc/web-tier memory.low 536870912 # language.vsc:23
 put vsc/web-tier memory.high max # language.vsc:23
@@ -99,9 +94,7 @@ mk vsc/web-tier/web
 put vsc/web-tier/web cpu.weight 10000 # language.vsc:30
 put vsc/web-tier/web cpu.max '100000 100000' # language.vsc:30
 put vsc/web-tier/web cpu.max.burst 20000 # language.vsc:30
-put vsc/web-tier/web cpuset.cpus.partition member
-put vsc/web-tier/web cpuset.cpus ''
-put vsc/web-tier/web cpuset.cpus.exclusive ''
+put vsc/web-tier/web cpuset.cpus 0 # language.vsc:30
 put vsc/web-tier/web memory.min 268435456 # language.vsc:36
 put vsc/web-tier/web memory.low 536870912 # language.vsc:36
 put vsc/web-tier/web memory.high 1073741824 # language.vsc:36

@@ -55,7 +55,6 @@ need . cpu cpuset io memory pids
 # planetlab: root (node.vsc:8)
 mk planetlab
 put planetlab cgroup.subtree_control '+cpu +cpuset +io +memory +pids'
-put planetlab cpuset.cpus.exclusive 1-2
 put planetlab memory.min 3221225472
 put planetlab memory.low 0
 
@@ -65,9 +64,7 @@ put planetlab/infra cgroup.subtree_control '+cpu +cpuset +io +memory +pids'
 put planetlab/infra cpu.weight 4444 # node.vsc:39
 put planetlab/infra cpu.max 'max 100000' # node.vsc:39
 put planetlab/infra cpu.max.burst 0 # node.vsc:39
-put planetlab/infra cpuset.cpus.partition member
-put planetlab/infra cpuset.cpus ''
-put planetlab/infra cpuset.cpus.exclusive ''
+put planetlab/infra cpuset.cpus 0,3-7 # node.vsc:39
 put planetlab/infra memory.min 1073741824 # node.vsc:40
 put planetlab/infra memory.low 0 # node.vsc:40
 put planetlab/infra memory.high max # node.vsc:40
@@ -82,9 +79,7 @@ mk planetlab/infra/pl_conf
 put planetlab/infra/pl_conf cpu.weight 1494 # node.vsc:22
 put planetlab/infra/pl_conf cpu.max 'max 100000' # node.vsc:22
 put planetlab/infra/pl_conf cpu.max.burst 0 # node.vsc:22
-put planetlab/infra/pl_conf cpuset.cpus.partition member
-put planetlab/infra/pl_conf cpuset.cpus ''
-put planetlab/infra/pl_conf cpuset.cpus.exclusive ''
+put planetlab/infra/pl_conf cpuset.cpus 0,3-7 # node.vsc:22
 put planetlab/infra/pl_conf memory.min 134217728 # node.vsc:71
 put planetlab/infra/pl_conf memory.low 0 # node.vsc:71
 put planetlab/infra/pl_conf memory.high 805306368 # node.vsc:71
@@ -99,9 +94,7 @@ mk planetlab/infra/pl_netflow
 put planetlab/infra/pl_netflow cpu.weight 10000 # node.vsc:54
 put planetlab/infra/pl_netflow cpu.max 'max 100000' # node.vsc:54
 put planetlab/infra/pl_netflow cpu.max.burst 0 # node.vsc:54
-put planetlab/infra/pl_netflow cpuset.cpus.partition member
-put planetlab/infra/pl_netflow cpuset.cpus ''
-put planetlab/infra/pl_netflow cpuset.cpus.exclusive ''
+put planetlab/infra/pl_netflow cpuset.cpus 0,3-7 # node.vsc:54
 put planetlab/infra/pl_netflow memory.min 536870912 # node.vsc:55
 put planetlab/infra/pl_netflow memory.low 0 # node.vsc:55
 put planetlab/infra/pl_netflow memory.high 805306368 # node.vsc:55
@@ -116,9 +109,7 @@ mk planetlab/infra/pl_sirius
 put planetlab/infra/pl_sirius cpu.weight 4597 # node.vsc:63
 put planetlab/infra/pl_sirius cpu.max 'max 100000' # node.vsc:63
 put planetlab/infra/pl_sirius cpu.max.burst 0 # node.vsc:63
-put planetlab/infra/pl_sirius cpuset.cpus.partition member
-put planetlab/infra/pl_sirius cpuset.cpus ''
-put planetlab/infra/pl_sirius cpuset.cpus.exclusive ''
+put planetlab/infra/pl_sirius cpuset.cpus 0,3-7 # node.vsc:63
 put planetlab/infra/pl_sirius memory.min 268435456 # node.vsc:64
 put planetlab/infra/pl_sirius memory.low 0 # node.vsc:64
 put planetlab/infra/pl_sirius memory.high 805306368 # node.vsc:64
@@ -134,9 +125,7 @@ put planetlab/slices cgroup.subtree_control '+cpu +cpuset +io +memory +pids'
 put planetlab/slices cpu.weight 10000 # node.vsc:46
 put planetlab/slices cpu.max 'max 100000' # node.vsc:46
 put planetlab/slices cpu.max.burst 0 # node.vsc:46
-put planetlab/slices cpuset.cpus.partition member
-put planetlab/slices cpuset.cpus ''
-put planetlab/slices cpuset.cpus.exclusive 1-2
+put planetlab/slices cpuset.cpus 0-7 # node.vsc:46
 put planetlab/slices memory.min 2147483648 # node.vsc:47
 put planetlab/slices memory.low 0 # node.vsc:47
 put planetlab/slices memory.high max # node.vsc:47
@@ -151,9 +140,7 @@ mk planetlab/slices/berkeley_bamboo
 put planetlab/slices/berkeley_bamboo cpu.weight 477 # node.vsc:22
 put planetlab/slices/berkeley_bamboo cpu.max 'max 100000' # node.vsc:22
 put planetlab/slices/berkeley_bamboo cpu.max.burst 0 # node.vsc:22
-put planetlab/slices/berkeley_bamboo cpuset.cpus.partition member
-put planetlab/slices/berkeley_bamboo cpuset.cpus ''
-put planetlab/slices/berkeley_bamboo cpuset.cpus.exclusive ''
+put planetlab/slices/berkeley_bamboo cpuset.cpus 0,3-7 # node.vsc:22
 put planetlab/slices/berkeley_bamboo memory.min 0 # node.vsc:23
 put planetlab/slices/berkeley_bamboo memory.low 0 # node.vsc:23
 put planetlab/slices/berkeley_bamboo memory.high 805306368 # node.vsc:23
@@ -168,9 +155,7 @@ mk planetlab/slices/berkeley_i3
 put planetlab/slices/berkeley_i3 cpu.weight 477 # node.vsc:22
 put planetlab/slices/berkeley_i3 cpu.max 'max 100000' # node.vsc:22
 put planetlab/slices/berkeley_i3 cpu.max.burst 0 # node.vsc:22
-put planetlab/slices/berkeley_i3 cpuset.cpus.partition member
-put planetlab/slices/berkeley_i3 cpuset.cpus ''
-put planetlab/slices/berkeley_i3 cpuset.cpus.exclusive ''
+put planetlab/slices/berkeley_i3 cpuset.cpus 0,3-7 # node.vsc:22
 put planetlab/slices/berkeley_i3 memory.min 0 # node.vsc:23
 put planetlab/slices/berkeley_i3 memory.low 0 # node.vsc:23
 put planetlab/slices/berkeley_i3 memory.high 805306368 # node.vsc:23
@@ -185,9 +170,7 @@ mk planetlab/slices/berkeley_oceanstore
 put planetlab/slices/berkeley_oceanstore cpu.weight 477 # node.vsc:22
 put planetlab/slices/berkeley_oceanstore cpu.max 'max 100000' # node.vsc:22
 put planetlab/slices/berkeley_oceanstore cpu.max.burst 0 # node.vsc:22
-put planetlab/slices/berkeley_oceanstore cpuset.cpus.partition member
-put planetlab/slices/berkeley_oceanstore cpuset.cpus ''
-put planetlab/slices/berkeley_oceanstore cpuset.cpus.exclusive ''
+put planetlab/slices/berkeley_oceanstore cpuset.cpus 0,3-7 # node.vsc:22
 put planetlab/slices/berkeley_oceanstore memory.min 0 # node.vsc:23
 put planetlab/slices/berkeley_oceanstore memory.low 0 # node.vsc:23
 put planetlab/slices/berkeley_oceanstore memory.high 805306368 # node.vsc:23
@@ -202,9 +185,7 @@ mk planetlab/slices/berkeley_opendht
 put planetlab/slices/berkeley_opendht cpu.weight 5476 # slices/berkeley.vsc:26
 put planetlab/slices/berkeley_opendht cpu.max 'max 100000' # slices/berkeley.vsc:26
 put planetlab/slices/berkeley_opendht cpu.max.burst 0 # slices/berkeley.vsc:26
-put planetlab/slices/berkeley_opendht cpuset.cpus.partition member
-put planetlab/slices/berkeley_opendht cpuset.cpus ''
-put planetlab/slices/berkeley_opendht cpuset.cpus.exclusive ''
+put planetlab/slices/berkeley_opendht cpuset.cpus 0,3-7 # slices/berkeley.vsc:26
 put planetlab/slices/berkeley_opendht memory.min 0 # node.vsc:23
 put planetlab/slices/berkeley_opendht memory.low 0 # node.vsc:23
 put planetlab/slices/berkeley_opendht memory.high 805306368 # node.vsc:23
@@ -219,9 +200,7 @@ mk planetlab/slices/berkeley_p2
 put planetlab/slices/berkeley_p2 cpu.weight 477 # node.vsc:22
 put planetlab/slices/berkeley_p2 cpu.max 'max 100000' # node.vsc:22
 put planetlab/slices/berkeley_p2 cpu.max.burst 0 # node.vsc:22
-put planetlab/slices/berkeley_p2 cpuset.cpus.partition member
-put planetlab/slices/berkeley_p2 cpuset.cpus ''
-put planetlab/slices/berkeley_p2 cpuset.cpus.exclusive ''
+put planetlab/slices/berkeley_p2 cpuset.cpus 0,3-7 # node.vsc:22
 put planetlab/slices/berkeley_p2 memory.min 0 # node.vsc:23
 put planetlab/slices/berkeley_p2 memory.low 0 # node.vsc:23
 put planetlab/slices/berkeley_p2 memory.high 805306368 # node.vsc:23
@@ -236,9 +215,7 @@ mk planetlab/slices/berkeley_pier
 put planetlab/slices/berkeley_pier cpu.weight 477 # node.vsc:22
 put planetlab/slices/berkeley_pier cpu.max 'max 100000' # node.vsc:22
 put planetlab/slices/berkeley_pier cpu.max.burst 0 # node.vsc:22
-put planetlab/slices/berkeley_pier cpuset.cpus.partition member
-put planetlab/slices/berkeley_pier cpuset.cpus ''
-put planetlab/slices/berkeley_pier cpuset.cpus.exclusive ''
+put planetlab/slices/berkeley_pier cpuset.cpus 0,3-7 # node.vsc:22
 put planetlab/slices/berkeley_pier memory.min 0 # node.vsc:23
 put planetlab/slices/berkeley_pier memory.low 0 # node.vsc:23
 put planetlab/slices/berkeley_pier memory.high 805306368 # node.vsc:23
@@ -253,9 +230,7 @@ mk planetlab/slices/berkeley_tessellation
 put planetlab/slices/berkeley_tessellation cpu.weight 477 # node.vsc:22
 put planetlab/slices/berkeley_tessellation cpu.max 'max 100000' # node.vsc:22
 put planetlab/slices/berkeley_tessellation cpu.max.burst 0 # node.vsc:22
-put planetlab/slices/berkeley_tessellation cpuset.cpus.partition member
-put planetlab/slices/berkeley_tessellation cpuset.cpus ''
-put planetlab/slices/berkeley_tessellation cpuset.cpus.exclusive ''
+put planetlab/slices/berkeley_tessellation cpuset.cpus 0,3-7 # node.vsc:22
 put planetlab/slices/berkeley_tessellation memory.min 0 # node.vsc:23
 put planetlab/slices/berkeley_tessellation memory.low 0 # node.vsc:23
 put planetlab/slices/berkeley_tessellation memory.high 805306368 # node.vsc:23
@@ -270,9 +245,7 @@ mk planetlab/slices/cornell_beehive
 put planetlab/slices/cornell_beehive cpu.weight 477 # node.vsc:22
 put planetlab/slices/cornell_beehive cpu.max 'max 100000' # node.vsc:22
 put planetlab/slices/cornell_beehive cpu.max.burst 0 # node.vsc:22
-put planetlab/slices/cornell_beehive cpuset.cpus.partition member
-put planetlab/slices/cornell_beehive cpuset.cpus ''
-put planetlab/slices/cornell_beehive cpuset.cpus.exclusive ''
+put planetlab/slices/cornell_beehive cpuset.cpus 0,3-7 # node.vsc:22
 put planetlab/slices/cornell_beehive memory.min 0 # node.vsc:23
 put planetlab/slices/cornell_beehive memory.low 0 # node.vsc:23
 put planetlab/slices/cornell_beehive memory.high 805306368 # node.vsc:23
@@ -287,9 +260,7 @@ mk planetlab/slices/cornell_cobweb
 put planetlab/slices/cornell_cobweb cpu.weight 476 # node.vsc:22
 put planetlab/slices/cornell_cobweb cpu.max 'max 100000' # node.vsc:22
 put planetlab/slices/cornell_cobweb cpu.max.burst 0 # node.vsc:22
-put planetlab/slices/cornell_cobweb cpuset.cpus.partition member
-put planetlab/slices/cornell_cobweb cpuset.cpus ''
-put planetlab/slices/cornell_cobweb cpuset.cpus.exclusive ''
+put planetlab/slices/cornell_cobweb cpuset.cpus 0,3-7 # node.vsc:22
 put planetlab/slices/cornell_cobweb memory.min 0 # node.vsc:23
 put planetlab/slices/cornell_cobweb memory.low 0 # node.vsc:23
 put planetlab/slices/cornell_cobweb memory.high 805306368 # node.vsc:23
@@ -304,9 +275,7 @@ mk planetlab/slices/cornell_codons
 put planetlab/slices/cornell_codons cpu.weight 476 # node.vsc:22
 put planetlab/slices/cornell_codons cpu.max 'max 100000' # node.vsc:22
 put planetlab/slices/cornell_codons cpu.max.burst 0 # node.vsc:22
-put planetlab/slices/cornell_codons cpuset.cpus.partition member
-put planetlab/slices/cornell_codons cpuset.cpus ''
-put planetlab/slices/cornell_codons cpuset.cpus.exclusive ''
+put planetlab/slices/cornell_codons cpuset.cpus 0,3-7 # node.vsc:22
 put planetlab/slices/cornell_codons memory.min 0 # node.vsc:23
 put planetlab/slices/cornell_codons memory.low 0 # node.vsc:23
 put planetlab/slices/cornell_codons memory.high 805306368 # node.vsc:23
@@ -321,9 +290,7 @@ mk planetlab/slices/cornell_corona
 put planetlab/slices/cornell_corona cpu.weight 476 # node.vsc:22
 put planetlab/slices/cornell_corona cpu.max 'max 100000' # node.vsc:22
 put planetlab/slices/cornell_corona cpu.max.burst 0 # node.vsc:22
-put planetlab/slices/cornell_corona cpuset.cpus.partition member
-put planetlab/slices/cornell_corona cpuset.cpus ''
-put planetlab/slices/cornell_corona cpuset.cpus.exclusive ''
+put planetlab/slices/cornell_corona cpuset.cpus 0,3-7 # node.vsc:22
 put planetlab/slices/cornell_corona memory.min 0 # node.vsc:23
 put planetlab/slices/cornell_corona memory.low 0 # node.vsc:23
 put planetlab/slices/cornell_corona memory.high 805306368 # node.vsc:23
@@ -338,9 +305,7 @@ mk planetlab/slices/cornell_nexus
 put planetlab/slices/cornell_nexus cpu.weight 476 # node.vsc:22
 put planetlab/slices/cornell_nexus cpu.max 'max 100000' # node.vsc:22
 put planetlab/slices/cornell_nexus cpu.max.burst 0 # node.vsc:22
-put planetlab/slices/cornell_nexus cpuset.cpus.partition member
-put planetlab/slices/cornell_nexus cpuset.cpus ''
-put planetlab/slices/cornell_nexus cpuset.cpus.exclusive ''
+put planetlab/slices/cornell_nexus cpuset.cpus 0,3-7 # node.vsc:22
 put planetlab/slices/cornell_nexus memory.min 0 # node.vsc:23
 put planetlab/slices/cornell_nexus memory.low 0 # node.vsc:23
 put planetlab/slices/cornell_nexus memory.high 805306368 # node.vsc:23
@@ -355,9 +320,7 @@ mk planetlab/slices/mit_bitblaze
 put planetlab/slices/mit_bitblaze cpu.weight 476 # node.vsc:22
 put planetlab/slices/mit_bitblaze cpu.max 'max 100000' # node.vsc:22
 put planetlab/slices/mit_bitblaze cpu.max.burst 0 # node.vsc:22
-put planetlab/slices/mit_bitblaze cpuset.cpus.partition member
-put planetlab/slices/mit_bitblaze cpuset.cpus ''
-put planetlab/slices/mit_bitblaze cpuset.cpus.exclusive ''
+put planetlab/slices/mit_bitblaze cpuset.cpus 0,3-7 # node.vsc:22
 put planetlab/slices/mit_bitblaze memory.min 0 # node.vsc:23
 put planetlab/slices/mit_bitblaze memory.low 0 # node.vsc:23
 put planetlab/slices/mit_bitblaze memory.high 805306368 # node.vsc:23
@@ -372,9 +335,7 @@ mk planetlab/slices/mit_chord
 put planetlab/slices/mit_chord cpu.weight 476 # node.vsc:22
 put planetlab/slices/mit_chord cpu.max 'max 100000' # node.vsc:22
 put planetlab/slices/mit_chord cpu.max.burst 0 # node.vsc:22
-put planetlab/slices/mit_chord cpuset.cpus.partition member
-put planetlab/slices/mit_chord cpuset.cpus ''
-put planetlab/slices/mit_chord cpuset.cpus.exclusive ''
+put planetlab/slices/mit_chord cpuset.cpus 0,3-7 # node.vsc:22
 put planetlab/slices/mit_chord memory.min 0 # node.vsc:23
 put planetlab/slices/mit_chord memory.low 0 # node.vsc:23
 put planetlab/slices/mit_chord memory.high 805306368 # node.vsc:23
@@ -389,9 +350,7 @@ mk planetlab/slices/mit_dht
 put planetlab/slices/mit_dht cpu.weight 476 # node.vsc:22
 put planetlab/slices/mit_dht cpu.max 'max 100000' # node.vsc:22
 put planetlab/slices/mit_dht cpu.max.burst 0 # node.vsc:22
-put planetlab/slices/mit_dht cpuset.cpus.partition member
-put planetlab/slices/mit_dht cpuset.cpus ''
-put planetlab/slices/mit_dht cpuset.cpus.exclusive ''
+put planetlab/slices/mit_dht cpuset.cpus 0,3-7 # node.vsc:22
 put planetlab/slices/mit_dht memory.min 0 # node.vsc:23
 put planetlab/slices/mit_dht memory.low 0 # node.vsc:23
 put planetlab/slices/mit_dht memory.high 805306368 # node.vsc:23
@@ -406,9 +365,7 @@ mk planetlab/slices/mit_ron
 put planetlab/slices/mit_ron cpu.weight 5476 # slices/mit.vsc:16
 put planetlab/slices/mit_ron cpu.max 'max 100000' # slices/mit.vsc:16
 put planetlab/slices/mit_ron cpu.max.burst 0 # slices/mit.vsc:16
-put planetlab/slices/mit_ron cpuset.cpus.partition member
-put planetlab/slices/mit_ron cpuset.cpus ''
-put planetlab/slices/mit_ron cpuset.cpus.exclusive ''
+put planetlab/slices/mit_ron cpuset.cpus 0,3-7 # slices/mit.vsc:16
 put planetlab/slices/mit_ron memory.min 0 # node.vsc:23
 put planetlab/slices/mit_ron memory.low 0 # node.vsc:23
 put planetlab/slices/mit_ron memory.high 805306368 # node.vsc:23
@@ -423,9 +380,7 @@ mk planetlab/slices/mit_sword
 put planetlab/slices/mit_sword cpu.weight 476 # node.vsc:22
 put planetlab/slices/mit_sword cpu.max 'max 100000' # node.vsc:22
 put planetlab/slices/mit_sword cpu.max.burst 0 # node.vsc:22
-put planetlab/slices/mit_sword cpuset.cpus.partition member
-put planetlab/slices/mit_sword cpuset.cpus ''
-put planetlab/slices/mit_sword cpuset.cpus.exclusive ''
+put planetlab/slices/mit_sword cpuset.cpus 0,3-7 # node.vsc:22
 put planetlab/slices/mit_sword memory.min 0 # node.vsc:23
 put planetlab/slices/mit_sword memory.low 0 # node.vsc:23
 put planetlab/slices/mit_sword memory.high 805306368 # node.vsc:23
@@ -440,9 +395,7 @@ mk planetlab/slices/mit_tor_relay
 put planetlab/slices/mit_tor_relay cpu.weight 476 # node.vsc:22
 put planetlab/slices/mit_tor_relay cpu.max 'max 100000' # node.vsc:22
 put planetlab/slices/mit_tor_relay cpu.max.burst 0 # node.vsc:22
-put planetlab/slices/mit_tor_relay cpuset.cpus.partition member
-put planetlab/slices/mit_tor_relay cpuset.cpus ''
-put planetlab/slices/mit_tor_relay cpuset.cpus.exclusive ''
+put planetlab/slices/mit_tor_relay cpuset.cpus 0,3-7 # node.vsc:22
 put planetlab/slices/mit_tor_relay memory.min 0 # node.vsc:23
 put planetlab/slices/mit_tor_relay memory.low 0 # node.vsc:23
 put planetlab/slices/mit_tor_relay memory.high 805306368 # node.vsc:23
@@ -457,9 +410,7 @@ mk planetlab/slices/princeton_coblitz
 put planetlab/slices/princeton_coblitz cpu.weight 476 # node.vsc:22
 put planetlab/slices/princeton_coblitz cpu.max 'max 100000' # node.vsc:22
 put planetlab/slices/princeton_coblitz cpu.max.burst 0 # node.vsc:22
-put planetlab/slices/princeton_coblitz cpuset.cpus.partition member
-put planetlab/slices/princeton_coblitz cpuset.cpus ''
-put planetlab/slices/princeton_coblitz cpuset.cpus.exclusive ''
+put planetlab/slices/princeton_coblitz cpuset.cpus 0,3-7 # node.vsc:22
 put planetlab/slices/princeton_coblitz memory.min 0 # node.vsc:23
 put planetlab/slices/princeton_coblitz memory.low 0 # node.vsc:23
 put planetlab/slices/princeton_coblitz memory.high 805306368 # node.vsc:23
@@ -474,9 +425,7 @@ mk planetlab/slices/princeton_codeen
 put planetlab/slices/princeton_codeen cpu.weight 10000 # slices/princeton.vsc:6
 put planetlab/slices/princeton_codeen cpu.max 'max 100000' # slices/princeton.vsc:6
 put planetlab/slices/princeton_codeen cpu.max.burst 0 # slices/princeton.vsc:6
-put planetlab/slices/princeton_codeen cpuset.cpus.partition member
-put planetlab/slices/princeton_codeen cpuset.cpus ''
-put planetlab/slices/princeton_codeen cpuset.cpus.exclusive ''
+put planetlab/slices/princeton_codeen cpuset.cpus 0,3-7 # slices/princeton.vsc:6
 put planetlab/slices/princeton_codeen memory.min 0 # node.vsc:23
 put planetlab/slices/princeton_codeen memory.low 0 # node.vsc:23
 put planetlab/slices/princeton_codeen memory.high 805306368 # node.vsc:23
@@ -491,9 +440,7 @@ mk planetlab/slices/princeton_codeploy
 put planetlab/slices/princeton_codeploy cpu.weight 476 # node.vsc:22
 put planetlab/slices/princeton_codeploy cpu.max 'max 100000' # node.vsc:22
 put planetlab/slices/princeton_codeploy cpu.max.burst 0 # node.vsc:22
-put planetlab/slices/princeton_codeploy cpuset.cpus.partition member
-put planetlab/slices/princeton_codeploy cpuset.cpus ''
-put planetlab/slices/princeton_codeploy cpuset.cpus.exclusive ''
+put planetlab/slices/princeton_codeploy cpuset.cpus 0,3-7 # node.vsc:22
 put planetlab/slices/princeton_codeploy memory.min 0 # node.vsc:23
 put planetlab/slices/princeton_codeploy memory.low 0 # node.vsc:23
 put planetlab/slices/princeton_codeploy memory.high 805306368 # node.vsc:23
@@ -508,9 +455,7 @@ mk planetlab/slices/princeton_dnsredir
 put planetlab/slices/princeton_dnsredir cpu.weight 476 # node.vsc:22
 put planetlab/slices/princeton_dnsredir cpu.max 'max 100000' # node.vsc:22
 put planetlab/slices/princeton_dnsredir cpu.max.burst 0 # node.vsc:22
-put planetlab/slices/princeton_dnsredir cpuset.cpus.partition member
-put planetlab/slices/princeton_dnsredir cpuset.cpus ''
-put planetlab/slices/princeton_dnsredir cpuset.cpus.exclusive ''
+put planetlab/slices/princeton_dnsredir cpuset.cpus 0,3-7 # node.vsc:22
 put planetlab/slices/princeton_dnsredir memory.min 0 # node.vsc:23
 put planetlab/slices/princeton_dnsredir memory.low 0 # node.vsc:23
 put planetlab/slices/princeton_dnsredir memory.high 805306368 # node.vsc:23
@@ -525,9 +470,7 @@ mk planetlab/slices/princeton_iias
 put planetlab/slices/princeton_iias cpu.weight 476 # node.vsc:22
 put planetlab/slices/princeton_iias cpu.max 'max 100000' # node.vsc:22
 put planetlab/slices/princeton_iias cpu.max.burst 0 # node.vsc:22
-put planetlab/slices/princeton_iias cpuset.cpus.partition member
-put planetlab/slices/princeton_iias cpuset.cpus ''
-put planetlab/slices/princeton_iias cpuset.cpus.exclusive ''
+put planetlab/slices/princeton_iias cpuset.cpus 0,3-7 # node.vsc:22
 put planetlab/slices/princeton_iias memory.min 0 # node.vsc:23
 put planetlab/slices/princeton_iias memory.low 0 # node.vsc:23
 put planetlab/slices/princeton_iias memory.high 805306368 # node.vsc:23
@@ -542,9 +485,7 @@ mk planetlab/slices/princeton_oasis
 put planetlab/slices/princeton_oasis cpu.weight 476 # node.vsc:22
 put planetlab/slices/princeton_oasis cpu.max 'max 100000' # node.vsc:22
 put planetlab/slices/princeton_oasis cpu.max.burst 0 # node.vsc:22
-put planetlab/slices/princeton_oasis cpuset.cpus.partition member
-put planetlab/slices/princeton_oasis cpuset.cpus ''
-put planetlab/slices/princeton_oasis cpuset.cpus.exclusive ''
+put planetlab/slices/princeton_oasis cpuset.cpus 0,3-7 # node.vsc:22
 put planetlab/slices/princeton_oasis memory.min 0 # node.vsc:23
 put planetlab/slices/princeton_oasis memory.low 0 # node.vsc:23
 put planetlab/slices/princeton_oasis memory.high 805306368 # node.vsc:23
@@ -559,9 +500,7 @@ mk planetlab/slices/princeton_planetflow
 put planetlab/slices/princeton_planetflow cpu.weight 476 # node.vsc:22
 put planetlab/slices/princeton_planetflow cpu.max 'max 100000' # node.vsc:22
 put planetlab/slices/princeton_planetflow cpu.max.burst 0 # node.vsc:22
-put planetlab/slices/princeton_planetflow cpuset.cpus.partition member
-put planetlab/slices/princeton_planetflow cpuset.cpus ''
-put planetlab/slices/princeton_planetflow cpuset.cpus.exclusive ''
+put planetlab/slices/princeton_planetflow cpuset.cpus 0,3-7 # node.vsc:22
 put planetlab/slices/princeton_planetflow memory.min 0 # node.vsc:23
 put planetlab/slices/princeton_planetflow memory.low 0 # node.vsc:23
 put planetlab/slices/princeton_planetflow memory.high 805306368 # node.vsc:23
@@ -577,8 +516,6 @@ put planetlab/slices/princeton_vini cpu.weight 100 # slices/princeton.vsc:32
 put planetlab/slices/princeton_vini cpu.max 'max 100000' # slices/princeton.vsc:32
 put planetlab/slices/princeton_vini cpu.max.burst 0 # slices/princeton.vsc:32
 put planetlab/slices/princeton_vini cpuset.cpus 1 # slices/princeton.vsc:32
-put planetlab/slices/princeton_vini cpuset.cpus.exclusive 1 # slices/princeton.vsc:32
-put planetlab/slices/princeton_vini cpuset.cpus.partition root # slices/princeton.vsc:32
 put planetlab/slices/princeton_vini memory.min 1073741824 # slices/princeton.vsc:33
 put planetlab/slices/princeton_vini memory.low 0 # slices/princeton.vsc:33
 put planetlab/slices/princeton_vini memory.high 3221225472 # slices/princeton.vsc:33
@@ -593,9 +530,7 @@ mk planetlab/slices/uoregon_aqualab
 put planetlab/slices/uoregon_aqualab cpu.weight 476 # node.vsc:22
 put planetlab/slices/uoregon_aqualab cpu.max 'max 100000' # node.vsc:22
 put planetlab/slices/uoregon_aqualab cpu.max.burst 0 # node.vsc:22
-put planetlab/slices/uoregon_aqualab cpuset.cpus.partition member
-put planetlab/slices/uoregon_aqualab cpuset.cpus ''
-put planetlab/slices/uoregon_aqualab cpuset.cpus.exclusive ''
+put planetlab/slices/uoregon_aqualab cpuset.cpus 0,3-7 # node.vsc:22
 put planetlab/slices/uoregon_aqualab memory.min 0 # node.vsc:23
 put planetlab/slices/uoregon_aqualab memory.low 0 # node.vsc:23
 put planetlab/slices/uoregon_aqualab memory.high 805306368 # node.vsc:23
@@ -610,9 +545,7 @@ mk planetlab/slices/uoregon_ixmaps
 put planetlab/slices/uoregon_ixmaps cpu.weight 476 # node.vsc:22
 put planetlab/slices/uoregon_ixmaps cpu.max 'max 100000' # node.vsc:22
 put planetlab/slices/uoregon_ixmaps cpu.max.burst 0 # node.vsc:22
-put planetlab/slices/uoregon_ixmaps cpuset.cpus.partition member
-put planetlab/slices/uoregon_ixmaps cpuset.cpus ''
-put planetlab/slices/uoregon_ixmaps cpuset.cpus.exclusive ''
+put planetlab/slices/uoregon_ixmaps cpuset.cpus 0,3-7 # node.vsc:22
 put planetlab/slices/uoregon_ixmaps memory.min 0 # node.vsc:23
 put planetlab/slices/uoregon_ixmaps memory.low 0 # node.vsc:23
 put planetlab/slices/uoregon_ixmaps memory.high 805306368 # node.vsc:23
@@ -628,8 +561,6 @@ put planetlab/slices/uoregon_routeviews cpu.weight 100 # slices/uoregon.vsc:6
 put planetlab/slices/uoregon_routeviews cpu.max 'max 100000' # slices/uoregon.vsc:6
 put planetlab/slices/uoregon_routeviews cpu.max.burst 0 # slices/uoregon.vsc:6
 put planetlab/slices/uoregon_routeviews cpuset.cpus 2 # slices/uoregon.vsc:6
-put planetlab/slices/uoregon_routeviews cpuset.cpus.exclusive 2 # slices/uoregon.vsc:6
-put planetlab/slices/uoregon_routeviews cpuset.cpus.partition root # slices/uoregon.vsc:6
 put planetlab/slices/uoregon_routeviews memory.min 1073741824 # slices/uoregon.vsc:7
 put planetlab/slices/uoregon_routeviews memory.low 0 # slices/uoregon.vsc:7
 put planetlab/slices/uoregon_routeviews memory.high 3221225472 # slices/uoregon.vsc:7
@@ -644,9 +575,7 @@ mk planetlab/slices/uoregon_traceroute
 put planetlab/slices/uoregon_traceroute cpu.weight 476 # node.vsc:22
 put planetlab/slices/uoregon_traceroute cpu.max 'max 100000' # node.vsc:22
 put planetlab/slices/uoregon_traceroute cpu.max.burst 0 # node.vsc:22
-put planetlab/slices/uoregon_traceroute cpuset.cpus.partition member
-put planetlab/slices/uoregon_traceroute cpuset.cpus ''
-put planetlab/slices/uoregon_traceroute cpuset.cpus.exclusive ''
+put planetlab/slices/uoregon_traceroute cpuset.cpus 0,3-7 # node.vsc:22
 put planetlab/slices/uoregon_traceroute memory.min 0 # node.vsc:23
 put planetlab/slices/uoregon_traceroute memory.low 0 # node.vsc:23
 put planetlab/slices/uoregon_traceroute memory.high 805306368 # node.vsc:23
@@ -661,9 +590,7 @@ mk planetlab/slices/washington_arrow
 put planetlab/slices/washington_arrow cpu.weight 476 # node.vsc:22
 put planetlab/slices/washington_arrow cpu.max 'max 100000' # node.vsc:22
 put planetlab/slices/washington_arrow cpu.max.burst 0 # node.vsc:22
-put planetlab/slices/washington_arrow cpuset.cpus.partition member
-put planetlab/slices/washington_arrow cpuset.cpus ''
-put planetlab/slices/washington_arrow cpuset.cpus.exclusive ''
+put planetlab/slices/washington_arrow cpuset.cpus 0,3-7 # node.vsc:22
 put planetlab/slices/washington_arrow memory.min 0 # node.vsc:23
 put planetlab/slices/washington_arrow memory.low 0 # node.vsc:23
 put planetlab/slices/washington_arrow memory.high 805306368 # node.vsc:23
@@ -678,9 +605,7 @@ mk planetlab/slices/washington_hubble
 put planetlab/slices/washington_hubble cpu.weight 5476 # slices/washington.vsc:6
 put planetlab/slices/washington_hubble cpu.max 'max 100000' # slices/washington.vsc:6
 put planetlab/slices/washington_hubble cpu.max.burst 0 # slices/washington.vsc:6
-put planetlab/slices/washington_hubble cpuset.cpus.partition member
-put planetlab/slices/washington_hubble cpuset.cpus ''
-put planetlab/slices/washington_hubble cpuset.cpus.exclusive ''
+put planetlab/slices/washington_hubble cpuset.cpus 0,3-7 # slices/washington.vsc:6
 put planetlab/slices/washington_hubble memory.min 0 # node.vsc:23
 put planetlab/slices/washington_hubble memory.low 0 # node.vsc:23
 put planetlab/slices/washington_hubble memory.high 805306368 # node.vsc:23
@@ -695,9 +620,7 @@ mk planetlab/slices/washington_onehop
 put planetlab/slices/washington_onehop cpu.weight 476 # node.vsc:22
 put planetlab/slices/washington_onehop cpu.max 'max 100000' # node.vsc:22
 put planetlab/slices/washington_onehop cpu.max.burst 0 # node.vsc:22
-put planetlab/slices/washington_onehop cpuset.cpus.partition member
-put planetlab/slices/washington_onehop cpuset.cpus ''
-put planetlab/slices/washington_onehop cpuset.cpus.exclusive ''
+put planetlab/slices/washington_onehop cpuset.cpus 0,3-7 # node.vsc:22
 put planetlab/slices/washington_onehop memory.min 0 # node.vsc:23
 put planetlab/slices/washington_onehop memory.low 0 # node.vsc:23
 put planetlab/slices/washington_onehop memory.high 805306368 # node.vsc:23
@@ -712,9 +635,7 @@ mk planetlab/slices/washington_reverse_tr
 put planetlab/slices/washington_reverse_tr cpu.weight 476 # node.vsc:22
 put planetlab/slices/washington_reverse_tr cpu.max 'max 100000' # node.vsc:22
 put planetlab/slices/washington_reverse_tr cpu.max.burst 0 # node.vsc:22
-put planetlab/slices/washington_reverse_tr cpuset.cpus.partition member
-put planetlab/slices/washington_reverse_tr cpuset.cpus ''
-put planetlab/slices/washington_reverse_tr cpuset.cpus.exclusive ''
+put planetlab/slices/washington_reverse_tr cpuset.cpus 0,3-7 # node.vsc:22
 put planetlab/slices/washington_reverse_tr memory.min 0 # node.vsc:23
 put planetlab/slices/washington_reverse_tr memory.low 0 # node.vsc:23
 put planetlab/slices/washington_reverse_tr memory.high 805306368 # node.vsc:23
@@ -729,9 +650,7 @@ mk planetlab/slices/washington_revtr
 put planetlab/slices/washington_revtr cpu.weight 476 # node.vsc:22
 put planetlab/slices/washington_revtr cpu.max 'max 100000' # node.vsc:22
 put planetlab/slices/washington_revtr cpu.max.burst 0 # node.vsc:22
-put planetlab/slices/washington_revtr cpuset.cpus.partition member
-put planetlab/slices/washington_revtr cpuset.cpus ''
-put planetlab/slices/washington_revtr cpuset.cpus.exclusive ''
+put planetlab/slices/washington_revtr cpuset.cpus 0,3-7 # node.vsc:22
 put planetlab/slices/washington_revtr memory.min 0 # node.vsc:23
 put planetlab/slices/washington_revtr memory.low 0 # node.vsc:23
 put planetlab/slices/washington_revtr memory.high 805306368 # node.vsc:23
@@ -746,9 +665,7 @@ mk planetlab/slices/washington_scriptroute
 put planetlab/slices/washington_scriptroute cpu.weight 476 # node.vsc:22
 put planetlab/slices/washington_scriptroute cpu.max 'max 100000' # node.vsc:22
 put planetlab/slices/washington_scriptroute cpu.max.burst 0 # node.vsc:22
-put planetlab/slices/washington_scriptroute cpuset.cpus.partition member
-put planetlab/slices/washington_scriptroute cpuset.cpus ''
-put planetlab/slices/washington_scriptroute cpuset.cpus.exclusive ''
+put planetlab/slices/washington_scriptroute cpuset.cpus 0,3-7 # node.vsc:22
 put planetlab/slices/washington_scriptroute memory.min 0 # node.vsc:23
 put planetlab/slices/washington_scriptroute memory.low 0 # node.vsc:23
 put planetlab/slices/washington_scriptroute memory.high 805306368 # node.vsc:23

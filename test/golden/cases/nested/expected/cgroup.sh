@@ -59,7 +59,6 @@ need vsc-golden cpu cpuset io memory pids
 # vsc-golden/nested: root (input.vsc:3)
 mk vsc-golden/nested
 put vsc-golden/nested cgroup.subtree_control '+cpu +cpuset +io +memory +pids'
-put vsc-golden/nested cpuset.cpus.exclusive 3
 put vsc-golden/nested memory.min 1073741824
 put vsc-golden/nested memory.low 0
 
@@ -69,8 +68,6 @@ put vsc-golden/nested/solo cpu.weight 100 # input.vsc:49
 put vsc-golden/nested/solo cpu.max 'max 100000' # input.vsc:49
 put vsc-golden/nested/solo cpu.max.burst 0 # input.vsc:49
 put vsc-golden/nested/solo cpuset.cpus 3 # input.vsc:49
-put vsc-golden/nested/solo cpuset.cpus.exclusive 3 # input.vsc:49
-put vsc-golden/nested/solo cpuset.cpus.partition root # input.vsc:49
 put vsc-golden/nested/solo memory.min 0 # input.vsc:50
 put vsc-golden/nested/solo memory.low 0 # input.vsc:50
 put vsc-golden/nested/solo memory.high max # input.vsc:50
@@ -87,9 +84,7 @@ put vsc-golden/nested/tenants cgroup.subtree_control '+cpu +cpuset +io +memory +
 put vsc-golden/nested/tenants cpu.weight 10000 # input.vsc:14
 put vsc-golden/nested/tenants cpu.max 'max 100000' # input.vsc:14
 put vsc-golden/nested/tenants cpu.max.burst 0 # input.vsc:14
-put vsc-golden/nested/tenants cpuset.cpus.partition member
-put vsc-golden/nested/tenants cpuset.cpus ''
-put vsc-golden/nested/tenants cpuset.cpus.exclusive ''
+put vsc-golden/nested/tenants cpuset.cpus 0-2 # input.vsc:14
 put vsc-golden/nested/tenants memory.min 1073741824
 put vsc-golden/nested/tenants memory.low 0
 put vsc-golden/nested/tenants memory.high max
@@ -105,9 +100,7 @@ mk vsc-golden/nested/tenants/gamma
 put vsc-golden/nested/tenants/gamma cpu.weight 7707 # input.vsc:43
 put vsc-golden/nested/tenants/gamma cpu.max 'max 100000' # input.vsc:43
 put vsc-golden/nested/tenants/gamma cpu.max.burst 0 # input.vsc:43
-put vsc-golden/nested/tenants/gamma cpuset.cpus.partition member
-put vsc-golden/nested/tenants/gamma cpuset.cpus ''
-put vsc-golden/nested/tenants/gamma cpuset.cpus.exclusive ''
+put vsc-golden/nested/tenants/gamma cpuset.cpus 0-2 # input.vsc:43
 put vsc-golden/nested/tenants/gamma memory.min 0
 put vsc-golden/nested/tenants/gamma memory.low 0
 put vsc-golden/nested/tenants/gamma memory.high max
@@ -124,9 +117,7 @@ put vsc-golden/nested/tenants/gold cgroup.subtree_control '+cpu +cpuset +io +mem
 put vsc-golden/nested/tenants/gold cpu.weight 10000 # input.vsc:19
 put vsc-golden/nested/tenants/gold cpu.max 'max 100000' # input.vsc:19
 put vsc-golden/nested/tenants/gold cpu.max.burst 0 # input.vsc:19
-put vsc-golden/nested/tenants/gold cpuset.cpus.partition member
-put vsc-golden/nested/tenants/gold cpuset.cpus ''
-put vsc-golden/nested/tenants/gold cpuset.cpus.exclusive ''
+put vsc-golden/nested/tenants/gold cpuset.cpus 0-2 # input.vsc:19
 put vsc-golden/nested/tenants/gold memory.min 1073741824 # input.vsc:20
 put vsc-golden/nested/tenants/gold memory.low 0 # input.vsc:20
 put vsc-golden/nested/tenants/gold memory.high max # input.vsc:20
@@ -142,9 +133,7 @@ mk vsc-golden/nested/tenants/gold/alpha
 put vsc-golden/nested/tenants/gold/alpha cpu.weight 9999 # input.vsc:25
 put vsc-golden/nested/tenants/gold/alpha cpu.max '200000 100000' # input.vsc:25
 put vsc-golden/nested/tenants/gold/alpha cpu.max.burst 0 # input.vsc:25
-put vsc-golden/nested/tenants/gold/alpha cpuset.cpus.partition member
-put vsc-golden/nested/tenants/gold/alpha cpuset.cpus ''
-put vsc-golden/nested/tenants/gold/alpha cpuset.cpus.exclusive ''
+put vsc-golden/nested/tenants/gold/alpha cpuset.cpus 0-2 # input.vsc:25
 put vsc-golden/nested/tenants/gold/alpha memory.min 536870912 # input.vsc:26
 put vsc-golden/nested/tenants/gold/alpha memory.low 0 # input.vsc:26
 put vsc-golden/nested/tenants/gold/alpha memory.high 3221225472 # input.vsc:26
@@ -160,9 +149,7 @@ mk vsc-golden/nested/tenants/gold/beta
 put vsc-golden/nested/tenants/gold/beta cpu.weight 3281 # input.vsc:37
 put vsc-golden/nested/tenants/gold/beta cpu.max 'max 100000' # input.vsc:37
 put vsc-golden/nested/tenants/gold/beta cpu.max.burst 0 # input.vsc:37
-put vsc-golden/nested/tenants/gold/beta cpuset.cpus.partition member
-put vsc-golden/nested/tenants/gold/beta cpuset.cpus ''
-put vsc-golden/nested/tenants/gold/beta cpuset.cpus.exclusive ''
+put vsc-golden/nested/tenants/gold/beta cpuset.cpus 0-2 # input.vsc:37
 put vsc-golden/nested/tenants/gold/beta memory.min 0
 put vsc-golden/nested/tenants/gold/beta memory.low 0
 put vsc-golden/nested/tenants/gold/beta memory.high max

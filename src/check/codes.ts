@@ -58,6 +58,7 @@ export const Code = {
   coresWithReserve: "VSC4012",
   keepTooLarge: "VSC4013",
   hostnameNeedsUts: "VSC4014",
+  weightsCannotGuarantee: "VSC4015",
 } as const;
 
 export type CodeName = keyof typeof Code;

@@ -20,7 +20,8 @@ import { expandTemplates } from "./expand-templates.js";
 import { buildTree } from "./hierarchy.js";
 import { checkNestedLimits, checkOrdering } from "./ordering.js";
 import { checkOverbooking } from "./overbook.js";
-import { checkCpuBurst } from "./ranges.js";
+import { checkCpuBurst, checkCpuLimitMinimum } from "./ranges.js";
+import { checkCpuGuarantees } from "./cpu-guarantee.js";
 import { type DeclSpec, readDecl } from "./read-body.js";
 import { readHost } from "./read-host.js";
 import { resolveNames } from "./resolve-names.js";
@@ -67,6 +68,7 @@ export function check(program: Program): CheckResult {
     checkContextOnly(n, report);
     checkOrdering(n, report);
     checkCpuBurst(n, report);
+    checkCpuLimitMinimum(n, report);
     checkHostnameNamespace(n, report);
     if (n.kind === "context" && !n.body.id) {
       report(
@@ -113,7 +115,12 @@ export function check(program: Program): CheckResult {
     buildNode(n, n.body.id?.value ?? classIds.get(n.name)!, cores.get(n), host),
   );
   const entry = program.files[0]?.file ?? program.entry.replace(/^.*[\\/]/, "");
-  return { ir: buildIr(entry, buildHost(host), nodes), diagnostics: sorted };
+  const ir = buildIr(entry, buildHost(host), nodes);
+  // Needs the finished IR: the weights are computed exactly as the emitter will write them.
+  const late: Diagnostic[] = [];
+  checkCpuGuarantees(ir, tree.order, (d) => late.push(d));
+  if (late.length > 0) return { ir: undefined, diagnostics: sortDiagnostics([...sorted, ...late]) };
+  return { ir, diagnostics: sorted };
 }
 
 /** A template's mistake seen through several users is one mistake. */

@@ -43,3 +43,19 @@ export function checkCpuBurst(n: TreeNode, report: Acceptor): void {
     );
   }
 }
+
+/** The kernel's smallest cpu.max quota is 1 ms per period: 10 millicpu at the 100 ms period. */
+export const CPU_LIMIT_MIN_MILLI = (1000 * 1000) / CPU_PERIOD_US;
+
+export function checkCpuLimitMinimum(n: TreeNode, report: Acceptor): void {
+  const { limit } = n.body.cpu;
+  if (!limit || limit.value >= CPU_LIMIT_MIN_MILLI) return;
+  report(
+    error(
+      Code.outOfRange,
+      limit.span,
+      `cpu limit ${limit.value}m is below the kernel's smallest quota, ${CPU_LIMIT_MIN_MILLI}m (1ms per ${formatTime(CPU_PERIOD_US)})`,
+      { help: `use at least ${CPU_LIMIT_MIN_MILLI}m (cpu.max cannot express less)` },
+    ),
+  );
+}

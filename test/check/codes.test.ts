@@ -123,6 +123,18 @@ const cases: Case[] = [
   { code: "VSC4012", src: ctx("cpu { cores 1  reserve 10% }"), at: "reserve" },
   { code: "VSC4013", src: HOST.replace("}\n", "  keep cpu 4cpus\n}\n"), at: "keep" },
   { code: "VSC4014", src: ctx('security { hostname "x" }'), at: "hostname" },
+  {
+    // The class's whole guarantee is reserved, yet `c` (no reservation) still needs weight >= 1.
+    code: "VSC4015",
+    src:
+      `${HOST}class k { cpu { reserve 100% } }\n` +
+      `context a in k { id 1  cpu { reserve 50% } }\n` +
+      `context b in k { id 2  cpu { reserve 50% } }\n` +
+      `context c in k { id 3 }\n`,
+    at: "a in k { id 1  cpu { reserve »50%",
+  },
+  // cpu.max cannot express less than 1ms per 100ms period.
+  { code: "VSC3006", src: ctx("cpu { limit 5m }"), at: "limit »5m" },
 ];
 
 for (const c of cases) {

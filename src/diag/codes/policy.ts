@@ -96,4 +96,16 @@ export const policyCodes: CodeTable = {
       "`security { hostname ... }` without `uts` in `namespaces` would set the host's own hostname. " +
       "Add `uts` to the namespaces.",
   },
+  VSC4015: {
+    title: "a cpu reservation cannot be met through cpu.weight",
+    explain:
+      "vsc turns cpu reservations into cpu.weight values (mapping.md, \"CPU reservation by weights\"): " +
+      "among busy siblings each gets weight / sum of weights of the parent's cpu. cpu.weight is an " +
+      "integer from 1 to 10000, so two shapes cannot be expressed even when admission passes: " +
+      "reservations that use all of a parent's guarantee next to a sibling without a reservation " +
+      "(that sibling still has weight 1 and takes a sliver), and reservations more than 10000:1 " +
+      "apart. Example: a class reserving 50% whose two children reserve 25% each, beside a third " +
+      "child with no reservation. Fix: leave part of the parent's guarantee unreserved, give every " +
+      "sibling a reservation, or bring the reservations closer together.",
+  },
 };

@@ -3,10 +3,11 @@
  * printed next to a baseline measured in the same run, because absolute
  * times on a shared 2-core machine mean little and ratios travel.
  *
- * Sections: check, compile, fuzz (and apply, when the kernel is available).
+ * Sections: check, compile, fuzz, apply. `npm run bench:kernel` runs the
+ * applier benchmark on a real cgroup v2 kernel in the kernel lab.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { packageRoot } from "../src/paths.js";
@@ -130,6 +131,62 @@ async function benchFuzz(): Promise<void> {
   if (failures.length) process.exitCode = 1;
 }
 
+async function benchApply(): Promise<void> {
+  console.log("## apply: 1,000 contexts on this host (scratch cgroup tree, real nft and tc in a scratch netns)\n");
+  console.log("baseline (floor): the same mkdirs and cgroup writes in a plain loop + one tc -batch + one nft -f\n");
+  if (process.getuid?.() !== 0) {
+    console.log("(skipped: needs root for the scratch network namespace)\n");
+    return;
+  }
+  const { measure } = await import("../test/kernel/apply-perf.js");
+  const { scratch, scratchNetns } = await import("../test/apply/fixture.js");
+  const s = scratch();
+  const ns = scratchNetns(["v0"]);
+  if (!ns) {
+    console.log("(skipped: cannot create a network namespace)\n");
+    s.cleanup();
+    return;
+  }
+  try {
+    mkdirSync(s.stateDir, { recursive: true });
+    const f = await measure({
+      n: 1000,
+      mount: s.mount,
+      root: "vsc",
+      netns: ns.name,
+      leaf: "pfifo",
+      cgroupRules: false,
+      stateDir: s.stateDir,
+    });
+    console.log(
+      table(
+        ["floor", "apply from empty", "/ floor", "no-op plan", "/ floor", "one-context edit", "/ floor", "writes"],
+        [
+          [
+            fmtMs(f.floorMs),
+            fmtMs(f.applyMs),
+            fmtRatio(f.ratio),
+            fmtMs(f.noopPlanMs),
+            fmtRatio(f.noopPlanMs / f.floorMs),
+            fmtMs(f.editApplyMs),
+            fmtRatio(f.editApplyMs / f.floorMs),
+            String(f.editWrites),
+          ],
+        ],
+      ),
+    );
+    console.log(
+      `targets: apply <= 1.5x floor: ${f.ratio <= 1.5 ? "met" : "MISSED"}; no-op plan < 500 ms: ${f.noopPlanMs < 500 ? "met" : "MISSED"}; ` +
+        `one-context edit < 200 ms: ${f.editApplyMs < 200 ? "met" : "MISSED"}\n`,
+    );
+  } finally {
+    ns.cleanup();
+    s.cleanup();
+    rmSync(s.stateDir, { recursive: true, force: true });
+  }
+}
+
 if (on("check")) benchCheck();
 if (on("compile")) benchCompile();
 if (on("fuzz")) await benchFuzz();
+if (on("apply")) await benchApply();

@@ -31,9 +31,10 @@ function ancestors(root: string): { path: string; create: boolean; note: string 
   return out;
 }
 
-export function renderCgroupScript(ir: VscIr, d: DesiredState, opts: EmitOptions = {}): string {
+/** The view model of cgroup.sh (exported for the template test). */
+export function cgroupView(ir: VscIr, d: DesiredState, opts: EmitOptions = {}): object {
   const ctl = d.cgroups[0].subtreeControl;
-  return render("cgroup.sh", {
+  return {
     entry: commentText(ir.entry),
     host: commentText(ir.host.name),
     root: commentText(d.cgroupRoot),
@@ -50,11 +51,16 @@ export function renderCgroupScript(ir: VscIr, d: DesiredState, opts: EmitOptions
         source: f.source === undefined ? null : commentText(f.source),
       })),
     })),
-  });
+  };
 }
 
-export function renderTcBatch(ir: VscIr, d: DesiredState): string {
-  return render("tc.batch", {
+export function renderCgroupScript(ir: VscIr, d: DesiredState, opts: EmitOptions = {}): string {
+  return render("cgroup.sh", cgroupView(ir, d, opts));
+}
+
+/** The view model of tc.batch (exported for the template test). */
+export function tcView(ir: VscIr, d: DesiredState): object {
+  return {
     entry: commentText(ir.entry),
     host: commentText(ir.host.name),
     links: d.links.map((l) => ({
@@ -70,7 +76,11 @@ export function renderTcBatch(ir: VscIr, d: DesiredState): string {
         note: `${c.name} (${commentText(c.source)})`,
       })),
     })),
-  });
+  };
+}
+
+export function renderTcBatch(ir: VscIr, d: DesiredState): string {
+  return render("tc.batch", tcView(ir, d));
 }
 
 /** plan.json: the IR itself, validated against src/ir/schema.json on the way out. */

@@ -4,6 +4,7 @@ import { namesCodes } from "./codes/names.js";
 import { unitsCodes } from "./codes/units.js";
 import { policyCodes } from "./codes/policy.js";
 import { hostCodes } from "./codes/host.js";
+import { execCodes } from "./codes/exec.js";
 import { cliCodes } from "./codes/cli.js";
 
 /**
@@ -18,6 +19,7 @@ export const catalog: CodeTable = Object.freeze({
   ...unitsCodes,
   ...policyCodes,
   ...hostCodes,
+  ...execCodes,
   ...cliCodes,
 });
 

@@ -108,44 +108,48 @@ export async function main(argv: string[], io: Io = terminalIo()): Promise<numbe
 
 /** plan / apply / destroy / show / exec: the commands that touch the kernel. */
 function registerKernelCommands(program: Command, io: Io, set: (c: number) => void): void {
-  program
-    .command("plan")
-    .description("read the live kernel, print what apply would change (+ create, ~ update, - delete)")
-    .argument("<file>", "entry .vsc file")
+  /** A command that reads a .vsc file and works on the kernel: --cgroup-mount, --netns, --format. */
+  const fileCommand = (name: string, description: string, argument: string) =>
+    program
+      .command(name)
+      .description(description)
+      .argument("<file>", argument)
+      .addOption(mountOption())
+      .addOption(netnsOption())
+      .addOption(formatOption());
+
+  fileCommand(
+    "plan",
+    "read the live kernel, print what apply would change (+ create, ~ update, - delete)",
+    "entry .vsc file",
+  )
     .option("--out <plan>", "save the plan as JSON, for `vsc apply PLAN`")
     .option("--detailed-exitcode", "exit 2 when there are changes, 0 when none")
     .option("--json", "print the plan as JSON on stdout")
-    .addOption(mountOption())
-    .addOption(netnsOption())
-    .addOption(formatOption())
     .action(async (file: string, o: Record<string, unknown>) => {
       const { cmdPlan } = await import("./kernel.js");
       set(await cmdPlan({ file, ...o } as Parameters<typeof cmdPlan>[0], io));
     });
 
-  program
-    .command("apply")
-    .description("apply the difference between a file (or a saved plan) and the live kernel")
-    .argument("<file>", "entry .vsc file, or a plan saved by `vsc plan --out`")
+  fileCommand(
+    "apply",
+    "apply the difference between a file (or a saved plan) and the live kernel",
+    "entry .vsc file, or a plan saved by `vsc plan --out`",
+  )
     .option("--auto-approve", "do not ask for confirmation")
-    .option("--move-procs", "move processes out of cgroups that must be removed (to the parent)")
-    .addOption(mountOption())
-    .addOption(netnsOption())
-    .addOption(formatOption())
+    .option("--move-procs", "move processes out of cgroups that must be removed")
     .action(async (file: string, o: Record<string, unknown>) => {
       const { cmdApply } = await import("./kernel.js");
       set(await cmdApply({ file, ...o } as Parameters<typeof cmdApply>[0], io));
     });
 
-  program
-    .command("destroy")
-    .description("remove everything vsc owns for this host, and nothing else")
-    .argument("<file>", "entry .vsc file (names the host's cgroup root and links)")
+  fileCommand(
+    "destroy",
+    "remove everything vsc owns for this host, and nothing else",
+    "entry .vsc file (names the host's cgroup root and links)",
+  )
     .option("--auto-approve", "do not ask for confirmation")
-    .option("--move-procs", "move processes out of cgroups that must be removed (to the parent)")
-    .addOption(mountOption())
-    .addOption(netnsOption())
-    .addOption(formatOption())
+    .option("--move-procs", "move processes out of cgroups that must be removed")
     .action(async (file: string, o: Record<string, unknown>) => {
       const { cmdDestroy } = await import("./kernel.js");
       set(await cmdDestroy({ file, ...o } as Parameters<typeof cmdDestroy>[0], io));

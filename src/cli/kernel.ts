@@ -104,7 +104,20 @@ export async function cmdApply(a: ApplyArgs, io: Io): Promise<number> {
   try {
     text = readFileSync(a.file, "utf8");
   } catch (e) {
-    io.err(`error: cannot read ${a.file}: ${(e as Error).message}\n`);
+    const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    report(
+      [
+        {
+          code: "VSC2003",
+          severity: "error",
+          message: `cannot read ${a.file}: ${why}`,
+          help: "name a .vsc file, or a plan saved by `vsc plan --out`",
+        },
+      ],
+      a.file,
+      a,
+      io,
+    );
     return 1;
   }
   const kernel = kernelOf(a);

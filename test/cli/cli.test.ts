@@ -60,6 +60,12 @@ test("check: a missing file is a diagnostic, not a stack trace", async () => {
   assert.not.match(r.err, /at .*\.js:\d+/);
 });
 
+test("apply: a file that cannot be read is VSC2003, changing nothing", async () => {
+  const r = await run("apply", join(dir, "nope.vsc"), "--auto-approve", "--cgroup-mount", dir);
+  assert.is(r.code, 1);
+  assert.match(r.err, /error\[VSC2003\]: cannot read .*nope\.vsc: ENOENT/);
+});
+
 test("compile: writes the four artifacts; cgroup.sh is executable; nothing with errors", async () => {
   const out = join(dir, "out");
   const r = await run("compile", good, "-o", out);

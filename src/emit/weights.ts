@@ -34,7 +34,16 @@ const gcd = (a: bigint, b: bigint): bigint => {
   while (b) [a, b] = [b, a % b];
   return a;
 };
+/** Doubles hold integers up to 2^53 exactly. */
+const EXACT = 2n ** 53n;
+/**
+ * A rational n/d. Reduced only once a part outgrows 2^53: below that the
+ * value, the comparisons and Number(n) / Number(d) are the same either way
+ * (both parts convert exactly and the quotient is correctly rounded), and
+ * skipping the BigInt gcd on every node keeps 10,000 contexts cheap.
+ */
 const q = (n: bigint, d: bigint = 1n): Q => {
+  if (n <= EXACT && d <= EXACT) return { n, d };
   const k = gcd(n, d) || 1n;
   return { n: n / k, d: d / k };
 };
@@ -165,8 +174,22 @@ export function groupWeights(items: Item[], g: Q): number[] {
   return fit(items, g, v, W0, true)!;
 }
 
-/** cpu.weight for every class and context, by name. */
+/**
+ * Results per IR object: the checker verifies the weights of the IR it
+ * returns, and the emitter then writes (and re-verifies) the same IR's.
+ * IRs are values, never changed once built.
+ */
+const weightsCache = new WeakMap<VscIr, Map<string, number>>();
+const violationsCache = new WeakMap<VscIr, CpuViolation[]>();
+
+/** cpu.weight for every class and context, by name (do not modify the map). */
 export function cpuWeights(ir: VscIr): Map<string, number> {
+  let w = weightsCache.get(ir);
+  if (!w) weightsCache.set(ir, (w = computeWeights(ir)));
+  return w;
+}
+
+function computeWeights(ir: VscIr): Map<string, number> {
   const roots = buildTree(ir);
   const res = reserves(roots);
   const out = new Map<string, number>();
@@ -205,6 +228,14 @@ export interface CpuViolation {
  * reservation. Empty means no reservation is broken under full contention.
  */
 export function cpuGuaranteeViolations(ir: VscIr, weights: Map<string, number>): CpuViolation[] {
+  // Only the weights cpuWeights made for this very IR are remembered.
+  if (weightsCache.get(ir) !== weights) return violations(ir, weights);
+  let bad = violationsCache.get(ir);
+  if (!bad) violationsCache.set(ir, (bad = violations(ir, weights)));
+  return [...bad];
+}
+
+function violations(ir: VscIr, weights: Map<string, number>): CpuViolation[] {
   const roots = buildTree(ir);
   const res = reserves(roots);
   const bad: CpuViolation[] = [];

@@ -115,104 +115,128 @@ function atomStart(c: number, ch: string): boolean {
 }
 
 export function lex(text: string): LexResult {
+  const s = new Scanner(text);
   const tokens: IToken[] = [];
-  const comments: IToken[] = [];
-  const issues: LexIssue[] = [];
-  const n = text.length;
-  let i = 0;
-  let line = 1;
-  let lineStart = 0;
-  let stray = -1; // start of a run of characters that start no token
-  const interned = new Map<string, string>();
-  const flushStray = (end: number): void => {
-    if (stray >= 0) {
-      issues.push({
+  for (let t = s.next(); t !== undefined; t = s.next()) tokens.push(t);
+  return { tokens, comments: s.comments, issues: s.issues };
+}
+
+/**
+ * The lexer as a stream: `next()` returns one token at a time, so the parser
+ * can take the text in chunks and let each chunk's tokens die young instead
+ * of holding every token of a large file at once. `comments` and `issues`
+ * fill up as the text is read; `issues` is sorted once the end is reached.
+ */
+export class Scanner {
+  readonly comments: IToken[] = [];
+  readonly issues: LexIssue[] = [];
+  private i = 0;
+  private line = 1;
+  private lineStart = 0;
+  /** Start of a run of characters that start no token, or -1. */
+  private stray = -1;
+  private done = false;
+  private readonly interned = new Map<string, string>();
+
+  constructor(private readonly text: string) {}
+
+  private flushStray(end: number): void {
+    if (this.stray >= 0) {
+      this.issues.push({
         kind: "char",
-        offset: stray,
-        length: end - stray,
-        text: text.slice(stray, end),
+        offset: this.stray,
+        length: end - this.stray,
+        text: this.text.slice(this.stray, end),
       });
-      stray = -1;
+      this.stray = -1;
     }
-  };
-  while (i < n) {
-    const c = text.charCodeAt(i);
-    if (c === 32 || c === 9) {
-      flushStray(i);
-      i++;
-      continue;
-    }
-    if (c === 10 || c === 13) {
-      flushStray(i);
-      i += c === 13 && text.charCodeAt(i + 1) === 10 ? 2 : 1;
-      line++;
-      lineStart = i;
-      continue;
-    }
-    const col = i - lineStart + 1;
-    if (c === 35 || (c === 47 && text.charCodeAt(i + 1) === 47)) {
-      flushStray(i);
-      COMMENT_END.lastIndex = i;
-      const m = COMMENT_END.exec(text);
-      const end = m ? m.index : n;
-      comments.push(new Tok(text.slice(i, end), i, line, col, Comment));
-      i = end;
-      continue;
-    }
-    const punct =
-      c === 123 ? LCurly : c === 125 ? RCurly : c === 44 ? Comma : c === 61 ? Equals : undefined;
-    if (punct) {
-      flushStray(i);
-      tokens.push(new Tok(text[i]!, i, line, col, punct));
-      i++;
-      continue;
-    }
-    if (c === 34) {
-      flushStray(i);
-      STRING.lastIndex = i;
-      let m = STRING.exec(text);
-      if (m) {
-        tokens.push(new Tok(m[0], i, line, col, StringLit));
-      } else {
-        BAD_STRING.lastIndex = i;
-        m = BAD_STRING.exec(text)!;
-        const t = new Tok(m[0], i, line, col, StringLit);
-        badString(t, issues);
-        tokens.push(t);
-      }
-      i += m[0].length;
-      continue;
-    }
-    const ch = text[i]!;
-    if (atomStart(c, ch)) {
-      flushStray(i);
-      if (c >= 48 && c <= 57) {
-        SPACED_CPU.lastIndex = i;
-        const q = SPACED_CPU.exec(text);
-        if (q) {
-          tokens.push(new Tok(q[0], i, line, col, CpuQuantity));
-          i += q[0].length;
-          continue;
-        }
-      }
-      ATOM.lastIndex = i;
-      let img = ATOM.exec(text)![0];
-      // Names and keywords repeat a lot: keep one string per distinct word.
-      const seen = interned.get(img);
-      if (seen !== undefined) img = seen;
-      else if (interned.size < 65536) interned.set(img, img);
-      const t = new Tok(img, i, line, col, Name);
-      classifyAtom(t, issues);
-      tokens.push(t);
-      i += img.length;
-      continue;
-    }
-    if (stray < 0) stray = i;
-    i++;
   }
-  flushStray(n);
-  if (issues.length > 1) issues.sort((a, b) => a.offset - b.offset);
-  return { tokens, comments, issues };
+
+  /** The next token, or undefined at the end of the text. */
+  next(): IToken | undefined {
+    const text = this.text;
+    const n = text.length;
+    let i = this.i;
+    while (i < n) {
+      const c = text.charCodeAt(i);
+      if (c === 32 || c === 9) {
+        if (this.stray >= 0) this.flushStray(i);
+        i++;
+        continue;
+      }
+      if (c === 10 || c === 13) {
+        if (this.stray >= 0) this.flushStray(i);
+        i += c === 13 && text.charCodeAt(i + 1) === 10 ? 2 : 1;
+        this.line++;
+        this.lineStart = i;
+        continue;
+      }
+      const col = i - this.lineStart + 1;
+      if (c === 35 || (c === 47 && text.charCodeAt(i + 1) === 47)) {
+        this.flushStray(i);
+        COMMENT_END.lastIndex = i;
+        const m = COMMENT_END.exec(text);
+        const end = m ? m.index : n;
+        this.comments.push(new Tok(text.slice(i, end), i, this.line, col, Comment));
+        i = end;
+        continue;
+      }
+      const punct =
+        c === 123 ? LCurly : c === 125 ? RCurly : c === 44 ? Comma : c === 61 ? Equals : undefined;
+      if (punct) {
+        this.flushStray(i);
+        this.i = i + 1;
+        return new Tok(text[i]!, i, this.line, col, punct);
+      }
+      if (c === 34) {
+        this.flushStray(i);
+        STRING.lastIndex = i;
+        let m = STRING.exec(text);
+        let t: Tok;
+        if (m) {
+          t = new Tok(m[0], i, this.line, col, StringLit);
+        } else {
+          BAD_STRING.lastIndex = i;
+          m = BAD_STRING.exec(text)!;
+          t = new Tok(m[0], i, this.line, col, StringLit);
+          badString(t, this.issues);
+        }
+        this.i = i + m[0].length;
+        return t;
+      }
+      const ch = text[i]!;
+      if (atomStart(c, ch)) {
+        this.flushStray(i);
+        if (c >= 48 && c <= 57) {
+          SPACED_CPU.lastIndex = i;
+          const q = SPACED_CPU.exec(text);
+          if (q) {
+            this.i = i + q[0].length;
+            return new Tok(q[0], i, this.line, col, CpuQuantity);
+          }
+        }
+        ATOM.lastIndex = i;
+        let img = ATOM.exec(text)![0];
+        // Names and keywords repeat a lot: keep one string per distinct word.
+        const seen = this.interned.get(img);
+        if (seen !== undefined) img = seen;
+        else if (this.interned.size < 65536) this.interned.set(img, img);
+        const t = new Tok(img, i, this.line, col, Name);
+        classifyAtom(t, this.issues);
+        this.i = i + img.length;
+        return t;
+      }
+      if (this.stray < 0) this.stray = i;
+      i++;
+    }
+    this.i = i;
+    if (!this.done) {
+      this.done = true;
+      this.flushStray(n);
+      if (this.issues.length > 1) this.issues.sort((a, b) => a.offset - b.offset);
+    }
+    return undefined;
+  }
 }
 
 function retype(t: IToken, type: TokenType): void {

@@ -2,10 +2,9 @@
  * The nftables view model: everything ruleset.nft says, decided here; the
  * template only lays it out. See docs/artifacts.md "ruleset.nft".
  */
-import type { Cidr, Node, PortRange, Rule, VscIr } from "../ir/types.gen.js";
+import type { Cidr, Loc, Node, PortRange, Rule, VscIr } from "../ir/types.gen.js";
 import { commentText, nftName } from "./quote.js";
 import { classid } from "./tc.js";
-import { where } from "./tree.js";
 
 export interface NftLine {
   /** Comment line above the rule (already comment-safe), or null. */
@@ -45,55 +44,89 @@ const port = (p: PortRange): string => (p.from === p.to ? `${p.from}` : `${p.fro
 
 /** Human summary of a rule for its comment line (numbers and keywords only). */
 function describe(r: Rule): string {
-  const peers = r.peers.map(cidr).join(", ");
-  const ports = r.ports.map(port).join(", ");
-  const peer = peers ? ` ${r.direction === "in" ? "from" : "to"} ${peers}` : "";
-  return `allow ${r.direction} ${r.proto}${peer}${ports ? ` port ${ports}` : ""}`;
+  let out = `allow ${r.direction} ${r.proto}`;
+  if (r.peers.length > 0)
+    out += ` ${r.direction === "in" ? "from" : "to"} ${r.peers.map(cidr).join(", ")}`;
+  if (r.ports.length > 0) out += ` port ${r.ports.map(port).join(", ")}`;
+  return out;
+}
+
+/** `meta l4proto ...` / `tcp dport ...` part of an allow rule ("" for any protocol). */
+function l4Match(r: Rule): string {
+  if (r.proto === "tcp" || r.proto === "udp")
+    return r.ports.length > 0
+      ? `${r.proto} dport ${set(r.ports.map(port))}`
+      : `meta l4proto ${r.proto}`;
+  if (r.proto === "icmp") return "meta l4proto icmp";
+  if (r.proto === "icmpv6") return "meta l4proto ipv6-icmp";
+  return "";
 }
 
 /** nft rules (one per address family named by the peers) for one `allow`. */
 export function allowRules(r: Rule): string[] {
-  const l4 =
-    r.proto === "tcp" || r.proto === "udp"
-      ? r.ports.length > 0
-        ? `${r.proto} dport ${set(r.ports.map(port))}`
-        : `meta l4proto ${r.proto}`
-      : r.proto === "icmp"
-        ? "meta l4proto icmp"
-        : r.proto === "icmpv6"
-          ? "meta l4proto ipv6-icmp"
-          : "";
+  const l4 = l4Match(r);
+  const tail = l4 === "" ? "accept" : `${l4} accept`;
+  if (r.peers.length === 0) return [tail];
   const field = r.direction === "in" ? "saddr" : "daddr";
-  const v4 = r.peers.filter((p) => p.family === 4).map(cidr);
-  const v6 = r.peers.filter((p) => p.family === 6).map(cidr);
-  const join = (...parts: string[]) => parts.filter((p) => p !== "").join(" ");
-  if (v4.length === 0 && v6.length === 0) return [join(l4, "accept")];
+  const v4: string[] = [];
+  const v6: string[] = [];
+  for (const p of r.peers) (p.family === 4 ? v4 : v6).push(cidr(p));
   const out: string[] = [];
-  if (v4.length > 0) out.push(join(`ip ${field} ${set(v4)}`, l4, "accept"));
-  if (v6.length > 0) out.push(join(`ip6 ${field} ${set(v6)}`, l4, "accept"));
+  if (v4.length > 0) out.push(`ip ${field} ${set(v4)} ${tail}`);
+  if (v6.length > 0) out.push(`ip6 ${field} ${set(v6)} ${tail}`);
   return out;
 }
 
 const deny = (n: Node): boolean => n.net.default === "deny";
-const rulesOf = (n: Node, dir: "in" | "out") => n.net.rules.filter((r) => r.direction === dir);
 
-/** Does this context need an output chain / an input chain? */
-const needsOut = (n: Node, shaped: boolean): boolean =>
-  shaped || n.net.addresses.length > 0 || deny(n) || rulesOf(n, "out").length > 0;
-const needsIn = (n: Node): boolean => deny(n) || rulesOf(n, "in").length > 0;
+/**
+ * `file:line` made comment-safe. A line number and `:` are always safe, so
+ * only the file name needs commentText, once per file (10,000 contexts
+ * share one or a few files).
+ */
+class Where {
+  private readonly files = new Map<string, string>();
+  of(loc: Loc): string {
+    let f = this.files.get(loc.file);
+    if (f === undefined) this.files.set(loc.file, (f = commentText(loc.file)));
+    return `${f}:${loc.line}`;
+  }
+}
 
-function outChain(n: Node, shaped: boolean): NftChain {
+/** A context's rules by direction, in order. */
+function split(n: Node): { out: Rule[]; in: Rule[] } {
+  const r = { out: [] as Rule[], in: [] as Rule[] };
+  for (const x of n.net.rules) (x.direction === "in" ? r.in : r.out).push(x);
+  return r;
+}
+
+function pushAllows(lines: NftLine[], rules: Rule[], w: Where): void {
+  for (const r of rules) {
+    const rs = allowRules(r);
+    lines.push({ note: `${describe(r)} (${w.of(r.loc)})`, rule: rs[0]! });
+    for (let i = 1; i < rs.length; i++) lines.push({ note: null, rule: rs[i]! });
+  }
+}
+
+function outChain(
+  n: Node,
+  shaped: string | undefined,
+  rules: Rule[],
+  at: string,
+  w: Where,
+): NftChain {
   const lines: NftLine[] = [];
-  if (shaped)
+  if (shaped !== undefined)
     lines.push({
       note: "tc: the HTB class of this context on every link",
-      rule: `meta priority set ${classid(n.id)}`,
+      rule: `meta priority set ${shaped}`,
     });
   const a = n.net.addresses;
   if (a.length > 0) {
-    const v4 = a.filter((x) => x.family === 4).map(cidr);
-    const v6 = a.filter((x) => x.family === 6).map(cidr);
-    const note = `source binding: only the context's own addresses (${commentText(where(a[0].loc ?? n.net.loc ?? n.loc))})`;
+    const v4: string[] = [];
+    const v6: string[] = [];
+    for (const x of a) (x.family === 4 ? v4 : v6).push(cidr(x));
+    const note = `source binding: only the context's own addresses (${w.of(a[0]!.loc ?? n.net.loc ?? n.loc)})`;
     lines.push({
       note,
       rule: v4.length ? `ip saddr != ${set(v4)} drop` : "meta nfproto ipv4 drop",
@@ -108,20 +141,12 @@ function outChain(n: Node, shaped: boolean): NftChain {
       note: "replies to accepted inbound traffic",
       rule: "ct state established,related accept",
     });
-  for (const r of rulesOf(n, "out"))
-    allowRules(r).forEach((rule, i) =>
-      lines.push({ note: i === 0 ? `${describe(r)} (${commentText(where(r.loc))})` : null, rule }),
-    );
-  if (deny(n))
-    lines.push({ note: `default deny (${commentText(where(n.net.loc ?? n.loc))})`, rule: "drop" });
-  return {
-    name: `out_${n.name}`,
-    note: `${n.path}: outgoing (${commentText(where(n.loc))})`,
-    lines,
-  };
+  pushAllows(lines, rules, w);
+  if (deny(n)) lines.push({ note: `default deny (${w.of(n.net.loc ?? n.loc)})`, rule: "drop" });
+  return { name: `out_${n.name}`, note: `${n.path}: outgoing (${at})`, lines };
 }
 
-function inChain(n: Node): NftChain {
+function inChain(n: Node, rules: Rule[], at: string, w: Where): NftChain {
   const lines: NftLine[] = [];
   if (deny(n)) {
     lines.push({
@@ -134,27 +159,26 @@ function inChain(n: Node): NftChain {
         rule: "icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } accept",
       });
   }
-  for (const r of rulesOf(n, "in"))
-    allowRules(r).forEach((rule, i) =>
-      lines.push({ note: i === 0 ? `${describe(r)} (${commentText(where(r.loc))})` : null, rule }),
-    );
-  if (deny(n))
-    lines.push({ note: `default deny (${commentText(where(n.net.loc ?? n.loc))})`, rule: "drop" });
-  return {
-    name: `in_${n.name}`,
-    note: `${n.path}: incoming (${commentText(where(n.loc))})`,
-    lines,
-  };
+  pushAllows(lines, rules, w);
+  if (deny(n)) lines.push({ note: `default deny (${w.of(n.net.loc ?? n.loc)})`, rule: "drop" });
+  return { name: `in_${n.name}`, note: `${n.path}: incoming (${at})`, lines };
+}
+
+/** Number of components of a cgroup path (`a/b/c` is 3). */
+function depth(path: string): number {
+  let d = 1;
+  for (let i = path.indexOf("/"); i >= 0; i = path.indexOf("/", i + 1)) d++;
+  return d;
 }
 
 /** Group socket-dispatched contexts by cgroup level (one vmap rule per level). */
 function socketDispatch(entries: { path: string; chain: string; note: string }[]): NftDispatch[] {
   const byLevel = new Map<number, NftMapEntry[]>();
   for (const e of entries) {
-    const level = e.path.split("/").length;
-    const list = byLevel.get(level) ?? [];
+    const level = depth(e.path);
+    let list = byLevel.get(level);
+    if (!list) byLevel.set(level, (list = []));
     list.push({ key: `"${nftName(e.path)}"`, chain: e.chain, note: e.note });
-    byLevel.set(level, list);
   }
   return [...byLevel.keys()]
     .sort((a, b) => a - b)
@@ -167,6 +191,7 @@ function socketDispatch(entries: { path: string; chain: string; note: string }[]
 
 export function nftView(ir: VscIr, shapedIds: Set<string>): NftView {
   const root = ir.host.cgroupRoot;
+  const w = new Where();
   const chains: NftChain[] = [];
   const outs: { path: string; chain: string; note: string }[] = [];
   const insBySocket: { path: string; chain: string; note: string }[] = [];
@@ -176,15 +201,20 @@ export function nftView(ir: VscIr, shapedIds: Set<string>): NftView {
   for (const n of ir.nodes) {
     if (n.kind !== "context") continue;
     const path = `${root}/${n.path}`;
-    const note = `${n.name} (${commentText(where(n.loc))})`;
-    if (needsOut(n, shapedIds.has(classid(n.id)))) {
-      const c = outChain(n, shapedIds.has(classid(n.id)));
+    const at = w.of(n.loc);
+    const note = `${n.name} (${at})`;
+    const id = classid(n.id);
+    const shaped = shapedIds.has(id) ? id : undefined;
+    const rules = split(n);
+    // Does this context need an output chain / an input chain?
+    if (shaped !== undefined || n.net.addresses.length > 0 || deny(n) || rules.out.length > 0) {
+      const c = outChain(n, shaped, rules.out, at, w);
       chains.push(c);
       outs.push({ path, chain: c.name, note });
       paths.add(path);
     }
-    if (needsIn(n)) {
-      const c = inChain(n);
+    if (deny(n) || rules.in.length > 0) {
+      const c = inChain(n, rules.in, at, w);
       chains.push(c);
       if (n.net.addresses.length > 0) {
         for (const a of n.net.addresses)

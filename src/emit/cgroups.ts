@@ -73,12 +73,14 @@ function effective(roots: TreeNode[]): Map<string, Effective> {
   return out;
 }
 
-const file = (name: string, value: string, loc?: Loc, writes?: string[]): DesiredFile => {
+/** A managed file; `source` is `file:line` of the block that sets it. */
+const file = (name: string, value: string, source?: string, writes?: string[]): DesiredFile => {
   const f: DesiredFile = { name, value };
   if (writes) f.writes = writes;
-  if (loc) f.source = where(loc);
+  if (source !== undefined) f.source = source;
   return f;
 };
+const src = (loc: Loc | undefined): string | undefined => (loc ? where(loc) : undefined);
 
 /** io.max: kernel lines for limited devices; `writes` also resets every other host disk. */
 function ioMax(ir: VscIr, n: Node): DesiredFile {
@@ -106,7 +108,7 @@ function ioMax(ir: VscIr, n: Node): DesiredFile {
   return file(
     "io.max",
     sorted(lines).join("\n"),
-    n.io.devices[0]?.loc ?? n.io.loc,
+    src(n.io.devices[0]?.loc ?? n.io.loc),
     sorted(byDevice),
   );
 }
@@ -147,21 +149,23 @@ export function desiredCgroups(ir: VscIr): DesiredCgroup[] {
   const visit = (t: TreeNode): void => {
     const n = t.node;
     const e = eff.get(n.name)!;
+    const cpu = src(n.cpu.loc);
     const files: DesiredFile[] = [
-      file("cpu.weight", `${weights.get(n.name)}`, n.cpu.loc),
-      file("cpu.max", cpuMax(n.cpu.limit), n.cpu.loc),
-      file("cpu.max.burst", `${n.cpu.burst ?? 0}`, n.cpu.loc),
+      file("cpu.weight", `${weights.get(n.name)}`, cpu),
+      file("cpu.max", cpuMax(n.cpu.limit), cpu),
+      file("cpu.max.burst", `${n.cpu.burst ?? 0}`, cpu),
     ];
-    if (cpuset) files.push(...cpusetFiles(n, e.cores, shared));
+    if (cpuset) files.push(cpusetFile(n, e.cores, shared, cpu));
     const m = n.memory;
+    const mem = src(m.loc);
     files.push(
-      file("memory.min", `${e.min}`, m.loc),
-      file("memory.low", `${e.low}`, m.loc),
-      file("memory.high", bytesOrMax(m.high), m.loc),
-      file("memory.max", bytesOrMax(m.limit), m.loc),
-      file("memory.swap.max", bytesOrMax(m.swap), m.loc),
-      file("pids.max", n.pids.limit === undefined ? "max" : `${n.pids.limit}`, n.pids.loc),
-      file("io.weight", `default ${n.io.share ?? 100}`, n.io.loc),
+      file("memory.min", `${e.min}`, mem),
+      file("memory.low", `${e.low}`, mem),
+      file("memory.high", bytesOrMax(m.high), mem),
+      file("memory.max", bytesOrMax(m.limit), mem),
+      file("memory.swap.max", bytesOrMax(m.swap), mem),
+      file("pids.max", n.pids.limit === undefined ? "max" : `${n.pids.limit}`, src(n.pids.loc)),
+      file("io.weight", `default ${n.io.share ?? 100}`, src(n.io.loc)),
       ioMax(ir, n),
     );
     out.push({
@@ -188,9 +192,14 @@ export function desiredCgroups(ir: VscIr): DesiredCgroup[] {
  * before 6.7 a partition needs every ancestor up to the mount to be one,
  * which would take the cores from the rest of the host (see docs/artifacts.md).
  */
-function cpusetFiles(n: Node, subtreeCores: number[], shared: number[]): DesiredFile[] {
+function cpusetFile(
+  n: Node,
+  subtreeCores: number[],
+  shared: number[],
+  source: string | undefined,
+): DesiredFile {
   const own = n.cpu.cores ?? [];
-  if (n.kind === "context" && own.length > 0) return [file("cpuset.cpus", cpuList(own), n.cpu.loc)];
+  if (n.kind === "context" && own.length > 0) return file("cpuset.cpus", cpuList(own), source);
   const cpus = [...new Set([...shared, ...subtreeCores])].sort((a, b) => a - b);
-  return [file("cpuset.cpus", cpuList(cpus), n.cpu.loc)];
+  return file("cpuset.cpus", cpuList(cpus), source);
 }

@@ -45,11 +45,13 @@ export function cgroupView(ir: VscIr, d: DesiredState, opts: EmitOptions = {}): 
       path: c.path,
       note: `${c.path}: ${c.kind}${c.kind === "root" ? "" : ` ${c.name}`} (${commentText(c.source)})`,
       subtreeControl: c.subtreeControl.map((x) => `+${x}`).join(" "),
-      files: c.files.map((f) => ({
-        name: f.name,
-        writes: f.writes ?? [f.value],
-        source: f.source === undefined ? null : commentText(f.source),
-      })),
+      // One entry per write, in order (io.max is one write per device).
+      writes: c.files.flatMap((f) => {
+        const source = f.source === undefined ? null : commentText(f.source);
+        return f.writes
+          ? f.writes.map((value) => ({ file: f.name, value, source }))
+          : { file: f.name, value: f.value, source };
+      }),
     })),
   };
 }

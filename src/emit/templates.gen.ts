@@ -77,27 +77,22 @@ function cgroupSh(c0: View): string {
       o += $str(sh($get(c8, "subtreeControl")));
       o += "\n";
     }
-    const v10 = $get(c8, "files");
+    const v10 = $get(c8, "writes");
     const a12 = $list(v10);
     for (let i11 = 0; i11 < a12.length; i11++) {
       const c13 = a12[i11];
-      const v14 = $get(c13, "writes");
-      const a16 = $list(v14);
-      for (let i15 = 0; i15 < a16.length; i15++) {
-        const c17 = a16[i15];
-        o += "put ";
-        o += $str(sh($get(c8, "path")));
-        o += " ";
-        o += $str($get(c13, "name"));
-        o += " ";
-        o += $str(sh(c17));
-        const v18 = $get(c13, "source");
-        if ($truthy(v18)) {
-          o += " # ";
-          o += $str($get(c13, "source"));
-        }
-        o += "\n";
+      o += "put ";
+      o += $str(sh($get(c8, "path")));
+      o += " ";
+      o += $str($get(c13, "file"));
+      o += " ";
+      o += $str(sh($get(c13, "value")));
+      const v14 = $get(c13, "source");
+      if ($truthy(v14)) {
+        o += " # ";
+        o += $str($get(c13, "source"));
       }
+      o += "\n";
     }
   }
   return o;

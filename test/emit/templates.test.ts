@@ -62,18 +62,21 @@ test("edge values: null, empty strings and arrays, no files (same as Handlebars)
     controllers: "",
     ancestors: [],
     cgroups: [
-      { path: "vsc", note: "n", subtreeControl: "", files: [] },
+      { path: "vsc", note: "n", subtreeControl: "", writes: [] },
       {
         path: "vsc/a b",
         note: "",
         subtreeControl: "+cpu",
-        files: [{ name: "x", writes: [], source: "s" }],
+        writes: [{ file: "x", value: "", source: "s" }],
       },
       {
         path: "vsc/c",
         note: "n",
         subtreeControl: "",
-        files: [{ name: "y", writes: ["0", ""], source: null }],
+        writes: [
+          { file: "y", value: "0", source: null },
+          { file: "y", value: "a'b", source: "" },
+        ],
       },
     ],
   };

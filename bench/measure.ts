@@ -14,6 +14,27 @@ export function medianMs(runs: number, fn: () => void): number {
   return t[Math.floor(t.length / 2)];
 }
 
+/**
+ * Median wall time and median CPU time (user + system of this process, all
+ * threads, GC included) of `fn`, after one warm-up run. CPU time stays
+ * meaningful on a loaded machine, where wall time does not.
+ */
+export function medianMsCpu(runs: number, fn: () => void): { ms: number; cpuMs: number } {
+  fn();
+  const t: number[] = [];
+  const c: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const s = performance.now();
+    const u = process.cpuUsage();
+    fn();
+    const d = process.cpuUsage(u);
+    t.push(performance.now() - s);
+    c.push((d.user + d.system) / 1000);
+  }
+  const mid = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  return { ms: mid(t), cpuMs: mid(c) };
+}
+
 /** Median wall time (ms) of a whole command, run `runs` times. */
 export function commandMs(runs: number, cmd: string, args: string[], opts: { cwd?: string; input?: string } = {}): number {
   const t: number[] = [];

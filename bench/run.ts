@@ -23,6 +23,7 @@ interface CheckRow {
   n: number;
   bytes: number;
   checkMs: number;
+  checkCpuMs: number;
   jsonMs: number;
   maxRssKiB: number;
 }
@@ -40,11 +41,12 @@ function benchCheck(): void {
   }
   console.log(
     table(
-      ["contexts", "source", "check", "per context", "peak RSS", "JSON.parse IR", "check / JSON.parse"],
+      ["contexts", "source", "check", "check CPU", "per context", "peak RSS", "JSON.parse IR", "check / JSON.parse"],
       rows.map((r) => [
         String(r.n),
         `${(r.bytes / 1024).toFixed(0)} KiB`,
         fmtMs(r.checkMs),
+        fmtMs(r.checkCpuMs),
         `${((r.checkMs * 1000) / r.n).toFixed(1)} us`,
         `${(r.maxRssKiB / 1024).toFixed(0)} MiB`,
         fmtMs(r.jsonMs),

@@ -1,0 +1,464 @@
+/**
+ * `npm run bench:isolation`: the paper's fair-share and reservation
+ * experiments (and limits, whole cores, memory, network) with configurations
+ * compiled and applied by vsc, load started with `vsc exec`, inside the
+ * kernel lab. Prints one markdown table (configured vs ideal vs measured,
+ * the error and the target) and writes it to $VSC_LAB_OUT/isolation.md
+ * (raw windows in isolation.json). docs/isolation.md explains the method.
+ *
+ * VSC_ISO_QUICK=1 runs a reduced set (fewer configurations, one window);
+ * VSC_ISO_ONLY=fair,reserve,limit,cores,memory,net picks experiments.
+ */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  readCgroup,
+  readCgroupStat,
+  run,
+  scratchNet,
+  tcClassStats,
+} from "../../test/kernel/lab.js";
+import {
+  NCPU,
+  apply,
+  cg,
+  cpuList,
+  exec,
+  freeze,
+  lastCpu,
+  procs,
+  sleep,
+  spin,
+  teardown,
+  waitProcs,
+  window,
+  type Deployment,
+} from "./lab-ops.js";
+import {
+  htbIdeal,
+  jain,
+  maxAbsError,
+  meanOf,
+  paperReserved,
+  pct,
+  proportional,
+  pts,
+  type HtbClass,
+} from "./stats.js";
+
+if (process.env.VSC_KERNEL_LAB !== "1") {
+  console.error("bench/isolation/run runs inside the kernel lab: npm run bench:isolation");
+  process.exit(1);
+}
+
+const QUICK = process.env.VSC_ISO_QUICK === "1";
+const ONLY = process.env.VSC_ISO_ONLY?.split(",").filter(Boolean);
+const REPEATS = QUICK ? 1 : 3;
+const WINDOW_MS = 3000;
+const SETTLE_MS = 1500;
+
+interface Row {
+  exp: string;
+  configured: string;
+  ideal: string;
+  measured: string;
+  error: string;
+  target: string;
+  met: boolean | undefined;
+}
+const rows: Row[] = [];
+const raw: Record<string, unknown> = {};
+const started = Date.now();
+const log = (s: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(0)} s] ${s}`);
+const fix = (x: number, d = 2) => x.toFixed(d);
+
+async function windows(cgroups: string[], n = REPEATS, ms = WINDOW_MS, during?: () => void) {
+  const out = [];
+  for (let i = 0; i < n; i++) out.push(await window(cgroups, ms, during));
+  return out;
+}
+
+// ---------------------------------------------------------------- 1. fair share
+
+async function fairShare(file: string, shares: number[], names: string[]) {
+  log(`fair share: ${file}`);
+  const d = apply(file);
+  try {
+    await spin(d, names);
+    await sleep(SETTLE_MS);
+    const ws = await windows(names.map((n) => cg(d, n)));
+    const fr = ws.map((w) => {
+      const sum = w.usage.reduce((s, x) => s + x, 0);
+      return w.usage.map((u) => u / sum);
+    });
+    const busy = ws.map((w) => w.usage.reduce((s, x) => s + x, 0) / (w.wallUs * NCPU));
+    const ideal = proportional(shares);
+    const weights = names.map((n) => Number(readCgroup(cg(d, n), "cpu.weight")));
+    const mean = meanOf(fr);
+    const err = maxAbsError(fr, ideal);
+    const j = Math.min(...fr.map((f) => jain(f, ideal)));
+    raw[file] = { names, shares, weights, windows: ws, fractions: fr };
+    const equal = shares.every((s) => s === shares[0]);
+    rows.push({
+      exp: "1 fair share",
+      configured: equal
+        ? `${names.length} x share ${shares[0]} (cpu.weight ${weights[0]})`
+        : `shares ${shares.join(":")} (cpu.weight ${weights.join(":")})`,
+      ideal: equal ? `${pct(ideal[0])} each` : ideal.map((x) => pct(x)).join(" / "),
+      measured:
+        (equal
+          ? `${pct(Math.min(...mean))}..${pct(Math.max(...mean))}`
+          : mean.map((x) => pct(x)).join(" / ")) +
+        `; Jain ${fix(j, 4)}; contexts used ${pct(Math.min(...busy), 1)} of the machine`,
+      error: `max ${pts(err)}`,
+      target: "<= 1 pt",
+      met: err <= 0.01,
+    });
+  } finally {
+    await teardown(d, names);
+  }
+}
+
+// ---------------------------------------------------------------- 2. reservation
+
+const BE = [1, 2, 3, 4, 5, 6, 7, 8].map((i) => `be${i}`);
+
+/** hi and be1..be8 all spin; be(M+1).. are frozen, so exactly hi and M others are busy. */
+async function reservationSeries(file: string, ms: number[]) {
+  log(`reservation: ${file}`);
+  const d = apply(file);
+  const all = ["hi", ...BE];
+  const out = new Map<number, { hi: number[]; predicted: number }>();
+  let alone: number[] = [];
+  try {
+    // Four loops per context: the load balancer spreads a context's share
+    // over both cpus more evenly with more tasks than cpus.
+    await spin(d, all, 2 * NCPU);
+    for (const b of BE) await freeze(d, b, true);
+    const w = Object.fromEntries(all.map((n) => [n, Number(readCgroup(cg(d, n), "cpu.weight"))]));
+    let thawed = 0;
+    for (const m of ms) {
+      while (thawed < m) await freeze(d, BE[thawed++], false);
+      await sleep(SETTLE_MS);
+      const ws = await windows(
+        all.map((n) => cg(d, n)),
+        REPEATS,
+        2000,
+      );
+      const hi = ws.map((x) => x.usage[0] / (x.wallUs * NCPU));
+      out.set(m, { hi, predicted: w.hi / (w.hi + BE.slice(0, m).reduce((s, b) => s + w[b], 0)) });
+      log(`  M=${m}: hi ${hi.map((x) => pct(x)).join(" ")}`);
+    }
+    // Work conservation: the others stop, hi (two loops) takes the whole machine.
+    for (const b of BE) await freeze(d, b, true);
+    await sleep(SETTLE_MS);
+    alone = (await windows([cg(d, "hi")], REPEATS, 2000)).map(
+      (x) => x.usage[0] / (x.wallUs * NCPU),
+    );
+    raw[file] = { weights: w, series: Object.fromEntries(out), alone };
+  } finally {
+    await teardown(d, all);
+  }
+  return { series: out, alone };
+}
+
+async function reservation() {
+  const ms = QUICK ? [1, 4, 8] : [1, 2, 3, 4, 5, 6, 7, 8];
+  const res = await reservationSeries("reserve.vsc", ms);
+  const base = await reservationSeries("baseline.vsc", ms);
+  for (const m of ms) {
+    const r = res.series.get(m)!;
+    const b = base.series.get(m)!;
+    const worst = Math.min(...r.hi);
+    const meanHi = r.hi.reduce((s, x) => s + x, 0) / r.hi.length;
+    const meanB = b.hi.reduce((s, x) => s + x, 0) / b.hi.length;
+    const err = Math.max(...r.hi.map((x) => Math.abs(x - r.predicted)));
+    const errB = Math.max(...b.hi.map((x) => Math.abs(x - 1 / (m + 1))));
+    rows.push({
+      exp: "2 reservation",
+      configured: `hi reserve 25%, ${m} best-effort busy`,
+      ideal: `>= 25.00% (paper ${pct(paperReserved(0.25, m + 1))}, weights ${pct(r.predicted)}); baseline ${pct(1 / (m + 1))}`,
+      measured: `${pct(meanHi)} (min ${pct(worst)}); baseline ${pct(meanB)}`,
+      error: `${pts(err)} vs weights; baseline ${pts(errB)}`,
+      target: ">= 25%",
+      met: worst >= 0.25,
+    });
+  }
+  const alone = res.alone;
+  const worstAlone = Math.min(...alone);
+  rows.push({
+    exp: "2 work-conserving",
+    configured: "hi reserve 25%, others stopped",
+    ideal: "100.00% of the machine",
+    measured: `${pct(alone.reduce((s, x) => s + x, 0) / alone.length)} (min ${pct(worstAlone)})`,
+    error: pts(1 - worstAlone),
+    target: "<= 1 pt",
+    met: 1 - worstAlone <= 0.01,
+  });
+}
+
+// ---------------------------------------------------------------- 3. limit
+
+async function limit() {
+  log("limit: limit.vsc");
+  const d = apply("limit.vsc");
+  try {
+    await spin(d, ["capped"]);
+    await sleep(SETTLE_MS);
+    const t0 = readCgroupStat(cg(d, "capped"), "cpu.stat").nr_throttled;
+    const ws = await windows([cg(d, "capped")], REPEATS, 6000);
+    const throttled = readCgroupStat(cg(d, "capped"), "cpu.stat").nr_throttled - t0;
+    const used = ws.map((w) => w.usage[0] / w.wallUs);
+    const worst = Math.max(...used);
+    raw["limit.vsc"] = { cpuMax: readCgroup(cg(d, "capped"), "cpu.max"), used, throttled };
+    rows.push({
+      exp: "3 limit",
+      configured: `limit 0.5 cpus (cpu.max ${readCgroup(cg(d, "capped"), "cpu.max")}), ${NCPU} loops, nothing else`,
+      ideal: "0.500 cpu",
+      measured: `${used.map((x) => fix(x, 3)).join(", ")} cpu; throttled ${throttled} times`,
+      error: `max ${(((worst - 0.5) / 0.5) * 100).toFixed(2)}%`,
+      target: "<= +2%",
+      met: worst <= 0.5 * 1.02,
+    });
+  } finally {
+    await teardown(d, ["capped"]);
+  }
+}
+
+// ---------------------------------------------------------------- 4. whole cores
+
+async function cores() {
+  log("whole cores: cores.vsc");
+  const d = apply("cores.vsc");
+  const names = ["pinned", "busy1", "busy2"];
+  try {
+    await spin(d, names);
+    await sleep(SETTLE_MS);
+    const own = cpuList(readCgroup(cg(d, "pinned"), "cpuset.cpus.effective"));
+    const shared = cpuList(readCgroup(cg(d, "busy1"), "cpuset.cpus.effective"));
+    let samples = 0;
+    let intruders = 0;
+    let strays = 0;
+    const sample = () => {
+      for (const b of ["busy1", "busy2"])
+        for (const p of procs(d, b)) {
+          const c = lastCpu(p);
+          if (c === undefined) continue;
+          samples++;
+          if (own.includes(c)) intruders++;
+        }
+      for (const p of procs(d, "pinned")) {
+        const c = lastCpu(p);
+        if (c !== undefined && !own.includes(c)) strays++;
+      }
+    };
+    // Sampled between windows: the driver polling during a window would be
+    // a root-level task competing on the reserved core (docs/isolation.md).
+    const ws = [];
+    for (let i = 0; i < REPEATS; i++) {
+      ws.push(
+        await window(
+          names.map((n) => cg(d, n)),
+          WINDOW_MS,
+        ),
+      );
+      for (let k = 0; k < 10; k++, await sleep(50)) sample();
+    }
+    const pinned = ws.map((w) => w.usage[0] / w.wallUs);
+    const others = ws.map((w) => (w.usage[1] + w.usage[2]) / w.wallUs);
+    const worst = Math.min(...pinned);
+    raw["cores.vsc"] = { own, shared, pinned, others, samples, intruders, strays };
+    rows.push({
+      exp: "4 whole cores",
+      configured: `pinned cores 1 (cpuset ${own.join(",")}), 2 other contexts busy (cpuset ${shared.join(",")})`,
+      ideal: `pinned 1.000 cpu; others ${fix(shared.length, 3)} cpu; 0 samples of others on cpu ${own.join(",")}`,
+      measured: `pinned ${pinned.map((x) => fix(x, 3)).join(", ")}; others ${others.map((x) => fix(x, 3)).join(", ")}; ${intruders} of ${samples} samples`,
+      error: `pinned ${pts(1 - worst)} of a cpu`,
+      target: "<= 1 pt, 0 intruders",
+      met: 1 - worst <= 0.01 && intruders === 0 && strays === 0,
+    });
+  } finally {
+    await teardown(d, names);
+  }
+}
+
+// ---------------------------------------------------------------- 5. memory
+
+const MiB = 1 << 20;
+const events = (d: Deployment, c: string) => readCgroupStat(cg(d, c), "memory.events");
+
+async function memory() {
+  log("memory: memory.vsc");
+  const d = apply("memory.vsc");
+  try {
+    // keeper holds 200 MiB of touched anonymous memory, then sleeps.
+    // (The size is an argument: a constant would be folded into a second copy.)
+    exec(d, "keeper", ["perl", "-e", '$x = "a" x ($ARGV[0] << 20); sleep 3600', "200"]);
+    await waitProcs(d, "keeper", 1);
+    for (let i = 0; Number(readCgroup(cg(d, "keeper"), "memory.current")) < 200 * MiB; i++) {
+      if (i > 3000) throw new Error("keeper never reached 200 MiB");
+      await sleep(100);
+    }
+    await sleep(SETTLE_MS);
+    const before = Number(readCgroup(cg(d, "keeper"), "memory.current"));
+    const evBefore = events(d, "keeper");
+    // hog allocates 512 MiB in a 256 MiB context.
+    const hog = exec(d, "hog", [
+      "perl",
+      "-e",
+      '$x = "a" x ($ARGV[0] << 20); print "survived\\n"',
+      "512",
+    ]);
+    const code = await new Promise<number | null>((r) => hog.once("exit", r));
+    await sleep(SETTLE_MS);
+    const after = Number(readCgroup(cg(d, "keeper"), "memory.current"));
+    const evAfter = events(d, "keeper");
+    const hogEv = events(d, "hog");
+    const peak = Number(readCgroup(cg(d, "hog"), "memory.peak"));
+    const hogMax = Number(readCgroup(cg(d, "hog"), "memory.max"));
+    const keeperMin = Number(readCgroup(cg(d, "keeper"), "memory.min"));
+    const keeperChanged = Object.keys(evAfter).filter((k) => evAfter[k] !== evBefore[k]);
+    raw["memory.vsc"] = { code, peak, hogEv, before, after, evBefore, evAfter, hogMax, keeperMin };
+    rows.push({
+      exp: "5 memory limit",
+      configured: `hog limit 256MiB swap 0 (memory.max ${hogMax}), allocates 512 MiB`,
+      ideal: "killed or throttled at 256 MiB, inside hog",
+      measured: `exit ${code}; peak ${fix(peak / MiB, 1)} MiB; oom_kill ${hogEv.oom_kill}, max ${hogEv.max}`,
+      error: `peak ${(((peak - hogMax) / hogMax) * 100).toFixed(2)}% vs limit`,
+      target: "<= +2%",
+      met: peak <= hogMax * 1.02 && hogEv.oom_kill >= 1,
+    });
+    const lost = (before - after) / before;
+    rows.push({
+      exp: "5 memory reserve",
+      configured: `keeper reserve 256MiB (memory.min ${keeperMin}), holds 200 MiB`,
+      ideal: "keeps its pages; no event",
+      measured: `memory.current ${fix(before / MiB, 1)} -> ${fix(after / MiB, 1)} MiB; events changed: ${keeperChanged.join(", ") || "none"}`,
+      error: `${(lost * 100).toFixed(2)}% lost`,
+      target: "0 pages lost, no event",
+      met: after >= before * 0.99 && keeperChanged.length === 0 && procs(d, "keeper").length === 1,
+    });
+  } finally {
+    await teardown(d, ["hog", "keeper"]);
+  }
+}
+
+// ---------------------------------------------------------------- 6. network
+
+const SENDER =
+  'use Socket; socket(my $s, PF_INET, SOCK_DGRAM, 0) or die "socket: $!"; ' +
+  "my $to = sockaddr_in(9, inet_aton($ARGV[0])); my $b = 'x' x 1400; " +
+  "while (1) { send($s, $b, 0, $to) }";
+
+/** net.vsc's link rate, bit/s. */
+const LINK = 3e6;
+
+async function network() {
+  log("network: net.vsc");
+  const net = scratchNet("iso");
+  if (net.devA !== "iso0a0") throw new Error(`net.vsc names link iso0a0, the lab made ${net.devA}`);
+  let d: Deployment | undefined;
+  try {
+    d = apply("net.vsc", net.nsA);
+    const nsenter = ["nsenter", `--net=/run/netns/${net.nsA}`, "--"];
+    const senders = ["a", "b"];
+    for (const c of senders) exec(d, c, [...nsenter, "perl", "-e", SENDER, net.addrB]);
+    for (const c of senders) await waitProcs(d, c, 1);
+    const classes: Record<string, HtbClass & { id: string }> = {
+      a: { id: "1:2bd", rate: 600e3, ceil: 1800e3, share: 1, busy: true },
+      b: { id: "1:2be", rate: 300e3, ceil: 2700e3, share: 2, busy: true },
+    };
+    const phase = async (busy: string[]) => {
+      for (const c of senders) await freeze(d!, c, !busy.includes(c));
+      await sleep(SETTLE_MS + 1000);
+      const rates: number[][] = [];
+      for (let i = 0; i < REPEATS; i++) {
+        const s0 = tcClassStats(net.devA, net.nsA);
+        const t0 = process.hrtime.bigint();
+        await sleep(WINDOW_MS);
+        const s1 = tcClassStats(net.devA, net.nsA);
+        const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+        rates.push(
+          senders.map(
+            (c) => ((s1.get(classes[c].id)!.bytes - s0.get(classes[c].id)!.bytes) * 8) / secs,
+          ),
+        );
+      }
+      const ideal = htbIdeal(
+        LINK,
+        senders.map((c) => ({ ...classes[c], busy: busy.includes(c) })),
+      );
+      log(
+        `  ${busy.join("+")}: ${rates.map((r) => r.map((x) => fix(x / 1e3, 0)).join("/")).join(" ")}`,
+      );
+      raw[`net ${busy.join("+")}`] = { rates, ideal };
+      for (const c of busy) {
+        const i = senders.indexOf(c);
+        const got = rates.map((r) => r[i]);
+        const err = Math.max(...got.map((x) => Math.abs(x - ideal[i]) / ideal[i]));
+        const k = classes[c];
+        const overLimit = Math.max(...got) / k.ceil - 1;
+        rows.push({
+          exp: "6 network",
+          configured: `${c}: reserve ${k.rate / 1e3} limit ${k.ceil / 1e3} kbit/s share ${k.share}, link ${LINK / 1e3} kbit/s; busy: ${busy.join(", ")}`,
+          ideal: `${fix(ideal[i] / 1e3, 0)} kbit/s`,
+          measured: `${got.map((x) => fix(x / 1e3, 0)).join(", ")} kbit/s`,
+          error: `max ${(err * 100).toFixed(2)}%`,
+          target: "<= 5%, >= reserve, <= limit +2%",
+          met: err <= 0.05 && Math.min(...got) >= k.rate && overLimit <= 0.02,
+        });
+      }
+    };
+    await phase(["a", "b"]);
+    await phase(["a"]);
+    await phase(["b"]);
+  } finally {
+    if (d) await teardown(d, ["a", "b"]);
+    net.destroy();
+  }
+}
+
+// ---------------------------------------------------------------- main
+
+const want = (x: string) => !ONLY || ONLY.includes(x);
+const uname = run("uname", ["-r"]).stdout.trim();
+try {
+  if (want("fair")) {
+    const equal = QUICK ? [2] : [1, 2, 4, 8];
+    for (const n of equal)
+      await fairShare(
+        `fair-${n}.vsc`,
+        Array(n).fill(1),
+        Array.from({ length: n }, (_, i) => `c${i + 1}`),
+      );
+    await fairShare("fair-124.vsc", [1, 2, 4], ["s1", "s2", "s4"]);
+  }
+  if (want("reserve")) await reservation();
+  if (want("limit")) await limit();
+  if (want("cores")) await cores();
+  if (want("memory")) await memory();
+  if (want("net")) await network();
+} finally {
+  const secs = (Date.now() - started) / 1000;
+  const head = ["experiment", "configured", "ideal", "measured", "error", "target", "met"];
+  const lines = [
+    `Kernel lab: Linux ${uname}, ${NCPU} vcpus under QEMU software emulation (TCG); ` +
+      `${REPEATS} window(s) per point${QUICK ? " (VSC_ISO_QUICK)" : ""}; run time ${secs.toFixed(0)} s. ` +
+      "CPU figures are ratios of guest CPU time (cpu.stat usage_usec over guest wall time), " +
+      "not throughput on a real host.",
+    "",
+    `| ${head.join(" | ")} |`,
+    `| ${head.map(() => "---").join(" | ")} |`,
+    ...rows.map(
+      (r) =>
+        `| ${[r.exp, r.configured, r.ideal, r.measured, r.error, r.target, r.met === undefined ? "" : r.met ? "yes" : "**no**"].join(" | ")} |`,
+    ),
+    "",
+  ];
+  const md = lines.join("\n");
+  console.log("\n" + md);
+  if (process.env.VSC_LAB_OUT) {
+    writeFileSync(join(process.env.VSC_LAB_OUT, "isolation.md"), md);
+    writeFileSync(join(process.env.VSC_LAB_OUT, "isolation.json"), JSON.stringify(raw, null, 2));
+  }
+}

@@ -6,8 +6,20 @@ export interface TreeNode {
   children: TreeNode[];
 }
 
-/** The class/context forest of an IR: top-level nodes, each with its subtree. */
+const trees = new WeakMap<VscIr, TreeNode[]>();
+
+/**
+ * The class/context forest of an IR: top-level nodes, each with its subtree.
+ * Built once per IR (IRs are never changed once built): the weights, their
+ * check, the cgroups and the tc classes all walk the same tree. Read only.
+ */
 export function buildTree(ir: VscIr): TreeNode[] {
+  let t = trees.get(ir);
+  if (!t) trees.set(ir, (t = forest(ir)));
+  return t;
+}
+
+function forest(ir: VscIr): TreeNode[] {
   const byName = new Map<string, TreeNode>();
   const roots: TreeNode[] = [];
   for (const node of ir.nodes) {

@@ -48,7 +48,7 @@ export function readAllow(a: Allow, ctx: ReadCtx): RuleSpec | undefined {
   for (const v of a.ports ?? []) {
     for (const r of flatten(v, ctx.defs, ctx.report)) {
       const p = port(r, ctx);
-      if (p) ports.push({ ...p, span: r.at });
+      if (p) ports.push({ from: p.from, to: p.to, span: r.at });
       else ok = false;
     }
   }

@@ -22,7 +22,7 @@ await build({
   target: "node20",
   // Chevrotain is imported at run time from its own single-file bundle (grammar/chevrotain.ts).
   external: ["chevrotain"],
-  // CommonJS dependencies (handlebars) call require() for Node built-ins.
+  // CommonJS dependencies call require() for Node built-ins.
   banner: { js: 'import { createRequire as __vscCreateRequire } from "node:module"; const require = __vscCreateRequire(import.meta.url);' },
   legalComments: "none",
   logLevel: "warning",

@@ -45,15 +45,6 @@ export function maxAbsError(windows: number[][], ideal: number[]): number {
   return e;
 }
 
-/** Per-context mean over windows. */
-export function meanOf(windows: number[][]): number[] {
-  const n = windows[0]?.length ?? 0;
-  return Array.from(
-    { length: n },
-    (_, i) => windows.reduce((s, w) => s + w[i], 0) / windows.length,
-  );
-}
-
 /**
  * The paper's reservation semantics for one reserved context among `busy`
  * busy siblings of equal share: its reservation plus an equal share of the

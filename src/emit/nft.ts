@@ -27,9 +27,18 @@ export interface NftDispatch {
   note: string;
   entries: NftMapEntry[];
 }
+/** A named interval set: the addresses contexts declared, per family. */
+export interface NftSet {
+  name: string;
+  type: "ipv4_addr" | "ipv6_addr";
+  note: string;
+  /** Comma-separated elements (cidrs; nft merges overlaps with auto-merge). */
+  elements: string;
+}
 export interface NftView {
   entry: string;
   host: string;
+  sets: NftSet[];
   outDispatch: NftDispatch[];
   inDispatch: NftDispatch[];
   chains: NftChain[];
@@ -114,6 +123,7 @@ function outChain(
   rules: Rule[],
   at: string,
   w: Where,
+  claimed: NftSet[],
 ): NftChain {
   const lines: NftLine[] = [];
   if (shaped !== undefined)
@@ -122,7 +132,15 @@ function outChain(
       rule: `meta priority set ${shaped}`,
     });
   const a = n.net.addresses;
-  if (a.length > 0) {
+  if (a.length === 0) {
+    // Unbound, but never with an address another context declared (configuration independence).
+    claimed.forEach((c, i) =>
+      lines.push({
+        note: i === 0 ? "source binding: not the addresses other contexts declared" : null,
+        rule: `${c.type === "ipv4_addr" ? "ip" : "ip6"} saddr @${c.name} drop`,
+      }),
+    );
+  } else {
     const v4: string[] = [];
     const v6: string[] = [];
     for (const x of a) (x.family === 4 ? v4 : v6).push(cidr(x));
@@ -164,6 +182,28 @@ function inChain(n: Node, rules: Rule[], at: string, w: Where): NftChain {
   return { name: `in_${n.name}`, note: `${n.path}: incoming (${at})`, lines };
 }
 
+/**
+ * Every address a context declared, one set per family (only families in
+ * use). A context without addresses may send from any other address of the
+ * host, but not from one of these: each declared address belongs to its
+ * context alone, as the checker already demands between contexts.
+ */
+function claimedSets(ir: VscIr): NftSet[] {
+  const v4: string[] = [];
+  const v6: string[] = [];
+  for (const n of ir.nodes)
+    if (n.kind === "context")
+      for (const a of n.net.addresses) (a.family === 4 ? v4 : v6).push(cidr(a));
+  const out: NftSet[] = [];
+  const note =
+    "addresses that belong to contexts (net.address); no other context may send from them";
+  if (v4.length)
+    out.push({ name: "context_addrs_v4", type: "ipv4_addr", note, elements: v4.join(", ") });
+  if (v6.length)
+    out.push({ name: "context_addrs_v6", type: "ipv6_addr", note, elements: v6.join(", ") });
+  return out;
+}
+
 /** Number of components of a cgroup path (`a/b/c` is 3). */
 function depth(path: string): number {
   let d = 1;
@@ -198,6 +238,8 @@ export function nftView(ir: VscIr, shapedIds: Set<string>): NftView {
   const in4: NftMapEntry[] = [];
   const in6: NftMapEntry[] = [];
   const paths = new Set<string>();
+  const anyUnbound = ir.nodes.some((n) => n.kind === "context" && n.net.addresses.length === 0);
+  const sets = anyUnbound ? claimedSets(ir) : [];
   for (const n of ir.nodes) {
     if (n.kind !== "context") continue;
     const path = `${root}/${n.path}`;
@@ -207,8 +249,15 @@ export function nftView(ir: VscIr, shapedIds: Set<string>): NftView {
     const shaped = shapedIds.has(id) ? id : undefined;
     const rules = split(n);
     // Does this context need an output chain / an input chain?
-    if (shaped !== undefined || n.net.addresses.length > 0 || deny(n) || rules.out.length > 0) {
-      const c = outChain(n, shaped, rules.out, at, w);
+    const unbound = n.net.addresses.length === 0 && sets.length > 0;
+    if (
+      shaped !== undefined ||
+      n.net.addresses.length > 0 ||
+      unbound ||
+      deny(n) ||
+      rules.out.length > 0
+    ) {
+      const c = outChain(n, shaped, rules.out, at, w, sets);
       chains.push(c);
       outs.push({ path, chain: c.name, note });
       paths.add(path);
@@ -239,6 +288,7 @@ export function nftView(ir: VscIr, shapedIds: Set<string>): NftView {
   return {
     entry: commentText(ir.entry),
     host: commentText(ir.host.name),
+    sets,
     outDispatch: socketDispatch(outs),
     inDispatch,
     chains,

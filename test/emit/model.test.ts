@@ -106,7 +106,8 @@ test("nft: digest is the sha256 of the ruleset rendered with an empty digest", (
     d.nft.ruleset,
     /^table inet vsc \{\}\ndelete table inet vsc\ntable inet vsc \{\n\tchain digest \{\n/m,
   );
-  assert.equal(d.nft.cgroupPaths, ["vsc/web-tier/web"]);
+  // batch has no address: it is dispatched too, to keep it off web's address
+  assert.equal(d.nft.cgroupPaths, ["vsc/batch", "vsc/web-tier/web"]);
   // a one-field edit changes the digest
   const ir = languageIr();
   ir.nodes[2].net.rules[2].ports = [{ from: 54, to: 54 }];
@@ -121,7 +122,29 @@ test("nft: dispatch by socket cgroupv2 level, by daddr inbound, binding, priorit
   assert.match(r, "ip saddr != 10.0.0.11 drop");
   assert.match(r, "ip daddr 10.0.1.0/24 tcp dport 5432 accept");
   assert.match(r, "tcp dport { 80, 443 } accept");
-  assert.is((r.match(/^\s*socket cgroupv2/gm) ?? []).length, 1);
+  // one dispatch rule per cgroup level in use (batch at 2, web at 3), never one per context
+  assert.is((r.match(/^\s*socket cgroupv2/gm) ?? []).length, 2);
+});
+
+test("nft: a context without addresses may not send from an address another context declared", () => {
+  const r = d.nft.ruleset;
+  assert.match(
+    r,
+    "set context_addrs_v4 {\n\t\ttype ipv4_addr\n\t\tflags interval\n\t\tauto-merge\n\t\telements = { 10.0.0.11 }",
+  );
+  assert.match(
+    r,
+    "chain out_batch {\n\t\t# source binding: not the addresses other contexts declared\n\t\tip saddr @context_addrs_v4 drop",
+  );
+  // web also declares fd00::11: the IPv6 set and its rule follow
+  assert.match(r, "elements = { fd00::11 }");
+  assert.match(r, "ip saddr @context_addrs_v4 drop\n\t\tip6 saddr @context_addrs_v6 drop");
+  // when every context is bound to its own addresses, the set would be unused: none is written
+  const ir = languageIr();
+  ir.nodes.find((n) => n.name === "batch")!.net.addresses = [
+    { family: 4, address: "10.0.0.12", prefix: 32 },
+  ];
+  assert.not.match(desiredState(ir).nft.ruleset, "context_addrs");
 });
 
 test("nft: contexts without addresses are found inbound by socket lookup", () => {

@@ -154,6 +154,14 @@ test("allowed port, denied port, foreign source, tc class; other context and out
     // A second address on the host side: real, usable by the host, not web's.
     const foreign = addrA.replace(/\.1$/, ".3");
     must("ip", ["addr", "add", `${foreign}/24`, "dev", devA], { netns: nsA });
+    // Like scratchNet's own addresses, a static neighbour on the far side: no ARP reply
+    // (a kernel packet of no context, counted in 1:ffff) ever crosses the link.
+    const mac = (
+      JSON.parse(must("ip", ["-j", "link", "show", devA], { netns: nsA })) as { address: string }[]
+    )[0]!.address;
+    must("ip", ["neigh", "replace", foreign, "lladdr", mac, "dev", net.devB, "nud", "permanent"], {
+      netns: nsB,
+    });
     writeFileSync(file, config(net));
 
     const applied = cli(["apply", file, ...kernelArgs(nsA)]);
@@ -235,7 +243,8 @@ test("allowed port, denied port, foreign source, tc class; other context and out
     );
     assert.is(webMoved.batch, 0, `nothing of web's in ${BATCH_CLASS}: ${JSON.stringify(webMoved)}`);
 
-    // 2. batch (default allow, no address): web's denied port is fine for it, in its own class.
+    // 2. batch (default allow, no address): web's denied port is fine for it, in its own class,
+    //    from any host address except one a context declared: web's address is web's alone.
     const batchRun = cli(
       [
         "exec",
@@ -246,15 +255,15 @@ test("allowed port, denied port, foreign source, tc class; other context and out
         "batch",
         "--",
         process.execPath,
-        ...client([`${addrB},${PORT_DENIED}`]),
+        ...client([`${addrB},${PORT_DENIED},${foreign}`]),
       ],
       nsA,
     );
     const batch = parseClient(batchRun, "vsc exec batch");
     const t2 = tcClassStats(devA, nsA);
     assert.is(batch.cgroup, `0::/${ROOT}/batch`);
-    assert.equal(batch.results, ["ok"], `batch -> tcp ${PORT_DENIED} must connect`);
-    assert.equal(newConnections(), [`${addrA}->${PORT_DENIED}`]);
+    assert.equal(batch.results, ["ok"], `batch -> tcp ${PORT_DENIED} from ${foreign} must connect`);
+    assert.equal(newConnections(), [`${foreign}->${PORT_DENIED}`]);
     const batchMoved = moved(t1, t2);
     assert.ok(
       batchMoved.batch >= 3,
@@ -271,6 +280,27 @@ test("allowed port, denied port, foreign source, tc class; other context and out
       `nothing of batch's in ${DEFAULT_CLASS}: ${JSON.stringify(batchMoved)}`,
     );
 
+    // 2b. batch may not send from web's address: dropped before any qdisc sees it.
+    const spoofRun = cli(
+      [
+        "exec",
+        "--file",
+        file,
+        "--cgroup-mount",
+        LAB_CGROUP_MOUNT,
+        "batch",
+        "--",
+        process.execPath,
+        ...client([`${addrB},${PORT_DENIED},${addrA}`]),
+      ],
+      nsA,
+    );
+    const spoof = parseClient(spoofRun, "vsc exec batch (from web's address)");
+    const t2b = tcClassStats(devA, nsA);
+    assert.is.not(spoof.results[0], "ok", `batch must not send from web's address ${addrA}`);
+    assert.equal(newConnections(), [], "the listener saw nothing from batch as web");
+    assert.equal(moved(t2, t2b), { web: 0, batch: 0, dflt: 0 }, "dropped packets reach no class");
+
     // 3. A process in no context, same netns: what web may not do works, in the default class.
     const outsideRun = run(
       process.execPath,
@@ -282,7 +312,7 @@ test("allowed port, denied port, foreign source, tc class; other context and out
     assert.not.match(outside.cgroup, new RegExp(ROOT), "the control runs outside vsc's subtree");
     assert.equal(outside.results, ["ok", "ok"], "outside every context nothing is filtered");
     assert.equal(newConnections(), [`${addrA}->${PORT_DENIED}`, `${foreign}->${PORT_OK}`].sort());
-    const outsideMoved = moved(t2, t3);
+    const outsideMoved = moved(t2b, t3);
     assert.ok(
       outsideMoved.dflt >= 6,
       `outside packets -> ${DEFAULT_CLASS}: ${JSON.stringify(outsideMoved)}`,

@@ -9,7 +9,6 @@ export const MANAGED_FILES: readonly string[] = [
   "cpu.max.burst",
   "cpu.weight",
   "cpuset.cpus",
-  "cpuset.cpus.partition",
   "io.max",
   "io.weight",
   "memory.high",

@@ -44,30 +44,6 @@ test("VSC5021: the kernel keeps another value than the one written", async () =>
   s.cleanup();
 });
 
-test("VSC5022: a cpuset partition reads back invalid", async () => {
-  const d = sampleDesired();
-  d.cgroups[0]!.subtreeControl = ["cpu", "cpuset", "memory", "pids"];
-  const batch = d.cgroups.find((c) => c.path === "vsc/batch")!;
-  batch.files.push(
-    { name: "cpuset.cpus", value: "1" },
-    { name: "cpuset.cpus.partition", value: "root" },
-  );
-  const { out, s } = await applyWith(
-    (k) => ({
-      ...k,
-      write: (p, v) =>
-        k.write(
-          p,
-          p.endsWith("partition") ? "root invalid (Cpu list in cpuset.cpus not exclusive)" : v,
-        ),
-    }),
-    d,
-  );
-  assert.is(out.diagnostics[0]?.code, "VSC5022");
-  assert.match(out.diagnostics[0]!.message, /vsc\/batch .*root invalid \(Cpu list/);
-  s.cleanup();
-});
-
 test("VSC5025: an undo step fails too; the plan is named as the way to converge", async () => {
   let failing = false;
   const { out, s } = await applyWith((k) => ({

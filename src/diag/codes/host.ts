@@ -61,11 +61,6 @@ export const hostCodes: CodeTable = {
     explain:
       'After each write vsc reads the value back. The kernel accepted the write but holds something else (it rounded, clamped, or another agent changed it). The apply was rolled back. Fix: write the value in the form the kernel reports (page-aligned bytes, "max", ...), or stop the other agent.',
   },
-  VSC5022: {
-    title: "invalid cpuset partition",
-    explain:
-      "`cpu { cores N }` makes a context a cpuset partition root. The kernel accepted the write but reports the partition as \"root invalid (<reason>)\": the cpus overlap a sibling's, the parent is not a partition root, or no cpu would be left for the rest. The apply was rolled back. Fix the cores in the configuration (or the host's cpu count).",
-  },
   VSC5023: {
     title: "nft refused the ruleset",
     explain:

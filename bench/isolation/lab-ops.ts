@@ -181,3 +181,14 @@ export function cpuList(s: string): number[] {
   }
   return out;
 }
+
+/** The machine's idle and total CPU time so far (/proc/stat, all cpus, USER_HZ ticks). */
+export function cpuTimes(): { idle: number; total: number } {
+  const f = readFileSync("/proc/stat", "utf8")
+    .split("\n")[0]
+    .trim()
+    .split(/\s+/)
+    .slice(1, 9)
+    .map(Number);
+  return { idle: f[3] + f[4], total: f.reduce((s, x) => s + x, 0) };
+}

@@ -35,6 +35,7 @@ import {
   waitProcs,
   window,
   type Deployment,
+  type Window,
 } from "./lab-ops.js";
 import {
   htbIdeal,
@@ -79,27 +80,38 @@ const started = Date.now();
 const log = (s: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(0)} s] ${s}`);
 const fix = (x: number, d = 2) => x.toFixed(d);
 
-async function windows(cgroups: string[], n = REPEATS, ms = WINDOW_MS, during?: () => void) {
+async function windows(cgroups: string[], n = REPEATS, ms = WINDOW_MS): Promise<Window[]> {
   const out = [];
-  for (let i = 0; i < n; i++) out.push(await window(cgroups, ms, during));
+  for (let i = 0; i < n; i++) out.push(await window(cgroups, ms));
   return out;
 }
 
 // ---------------------------------------------------------------- 1. fair share
 
-/** Each context's fraction among the contexts, per window and over all windows. */
-async function split(d: Deployment, names: string[]) {
-  const ws = await windows(
-    names.map((n) => cg(d, n)),
-    FAIR_WINDOWS,
-  );
-  const fr = ws.map((w) => fractions(w.usage));
-  // The whole measurement (all windows): a vcpu that the busy host stalls
-  // charges the stall to whichever task it was running, which CFS pays
-  // back later, so short windows carry host noise that the sum does not.
-  const total = fractions(names.map((_, i) => ws.reduce((s, w) => s + w.usage[i], 0)));
-  const busy = ws.map((w) => w.usage.reduce((s, x) => s + x, 0) / (w.wallUs * NCPU));
-  return { ws, fr, total, busy };
+interface Split {
+  ws: Window[];
+  /** Fractions among the contexts, per window. */
+  fr: number[][];
+  /** Fractions over all windows together. */
+  total: number[];
+  /** Share of the machine the contexts used, per window. */
+  busy: number[];
+}
+
+/**
+ * Fractions among contexts over all windows. The whole measurement is what
+ * counts: a vcpu that the busy host stalls charges the stall to whichever
+ * task it was running, which CFS pays back later, so short windows carry
+ * host noise that the sum does not.
+ */
+function split(ws: Window[]): Split {
+  const n = ws[0].usage.length;
+  return {
+    ws,
+    fr: ws.map((w) => fractions(w.usage)),
+    total: fractions(Array.from({ length: n }, (_, i) => ws.reduce((s, w) => s + w.usage[i], 0))),
+    busy: ws.map((w) => w.usage.reduce((s, x) => s + x, 0) / (w.wallUs * NCPU)),
+  };
 }
 
 async function fairShare(file: string, shares: number[], names: string[]) {
@@ -110,15 +122,27 @@ async function fairShare(file: string, shares: number[], names: string[]) {
     await sleep(SETTLE_MS);
     const ideal = proportional(shares);
     const weights = names.map((n) => Number(readCgroup(cg(d, n), "cpu.weight")));
-    const m = await split(d, names);
     // Control, same boot, same processes: the plain weights an operator would
-    // write by hand (100 x share), to tell the mapping's error from the kernel's.
-    let control: Awaited<ReturnType<typeof split>> | undefined;
-    if (names.length > 1) {
-      names.forEach((n, i) => writeCgroup(cg(d, n), "cpu.weight", String(100 * shares[i])));
+    // write by hand (100 x share), to tell the mapping's error from the
+    // kernel's. Interleaved (compiled, plain, compiled, plain) so that drift
+    // in the host's load falls on both alike.
+    const paths = names.map((n) => cg(d, n));
+    const compiledWs: Window[] = [];
+    const plainWs: Window[] = [];
+    const setWeights = async (ws: number[]) => {
+      names.forEach((n, i) => writeCgroup(cg(d, n), "cpu.weight", String(ws[i])));
       await sleep(SETTLE_MS);
-      control = await split(d, names);
+    };
+    for (let round = 0; round < FAIR_WINDOWS / 2; round++) {
+      if (round > 0) await setWeights(weights);
+      compiledWs.push(...(await windows(paths, 2)));
+      if (names.length > 1) {
+        await setWeights(shares.map((s) => 100 * s));
+        plainWs.push(...(await windows(paths, 2)));
+      }
     }
+    const m = split(compiledWs);
+    const control = plainWs.length > 0 ? split(plainWs) : undefined;
     const err = maxAbsError([m.total], ideal);
     const worstWindow = maxAbsError(m.fr, ideal);
     const j = jain(m.total, ideal);

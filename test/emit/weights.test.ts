@@ -126,12 +126,13 @@ test("language.vsc: web-tier and web get the whole weight domain; batch keeps th
   const w = cpuWeights(ir);
   assert.is(weightCapacity(ir), 800); // 2000 - 200 keep - 1000 (batch's core)
   assert.is(w.get("batch"), 100);
-  assert.is(w.get("web-tier"), 10000);
-  assert.is(w.get("web"), 10000);
+  // alone in their groups: the kernel's default weight (the smallest weight is scaled to 100)
+  assert.is(w.get("web-tier"), 100);
+  assert.is(w.get("web"), 100);
   assert.equal(cpuGuaranteeViolations(ir, w), []);
 });
 
-test("mapping.md formula: reservation plus share of the rest, scaled into 1..10000", () => {
+test("mapping.md formula: reservation plus share of the rest, the smallest weight scaled to 100", () => {
   // g = 1000m; a reserves 500, b and c nothing; shares 1, 1, 2.
   // ideal millicpu: a = 500 + 500/4 = 625, b = 125, c = 250.
   const w = groupWeights(
@@ -142,7 +143,18 @@ test("mapping.md formula: reservation plus share of the rest, scaled into 1..100
     ],
     { n: 1000n, d: 1n },
   );
-  assert.equal(w, [10000, 2000, 4000]);
+  assert.equal(w, [500, 100, 200]);
+});
+
+test("the largest weight stays <= 10000 when the smallest cannot be 100 (shares 1:400)", () => {
+  const w = groupWeights(
+    [
+      { a: 0, s: 1 },
+      { a: 0, s: 400 },
+    ],
+    { n: 1000n, d: 1n },
+  );
+  assert.equal(w, [25, 10000]);
 });
 
 test("zero slack, all reserved: exact proportions (1:2:7) instead of rounding up", () => {

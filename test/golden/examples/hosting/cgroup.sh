@@ -61,7 +61,7 @@ put vsc memory.low 8589934592
 # vsc/backend: class backend (hosting.vsc:46)
 mk vsc/backend
 put vsc/backend cgroup.subtree_control '+cpu +io +memory +pids'
-put vsc/backend cpu.weight 10000 # hosting.vsc:47
+put vsc/backend cpu.weight 138 # hosting.vsc:47
 put vsc/backend cpu.max 'max 100000' # hosting.vsc:47
 put vsc/backend cpu.max.burst 0 # hosting.vsc:47
 put vsc/backend memory.min 8589934592 # hosting.vsc:48
@@ -75,7 +75,7 @@ put vsc/backend io.max '259:0 rbps=max wbps=max riops=max wiops=max'
 
 # vsc/backend/app-1: context app-1 (hosting.vsc:86)
 mk vsc/backend/app-1
-put vsc/backend/app-1 cpu.weight 5000 # hosting.vsc:89
+put vsc/backend/app-1 cpu.weight 100 # hosting.vsc:89
 put vsc/backend/app-1 cpu.max 'max 100000' # hosting.vsc:89
 put vsc/backend/app-1 cpu.max.burst 0 # hosting.vsc:89
 put vsc/backend/app-1 memory.min 2147483648 # hosting.vsc:90
@@ -89,7 +89,7 @@ put vsc/backend/app-1 io.max '259:0 rbps=max wbps=max riops=max wiops=max'
 
 # vsc/backend/app-2: context app-2 (hosting.vsc:100)
 mk vsc/backend/app-2
-put vsc/backend/app-2 cpu.weight 5000 # hosting.vsc:103
+put vsc/backend/app-2 cpu.weight 100 # hosting.vsc:103
 put vsc/backend/app-2 cpu.max 'max 100000' # hosting.vsc:103
 put vsc/backend/app-2 cpu.max.burst 0 # hosting.vsc:103
 put vsc/backend/app-2 memory.min 2147483648 # hosting.vsc:104
@@ -103,7 +103,7 @@ put vsc/backend/app-2 io.max '259:0 rbps=max wbps=max riops=max wiops=max'
 
 # vsc/backend/db: context db (hosting.vsc:114)
 mk vsc/backend/db
-put vsc/backend/db cpu.weight 10000 # hosting.vsc:117
+put vsc/backend/db cpu.weight 200 # hosting.vsc:117
 put vsc/backend/db cpu.max 'max 100000' # hosting.vsc:117
 put vsc/backend/db cpu.max.burst 0 # hosting.vsc:117
 put vsc/backend/db memory.min 4294967296 # hosting.vsc:121
@@ -118,7 +118,7 @@ put vsc/backend/db io.max '259:0 rbps=800000000 wbps=400000000 riops=40000 wiops
 # vsc/frontend: class frontend (hosting.vsc:40)
 mk vsc/frontend
 put vsc/frontend cgroup.subtree_control '+cpu +io +memory +pids'
-put vsc/frontend cpu.weight 7272 # hosting.vsc:41
+put vsc/frontend cpu.weight 100 # hosting.vsc:41
 put vsc/frontend cpu.max 'max 100000' # hosting.vsc:41
 put vsc/frontend cpu.max.burst 0 # hosting.vsc:41
 put vsc/frontend memory.min 0 # hosting.vsc:42
@@ -132,7 +132,7 @@ put vsc/frontend io.max '259:0 rbps=max wbps=max riops=max wiops=max'
 
 # vsc/frontend/web-1: context web-1 (hosting.vsc:52)
 mk vsc/frontend/web-1
-put vsc/frontend/web-1 cpu.weight 10000 # hosting.vsc:55
+put vsc/frontend/web-1 cpu.weight 100 # hosting.vsc:55
 put vsc/frontend/web-1 cpu.max '300000 100000' # hosting.vsc:55
 put vsc/frontend/web-1 cpu.max.burst 0 # hosting.vsc:55
 put vsc/frontend/web-1 memory.min 0 # hosting.vsc:56
@@ -146,7 +146,7 @@ put vsc/frontend/web-1 io.max '259:0 rbps=max wbps=max riops=max wiops=max'
 
 # vsc/frontend/web-2: context web-2 (hosting.vsc:69)
 mk vsc/frontend/web-2
-put vsc/frontend/web-2 cpu.weight 10000 # hosting.vsc:72
+put vsc/frontend/web-2 cpu.weight 100 # hosting.vsc:72
 put vsc/frontend/web-2 cpu.max '300000 100000' # hosting.vsc:72
 put vsc/frontend/web-2 cpu.max.burst 0 # hosting.vsc:72
 put vsc/frontend/web-2 memory.min 0 # hosting.vsc:73

@@ -76,7 +76,7 @@ put vsc/batch io.max '254:0 rbps=max wbps=max riops=max wiops=max'
 # vsc/web-tier: class web-tier (language.vsc:21)
 mk vsc/web-tier
 put vsc/web-tier cgroup.subtree_control '+cpu +cpuset +io +memory +pids'
-put vsc/web-tier cpu.weight 10000 # language.vsc:22
+put vsc/web-tier cpu.weight 100 # language.vsc:22
 put vsc/web-tier cpu.max 'max 100000' # language.vsc:22
 put vsc/web-tier cpu.max.burst 0 # language.vsc:22
 put vsc/web-tier cpuset.cpus 0 # language.vsc:22
@@ -91,7 +91,7 @@ put vsc/web-tier io.max '254:0 rbps=max wbps=max riops=max wiops=max'
 
 # vsc/web-tier/web: context web (language.vsc:27)
 mk vsc/web-tier/web
-put vsc/web-tier/web cpu.weight 10000 # language.vsc:30
+put vsc/web-tier/web cpu.weight 100 # language.vsc:30
 put vsc/web-tier/web cpu.max '100000 100000' # language.vsc:30
 put vsc/web-tier/web cpu.max.burst 20000 # language.vsc:30
 put vsc/web-tier/web cpuset.cpus 0 # language.vsc:30

@@ -61,7 +61,7 @@ put planetlab memory.low 0
 # planetlab/infra: class infra (node.vsc:38)
 mk planetlab/infra
 put planetlab/infra cgroup.subtree_control '+cpu +cpuset +io +memory +pids'
-put planetlab/infra cpu.weight 4444 # node.vsc:39
+put planetlab/infra cpu.weight 100 # node.vsc:39
 put planetlab/infra cpu.max 'max 100000' # node.vsc:39
 put planetlab/infra cpu.max.burst 0 # node.vsc:39
 put planetlab/infra cpuset.cpus 0,3-7 # node.vsc:39
@@ -76,7 +76,7 @@ put planetlab/infra io.max '8:0 rbps=max wbps=max riops=max wiops=max'
 
 # planetlab/infra/pl_conf: context pl_conf (node.vsc:68)
 mk planetlab/infra/pl_conf
-put planetlab/infra/pl_conf cpu.weight 1494 # node.vsc:22
+put planetlab/infra/pl_conf cpu.weight 100 # node.vsc:22
 put planetlab/infra/pl_conf cpu.max 'max 100000' # node.vsc:22
 put planetlab/infra/pl_conf cpu.max.burst 0 # node.vsc:22
 put planetlab/infra/pl_conf cpuset.cpus 0,3-7 # node.vsc:22
@@ -91,7 +91,7 @@ put planetlab/infra/pl_conf io.max '8:0 rbps=max wbps=max riops=max wiops=max' #
 
 # planetlab/infra/pl_netflow: context pl_netflow (node.vsc:51)
 mk planetlab/infra/pl_netflow
-put planetlab/infra/pl_netflow cpu.weight 10000 # node.vsc:54
+put planetlab/infra/pl_netflow cpu.weight 669 # node.vsc:54
 put planetlab/infra/pl_netflow cpu.max 'max 100000' # node.vsc:54
 put planetlab/infra/pl_netflow cpu.max.burst 0 # node.vsc:54
 put planetlab/infra/pl_netflow cpuset.cpus 0,3-7 # node.vsc:54
@@ -106,7 +106,7 @@ put planetlab/infra/pl_netflow io.max '8:0 rbps=max wbps=max riops=max wiops=max
 
 # planetlab/infra/pl_sirius: context pl_sirius (node.vsc:60)
 mk planetlab/infra/pl_sirius
-put planetlab/infra/pl_sirius cpu.weight 4597 # node.vsc:63
+put planetlab/infra/pl_sirius cpu.weight 308 # node.vsc:63
 put planetlab/infra/pl_sirius cpu.max 'max 100000' # node.vsc:63
 put planetlab/infra/pl_sirius cpu.max.burst 0 # node.vsc:63
 put planetlab/infra/pl_sirius cpuset.cpus 0,3-7 # node.vsc:63
@@ -122,7 +122,7 @@ put planetlab/infra/pl_sirius io.max '8:0 rbps=max wbps=max riops=max wiops=max'
 # planetlab/slices: class slices (node.vsc:45)
 mk planetlab/slices
 put planetlab/slices cgroup.subtree_control '+cpu +cpuset +io +memory +pids'
-put planetlab/slices cpu.weight 10000 # node.vsc:46
+put planetlab/slices cpu.weight 225 # node.vsc:46
 put planetlab/slices cpu.max 'max 100000' # node.vsc:46
 put planetlab/slices cpu.max.burst 0 # node.vsc:46
 put planetlab/slices cpuset.cpus 0-7 # node.vsc:46
@@ -137,7 +137,7 @@ put planetlab/slices io.max '8:0 rbps=max wbps=max riops=max wiops=max'
 
 # planetlab/slices/berkeley_bamboo: context berkeley_bamboo (slices/berkeley.vsc:18)
 mk planetlab/slices/berkeley_bamboo
-put planetlab/slices/berkeley_bamboo cpu.weight 477 # node.vsc:22
+put planetlab/slices/berkeley_bamboo cpu.weight 100 # node.vsc:22
 put planetlab/slices/berkeley_bamboo cpu.max 'max 100000' # node.vsc:22
 put planetlab/slices/berkeley_bamboo cpu.max.burst 0 # node.vsc:22
 put planetlab/slices/berkeley_bamboo cpuset.cpus 0,3-7 # node.vsc:22
@@ -152,7 +152,7 @@ put planetlab/slices/berkeley_bamboo io.max '8:0 rbps=max wbps=max riops=max wio
 
 # planetlab/slices/berkeley_i3: context berkeley_i3 (slices/berkeley.vsc:37)
 mk planetlab/slices/berkeley_i3
-put planetlab/slices/berkeley_i3 cpu.weight 477 # node.vsc:22
+put planetlab/slices/berkeley_i3 cpu.weight 100 # node.vsc:22
 put planetlab/slices/berkeley_i3 cpu.max 'max 100000' # node.vsc:22
 put planetlab/slices/berkeley_i3 cpu.max.burst 0 # node.vsc:22
 put planetlab/slices/berkeley_i3 cpuset.cpus 0,3-7 # node.vsc:22
@@ -167,7 +167,7 @@ put planetlab/slices/berkeley_i3 io.max '8:0 rbps=max wbps=max riops=max wiops=m
 
 # planetlab/slices/berkeley_oceanstore: context berkeley_oceanstore (slices/berkeley.vsc:3)
 mk planetlab/slices/berkeley_oceanstore
-put planetlab/slices/berkeley_oceanstore cpu.weight 477 # node.vsc:22
+put planetlab/slices/berkeley_oceanstore cpu.weight 100 # node.vsc:22
 put planetlab/slices/berkeley_oceanstore cpu.max 'max 100000' # node.vsc:22
 put planetlab/slices/berkeley_oceanstore cpu.max.burst 0 # node.vsc:22
 put planetlab/slices/berkeley_oceanstore cpuset.cpus 0,3-7 # node.vsc:22
@@ -182,7 +182,7 @@ put planetlab/slices/berkeley_oceanstore io.max '8:0 rbps=max wbps=max riops=max
 
 # planetlab/slices/berkeley_opendht: context berkeley_opendht (slices/berkeley.vsc:23)
 mk planetlab/slices/berkeley_opendht
-put planetlab/slices/berkeley_opendht cpu.weight 5476 # slices/berkeley.vsc:26
+put planetlab/slices/berkeley_opendht cpu.weight 1150 # slices/berkeley.vsc:26
 put planetlab/slices/berkeley_opendht cpu.max 'max 100000' # slices/berkeley.vsc:26
 put planetlab/slices/berkeley_opendht cpu.max.burst 0 # slices/berkeley.vsc:26
 put planetlab/slices/berkeley_opendht cpuset.cpus 0,3-7 # slices/berkeley.vsc:26
@@ -197,7 +197,7 @@ put planetlab/slices/berkeley_opendht io.max '8:0 rbps=max wbps=max riops=max wi
 
 # planetlab/slices/berkeley_p2: context berkeley_p2 (slices/berkeley.vsc:8)
 mk planetlab/slices/berkeley_p2
-put planetlab/slices/berkeley_p2 cpu.weight 477 # node.vsc:22
+put planetlab/slices/berkeley_p2 cpu.weight 100 # node.vsc:22
 put planetlab/slices/berkeley_p2 cpu.max 'max 100000' # node.vsc:22
 put planetlab/slices/berkeley_p2 cpu.max.burst 0 # node.vsc:22
 put planetlab/slices/berkeley_p2 cpuset.cpus 0,3-7 # node.vsc:22
@@ -212,7 +212,7 @@ put planetlab/slices/berkeley_p2 io.max '8:0 rbps=max wbps=max riops=max wiops=m
 
 # planetlab/slices/berkeley_pier: context berkeley_pier (slices/berkeley.vsc:13)
 mk planetlab/slices/berkeley_pier
-put planetlab/slices/berkeley_pier cpu.weight 477 # node.vsc:22
+put planetlab/slices/berkeley_pier cpu.weight 100 # node.vsc:22
 put planetlab/slices/berkeley_pier cpu.max 'max 100000' # node.vsc:22
 put planetlab/slices/berkeley_pier cpu.max.burst 0 # node.vsc:22
 put planetlab/slices/berkeley_pier cpuset.cpus 0,3-7 # node.vsc:22
@@ -227,7 +227,7 @@ put planetlab/slices/berkeley_pier io.max '8:0 rbps=max wbps=max riops=max wiops
 
 # planetlab/slices/berkeley_tessellation: context berkeley_tessellation (slices/berkeley.vsc:42)
 mk planetlab/slices/berkeley_tessellation
-put planetlab/slices/berkeley_tessellation cpu.weight 477 # node.vsc:22
+put planetlab/slices/berkeley_tessellation cpu.weight 100 # node.vsc:22
 put planetlab/slices/berkeley_tessellation cpu.max 'max 100000' # node.vsc:22
 put planetlab/slices/berkeley_tessellation cpu.max.burst 0 # node.vsc:22
 put planetlab/slices/berkeley_tessellation cpuset.cpus 0,3-7 # node.vsc:22
@@ -242,7 +242,7 @@ put planetlab/slices/berkeley_tessellation io.max '8:0 rbps=max wbps=max riops=m
 
 # planetlab/slices/cornell_beehive: context cornell_beehive (slices/cornell.vsc:3)
 mk planetlab/slices/cornell_beehive
-put planetlab/slices/cornell_beehive cpu.weight 477 # node.vsc:22
+put planetlab/slices/cornell_beehive cpu.weight 100 # node.vsc:22
 put planetlab/slices/cornell_beehive cpu.max 'max 100000' # node.vsc:22
 put planetlab/slices/cornell_beehive cpu.max.burst 0 # node.vsc:22
 put planetlab/slices/cornell_beehive cpuset.cpus 0,3-7 # node.vsc:22
@@ -257,7 +257,7 @@ put planetlab/slices/cornell_beehive io.max '8:0 rbps=max wbps=max riops=max wio
 
 # planetlab/slices/cornell_cobweb: context cornell_cobweb (slices/cornell.vsc:8)
 mk planetlab/slices/cornell_cobweb
-put planetlab/slices/cornell_cobweb cpu.weight 476 # node.vsc:22
+put planetlab/slices/cornell_cobweb cpu.weight 100 # node.vsc:22
 put planetlab/slices/cornell_cobweb cpu.max 'max 100000' # node.vsc:22
 put planetlab/slices/cornell_cobweb cpu.max.burst 0 # node.vsc:22
 put planetlab/slices/cornell_cobweb cpuset.cpus 0,3-7 # node.vsc:22
@@ -272,7 +272,7 @@ put planetlab/slices/cornell_cobweb io.max '8:0 rbps=max wbps=max riops=max wiop
 
 # planetlab/slices/cornell_codons: context cornell_codons (slices/cornell.vsc:18)
 mk planetlab/slices/cornell_codons
-put planetlab/slices/cornell_codons cpu.weight 476 # node.vsc:22
+put planetlab/slices/cornell_codons cpu.weight 100 # node.vsc:22
 put planetlab/slices/cornell_codons cpu.max 'max 100000' # node.vsc:22
 put planetlab/slices/cornell_codons cpu.max.burst 0 # node.vsc:22
 put planetlab/slices/cornell_codons cpuset.cpus 0,3-7 # node.vsc:22
@@ -287,7 +287,7 @@ put planetlab/slices/cornell_codons io.max '8:0 rbps=max wbps=max riops=max wiop
 
 # planetlab/slices/cornell_corona: context cornell_corona (slices/cornell.vsc:13)
 mk planetlab/slices/cornell_corona
-put planetlab/slices/cornell_corona cpu.weight 476 # node.vsc:22
+put planetlab/slices/cornell_corona cpu.weight 100 # node.vsc:22
 put planetlab/slices/cornell_corona cpu.max 'max 100000' # node.vsc:22
 put planetlab/slices/cornell_corona cpu.max.burst 0 # node.vsc:22
 put planetlab/slices/cornell_corona cpuset.cpus 0,3-7 # node.vsc:22
@@ -302,7 +302,7 @@ put planetlab/slices/cornell_corona io.max '8:0 rbps=max wbps=max riops=max wiop
 
 # planetlab/slices/cornell_nexus: context cornell_nexus (slices/cornell.vsc:23)
 mk planetlab/slices/cornell_nexus
-put planetlab/slices/cornell_nexus cpu.weight 476 # node.vsc:22
+put planetlab/slices/cornell_nexus cpu.weight 100 # node.vsc:22
 put planetlab/slices/cornell_nexus cpu.max 'max 100000' # node.vsc:22
 put planetlab/slices/cornell_nexus cpu.max.burst 0 # node.vsc:22
 put planetlab/slices/cornell_nexus cpuset.cpus 0,3-7 # node.vsc:22
@@ -317,7 +317,7 @@ put planetlab/slices/cornell_nexus io.max '8:0 rbps=max wbps=max riops=max wiops
 
 # planetlab/slices/mit_bitblaze: context mit_bitblaze (slices/mit.vsc:39)
 mk planetlab/slices/mit_bitblaze
-put planetlab/slices/mit_bitblaze cpu.weight 476 # node.vsc:22
+put planetlab/slices/mit_bitblaze cpu.weight 100 # node.vsc:22
 put planetlab/slices/mit_bitblaze cpu.max 'max 100000' # node.vsc:22
 put planetlab/slices/mit_bitblaze cpu.max.burst 0 # node.vsc:22
 put planetlab/slices/mit_bitblaze cpuset.cpus 0,3-7 # node.vsc:22
@@ -332,7 +332,7 @@ put planetlab/slices/mit_bitblaze io.max '8:0 rbps=max wbps=max riops=max wiops=
 
 # planetlab/slices/mit_chord: context mit_chord (slices/mit.vsc:3)
 mk planetlab/slices/mit_chord
-put planetlab/slices/mit_chord cpu.weight 476 # node.vsc:22
+put planetlab/slices/mit_chord cpu.weight 100 # node.vsc:22
 put planetlab/slices/mit_chord cpu.max 'max 100000' # node.vsc:22
 put planetlab/slices/mit_chord cpu.max.burst 0 # node.vsc:22
 put planetlab/slices/mit_chord cpuset.cpus 0,3-7 # node.vsc:22
@@ -347,7 +347,7 @@ put planetlab/slices/mit_chord io.max '8:0 rbps=max wbps=max riops=max wiops=max
 
 # planetlab/slices/mit_dht: context mit_dht (slices/mit.vsc:8)
 mk planetlab/slices/mit_dht
-put planetlab/slices/mit_dht cpu.weight 476 # node.vsc:22
+put planetlab/slices/mit_dht cpu.weight 100 # node.vsc:22
 put planetlab/slices/mit_dht cpu.max 'max 100000' # node.vsc:22
 put planetlab/slices/mit_dht cpu.max.burst 0 # node.vsc:22
 put planetlab/slices/mit_dht cpuset.cpus 0,3-7 # node.vsc:22
@@ -362,7 +362,7 @@ put planetlab/slices/mit_dht io.max '8:0 rbps=max wbps=max riops=max wiops=max' 
 
 # planetlab/slices/mit_ron: context mit_ron (slices/mit.vsc:13)
 mk planetlab/slices/mit_ron
-put planetlab/slices/mit_ron cpu.weight 5476 # slices/mit.vsc:16
+put planetlab/slices/mit_ron cpu.weight 1150 # slices/mit.vsc:16
 put planetlab/slices/mit_ron cpu.max 'max 100000' # slices/mit.vsc:16
 put planetlab/slices/mit_ron cpu.max.burst 0 # slices/mit.vsc:16
 put planetlab/slices/mit_ron cpuset.cpus 0,3-7 # slices/mit.vsc:16
@@ -377,7 +377,7 @@ put planetlab/slices/mit_ron io.max '8:0 rbps=max wbps=max riops=max wiops=max' 
 
 # planetlab/slices/mit_sword: context mit_sword (slices/mit.vsc:22)
 mk planetlab/slices/mit_sword
-put planetlab/slices/mit_sword cpu.weight 476 # node.vsc:22
+put planetlab/slices/mit_sword cpu.weight 100 # node.vsc:22
 put planetlab/slices/mit_sword cpu.max 'max 100000' # node.vsc:22
 put planetlab/slices/mit_sword cpu.max.burst 0 # node.vsc:22
 put planetlab/slices/mit_sword cpuset.cpus 0,3-7 # node.vsc:22
@@ -392,7 +392,7 @@ put planetlab/slices/mit_sword io.max '8:0 rbps=max wbps=max riops=max wiops=max
 
 # planetlab/slices/mit_tor_relay: context mit_tor_relay (slices/mit.vsc:27)
 mk planetlab/slices/mit_tor_relay
-put planetlab/slices/mit_tor_relay cpu.weight 476 # node.vsc:22
+put planetlab/slices/mit_tor_relay cpu.weight 100 # node.vsc:22
 put planetlab/slices/mit_tor_relay cpu.max 'max 100000' # node.vsc:22
 put planetlab/slices/mit_tor_relay cpu.max.burst 0 # node.vsc:22
 put planetlab/slices/mit_tor_relay cpuset.cpus 0,3-7 # node.vsc:22
@@ -407,7 +407,7 @@ put planetlab/slices/mit_tor_relay io.max '8:0 rbps=max wbps=max riops=max wiops
 
 # planetlab/slices/princeton_coblitz: context princeton_coblitz (slices/princeton.vsc:17)
 mk planetlab/slices/princeton_coblitz
-put planetlab/slices/princeton_coblitz cpu.weight 476 # node.vsc:22
+put planetlab/slices/princeton_coblitz cpu.weight 100 # node.vsc:22
 put planetlab/slices/princeton_coblitz cpu.max 'max 100000' # node.vsc:22
 put planetlab/slices/princeton_coblitz cpu.max.burst 0 # node.vsc:22
 put planetlab/slices/princeton_coblitz cpuset.cpus 0,3-7 # node.vsc:22
@@ -422,7 +422,7 @@ put planetlab/slices/princeton_coblitz io.max '8:0 rbps=max wbps=max riops=max w
 
 # planetlab/slices/princeton_codeen: context princeton_codeen (slices/princeton.vsc:3)
 mk planetlab/slices/princeton_codeen
-put planetlab/slices/princeton_codeen cpu.weight 10000 # slices/princeton.vsc:6
+put planetlab/slices/princeton_codeen cpu.weight 2100 # slices/princeton.vsc:6
 put planetlab/slices/princeton_codeen cpu.max 'max 100000' # slices/princeton.vsc:6
 put planetlab/slices/princeton_codeen cpu.max.burst 0 # slices/princeton.vsc:6
 put planetlab/slices/princeton_codeen cpuset.cpus 0,3-7 # slices/princeton.vsc:6
@@ -437,7 +437,7 @@ put planetlab/slices/princeton_codeen io.max '8:0 rbps=max wbps=max riops=max wi
 
 # planetlab/slices/princeton_codeploy: context princeton_codeploy (slices/princeton.vsc:41)
 mk planetlab/slices/princeton_codeploy
-put planetlab/slices/princeton_codeploy cpu.weight 476 # node.vsc:22
+put planetlab/slices/princeton_codeploy cpu.weight 100 # node.vsc:22
 put planetlab/slices/princeton_codeploy cpu.max 'max 100000' # node.vsc:22
 put planetlab/slices/princeton_codeploy cpu.max.burst 0 # node.vsc:22
 put planetlab/slices/princeton_codeploy cpuset.cpus 0,3-7 # node.vsc:22
@@ -452,7 +452,7 @@ put planetlab/slices/princeton_codeploy io.max '8:0 rbps=max wbps=max riops=max 
 
 # planetlab/slices/princeton_dnsredir: context princeton_dnsredir (slices/princeton.vsc:56)
 mk planetlab/slices/princeton_dnsredir
-put planetlab/slices/princeton_dnsredir cpu.weight 476 # node.vsc:22
+put planetlab/slices/princeton_dnsredir cpu.weight 100 # node.vsc:22
 put planetlab/slices/princeton_dnsredir cpu.max 'max 100000' # node.vsc:22
 put planetlab/slices/princeton_dnsredir cpu.max.burst 0 # node.vsc:22
 put planetlab/slices/princeton_dnsredir cpuset.cpus 0,3-7 # node.vsc:22
@@ -467,7 +467,7 @@ put planetlab/slices/princeton_dnsredir io.max '8:0 rbps=max wbps=max riops=max 
 
 # planetlab/slices/princeton_iias: context princeton_iias (slices/princeton.vsc:36)
 mk planetlab/slices/princeton_iias
-put planetlab/slices/princeton_iias cpu.weight 476 # node.vsc:22
+put planetlab/slices/princeton_iias cpu.weight 100 # node.vsc:22
 put planetlab/slices/princeton_iias cpu.max 'max 100000' # node.vsc:22
 put planetlab/slices/princeton_iias cpu.max.burst 0 # node.vsc:22
 put planetlab/slices/princeton_iias cpuset.cpus 0,3-7 # node.vsc:22
@@ -482,7 +482,7 @@ put planetlab/slices/princeton_iias io.max '8:0 rbps=max wbps=max riops=max wiop
 
 # planetlab/slices/princeton_oasis: context princeton_oasis (slices/princeton.vsc:51)
 mk planetlab/slices/princeton_oasis
-put planetlab/slices/princeton_oasis cpu.weight 476 # node.vsc:22
+put planetlab/slices/princeton_oasis cpu.weight 100 # node.vsc:22
 put planetlab/slices/princeton_oasis cpu.max 'max 100000' # node.vsc:22
 put planetlab/slices/princeton_oasis cpu.max.burst 0 # node.vsc:22
 put planetlab/slices/princeton_oasis cpuset.cpus 0,3-7 # node.vsc:22
@@ -497,7 +497,7 @@ put planetlab/slices/princeton_oasis io.max '8:0 rbps=max wbps=max riops=max wio
 
 # planetlab/slices/princeton_planetflow: context princeton_planetflow (slices/princeton.vsc:46)
 mk planetlab/slices/princeton_planetflow
-put planetlab/slices/princeton_planetflow cpu.weight 476 # node.vsc:22
+put planetlab/slices/princeton_planetflow cpu.weight 100 # node.vsc:22
 put planetlab/slices/princeton_planetflow cpu.max 'max 100000' # node.vsc:22
 put planetlab/slices/princeton_planetflow cpu.max.burst 0 # node.vsc:22
 put planetlab/slices/princeton_planetflow cpuset.cpus 0,3-7 # node.vsc:22
@@ -527,7 +527,7 @@ put planetlab/slices/princeton_vini io.max '8:0 rbps=max wbps=max riops=max wiop
 
 # planetlab/slices/uoregon_aqualab: context uoregon_aqualab (slices/uoregon.vsc:20)
 mk planetlab/slices/uoregon_aqualab
-put planetlab/slices/uoregon_aqualab cpu.weight 476 # node.vsc:22
+put planetlab/slices/uoregon_aqualab cpu.weight 100 # node.vsc:22
 put planetlab/slices/uoregon_aqualab cpu.max 'max 100000' # node.vsc:22
 put planetlab/slices/uoregon_aqualab cpu.max.burst 0 # node.vsc:22
 put planetlab/slices/uoregon_aqualab cpuset.cpus 0,3-7 # node.vsc:22
@@ -542,7 +542,7 @@ put planetlab/slices/uoregon_aqualab io.max '8:0 rbps=max wbps=max riops=max wio
 
 # planetlab/slices/uoregon_ixmaps: context uoregon_ixmaps (slices/uoregon.vsc:10)
 mk planetlab/slices/uoregon_ixmaps
-put planetlab/slices/uoregon_ixmaps cpu.weight 476 # node.vsc:22
+put planetlab/slices/uoregon_ixmaps cpu.weight 100 # node.vsc:22
 put planetlab/slices/uoregon_ixmaps cpu.max 'max 100000' # node.vsc:22
 put planetlab/slices/uoregon_ixmaps cpu.max.burst 0 # node.vsc:22
 put planetlab/slices/uoregon_ixmaps cpuset.cpus 0,3-7 # node.vsc:22
@@ -572,7 +572,7 @@ put planetlab/slices/uoregon_routeviews io.max '8:0 rbps=max wbps=max riops=max 
 
 # planetlab/slices/uoregon_traceroute: context uoregon_traceroute (slices/uoregon.vsc:15)
 mk planetlab/slices/uoregon_traceroute
-put planetlab/slices/uoregon_traceroute cpu.weight 476 # node.vsc:22
+put planetlab/slices/uoregon_traceroute cpu.weight 100 # node.vsc:22
 put planetlab/slices/uoregon_traceroute cpu.max 'max 100000' # node.vsc:22
 put planetlab/slices/uoregon_traceroute cpu.max.burst 0 # node.vsc:22
 put planetlab/slices/uoregon_traceroute cpuset.cpus 0,3-7 # node.vsc:22
@@ -587,7 +587,7 @@ put planetlab/slices/uoregon_traceroute io.max '8:0 rbps=max wbps=max riops=max 
 
 # planetlab/slices/washington_arrow: context washington_arrow (slices/washington.vsc:31)
 mk planetlab/slices/washington_arrow
-put planetlab/slices/washington_arrow cpu.weight 476 # node.vsc:22
+put planetlab/slices/washington_arrow cpu.weight 100 # node.vsc:22
 put planetlab/slices/washington_arrow cpu.max 'max 100000' # node.vsc:22
 put planetlab/slices/washington_arrow cpu.max.burst 0 # node.vsc:22
 put planetlab/slices/washington_arrow cpuset.cpus 0,3-7 # node.vsc:22
@@ -602,7 +602,7 @@ put planetlab/slices/washington_arrow io.max '8:0 rbps=max wbps=max riops=max wi
 
 # planetlab/slices/washington_hubble: context washington_hubble (slices/washington.vsc:3)
 mk planetlab/slices/washington_hubble
-put planetlab/slices/washington_hubble cpu.weight 5476 # slices/washington.vsc:6
+put planetlab/slices/washington_hubble cpu.weight 1150 # slices/washington.vsc:6
 put planetlab/slices/washington_hubble cpu.max 'max 100000' # slices/washington.vsc:6
 put planetlab/slices/washington_hubble cpu.max.burst 0 # slices/washington.vsc:6
 put planetlab/slices/washington_hubble cpuset.cpus 0,3-7 # slices/washington.vsc:6
@@ -617,7 +617,7 @@ put planetlab/slices/washington_hubble io.max '8:0 rbps=max wbps=max riops=max w
 
 # planetlab/slices/washington_onehop: context washington_onehop (slices/washington.vsc:26)
 mk planetlab/slices/washington_onehop
-put planetlab/slices/washington_onehop cpu.weight 476 # node.vsc:22
+put planetlab/slices/washington_onehop cpu.weight 100 # node.vsc:22
 put planetlab/slices/washington_onehop cpu.max 'max 100000' # node.vsc:22
 put planetlab/slices/washington_onehop cpu.max.burst 0 # node.vsc:22
 put planetlab/slices/washington_onehop cpuset.cpus 0,3-7 # node.vsc:22
@@ -632,7 +632,7 @@ put planetlab/slices/washington_onehop io.max '8:0 rbps=max wbps=max riops=max w
 
 # planetlab/slices/washington_reverse_tr: context washington_reverse_tr (slices/washington.vsc:16)
 mk planetlab/slices/washington_reverse_tr
-put planetlab/slices/washington_reverse_tr cpu.weight 476 # node.vsc:22
+put planetlab/slices/washington_reverse_tr cpu.weight 100 # node.vsc:22
 put planetlab/slices/washington_reverse_tr cpu.max 'max 100000' # node.vsc:22
 put planetlab/slices/washington_reverse_tr cpu.max.burst 0 # node.vsc:22
 put planetlab/slices/washington_reverse_tr cpuset.cpus 0,3-7 # node.vsc:22
@@ -647,7 +647,7 @@ put planetlab/slices/washington_reverse_tr io.max '8:0 rbps=max wbps=max riops=m
 
 # planetlab/slices/washington_revtr: context washington_revtr (slices/washington.vsc:36)
 mk planetlab/slices/washington_revtr
-put planetlab/slices/washington_revtr cpu.weight 476 # node.vsc:22
+put planetlab/slices/washington_revtr cpu.weight 100 # node.vsc:22
 put planetlab/slices/washington_revtr cpu.max 'max 100000' # node.vsc:22
 put planetlab/slices/washington_revtr cpu.max.burst 0 # node.vsc:22
 put planetlab/slices/washington_revtr cpuset.cpus 0,3-7 # node.vsc:22
@@ -662,7 +662,7 @@ put planetlab/slices/washington_revtr io.max '8:0 rbps=max wbps=max riops=max wi
 
 # planetlab/slices/washington_scriptroute: context washington_scriptroute (slices/washington.vsc:21)
 mk planetlab/slices/washington_scriptroute
-put planetlab/slices/washington_scriptroute cpu.weight 476 # node.vsc:22
+put planetlab/slices/washington_scriptroute cpu.weight 100 # node.vsc:22
 put planetlab/slices/washington_scriptroute cpu.max 'max 100000' # node.vsc:22
 put planetlab/slices/washington_scriptroute cpu.max.burst 0 # node.vsc:22
 put planetlab/slices/washington_scriptroute cpuset.cpus 0,3-7 # node.vsc:22

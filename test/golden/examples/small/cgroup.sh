@@ -60,7 +60,7 @@ put vsc memory.low 0
 
 # vsc/batch: context batch (small.vsc:32)
 mk vsc/batch
-put vsc/batch cpu.weight 3171 # small.vsc:34
+put vsc/batch cpu.weight 100 # small.vsc:34
 put vsc/batch cpu.max '150000 100000' # small.vsc:34
 put vsc/batch cpu.max.burst 0 # small.vsc:34
 put vsc/batch memory.min 0 # small.vsc:38
@@ -73,7 +73,7 @@ put vsc/batch io.weight 'default 100'
 
 # vsc/web: context web (small.vsc:12)
 mk vsc/web
-put vsc/web cpu.weight 9999 # small.vsc:14
+put vsc/web cpu.weight 316 # small.vsc:14
 put vsc/web cpu.max 'max 100000' # small.vsc:14
 put vsc/web cpu.max.burst 0 # small.vsc:14
 put vsc/web memory.min 268435456 # small.vsc:18

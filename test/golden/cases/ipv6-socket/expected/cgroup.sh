@@ -60,7 +60,7 @@ put vsc memory.low 0
 
 # vsc/client: context client (input.vsc:20)
 mk vsc/client
-put vsc/client cpu.weight 10000
+put vsc/client cpu.weight 100
 put vsc/client cpu.max 'max 100000'
 put vsc/client cpu.max.burst 0
 put vsc/client memory.min 0
@@ -73,7 +73,7 @@ put vsc/client io.weight 'default 100'
 
 # vsc/open: context open (input.vsc:29)
 mk vsc/open
-put vsc/open cpu.weight 10000
+put vsc/open cpu.weight 100
 put vsc/open cpu.max 'max 100000'
 put vsc/open cpu.max.burst 0
 put vsc/open memory.min 0
@@ -86,7 +86,7 @@ put vsc/open io.weight 'default 100'
 
 # vsc/server: context server (input.vsc:8)
 mk vsc/server
-put vsc/server cpu.weight 10000
+put vsc/server cpu.weight 100
 put vsc/server cpu.max 'max 100000'
 put vsc/server cpu.max.burst 0
 put vsc/server memory.min 0

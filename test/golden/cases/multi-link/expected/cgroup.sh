@@ -74,7 +74,7 @@ put vsc/bulk io.weight 'default 100'
 
 # vsc/bulk/a: context a (input.vsc:22)
 mk vsc/bulk/a
-put vsc/bulk/a cpu.weight 10000
+put vsc/bulk/a cpu.weight 100
 put vsc/bulk/a cpu.max 'max 100000'
 put vsc/bulk/a cpu.max.burst 0
 put vsc/bulk/a memory.min 0
@@ -87,7 +87,7 @@ put vsc/bulk/a io.weight 'default 100'
 
 # vsc/bulk/b: context b (input.vsc:28)
 mk vsc/bulk/b
-put vsc/bulk/b cpu.weight 10000
+put vsc/bulk/b cpu.weight 100
 put vsc/bulk/b cpu.max 'max 100000'
 put vsc/bulk/b cpu.max.burst 0
 put vsc/bulk/b memory.min 0

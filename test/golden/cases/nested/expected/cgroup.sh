@@ -81,7 +81,7 @@ put vsc-golden/nested/solo io.max '254:16 rbps=max wbps=max riops=max wiops=max'
 # vsc-golden/nested/tenants: class tenants (input.vsc:13)
 mk vsc-golden/nested/tenants
 put vsc-golden/nested/tenants cgroup.subtree_control '+cpu +cpuset +io +memory +pids'
-put vsc-golden/nested/tenants cpu.weight 10000 # input.vsc:14
+put vsc-golden/nested/tenants cpu.weight 100 # input.vsc:14
 put vsc-golden/nested/tenants cpu.max 'max 100000' # input.vsc:14
 put vsc-golden/nested/tenants cpu.max.burst 0 # input.vsc:14
 put vsc-golden/nested/tenants cpuset.cpus 0-2 # input.vsc:14
@@ -97,7 +97,7 @@ put vsc-golden/nested/tenants io.max '254:16 rbps=max wbps=max riops=max wiops=m
 
 # vsc-golden/nested/tenants/gamma: context gamma (input.vsc:41)
 mk vsc-golden/nested/tenants/gamma
-put vsc-golden/nested/tenants/gamma cpu.weight 7707 # input.vsc:43
+put vsc-golden/nested/tenants/gamma cpu.weight 100 # input.vsc:43
 put vsc-golden/nested/tenants/gamma cpu.max 'max 100000' # input.vsc:43
 put vsc-golden/nested/tenants/gamma cpu.max.burst 0 # input.vsc:43
 put vsc-golden/nested/tenants/gamma cpuset.cpus 0-2 # input.vsc:43
@@ -114,7 +114,7 @@ put vsc-golden/nested/tenants/gamma io.max '254:16 rbps=max wbps=max riops=max w
 # vsc-golden/nested/tenants/gold: class gold (input.vsc:18)
 mk vsc-golden/nested/tenants/gold
 put vsc-golden/nested/tenants/gold cgroup.subtree_control '+cpu +cpuset +io +memory +pids'
-put vsc-golden/nested/tenants/gold cpu.weight 10000 # input.vsc:19
+put vsc-golden/nested/tenants/gold cpu.weight 130 # input.vsc:19
 put vsc-golden/nested/tenants/gold cpu.max 'max 100000' # input.vsc:19
 put vsc-golden/nested/tenants/gold cpu.max.burst 0 # input.vsc:19
 put vsc-golden/nested/tenants/gold cpuset.cpus 0-2 # input.vsc:19
@@ -130,7 +130,7 @@ put vsc-golden/nested/tenants/gold io.max '254:16 rbps=max wbps=max riops=max wi
 
 # vsc-golden/nested/tenants/gold/alpha: context alpha (input.vsc:23)
 mk vsc-golden/nested/tenants/gold/alpha
-put vsc-golden/nested/tenants/gold/alpha cpu.weight 9999 # input.vsc:25
+put vsc-golden/nested/tenants/gold/alpha cpu.weight 305 # input.vsc:25
 put vsc-golden/nested/tenants/gold/alpha cpu.max '200000 100000' # input.vsc:25
 put vsc-golden/nested/tenants/gold/alpha cpu.max.burst 0 # input.vsc:25
 put vsc-golden/nested/tenants/gold/alpha cpuset.cpus 0-2 # input.vsc:25
@@ -146,7 +146,7 @@ put vsc-golden/nested/tenants/gold/alpha io.max '254:16 rbps=max wbps=10000000 r
 
 # vsc-golden/nested/tenants/gold/beta: context beta (input.vsc:35)
 mk vsc-golden/nested/tenants/gold/beta
-put vsc-golden/nested/tenants/gold/beta cpu.weight 3281 # input.vsc:37
+put vsc-golden/nested/tenants/gold/beta cpu.weight 100 # input.vsc:37
 put vsc-golden/nested/tenants/gold/beta cpu.max 'max 100000' # input.vsc:37
 put vsc-golden/nested/tenants/gold/beta cpu.max.burst 0 # input.vsc:37
 put vsc-golden/nested/tenants/gold/beta cpuset.cpus 0-2 # input.vsc:37

@@ -42,7 +42,7 @@ for (const f of files) {
   test(`${f} checks without a diagnostic and is formatted`, () => {
     const { ir, diagnostics } = compile(f);
     assert.equal(
-      diagnostics.map((d) => `${d.code} ${d.span.line}:${d.span.col} ${d.message}`),
+      diagnostics.map((d) => `${d.code} ${d.span?.line}:${d.span?.col} ${d.message}`),
       [],
     );
     assert.ok(ir);

@@ -6,11 +6,18 @@
  * lab only (scripts/kernel-lab/run.sh).
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, rmdirSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
 import { packageRoot } from "../../src/paths.js";
-import { must, readCgroup, readCgroupStat, writeCgroup } from "../../test/kernel/lab.js";
+import {
+  cgroupPath,
+  makeCgroup,
+  must,
+  readCgroup,
+  readCgroupStat,
+  writeCgroup,
+} from "../../test/kernel/lab.js";
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 /** Guest cpus: the capacity CPU fractions are taken of. */
@@ -31,6 +38,8 @@ export interface Deployment {
   root: string;
   netns?: string;
   loads: ChildProcess[];
+  /** Cgroup paths under `root` of contexts inside a class (`keeper` -> `pool/keeper`). */
+  paths?: Record<string, string>;
 }
 
 export function apply(file: string, netns?: string): Deployment {
@@ -42,7 +51,7 @@ export function apply(file: string, netns?: string): Deployment {
 }
 
 /** cgroup path of a context, relative to the mount. */
-export const cg = (d: Deployment, ctx: string) => `${d.root}/${ctx}`;
+export const cg = (d: Deployment, ctx: string) => `${d.root}/${d.paths?.[ctx] ?? ctx}`;
 
 /** A shell that forks `n` busy loops and waits: n + 1 processes in the context. */
 export const spinners = (n: number): string[] => [
@@ -191,4 +200,28 @@ export function cpuTimes(): { idle: number; total: number } {
     .slice(1, 9)
     .map(Number);
   return { idle: f[3] + f[4], total: f.reduce((s, x) => s + x, 0) };
+}
+
+/**
+ * Moves this driver into a cgroup of its own limited to `cpus`, so that it,
+ * and every process it starts from now on (the `vsc exec` parents: node,
+ * idle but with seconds of start-up GC under emulation), stays off the other
+ * cpus. This is the harness following the advice docs/artifacts.md gives
+ * operators for their host services next to whole-core contexts (systemd's
+ * `AllowedCPUs=`). `release()` moves the driver back to the root (processes
+ * started before stay); `remove()` deletes the cgroup once they are gone.
+ */
+export function confineHarness(cpus: number[]): { release(): void; remove(): void } {
+  const rel = "iso-harness";
+  makeCgroup(rel, ["cpuset"]);
+  writeCgroup(rel, "cpuset.cpus", cpus.join(","));
+  writeCgroup(rel, "cgroup.procs", String(process.pid));
+  const release = () => writeCgroup("", "cgroup.procs", String(process.pid));
+  return {
+    release,
+    remove() {
+      release();
+      rmdirSync(cgroupPath(rel));
+    },
+  };
 }

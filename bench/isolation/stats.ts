@@ -17,6 +17,8 @@ export const CONFIGS = [
   "limit.vsc",
   "cores.vsc",
   "memory.vsc",
+  "memory-pool.vsc",
+  "memory-pool-base.vsc",
   "net.vsc",
 ] as const;
 

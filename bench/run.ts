@@ -30,18 +30,33 @@ interface CheckRow {
 
 function benchCheck(): void {
   console.log("## check: parse + check of generated configs (in process, median of 5)\n");
-  console.log("baseline: JSON.parse of the same program's IR (the floor of loading any structured config)\n");
+  console.log(
+    "baseline: JSON.parse of the same program's IR (the floor of loading any structured config)\n",
+  );
   const rows: CheckRow[] = [];
   for (const n of [100, 1000, 10000]) {
-    const r = spawnSync(node, [join(root, "dist/bench/check-child.js"), String(n), n >= 10000 ? "3" : "5"], {
-      encoding: "utf8",
-    });
+    const r = spawnSync(
+      node,
+      [join(root, "dist/bench/check-child.js"), String(n), n >= 10000 ? "3" : "5"],
+      {
+        encoding: "utf8",
+      },
+    );
     if (r.status !== 0) throw new Error(`check benchmark failed for n=${n}:\n${r.stderr}`);
     rows.push(JSON.parse(r.stdout.trim().split("\n").pop()!) as CheckRow);
   }
   console.log(
     table(
-      ["contexts", "source", "check", "check CPU", "per context", "peak RSS", "JSON.parse IR", "check / JSON.parse"],
+      [
+        "contexts",
+        "source",
+        "check",
+        "check CPU",
+        "per context",
+        "peak RSS",
+        "JSON.parse IR",
+        "check / JSON.parse",
+      ],
       rows.map((r) => [
         String(r.n),
         `${(r.bytes / 1024).toFixed(0)} KiB`,
@@ -65,7 +80,10 @@ function benchCheck(): void {
 /** Times `nft -c -f FILE` with the rules' cgroups present in a private cgroup2 mount. */
 function nftCheckMs(rulesetPath: string, cgroupPaths: string[], runs: number): number | undefined {
   const mk = cgroupPaths.map((p) => `mkdir -p "/sys/fs/cgroup/${p}"`).join("\n");
-  const rm = [...cgroupPaths].reverse().map((p) => `rmdir "/sys/fs/cgroup/${p}" 2>/dev/null`).join("\n");
+  const rm = [...cgroupPaths]
+    .reverse()
+    .map((p) => `rmdir "/sys/fs/cgroup/${p}" 2>/dev/null`)
+    .join("\n");
   const script = `set -e
 mount -t cgroup2 none /sys/fs/cgroup
 ${mk}
@@ -77,12 +95,18 @@ done
 set +e
 ${rm}
 `;
-  const r = spawnSync("unshare", ["-m", "sh", "-c", script, "sh", rulesetPath], { encoding: "utf8" });
+  const r = spawnSync("unshare", ["-m", "sh", "-c", script, "sh", rulesetPath], {
+    encoding: "utf8",
+  });
   if (r.status !== 0) {
     console.log(`(nft -c baseline unavailable: ${r.stderr.trim().split("\n").pop()})`);
     return undefined;
   }
-  const us = r.stdout.trim().split("\n").map(Number).sort((a, b) => a - b);
+  const us = r.stdout
+    .trim()
+    .split("\n")
+    .map(Number)
+    .sort((a, b) => a - b);
   return us[Math.floor(us.length / 2)] / 1000;
 }
 
@@ -97,8 +121,16 @@ function benchCompile(): void {
       const src = join(dir, `gen-${n}.vsc`);
       writeFileSync(src, generateConfig(n, { cgroupRoot: "vsc-bench" }));
       const out = join(dir, `out-${n}`);
-      const ms = commandMs(n >= 10000 ? 3 : 7, node, [join(root, "bin/vsc.js"), "compile", src, "-o", out]);
-      const ir = JSON.parse(readFileSync(join(out, "plan.json"), "utf8")) as { nodes: { path: string }[] };
+      const ms = commandMs(n >= 10000 ? 3 : 7, node, [
+        join(root, "bin/vsc.js"),
+        "compile",
+        src,
+        "-o",
+        out,
+      ]);
+      const ir = JSON.parse(readFileSync(join(out, "plan.json"), "utf8")) as {
+        nodes: { path: string }[];
+      };
       const paths = ["vsc-bench", ...ir.nodes.map((x) => `vsc-bench/${x.path}`)];
       const nft = n <= 1000 ? nftCheckMs(join(out, "ruleset.nft"), paths, 3) : undefined;
       rows.push([
@@ -109,11 +141,22 @@ function benchCompile(): void {
         nft === undefined ? "-" : fmtMs(nft),
         nft === undefined ? "-" : fmtRatio(ms / nft),
       ]);
-      if (n === 1000) console.log(`target: 1,000 contexts < 200 ms: ${ms < 200 ? "met" : "MISSED"} (${fmtMs(ms)})`);
-      if (n === 10000) console.log(`target: 10,000 contexts < 2000 ms: ${ms < 2000 ? "met" : "MISSED"} (${fmtMs(ms)})`);
+      if (n === 1000)
+        console.log(
+          `target: 1,000 contexts < 200 ms: ${ms < 200 ? "met" : "MISSED"} (${fmtMs(ms)})`,
+        );
+      if (n === 10000)
+        console.log(
+          `target: 10,000 contexts < 2000 ms: ${ms < 2000 ? "met" : "MISSED"} (${fmtMs(ms)})`,
+        );
     }
     console.log(`node -e 0: ${fmtMs(nodeMs)}\n`);
-    console.log(table(["contexts", "vsc compile", "per context", "/ node start", "nft -c -f", "/ nft -c"], rows));
+    console.log(
+      table(
+        ["contexts", "vsc compile", "per context", "/ node start", "nft -c -f", "/ nft -c"],
+        rows,
+      ),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -127,22 +170,34 @@ async function benchFuzz(): Promise<void> {
   const s = performance.now();
   const failures = fuzz(seeds, 10000, 20261122);
   const ms = performance.now() - s;
-  console.log(`10,000 cases in ${fmtMs(ms)} (${((10000 / ms) * 1000).toFixed(0)} cases/s), failures: ${failures.length}`);
-  for (const f of failures) console.log(`  - ${f.problem}\n    input: ${JSON.stringify(f.input.slice(0, 200))}`);
+  console.log(
+    `10,000 cases in ${fmtMs(ms)} (${((10000 / ms) * 1000).toFixed(0)} cases/s), failures: ${failures.length}`,
+  );
+  for (const f of failures)
+    console.log(`  - ${f.problem}\n    input: ${JSON.stringify(f.input.slice(0, 200))}`);
   console.log("");
   if (failures.length) process.exitCode = 1;
 }
 
 async function benchApply(): Promise<void> {
-  console.log("## apply: 1,000 contexts on this host (scratch cgroup tree, real nft and tc in a scratch netns)\n");
-  console.log("baseline (floor): the same mkdirs and cgroup writes in a plain loop + one tc -batch + one nft -f\n");
+  console.log(
+    "## apply: 1,000 contexts on this host (scratch cgroup tree, real nft and tc in a scratch netns)\n",
+  );
+  console.log(
+    "baseline (floor): the same mkdirs and cgroup writes in a plain loop + one tc -batch + one nft -f\n",
+  );
   if (process.getuid?.() !== 0) {
     console.log("(skipped: needs root for the scratch network namespace)\n");
     return;
   }
   const { measure } = await import("../test/kernel/apply-perf.js");
-  const { scratch, scratchNetns } = await import("../test/apply/fixture.js");
-  const s = scratch();
+  const { scratch, scratchBase, scratchNetns } = await import("../test/apply/fixture.js");
+  // 1,000 cgroups of emulated interface files: about 160 MiB of tmpfs pages.
+  const base = scratchBase(1 << 30);
+  console.log(
+    `scratch tree in ${base}${base === "/dev/shm" ? " (tmpfs: in memory, like cgroupfs)" : " (not tmpfs: the disk's small-file speed weighs on both figures)"}\n`,
+  );
+  const s = scratch(base);
   const ns = scratchNetns(["v0"]);
   if (!ns) {
     console.log("(skipped: cannot create a network namespace)\n");
@@ -162,7 +217,16 @@ async function benchApply(): Promise<void> {
     });
     console.log(
       table(
-        ["floor", "apply from empty", "/ floor", "no-op plan", "/ floor", "one-context edit", "/ floor", "writes"],
+        [
+          "floor",
+          "apply from empty",
+          "/ floor",
+          "no-op plan",
+          "/ floor",
+          "one-context edit",
+          "/ floor",
+          "writes",
+        ],
         [
           [
             fmtMs(f.floorMs),

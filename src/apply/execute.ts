@@ -24,7 +24,7 @@ import { normalizeValue, sameClassForVerify } from "./verify.js";
 import { KernelError, type Kernel } from "./kernel.js";
 import { words } from "./observe.js";
 import { listNftTable, readNft } from "./read-nft.js";
-import { readLink } from "./read-tc.js";
+import { parseTcShow } from "./read-tc.js";
 import { journalMarker, savedRuleset, type StateFiles } from "./state.js";
 import { tcCommands, tcLinesDone } from "./tc-commands.js";
 
@@ -259,8 +259,15 @@ export function executePlan(kernel: Kernel, plan: Plan, opts: ExecuteOptions): E
 
   function runTc(dev: string, batch: (TcQdiscAction | TcClassAction)[]) {
     const cmds = batch.flatMap((a) => tcCommands(a));
-    const r = kernel.run("tc", ["-batch", "-"], cmds.map((c) => `${c.line}\n`).join(""));
-    const done = r.status === 0 ? cmds.length : (tcLinesDone(r.stderr) ?? 0);
+    // The read-back rides in the same process: tc runs a batch in order and
+    // stops at the first failure, so the two show lines at the end print the
+    // link as the kernel holds it after every change (-d: as readLink reads it).
+    const r = kernel.run(
+      "tc",
+      ["-d", "-batch", "-"],
+      `${cmds.map((c) => `${c.line}\n`).join("")}qdisc show dev ${dev}\nclass show dev ${dev}\n`,
+    );
+    const done = r.status === 0 ? cmds.length : Math.min(cmds.length, tcLinesDone(r.stderr) ?? 0);
     changes += done;
     const undo = cmds
       .slice(0, done)
@@ -282,13 +289,15 @@ export function executePlan(kernel: Kernel, plan: Plan, opts: ExecuteOptions): E
         message: `tc refused the changes to ${dev}: ${r.stderr.trim().split("\n")[0] ?? ""}`,
         notes: [
           r.stderr.trim(),
-          done < cmds.length ? `failed command: ${cmds[done]!.line}` : "",
+          done < cmds.length
+            ? `failed command: ${cmds[done]!.line}`
+            : `every change was made; reading ${dev} back failed`,
         ].filter((x) => x !== ""),
         help: "the message above is tc's own; fix the configuration or the host and apply again",
       });
     }
-    // Verify: read the link back and compare everything this batch touched.
-    const now = readLink(kernel, dev);
+    // Verify: the link as read back above, against everything this batch touched.
+    const now = parseTcShow(dev, r.stdout);
     for (const a of batch) {
       if (a.type === "tc-qdisc") {
         const ok = a.after

@@ -8,7 +8,7 @@ import type { Diagnostic } from "../diag/diagnostic.js";
 import type { DesiredState } from "../model/desired.js";
 import { parentPath } from "../plan/values.js";
 import { mountKind } from "./host-kernel.js";
-import type { Kernel } from "./kernel.js";
+import type { Kernel, RunResult } from "./kernel.js";
 import { words } from "./observe.js";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -120,31 +120,44 @@ export function preflight(kernel: Kernel, needs: PreflightNeeds): Diagnostic[] {
     );
     return ds;
   }
-  const nft = kernel.run("nft", ["--version"]);
-  if (nft.missing || nft.status !== 0)
+  // One process per tool when all is well (each costs milliseconds on a host
+  // and a quarter of a second under emulation): the check that needs the tool
+  // also shows that it runs. Only a failure asks `--version` which it was.
+  const broken = (tool: "nft" | "tc", why?: string): void =>
     err(
       "VSC5004",
-      "nft is not installed or does not run",
-      "install nftables (apt-get install nftables)",
-      nft.stderr ? [nft.stderr.trim()] : undefined,
+      `${tool} is not installed or does not run`,
+      tool === "nft"
+        ? "install nftables (apt-get install nftables)"
+        : "install iproute2 (apt-get install iproute2)",
+      why ? [why] : undefined,
     );
-  const tc = kernel.run("tc", ["-V"]);
-  if (tc.missing || tc.status !== 0)
-    err(
-      "VSC5004",
-      "tc is not installed or does not run",
-      "install iproute2 (apt-get install iproute2)",
-      tc.stderr ? [tc.stderr.trim()] : undefined,
-    );
+  /** Did `r` show that the tool runs? (A failed check asks `--version` which it was.) */
+  const runs = (tool: "nft" | "tc", r: RunResult): boolean => {
+    if (r.status === 0) return true;
+    const v = r.missing ? r : kernel.run(tool, [tool === "nft" ? "--version" : "-V"]);
+    if (!v.missing && v.status === 0) return true; // the tool runs: the check itself failed
+    broken(tool, (v.stderr || r.stderr).trim() || undefined);
+    return false;
+  };
 
-  if (!tc.missing && tc.status === 0 && needs.links.length > 0) {
-    const r = kernel.run(
-      "tc",
-      ["-force", "-batch", "-"],
-      needs.links.map((l) => `qdisc show dev ${l}\n`).join(""),
-    );
+  const probe =
+    'table inet vsc-preflight {\n  chain probe {\n    socket cgroupv2 level 1 "/" accept\n  }\n}\n';
+  const nft = needs.socketCgroup
+    ? kernel.run("nft", ["-c", "-f", "-"], probe)
+    : kernel.run("nft", ["--version"]);
+  const tc =
+    needs.links.length > 0
+      ? kernel.run(
+          "tc",
+          ["-force", "-batch", "-"],
+          needs.links.map((l) => `qdisc show dev ${l}\n`).join(""),
+        )
+      : kernel.run("tc", ["-V"]);
+  const nftRuns = runs("nft", nft);
+  if (runs("tc", tc)) {
     for (const l of needs.links) {
-      if (r.stderr.includes(`"${l}"`)) {
+      if (tc.stderr.includes(`"${l}"`)) {
         err(
           "VSC5005",
           `link ${l} does not exist${kernel.netns ? ` in network namespace ${kernel.netns}` : ""}`,
@@ -153,18 +166,13 @@ export function preflight(kernel: Kernel, needs: PreflightNeeds): Diagnostic[] {
       }
     }
   }
-  if (!nft.missing && nft.status === 0 && needs.socketCgroup) {
-    const probe =
-      'table inet vsc-preflight {\n  chain probe {\n    socket cgroupv2 level 1 "/" accept\n  }\n}\n';
-    const r = kernel.run("nft", ["-c", "-f", "-"], probe);
-    if (r.status !== 0) {
-      err(
-        "VSC5006",
-        "nftables here cannot match `socket cgroupv2`",
-        "use nftables >= 0.9.5 and a kernel with nft_socket (CONFIG_NFT_SOCKET and cgroup2 socket matching, Linux >= 5.13)",
-        [r.stderr.trim()],
-      );
-    }
+  if (nftRuns && needs.socketCgroup && nft.status !== 0) {
+    err(
+      "VSC5006",
+      "nftables here cannot match `socket cgroupv2`",
+      "use nftables >= 0.9.5 and a kernel with nft_socket (CONFIG_NFT_SOCKET and cgroup2 socket matching, Linux >= 5.13)",
+      [nft.stderr.trim()],
+    );
   }
   return ds;
 }

@@ -159,8 +159,8 @@ export async function measure(o: PerfOptions): Promise<PerfFigures> {
 
 /** Host run: `npx tsx test/kernel/apply-perf.ts N` (scratch mount + scratch netns, pfifo leaves). */
 if (process.argv[1]?.endsWith("apply-perf.ts") || process.argv[1]?.endsWith("apply-perf.js")) {
-  const { scratch, scratchNetns } = await import("../apply/fixture.js");
-  const s = scratch();
+  const { scratch, scratchBase, scratchNetns } = await import("../apply/fixture.js");
+  const s = scratch(scratchBase(1 << 30));
   const ns = scratchNetns(["v0"])!;
   mkdirSync(s.stateDir, { recursive: true });
   try {

@@ -133,4 +133,55 @@ test("VSC5005: a link missing in the namespace (real tc); a healthy host passes"
   m.cleanup();
 });
 
+/** okTools that also records each process it was asked to run ("nft -c", "tc -V", ...). */
+function logged(k: Kernel, over: Parameters<typeof okTools>[1] = {}) {
+  const calls: string[] = [];
+  const t = okTools(k, over);
+  return {
+    calls,
+    kernel: {
+      ...t,
+      run: (tool, args, input) => (calls.push(`${tool} ${args[0]}`), t.run(tool, args, input)),
+    } as Kernel,
+  };
+}
+const netted = () =>
+  needs({ links: [{ dev: "v0", classes: [] }], nftCgroups: ["vsc/web-tier/web"] });
+
+test("a healthy host: one process per tool (the checks show that the tools run)", () => {
+  const m = mount();
+  const l = logged(hostKernel({ cgroupMount: m.dir }));
+  assert.equal(preflight(l.kernel, netted()), []);
+  assert.equal(l.calls, ["nft -c", "tc -force"]);
+  const l2 = logged(hostKernel({ cgroupMount: m.dir }));
+  assert.equal(preflight(l2.kernel, needs()), []);
+  assert.equal(l2.calls, ["nft --version", "tc -V"]);
+  m.cleanup();
+});
+
+test("VSC5004, not VSC5006 or VSC5005, when the tool itself is missing or broken", () => {
+  const m = mount();
+  const missing = { status: -1, stderr: "spawn nft ENOENT", missing: true };
+  const a = logged(hostKernel({ cgroupMount: m.dir }), { "nft -c": missing });
+  assert.equal(codes(preflight(a.kernel, netted())), ["VSC5004"]);
+  assert.equal(a.calls, ["nft -c", "tc -force"], "a missing tool needs no --version");
+
+  const b = logged(hostKernel({ cgroupMount: m.dir }), {
+    "nft -c": { status: 1, stderr: "nft: error while loading shared libraries" },
+    "nft --version": { status: 127, stderr: "nft: error while loading shared libraries" },
+  });
+  const ds = preflight(b.kernel, netted());
+  assert.equal(codes(ds), ["VSC5004"]);
+  assert.equal(ds[0]!.notes, ["nft: error while loading shared libraries"]);
+  assert.equal(b.calls, ["nft -c", "tc -force", "nft --version"]);
+
+  const c = logged(hostKernel({ cgroupMount: m.dir }), {
+    "tc -force": { status: -1, stderr: "", missing: true },
+  });
+  const dc = preflight(c.kernel, netted());
+  assert.equal(codes(dc), ["VSC5004"]);
+  assert.match(dc[0]!.message, /^tc /);
+  m.cleanup();
+});
+
 test.run();

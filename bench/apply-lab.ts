@@ -10,7 +10,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { must, run } from "../test/kernel/lab.js";
 import { measure } from "../test/kernel/apply-perf.js";
-import { fmtMs, fmtRatio, table } from "./measure.js";
+import { fmtMs, fmtRatio, runsLine, table } from "./measure.js";
 
 if (!process.env.VSC_KERNEL_LAB) {
   console.error("bench/apply-lab runs inside the kernel lab: npm run bench:kernel");
@@ -29,15 +29,29 @@ try {
     leaf: "fq_codel",
     cgroupRules: true,
     stateDir: mkdtempSync("/tmp/vsc-perf-"),
+    reps: Number(process.env.VSC_PERF_REPS ?? 3),
   });
-  console.log(`## apply on a real cgroup v2 kernel (kernel lab, software emulation), ${f.n} contexts\n`);
+  console.log(
+    `## apply on a real cgroup v2 kernel (kernel lab, software emulation), ${f.n} contexts\n`,
+  );
   console.log(
     table(
       ["floor", "apply from empty", "/ floor", "no-op plan", "one-context edit", "writes"],
-      [[fmtMs(f.floorMs), fmtMs(f.applyMs), fmtRatio(f.ratio), fmtMs(f.noopPlanMs), fmtMs(f.editApplyMs), String(f.editWrites)]],
+      [
+        [
+          fmtMs(f.floorMs),
+          fmtMs(f.applyMs),
+          fmtRatio(f.ratio),
+          fmtMs(f.noopPlanMs),
+          fmtMs(f.editApplyMs),
+          String(f.editWrites),
+        ],
+      ],
     ),
   );
-  if (process.env.VSC_LAB_OUT) writeFileSync(join(process.env.VSC_LAB_OUT, "apply-perf.json"), JSON.stringify(f));
+  console.log(runsLine(f));
+  if (process.env.VSC_LAB_OUT)
+    writeFileSync(join(process.env.VSC_LAB_OUT, "apply-perf.json"), JSON.stringify(f));
 } finally {
   run("ip", ["netns", "del", NS]);
 }

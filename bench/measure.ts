@@ -36,11 +36,20 @@ export function medianMsCpu(runs: number, fn: () => void): { ms: number; cpuMs: 
 }
 
 /** Median wall time (ms) of a whole command, run `runs` times. */
-export function commandMs(runs: number, cmd: string, args: string[], opts: { cwd?: string; input?: string } = {}): number {
+export function commandMs(
+  runs: number,
+  cmd: string,
+  args: string[],
+  opts: { cwd?: string; input?: string } = {},
+): number {
   const t: number[] = [];
   for (let i = 0; i < runs; i++) {
     const s = performance.now();
-    const r = spawnSync(cmd, args, { cwd: opts.cwd, input: opts.input, stdio: ["pipe", "ignore", "pipe"] });
+    const r = spawnSync(cmd, args, {
+      cwd: opts.cwd,
+      input: opts.input,
+      stdio: ["pipe", "ignore", "pipe"],
+    });
     t.push(performance.now() - s);
     if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed: ${r.stderr}`);
   }
@@ -54,6 +63,16 @@ export const fmtRatio = (r: number) => r.toFixed(r >= 10 ? 1 : 2) + "x";
 /** Prints a table with aligned columns. */
 export function table(head: string[], rows: string[][]): string {
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join("  ");
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join("  ");
   return [line(head), line(w.map((n) => "-".repeat(n))), ...rows.map(line)].join("\n") + "\n";
+}
+
+/** The applier benchmark's raw runs under its table: "median of 5 alternating pairs; floor 380..420 ms; apply ...". */
+export function runsLine(f: { reps: number; floorRuns: number[]; applyRuns: number[] }): string {
+  const span = (xs: number[]) => `${Math.min(...xs)}..${Math.max(...xs)} ms`;
+  return (
+    `median of ${f.reps} alternating floor / apply-from-empty pairs; ` +
+    `floor ${span(f.floorRuns)}, apply ${span(f.applyRuns)}\n`
+  );
 }

@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { packageRoot } from "../src/paths.js";
 import { generateConfig } from "./gen-config.js";
-import { commandMs, fmtMs, fmtRatio, table } from "./measure.js";
+import { commandMs, fmtMs, fmtRatio, runsLine, table } from "./measure.js";
 
 const root = packageRoot();
 const node = process.execPath;
@@ -214,6 +214,7 @@ async function benchApply(): Promise<void> {
       leaf: "pfifo",
       cgroupRules: false,
       stateDir: s.stateDir,
+      reps: 5,
     });
     console.log(
       table(
@@ -241,6 +242,7 @@ async function benchApply(): Promise<void> {
         ],
       ),
     );
+    console.log(runsLine(f));
     console.log(
       `targets: apply <= 1.5x floor: ${f.ratio <= 1.5 ? "met" : "MISSED"}; no-op plan < 500 ms: ${f.noopPlanMs < 500 ? "met" : "MISSED"}; ` +
         `one-context edit < 200 ms: ${f.editApplyMs < 200 ? "met" : "MISSED"}\n`,

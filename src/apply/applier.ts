@@ -12,7 +12,7 @@ import {
   type DestroyTarget,
   type PlanResult,
 } from "../plan/plan.js";
-import type { ObservedState, Plan, Scope } from "../plan/types.js";
+import type { ObservedLink, ObservedState, Plan, Scope } from "../plan/types.js";
 import { MANAGED_FILES } from "../plan/values.js";
 import { executePlan, type ExecuteResult } from "./execute.js";
 import type { Kernel } from "./kernel.js";
@@ -42,9 +42,15 @@ const files = (k: Kernel, root: string, o: ApplierOptions) =>
   stateFiles(o.stateDir ?? DEFAULT_STATE_DIR, k.cgroupMount, root);
 
 /** Reads the live state of `scope` (with the killed-apply marker). */
-export function observeScope(kernel: Kernel, scope: Scope, o: ApplierOptions = {}): ObservedState {
+export function observeScope(
+  kernel: Kernel,
+  scope: Scope,
+  o: ApplierOptions = {},
+  links?: ReadonlyMap<string, ObservedLink>,
+): ObservedState {
   return observe(kernel, scope, {
     interrupted: journalMarker.interrupted(files(kernel, scope.cgroupRoot, o)),
+    ...(links ? { links } : {}),
   });
 }
 
@@ -105,11 +111,12 @@ function planWith(
   make: (o: ObservedState) => PlanResult,
   o: ApplierOptions,
 ): Outcome {
+  const links = new Map<string, ObservedLink>();
   if (!o.skipPreflight) {
-    const pre = preflight(kernel, needs);
+    const pre = preflight(kernel, needs, links);
     if (pre.length > 0) return { diagnostics: pre };
   }
-  const observed = guarded(() => observeScope(kernel, scope, o));
+  const observed = guarded(() => observeScope(kernel, scope, o, links));
   if (isDiag(observed)) return { diagnostics: [observed] };
   const r = make(observed);
   return {

@@ -3,7 +3,7 @@
  * (sync reads in one pass, no process per file), the header of
  * `table inet vsc` (one nft process) and each link (one tc process each).
  */
-import type { ObservedCgroup, ObservedState, Scope } from "../plan/types.js";
+import type { ObservedCgroup, ObservedLink, ObservedState, Scope } from "../plan/types.js";
 import { normalizeValue } from "../plan/values.js";
 import type { Kernel } from "./kernel.js";
 import { readNft } from "./read-nft.js";
@@ -12,6 +12,8 @@ import { readLink } from "./read-tc.js";
 export interface ObserveOptions {
   /** A killed apply left its journal behind (see state.ts). */
   interrupted?: boolean;
+  /** Links already read a moment ago (by preflight, under the same lock). */
+  links?: ReadonlyMap<string, ObservedLink>;
 }
 
 export function observe(kernel: Kernel, scope: Scope, opts: ObserveOptions = {}): ObservedState {
@@ -19,7 +21,7 @@ export function observe(kernel: Kernel, scope: Scope, opts: ObserveOptions = {})
     cgroupRoot: scope.cgroupRoot,
     cgroups: readCgroups(kernel, scope.cgroupRoot, scope.files),
     nft: readNft(kernel),
-    links: scope.links.map((dev) => readLink(kernel, dev)),
+    links: scope.links.map((dev) => opts.links?.get(dev) ?? readLink(kernel, dev)),
     interrupted: !!opts.interrupted,
   };
 }

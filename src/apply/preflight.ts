@@ -10,6 +10,8 @@ import { parentPath } from "../plan/values.js";
 import { mountKind } from "./host-kernel.js";
 import type { Kernel, RunResult } from "./kernel.js";
 import { words } from "./observe.js";
+import { linkOf, showLink } from "./read-tc.js";
+import type { ObservedLink } from "../plan/types.js";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
@@ -39,7 +41,15 @@ export function needsOf(d: DesiredState): PreflightNeeds {
   };
 }
 
-export function preflight(kernel: Kernel, needs: PreflightNeeds): Diagnostic[] {
+/**
+ * `links`, when given, receives each link as the check read it (root qdisc
+ * and classes), so that observing right after needs no second tc process.
+ */
+export function preflight(
+  kernel: Kernel,
+  needs: PreflightNeeds,
+  links?: Map<string, ObservedLink>,
+): Diagnostic[] {
   const ds: Diagnostic[] = [];
   const mount = kernel.cgroupMount;
   const err = (code: string, message: string, help: string, notes?: string[]): void => {
@@ -146,24 +156,18 @@ export function preflight(kernel: Kernel, needs: PreflightNeeds): Diagnostic[] {
   const nft = needs.socketCgroup
     ? kernel.run("nft", ["-c", "-f", "-"], probe)
     : kernel.run("nft", ["--version"]);
-  const tc =
-    needs.links.length > 0
-      ? kernel.run(
-          "tc",
-          ["-force", "-batch", "-"],
-          needs.links.map((l) => `qdisc show dev ${l}\n`).join(""),
-        )
-      : kernel.run("tc", ["-V"]);
+  // Each link is read whole (what observing needs), one tc process per link.
+  const shows = needs.links.map((dev) => [dev, showLink(kernel, dev)] as const);
   const nftRuns = runs("nft", nft);
-  if (runs("tc", tc)) {
-    for (const l of needs.links) {
-      if (tc.stderr.includes(`"${l}"`)) {
+  if (runs("tc", shows[0]?.[1] ?? kernel.run("tc", ["-V"]))) {
+    for (const [dev, r] of shows) {
+      if (r.status !== 0 && r.stderr.includes(`"${dev}"`)) {
         err(
           "VSC5005",
-          `link ${l} does not exist${kernel.netns ? ` in network namespace ${kernel.netns}` : ""}`,
+          `link ${dev} does not exist${kernel.netns ? ` in network namespace ${kernel.netns}` : ""}`,
           "create it, or remove it from the host's `link` lines",
         );
-      }
+      } else if (r.status === 0) links?.set(dev, linkOf(dev, r));
     }
   }
   if (nftRuns && needs.socketCgroup && nft.status !== 0) {

@@ -5,16 +5,20 @@
  */
 import type { ObservedLink, TcClassState, TcQdiscState } from "../plan/types.js";
 import { parseTcRate } from "../plan/values.js";
-import type { Kernel } from "./kernel.js";
+import type { Kernel, RunResult } from "./kernel.js";
 
 export function readLink(kernel: Kernel, dev: string): ObservedLink {
-  const r = kernel.run(
-    "tc",
-    ["-d", "-batch", "-"],
-    `qdisc show dev ${dev}\nclass show dev ${dev}\n`,
-  );
-  if (r.status !== 0) return { dev, exists: false, classes: {} };
-  return parseTcShow(dev, r.stdout);
+  return linkOf(dev, showLink(kernel, dev));
+}
+
+/** The one tc process that reads a link: its root qdisc and classes, with details. */
+export function showLink(kernel: Kernel, dev: string): RunResult {
+  return kernel.run("tc", ["-d", "-batch", "-"], `qdisc show dev ${dev}\nclass show dev ${dev}\n`);
+}
+
+/** A link as `showLink` saw it (a failed show: the link does not exist). */
+export function linkOf(dev: string, r: RunResult): ObservedLink {
+  return r.status === 0 ? parseTcShow(dev, r.stdout) : { dev, exists: false, classes: {} };
 }
 
 export function parseTcShow(dev: string, text: string): ObservedLink {

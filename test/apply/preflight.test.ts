@@ -152,7 +152,7 @@ test("a healthy host: one process per tool (the checks show that the tools run)"
   const m = mount();
   const l = logged(hostKernel({ cgroupMount: m.dir }));
   assert.equal(preflight(l.kernel, netted()), []);
-  assert.equal(l.calls, ["nft -c", "tc -force"]);
+  assert.equal(l.calls, ["nft -c", "tc -d"]);
   const l2 = logged(hostKernel({ cgroupMount: m.dir }));
   assert.equal(preflight(l2.kernel, needs()), []);
   assert.equal(l2.calls, ["nft --version", "tc -V"]);
@@ -164,7 +164,7 @@ test("VSC5004, not VSC5006 or VSC5005, when the tool itself is missing or broken
   const missing = { status: -1, stderr: "spawn nft ENOENT", missing: true };
   const a = logged(hostKernel({ cgroupMount: m.dir }), { "nft -c": missing });
   assert.equal(codes(preflight(a.kernel, netted())), ["VSC5004"]);
-  assert.equal(a.calls, ["nft -c", "tc -force"], "a missing tool needs no --version");
+  assert.equal(a.calls, ["nft -c", "tc -d"], "a missing tool needs no --version");
 
   const b = logged(hostKernel({ cgroupMount: m.dir }), {
     "nft -c": { status: 1, stderr: "nft: error while loading shared libraries" },
@@ -173,10 +173,10 @@ test("VSC5004, not VSC5006 or VSC5005, when the tool itself is missing or broken
   const ds = preflight(b.kernel, netted());
   assert.equal(codes(ds), ["VSC5004"]);
   assert.equal(ds[0]!.notes, ["nft: error while loading shared libraries"]);
-  assert.equal(b.calls, ["nft -c", "tc -force", "nft --version"]);
+  assert.equal(b.calls, ["nft -c", "tc -d", "nft --version"]);
 
   const c = logged(hostKernel({ cgroupMount: m.dir }), {
-    "tc -force": { status: -1, stderr: "", missing: true },
+    "tc -d": { status: -1, stderr: "", missing: true },
   });
   const dc = preflight(c.kernel, netted());
   assert.equal(codes(dc), ["VSC5004"]);

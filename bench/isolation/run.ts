@@ -396,21 +396,30 @@ async function cores() {
 
 const MiB = 1 << 20;
 const events = (d: Deployment, c: string) => readCgroupStat(cg(d, c), "memory.events");
+const swapped = (d: Deployment, c: string) => Number(readCgroup(cg(d, c), "memory.swap.current"));
+const resident = (d: Deployment, c: string) => Number(readCgroup(cg(d, c), "memory.current"));
+
+/**
+ * `keeper` holds 200 MiB of touched anonymous memory, then sleeps; returns
+ * once it is resident and settled. (The size is an argument: a constant
+ * would be folded into a second copy.)
+ */
+async function holdKeeper(d: Deployment) {
+  exec(d, "keeper", ["perl", "-e", '$x = "a" x ($ARGV[0] << 20); sleep 3600', "200"]);
+  await waitProcs(d, "keeper", 1);
+  for (let i = 0; resident(d, "keeper") < 200 * MiB; i++) {
+    if (i > 3000) throw new Error(`${d.file}: keeper never reached 200 MiB`);
+    await sleep(100);
+  }
+  await sleep(SETTLE_MS);
+}
 
 async function memory() {
   log("memory: memory.vsc");
   const d = apply("memory.vsc");
   try {
-    // keeper holds 200 MiB of touched anonymous memory, then sleeps.
-    // (The size is an argument: a constant would be folded into a second copy.)
-    exec(d, "keeper", ["perl", "-e", '$x = "a" x ($ARGV[0] << 20); sleep 3600', "200"]);
-    await waitProcs(d, "keeper", 1);
-    for (let i = 0; Number(readCgroup(cg(d, "keeper"), "memory.current")) < 200 * MiB; i++) {
-      if (i > 3000) throw new Error("keeper never reached 200 MiB");
-      await sleep(100);
-    }
-    await sleep(SETTLE_MS);
-    const before = Number(readCgroup(cg(d, "keeper"), "memory.current"));
+    await holdKeeper(d);
+    const before = resident(d, "keeper");
     const evBefore = events(d, "keeper");
     // hog allocates 512 MiB in a 256 MiB context.
     const hog = exec(d, "hog", [
@@ -421,7 +430,7 @@ async function memory() {
     ]);
     const code = await new Promise<number | null>((r) => hog.once("exit", r));
     await sleep(SETTLE_MS);
-    const after = Number(readCgroup(cg(d, "keeper"), "memory.current"));
+    const after = resident(d, "keeper");
     const evAfter = events(d, "keeper");
     const hogEv = events(d, "hog");
     const peak = Number(readCgroup(cg(d, "hog"), "memory.peak"));
@@ -469,28 +478,20 @@ function zramSwap(bytes: number): () => void {
   };
 }
 
-const swapped = (d: Deployment, c: string) => Number(readCgroup(cg(d, c), "memory.swap.current"));
-const resident = (d: Deployment, c: string) => Number(readCgroup(cg(d, c), "memory.current"));
-
-/**
- * One run of the pressure experiment: keeper holds 200 MiB, then hog
- * allocates 400 MiB in the same 512 MiB pool and holds it. Returns keeper's
- * resident and swapped bytes before and after, and hog's.
- */
+/** Allocates $ARGV[0] MiB, then writes one byte of every page, forever. */
 const HOT_HOG =
   '$x = "a" x ($ARGV[0] << 20); for (;;) { for ($i = 0; $i < length $x; $i += 4096) { substr($x, $i, 1, "b") } }';
 
+/**
+ * One run of the pressure experiment: keeper holds 200 MiB, then hog
+ * allocates 400 MiB in the same 512 MiB pool and keeps writing it. Returns
+ * keeper's resident and swapped bytes before and after, and hog's.
+ */
 async function poolRun(file: string) {
   const d = apply(file);
   d.paths = { keeper: "pool/keeper", hog: "pool/hog" };
   try {
-    exec(d, "keeper", ["perl", "-e", '$x = "a" x ($ARGV[0] << 20); sleep 3600', "200"]);
-    await waitProcs(d, "keeper", 1);
-    for (let i = 0; resident(d, "keeper") < 200 * MiB; i++) {
-      if (i > 3000) throw new Error(`${file}: keeper never reached 200 MiB`);
-      await sleep(100);
-    }
-    await sleep(SETTLE_MS);
+    await holdKeeper(d);
     const before = { resident: resident(d, "keeper"), swapped: swapped(d, "keeper") };
     const evBefore = events(d, "keeper");
     // hog allocates 400 MiB and keeps writing one byte per page of it, so its

@@ -184,9 +184,9 @@ export function mergeBodies(base: BodySpec, over: BodySpec): BodySpec {
 }
 
 /** A block's fields: over's win. Containers inside (records, lists) are fixed up by the caller. */
-function flat<T extends object>(a: T, b: T): T {
-  if (isEmpty(b)) return a;
-  if (isEmpty(a)) return b;
+function flat<T extends BlockSpec>(a: T, b: T): T {
+  if (!written(b)) return a;
+  if (!written(a)) return b;
   // A plain copy loop: Object.assign with two differently shaped sources
   // takes V8's generic path, the largest single cost of merging 10k bodies.
   const out: Record<string, unknown> = {};
@@ -195,9 +195,9 @@ function flat<T extends object>(a: T, b: T): T {
   return out as T;
 }
 
-function named<T extends object>(a: Record<string, T>, b: Record<string, T>): Record<string, T> {
-  if (isEmpty(b)) return a;
-  if (isEmpty(a)) return b;
+function named<T extends BlockSpec>(a: Record<string, T>, b: Record<string, T>): Record<string, T> {
+  if (none(b)) return a;
+  if (none(a)) return b;
   const out = record<T>();
   for (const k in a) out[k] = a[k]!;
   for (const k in b) out[k] = a[k] ? flat(a[k]!, b[k]!) : b[k]!;
@@ -207,25 +207,15 @@ function named<T extends object>(a: Record<string, T>, b: Record<string, T>): Re
 const concat = <T>(a: T[], b: T[]): T[] => (b.length === 0 ? a : a.length === 0 ? b : [...a, ...b]);
 
 /**
- * Specs are immutable once merged, so whether one is empty is remembered:
- * every user of a template asks about the template's same blocks again.
+ * Whether a block was written at all. Reading a block or a named sub-block
+ * sets its `loc` before any of its fields (read-body.ts), so a block without
+ * `loc` holds nothing, and a record of sub-blocks holds only written ones.
  */
-const emptiness = new WeakMap<object, boolean>();
-
-/** True for a container with nothing written in it (no Field anywhere below). */
-function isEmpty(o: object): boolean {
-  let e = emptiness.get(o);
-  if (e === undefined) emptiness.set(o, (e = scanEmpty(o)));
-  return e;
+function written(b: BlockSpec): boolean {
+  return b.loc !== undefined;
 }
 
-function scanEmpty(o: object): boolean {
-  for (const k in o) {
-    const v = (o as Record<string, unknown>)[k];
-    if (v instanceof Field) return false;
-    if (Array.isArray(v)) {
-      if (v.length > 0) return false;
-    } else if (v !== undefined && v !== null && !isEmpty(v as object)) return false;
-  }
+function none(r: Record<string, unknown>): boolean {
+  for (const _ in r) return false;
   return true;
 }

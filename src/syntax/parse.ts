@@ -1,6 +1,8 @@
 /**
  * parseSource: text -> SourceFile + every syntax diagnostic. Never throws on
- * bad input; always returns a (possibly partial) SourceFile.
+ * bad input; always returns a (possibly partial) SourceFile. A file is first
+ * given to the fast path (fast-parse.ts); anything it does not take is parsed
+ * by the Chevrotain grammar, which recovers and words the diagnostics.
  */
 import type { IRecognitionException, IToken } from "chevrotain";
 import { EOF } from "../../grammar/chevrotain.js";
@@ -12,6 +14,7 @@ import { decodeParseMessage, describeToken } from "../../grammar/messages.js";
 import { ITEM_STARTS, KEYWORDS, LCurly, RCurly } from "../../grammar/tokens.js";
 import type { Comment, Item, SourceFile } from "./ast.js";
 import { AstBuilder } from "./cst-to-ast.js";
+import { fastParse } from "./fast-parse.js";
 import { LineMap, tokenSpan } from "./span.js";
 import { closest } from "./suggest.js";
 
@@ -21,43 +24,14 @@ export const NAME_HELP =
 type Parsed = { file: SourceFile; diagnostics: Diagnostic[] };
 
 export function parseSource(text: string, file: string): Parsed {
-  return parseStreaming(text, file) ?? parseWhole(text, file);
-}
-
-/**
- * The common case, a file without syntax errors, in one pass that never
- * holds all tokens: the text is lexed a chunk at a time (the same chunks as
- * parseWhole's), so tokens die young instead of being copied into the old
- * generation (on 10,000 contexts, 400,000 tokens). Undefined as soon as the
- * parser reports an error: parseWhole then redoes the file with every token
- * at hand for recovery and messages.
- */
-function parseStreaming(text: string, file: string): Parsed | undefined {
   const scanner = new Scanner(text);
-  const builder = new AstBuilder(file);
-  const parser = getParser();
-  const items: Item[] = [];
-  let next = scanner.next();
-  while (next !== undefined) {
-    const chunk: IToken[] = [];
-    let depth = 0;
-    for (; next !== undefined; next = scanner.next()) {
-      const t = next.tokenType;
-      if (t === LCurly) depth++;
-      else if (t === RCurly) depth = depth > 0 ? depth - 1 : 0;
-      else if (depth === 0 && chunk.length >= CHUNK_TOKENS && ITEM_STARTS.has(t)) break;
-      chunk.push(next);
-    }
-    parser.input = chunk;
-    const cst = parser.file();
-    if (parser.errors.length > 0) return undefined;
-    for (const item of builder.items(cst)) items.push(item);
-  }
+  const items = fastParse(scanner, file);
+  if (items === undefined) return parseWhole(text, file);
+  // The fast path read the whole text, so the lexer's issues are complete.
   const lines = new LineMap(text, file);
-  const diagnostics = scanner.issues.map((i) => lexDiagnostic(i, lines));
   return {
     file: { file, text, items, comments: comments(scanner.comments, file) },
-    diagnostics: dedupe(sortDiagnostics(diagnostics)),
+    diagnostics: dedupe(sortDiagnostics(scanner.issues.map((i) => lexDiagnostic(i, lines)))),
   };
 }
 

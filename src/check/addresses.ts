@@ -11,6 +11,8 @@ export interface ParsedCidr {
   prefix: number;
   /** True when the written address had bits set below the prefix (10.0.0.11/24). */
   hostBits: boolean;
+  /** The network address's canonical text (formatAddress of `net`), made once when parsed. */
+  address: string;
 }
 
 export const familyBits = (family: 4 | 6): number => (family === 4 ? 32 : 128);
@@ -118,11 +120,13 @@ export function parseCidr(
   const p = prefix ?? bits;
   if (!Number.isInteger(p) || p < 0 || p > bits) return "bad-prefix";
   const hostMask = (1n << BigInt(bits - p)) - 1n;
+  const net = v & ~hostMask;
   return {
     family,
-    net: v & ~hostMask,
+    net,
     prefix: p,
     hostBits: (v & hostMask) !== 0n,
+    address: formatAddress(family, net),
   };
 }
 

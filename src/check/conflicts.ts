@@ -8,13 +8,18 @@
  */
 import type { Span } from "../diag/diagnostic.js";
 import { type Acceptor, error } from "./acceptor.js";
-import { cidrRange, formatAddress } from "./addresses.js";
+import { cidrRange } from "./addresses.js";
 import { Code } from "./codes.js";
 import type { TreeNode } from "./hierarchy.js";
 import { type Interval, sweepOverlaps } from "./overlaps.js";
 import type { SpanOrder } from "./source-order.js";
 
 export function checkIds(nodes: readonly TreeNode[], order: SpanOrder, report: Acceptor): void {
+  // The common case, every id distinct, needs no sorting; with a duplicate,
+  // the nodes are taken in source order so the earlier one is "first".
+  const ids = new Set<number>();
+  for (const n of nodes) if (n.body.id) ids.add(n.body.id.value);
+  if (ids.size === nodes.filter((n) => n.body.id).length) return;
   const withId = nodes
     .filter((n) => n.body.id)
     .sort((a, b) => order(a.body.id!.span, b.body.id!.span) || order(a.decl.span, b.decl.span));
@@ -69,7 +74,7 @@ export function checkAddresses(
           end,
           owner: n,
           span: f.span,
-          text: `${formatAddress(family, f.value.net)}/${f.value.prefix}`,
+          text: `${f.value.address}/${f.value.prefix}`,
         });
       }
     }

@@ -6,7 +6,7 @@
 import type { Span } from "../diag/diagnostic.js";
 import type { Scalar } from "../syntax/ast.js";
 import { type Acceptor, error, warning } from "./acceptor.js";
-import { type ParsedCidr, formatAddress, parseCidr } from "./addresses.js";
+import { type ParsedCidr, parseCidr } from "./addresses.js";
 import { Code } from "./codes.js";
 import type { Defines, Resolved } from "./defines.js";
 import { didYouMean } from "./did-you-mean.js";
@@ -161,7 +161,7 @@ export function cidr(r: Resolved, what: string, ctx: ReadCtx): ParsedCidr | unde
     return undefined;
   }
   if (c.hostBits) {
-    const net = `${formatAddress(c.family, c.net)}/${c.prefix}`;
+    const net = `${c.address}/${c.prefix}`;
     ctx.report(
       warning(Code.hostBits, r.at, `${s.text} has bits set below its /${c.prefix} prefix`, {
         label: `this means ${net}`,

@@ -20,10 +20,13 @@ await build({
   format: "esm",
   platform: "node",
   target: "node20",
-  // Chevrotain is imported at run time from its own single-file bundle (grammar/chevrotain.ts).
-  external: ["chevrotain"],
+  // Chevrotain is imported at run time from its own single-file bundle (grammar/chevrotain.ts);
+  // tinyglobby is required on first use (src/cli/source-host.ts).
+  external: ["chevrotain", "tinyglobby"],
   // CommonJS dependencies call require() for Node built-ins.
-  banner: { js: 'import { createRequire as __vscCreateRequire } from "node:module"; const require = __vscCreateRequire(import.meta.url);' },
+  banner: {
+    js: 'import { createRequire as __vscCreateRequire } from "node:module"; const require = __vscCreateRequire(import.meta.url);',
+  },
   legalComments: "none",
   logLevel: "warning",
 });

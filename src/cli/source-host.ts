@@ -1,6 +1,16 @@
 import { readFileSync } from "node:fs";
-import { globSync } from "tinyglobby";
+import { createRequire } from "node:module";
+import type * as Tinyglobby from "tinyglobby";
 import type { SourceHost } from "../syntax/load.js";
+
+/**
+ * tinyglobby (with picomatch and fdir, ~75 KB) is loaded on the first glob:
+ * most runs have no glob include, and loading it cost ~5 ms of every start.
+ * It stays outside the CLI's bundle (scripts/bundle.mjs) for the same reason.
+ */
+let globSync: typeof Tinyglobby.globSync | undefined;
+const load = (): typeof Tinyglobby.globSync =>
+  (globSync ??= (createRequire(import.meta.url)("tinyglobby") as typeof Tinyglobby).globSync);
 
 /**
  * The real file system behind the loader. Globs never follow the pattern
@@ -17,7 +27,7 @@ export function fsSourceHost(): SourceHost {
       }
     },
     glob(pattern: string, cwd: string): string[] {
-      return globSync(pattern, { cwd, onlyFiles: true, expandDirectories: false, dot: false });
+      return load()(pattern, { cwd, onlyFiles: true, expandDirectories: false, dot: false });
     },
   };
 }

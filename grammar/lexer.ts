@@ -66,15 +66,16 @@ export interface LexResult {
  * fewer fields per token means less for the garbage collector to copy.
  */
 class Tok implements IToken {
-  tokenTypeIdx: number;
   constructor(
     public image: string,
     public startOffset: number,
     public startLine: number,
     public startColumn: number,
     public tokenType: TokenType,
-  ) {
-    this.tokenTypeIdx = tokenType.tokenTypeIdx!;
+  ) {}
+  /** Chevrotain's index of the type: assigned when the grammar is built, which may be after lexing. */
+  get tokenTypeIdx(): number {
+    return this.tokenType.tokenTypeIdx!;
   }
   get endOffset(): number {
     return this.startOffset + this.image.length - 1;
@@ -241,7 +242,6 @@ export class Scanner {
 
 function retype(t: IToken, type: TokenType): void {
   t.tokenType = type;
-  t.tokenTypeIdx = type.tokenTypeIdx!;
 }
 
 const NUMBER_RE = /^[0-9]+(?:\.[0-9]+)?$/;

@@ -80,8 +80,26 @@ import { errorMessageProvider } from "./messages.js";
 
 type Alt = { ALT: () => unknown; IGNORE_AMBIGUITIES?: boolean };
 
+/**
+ * The token types of grammar/tokens.ts are plain objects; constructing any
+ * Chevrotain parser over them "augments" them (indices and the transitive
+ * category maps). A parser decides whether categories are in use before it
+ * augments, so the types are augmented once by this empty parser first, and
+ * VscParser then sees the categories.
+ */
+class Augment extends CstParser {
+  constructor() {
+    super(allTokens);
+  }
+}
+let augmented = false;
+
 export class VscParser extends CstParser {
   constructor(validate: boolean) {
+    if (!augmented) {
+      new Augment();
+      augmented = true;
+    }
     super(allTokens, {
       recoveryEnabled: true,
       maxLookahead: 3,

@@ -14,47 +14,57 @@
  * value" (`Scalar`) with a single CONSUME.
  */
 import type { TokenType } from "chevrotain";
-import { createToken, Lexer } from "./chevrotain.js";
+
+/**
+ * A token type as a plain object. Chevrotain is not loaded to make them: the
+ * lexer and the parser's fast path (src/syntax/fast-parse.ts) need only the
+ * objects' identities and categories, and most runs never load Chevrotain.
+ * When the grammar is built, Chevrotain "augments" every type in its
+ * vocabulary (indices, transitive category maps: the same work `createToken`
+ * does), as it does for token types made by any means.
+ */
+function createToken(c: { name: string; categories?: TokenType[]; label?: string }): TokenType {
+  const t: TokenType = { name: c.name, CATEGORIES: c.categories ?? [] };
+  if (c.label !== undefined) t.LABEL = c.label;
+  return t;
+}
 
 // ------------------------------------------------------------ categories
 
 /** Anything that can stand where a name is expected: names, keywords, bad names. */
 export const Identifier = createToken({
   name: "Identifier",
-  pattern: Lexer.NA,
 });
 /** A non-keyword word (names, protocols); also bad names, so errors stay local. */
-export const PlainName = createToken({ name: "PlainName", pattern: Lexer.NA });
+export const PlainName = createToken({ name: "PlainName" });
 /** Values that are not identifiers: they can follow an unknown key without swallowing the next statement. */
-export const Literal = createToken({ name: "Literal", pattern: Lexer.NA });
+export const Literal = createToken({ name: "Literal" });
 /**
  * A word that may start a statement inside a block: every identifier except
  * the top-level keywords, so a missing `}` is noticed at the next `context`
  * instead of swallowing it as an unknown statement.
  */
-export const StmtKey = createToken({ name: "StmtKey", pattern: Lexer.NA });
+export const StmtKey = createToken({ name: "StmtKey" });
 /** Any single value. */
-export const Scalar = createToken({ name: "Scalar", pattern: Lexer.NA });
+export const Scalar = createToken({ name: "Scalar" });
 
 // ------------------------------------------------------------ raw tokens (matched by grammar/lexer.ts)
 
 /** `#` or `//` to the end of the line; kept aside for the formatter, never given to the parser. */
-export const Comment = createToken({ name: "Comment", pattern: Lexer.NA });
-export const LCurly = createToken({ name: "LCurly", pattern: Lexer.NA, label: "`{`" });
-export const RCurly = createToken({ name: "RCurly", pattern: Lexer.NA, label: "`}`" });
-export const Comma = createToken({ name: "Comma", pattern: Lexer.NA, label: "`,`" });
-export const Equals = createToken({ name: "Equals", pattern: Lexer.NA, label: "`=`" });
+export const Comment = createToken({ name: "Comment" });
+export const LCurly = createToken({ name: "LCurly", label: "`{`" });
+export const RCurly = createToken({ name: "RCurly", label: "`}`" });
+export const Comma = createToken({ name: "Comma", label: "`,`" });
+export const Equals = createToken({ name: "Equals", label: "`=`" });
 /** A string; a malformed one is reported by the lexer and still typed String so parsing goes on. */
 export const StringLit = createToken({
   name: "String",
-  pattern: Lexer.NA,
   categories: [Literal, Scalar],
   label: "a string",
 });
 /** `1.5 cpus` / `1 cpu`: the spaced form of a cpu quantity (see the lexer for when it applies). */
 export const CpuQuantity = createToken({
   name: "CpuQuantity",
-  pattern: Lexer.NA,
   categories: [Literal, Scalar],
   label: "a quantity",
 });
@@ -62,7 +72,7 @@ export const CpuQuantity = createToken({
 // ------------------------------------------------------------ atom classes (assigned by the post-pass)
 
 const cls = (name: string, categories: TokenType[], label: string): TokenType =>
-  createToken({ name, pattern: Lexer.NA, categories, label });
+  createToken({ name, categories, label });
 
 export const Name = cls("Name", [Identifier, StmtKey, PlainName, Scalar], "a name");
 /** A word that is not a valid name; reported by the post-pass, never put in the AST. */
@@ -82,25 +92,23 @@ const KW_CATS = [Identifier, Scalar];
 const kw = (word: string, extra: TokenType[] = [StmtKey]): TokenType =>
   createToken({
     name: "Kw_" + word.replace(/-/g, "_"),
-    pattern: Lexer.NA,
     categories: [...KW_CATS, ...extra],
     label: "`" + word + "`",
   });
 
 // Per-block key categories: a key the block knows, followed by one value.
-export const CpuKey = createToken({ name: "CpuKey", pattern: Lexer.NA });
-export const MemoryKey = createToken({ name: "MemoryKey", pattern: Lexer.NA });
-export const DeviceKey = createToken({ name: "DeviceKey", pattern: Lexer.NA });
-export const LinkKey = createToken({ name: "LinkKey", pattern: Lexer.NA });
-export const HostKey = createToken({ name: "HostKey", pattern: Lexer.NA });
+export const CpuKey = createToken({ name: "CpuKey" });
+export const MemoryKey = createToken({ name: "MemoryKey" });
+export const DeviceKey = createToken({ name: "DeviceKey" });
+export const LinkKey = createToken({ name: "LinkKey" });
+export const HostKey = createToken({ name: "HostKey" });
 export const SecurityKey = createToken({
   name: "SecurityKey",
-  pattern: Lexer.NA,
 });
-export const NodeKey = createToken({ name: "NodeKey", pattern: Lexer.NA });
-export const PidsKey = createToken({ name: "PidsKey", pattern: Lexer.NA });
-export const IoKey = createToken({ name: "IoKey", pattern: Lexer.NA });
-export const NetKey = createToken({ name: "NetKey", pattern: Lexer.NA });
+export const NodeKey = createToken({ name: "NodeKey" });
+export const PidsKey = createToken({ name: "PidsKey" });
+export const IoKey = createToken({ name: "IoKey" });
+export const NetKey = createToken({ name: "NetKey" });
 
 export const Define = kw("define", []);
 export const Include = kw("include", []);

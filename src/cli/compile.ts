@@ -15,10 +15,10 @@ export const TARGETS = {
 } as const;
 export type Target = keyof typeof TARGETS;
 
-export function cmdCheck(files: string[], format: DiagFormat, io: Io): number {
+export async function cmdCheck(files: string[], format: DiagFormat, io: Io): Promise<number> {
   let code = 0;
   for (const f of files) {
-    const { ir } = loadAndCheck(f, io, format);
+    const { ir } = await loadAndCheck(f, io, format);
     if (!ir) code = 1;
   }
   return code;
@@ -28,11 +28,11 @@ function cliError(code: string, message: string, help: string): Diagnostic {
   return { code, severity: "error", message, help };
 }
 
-export function cmdCompile(
+export async function cmdCompile(
   file: string,
   o: { out: string; target?: string; format: DiagFormat },
   io: Io,
-): number {
+): Promise<number> {
   const fail = (d: Diagnostic) => {
     printDiagnostics([d], new Map(), file, o.format, io);
     return 1;
@@ -46,7 +46,7 @@ export function cmdCompile(
       ),
     );
   }
-  const { ir } = loadAndCheck(file, io, o.format);
+  const { ir } = await loadAndCheck(file, io, o.format);
   if (!ir) return 1;
 
   if (o.out === "-") {

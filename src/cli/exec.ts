@@ -27,7 +27,7 @@ export async function cmdExec(
     return EXIT_VSC_FAILED;
   }
   // stdout belongs to the command: the file's diagnostics (even `--format json`) go to stderr.
-  const { ir } = loadAndCheck(file, { ...io, out: io.err }, format);
+  const { ir } = await loadAndCheck(file, { ...io, out: io.err }, format);
   if (!ir) return EXIT_VSC_FAILED;
   return execContext(ir, { ...args, command, format, displayPath: displayPathFor(file) }, io, {
     terminal: !!process.stdin.isTTY,

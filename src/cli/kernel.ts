@@ -77,13 +77,17 @@ function report(ds: Diagnostic[], file: string, a: KernelArgs, io: Io): void {
   printDiagnostics(ds, new Map(), file, a.format ?? "human", io);
 }
 
-function loadDesired(file: string, a: KernelArgs, io: Io): DesiredState | undefined {
-  const { ir } = loadAndCheck(file, io, a.format ?? "human");
+async function loadDesired(
+  file: string,
+  a: KernelArgs,
+  io: Io,
+): Promise<DesiredState | undefined> {
+  const { ir } = await loadAndCheck(file, io, a.format ?? "human");
   return ir ? desiredState(ir) : undefined;
 }
 
 export async function cmdPlan(a: PlanArgs, io: Io): Promise<number> {
-  const desired = loadDesired(a.file, a, io);
+  const desired = await loadDesired(a.file, a, io);
   if (!desired) return 1;
   const out = guard(() => planDesired(kernelOf(a), desired, optsOf(a)));
   if (!out.plan) {
@@ -139,7 +143,7 @@ export async function cmdApply(a: ApplyArgs, io: Io): Promise<number> {
     );
     return finish(out, a, io, "Apply");
   }
-  const desired = loadDesired(a.file, a, io);
+  const desired = await loadDesired(a.file, a, io);
   if (!desired) return 1;
   const out = await guardAsync(() =>
     applyWithLock(
@@ -154,7 +158,7 @@ export async function cmdApply(a: ApplyArgs, io: Io): Promise<number> {
 }
 
 export async function cmdDestroy(a: DestroyArgs, io: Io): Promise<number> {
-  const desired = loadDesired(a.file, a, io);
+  const desired = await loadDesired(a.file, a, io);
   if (!desired) return 1;
   const kernel = kernelOf(a);
   const opts = optsOf(a);

@@ -50,7 +50,7 @@ export async function main(argv: string[], io: Io = terminalIo()): Promise<numbe
     .addOption(formatOption())
     .action(async (files: string[], o: { format: DiagFormat }) => {
       const { cmdCheck } = await import("./compile.js");
-      set(cmdCheck(files, o.format, io));
+      set(await cmdCheck(files, o.format, io));
     });
 
   program
@@ -69,7 +69,7 @@ export async function main(argv: string[], io: Io = terminalIo()): Promise<numbe
     .addOption(formatOption())
     .action(async (file: string, o: { out: string; target?: string; format: DiagFormat }) => {
       const { cmdCompile } = await import("./compile.js");
-      set(cmdCompile(file, o, io));
+      set(await cmdCompile(file, o, io));
     });
 
   program

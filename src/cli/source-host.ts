@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import type * as Tinyglobby from "tinyglobby";
-import type { SourceHost } from "../syntax/load.js";
+import type { SourceHost } from "../syntax/loader.js";
 
 /**
  * tinyglobby (with picomatch and fdir, ~75 KB) is loaded on the first glob:

@@ -88,15 +88,7 @@ export interface RangeLit extends NodeBase {
 }
 
 export type Scalar =
-  | Ident
-  | StringLit
-  | NumberLit
-  | Quantity
-  | MaxLit
-  | AddressLit
-  | VarRef
-  | DevNum
-  | RangeLit;
+  Ident | StringLit | NumberLit | Quantity | MaxLit | AddressLit | VarRef | DevNum | RangeLit;
 
 /** A comma-separated list: `80, 443`; `chown, setuid`; `10.0.0.11, fd00::11`. */
 export interface ListLit extends NodeBase {

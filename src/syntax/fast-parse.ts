@@ -22,8 +22,8 @@
  * grammar's order, using the token categories of grammar/tokens.ts.
  */
 import type { IToken, TokenType } from "chevrotain";
-import type { Scanner } from "../../grammar/lexer.js";
-import { unquote } from "../../grammar/lexer.js";
+import { Scanner, unquote } from "../../grammar/lexer.js";
+import { sortDiagnostics } from "../diag/diagnostic.js";
 import * as T from "../../grammar/tokens.js";
 import type {
   Allow,
@@ -38,7 +38,8 @@ import type {
   SubBlock,
   Value,
 } from "./ast.js";
-import { joinSpans as join } from "./span.js";
+import { comments, dedupe, lexDiagnostic, type Parsed } from "./lex-diagnostics.js";
+import { LineMap, joinSpans as join } from "./span.js";
 
 /** Thrown to abandon the fast path; never escapes `fastParse`. */
 const GIVE_UP = Symbol("give up");
@@ -111,6 +112,22 @@ const NODE = body(
   [[T.Rlimit], (p) => p.block(RLIMIT)],
   [[T.Security], (p) => p.block(SECURITY)],
 );
+
+/**
+ * `text` parsed by the fast path with the lexer's diagnostics, or undefined
+ * if it needs the grammar (parse.ts's parseSource then parses it again).
+ */
+export function parseFast(text: string, file: string): Parsed | undefined {
+  const scanner = new Scanner(text);
+  const items = fastParse(scanner, file);
+  if (items === undefined) return undefined;
+  // The fast path read the whole text, so the lexer's issues are complete.
+  const lines = new LineMap(text, file);
+  return {
+    file: { file, text, items, comments: comments(scanner.comments, file) },
+    diagnostics: dedupe(sortDiagnostics(scanner.issues.map((i) => lexDiagnostic(i, lines)))),
+  };
+}
 
 /**
  * The items of `scanner`'s text, or undefined if the text needs the

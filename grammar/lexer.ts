@@ -96,7 +96,32 @@ const BAD_STRING = /"(?:[^"\\\r\n]|\\[^\r\n])*(?:"|\\)?/y;
  * the `cpu` opens a block) or a digit (`cpus 2` in a host is a statement).
  */
 const SPACED_CPU = /[0-9]+(?:\.[0-9]+)?[ \t]+cpus?(?![^\s{},="#$])(?![ \t]*[{0-9])/y;
-const ATOM = /.(?:[^\s{},="#$/]|\/(?!\/))*/y;
+/** JavaScript's `\s` (the blanks that end an atom) beyond ASCII: U+00A0, U+2028, U+FEFF, ... */
+const WIDE_SPACE = /\s/;
+
+/**
+ * The end of the atom starting at `i`: its first character is taken as it is
+ * (atomStart said it may start one); it then runs up to a blank, one of
+ * `{ } , = " # $`, or `//`. A loop over char codes rather than a regex: an
+ * atom is most of the tokens, and a match array per atom was the lexer's
+ * largest allocation.
+ */
+export function atomEnd(text: string, i: number): number {
+  const n = text.length;
+  let j = i + 1;
+  for (; j < n; j++) {
+    const c = text.charCodeAt(j);
+    if (c < 128) {
+      if (ATOM_STOP[c] === 1) break;
+      if (c === 47 && text.charCodeAt(j + 1) === 47) break;
+    } else if (WIDE_SPACE.test(text[j]!)) break;
+  }
+  return j;
+}
+
+/** ASCII characters that end an atom: blanks and `{ } , = " # $`. */
+const ATOM_STOP = new Uint8Array(128);
+for (const ch of ' \t\n\v\f\r{},="#$') ATOM_STOP[ch.charCodeAt(0)] = 1;
 const COMMENT_END = /[\r\n]/g;
 
 /** Characters an atom may start with: ASCII letters, digits, `_ : . $`, and non-ASCII non-blanks. */
@@ -216,8 +241,7 @@ export class Scanner {
             return new Tok(q[0], i, this.line, col, CpuQuantity);
           }
         }
-        ATOM.lastIndex = i;
-        let img = ATOM.exec(text)![0];
+        let img = text.slice(i, atomEnd(text, i));
         // Names and keywords repeat a lot: keep one string per distinct word.
         const seen = this.interned.get(img);
         if (seen !== undefined) img = seen;

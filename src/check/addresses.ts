@@ -18,17 +18,33 @@ export interface ParsedCidr {
 export const familyBits = (family: 4 | 6): number => (family === 4 ? 32 : 128);
 
 export function parseIpv4(text: string): bigint | undefined {
-  const parts = text.split(".");
-  if (parts.length !== 4) return undefined;
+  // Four decimal octets 0..255; leading zeros are refused (some tools read
+  // 010 as octal). A loop over char codes: one address per context and rule.
   let v = 0;
-  for (const p of parts) {
-    // Leading zeros are refused: some tools read 010 as octal.
-    if (!/^(0|[1-9]\d{0,2})$/.test(p)) return undefined;
-    const n = Number(p);
-    if (n > 255) return undefined;
-    v = v * 256 + n;
+  let octets = 0;
+  let i = 0;
+  const n = text.length;
+  while (i < n) {
+    const start = i;
+    let octet = 0;
+    while (i < n && i - start < 4) {
+      const c = text.charCodeAt(i);
+      if (c < 48 || c > 57) break;
+      octet = octet * 10 + (c - 48);
+      i++;
+    }
+    const digits = i - start;
+    if (digits === 0 || digits > 3 || (digits > 1 && text.charCodeAt(start) === 48))
+      return undefined;
+    if (octet > 255) return undefined;
+    v = v * 256 + octet;
+    octets++;
+    if (i === n) break;
+    if (text.charCodeAt(i) !== 46 || octets === 4) return undefined;
+    i++;
+    if (i === n) return undefined; // a trailing dot
   }
-  return BigInt(v);
+  return octets === 4 ? BigInt(v) : undefined;
 }
 
 export function parseIpv6(text: string): bigint | undefined {

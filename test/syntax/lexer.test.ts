@@ -1,7 +1,8 @@
 /** The lexer: every token kind, positions, and the name rule (injection-proofing). */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { lex, NAME_RE } from "../../grammar/lexer.js";
+import { atomEnd, lex, NAME_RE } from "../../grammar/lexer.js";
+import { rng } from "../fuzz/fuzz.js";
 import { parseSource } from "../../src/syntax/parse.js";
 import { allNames } from "./helpers.js";
 
@@ -144,6 +145,22 @@ test("no name token ever holds a character outside the name rule (random input)"
       }
     }
     for (const n of allNames("context " + s + " { id 1 }")) assert.ok(NAME_RE.test(n));
+  }
+});
+
+test("an atom ends where the documented pattern says, on random text", () => {
+  // docs/syntax.md: a word runs up to a blank, one of `{ } , = " #`, a `$`, or `//`.
+  const pattern = /.(?:[^\s{},="#$/]|\/(?!\/))*/y;
+  const alphabet = 'ab09_-.:$/{},="# \t\r\n\u00a0\u2028\ufeff\u3000éA;';
+  const r = rng(7);
+  for (let k = 0; k < 20000; k++) {
+    let text = "";
+    const len = 1 + Math.floor(r() * 12);
+    for (let i = 0; i < len; i++) text += alphabet[Math.floor(r() * alphabet.length)];
+    pattern.lastIndex = 0;
+    const m = pattern.exec(text);
+    if (!m || m[0].length === 0) continue;
+    assert.is(atomEnd(text, 0), m[0].length, JSON.stringify(text));
   }
 });
 

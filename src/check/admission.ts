@@ -156,7 +156,10 @@ export function checkAdmission(
     const own = res.own(n);
     if (n.kind === "context") return own;
     const kids: Contribution[] = [];
-    for (const c of n.children) for (const x of up(c)) kids.push(x);
+    for (let i = 0; i < n.children.length; i++) {
+      const xs = up(n.children[i]!);
+      for (let j = 0; j < xs.length; j++) kids.push(xs[j]!);
+    }
     const reserve = sum(own);
     const limit = res.limit(n);
     if (own.length > 0) {
@@ -218,7 +221,10 @@ export function checkAdmission(
     );
   };
   const top: Contribution[] = [];
-  for (const r of roots) for (const x of up(r)) top.push(x);
+  for (let i = 0; i < roots.length; i++) {
+    const xs = up(roots[i]!);
+    for (let j = 0; j < xs.length; j++) top.push(xs[j]!);
+  }
   check(
     res.keep ? [res.keep, ...top] : top,
     res.capacity.amount,

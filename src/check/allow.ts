@@ -37,16 +37,22 @@ export function readAllow(a: Allow, ctx: ReadCtx): RuleSpec | undefined {
     }
   }
   const peers: PeerSpec[] = [];
-  for (const v of a.peers ?? []) {
-    for (const r of flatten(v, ctx.defs, ctx.report)) {
+  const peerValues = a.peers ?? [];
+  for (let i = 0; i < peerValues.length; i++) {
+    const rs = flatten(peerValues[i]!, ctx.defs, ctx.report);
+    for (let j = 0; j < rs.length; j++) {
+      const r = rs[j]!;
       const c = cidr(r, "allow peer", ctx);
       if (c) peers.push({ cidr: c, span: r.at });
       else ok = false;
     }
   }
   const ports: PortSpec[] = [];
-  for (const v of a.ports ?? []) {
-    for (const r of flatten(v, ctx.defs, ctx.report)) {
+  const portValues = a.ports ?? [];
+  for (let i = 0; i < portValues.length; i++) {
+    const rs = flatten(portValues[i]!, ctx.defs, ctx.report);
+    for (let j = 0; j < rs.length; j++) {
+      const r = rs[j]!;
       const p = port(r, ctx);
       if (p) ports.push({ from: p.from, to: p.to, span: r.at });
       else ok = false;

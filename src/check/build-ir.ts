@@ -143,7 +143,9 @@ function buildPids(p: PidsSpec): Node["pids"] {
 function buildIo(n: TreeNode, host: HostSpec): Io {
   const io = n.body.io;
   const devices: Io["devices"] = [];
-  for (const name of Object.keys(io.device).sort()) {
+  const names = Object.keys(io.device).sort();
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i]!;
     const d = io.device[name]!;
     const disk = host.disks.get(name);
     if (!disk) continue;
@@ -174,14 +176,17 @@ function buildNet(n: TreeNode): Net {
   // The same address twice (template and context) is one address.
   const seen = new Set<string>();
   const addresses: Cidr[] = [];
-  for (const f of net.address) {
+  for (let i = 0; i < net.address.length; i++) {
+    const f = net.address[i]!;
     const key = `${f.value.address}/${f.value.prefix}`;
     if (seen.has(key)) continue;
     seen.add(key);
     addresses.push(cidr(f.value, f.span));
   }
   const links: Net["links"] = [];
-  for (const name of Object.keys(net.link).sort()) {
+  const linkNames = Object.keys(net.link).sort();
+  for (let i = 0; i < linkNames.length; i++) {
+    const name = linkNames[i]!;
     const l = net.link[name]!;
     const link: Net["links"][number] = { name, share: l.share?.value ?? 1 };
     const reserve = l.reserve?.value;
@@ -206,7 +211,8 @@ function buildNet(n: TreeNode): Net {
 
 function buildRlimits(n: TreeNode): Rlimit[] {
   const out: Rlimit[] = [];
-  for (const name of RLIMIT_NAMES) {
+  for (let i = 0; i < RLIMIT_NAMES.length; i++) {
+    const name = RLIMIT_NAMES[i]!;
     const f = n.body.rlimit[name];
     if (f)
       out.push({

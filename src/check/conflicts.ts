@@ -18,7 +18,10 @@ export function checkIds(nodes: readonly TreeNode[], order: SpanOrder, report: A
   // The common case, every id distinct, needs no sorting; with a duplicate,
   // the nodes are taken in source order so the earlier one is "first".
   const ids = new Set<number>();
-  for (const n of nodes) if (n.body.id) ids.add(n.body.id.value);
+  for (let i = 0; i < nodes.length; i++) {
+    const id = nodes[i]!.body.id;
+    if (id) ids.add(id.value);
+  }
   if (ids.size === nodes.filter((n) => n.body.id).length) return;
   const withId = nodes
     .filter((n) => n.body.id)
@@ -65,13 +68,16 @@ export function checkAddresses(
 ): void {
   for (const family of [4, 6] as const) {
     const items: AddrInterval[] = [];
-    for (const n of contexts) {
-      for (const f of n.body.net.address) {
+    for (let i = 0; i < contexts.length; i++) {
+      const n = contexts[i]!;
+      const addresses = n.body.net.address;
+      for (let j = 0; j < addresses.length; j++) {
+        const f = addresses[j]!;
         if (f.value.family !== family) continue;
-        const [start, end] = cidrRange(f.value);
+        const range = cidrRange(f.value);
         items.push({
-          start,
-          end,
+          start: range[0],
+          end: range[1],
           owner: n,
           span: f.span,
           text: `${f.value.address}/${f.value.prefix}`,
@@ -107,11 +113,16 @@ export function checkInboundPorts(
 ): void {
   for (const proto of ["tcp", "udp"] as const) {
     const items: PortInterval[] = [];
-    for (const n of contexts) {
+    for (let i = 0; i < contexts.length; i++) {
+      const n = contexts[i]!;
       const unbound = n.body.net.address.length === 0;
-      for (const rule of n.body.net.allow) {
+      const allow = n.body.net.allow;
+      for (let j = 0; j < allow.length; j++) {
+        const rule = allow[j]!;
         if (rule.value.direction !== "in" || rule.value.proto !== proto) continue;
-        for (const p of rule.value.ports) {
+        const ports = rule.value.ports;
+        for (let k = 0; k < ports.length; k++) {
+          const p = ports[k]!;
           items.push({
             start: BigInt(p.from),
             end: BigInt(p.to),

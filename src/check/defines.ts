@@ -57,7 +57,7 @@ function walk(
   out: Resolved[],
 ): void {
   if (v.kind === "List") {
-    for (const x of v.items) walk(x, at, via, seen, defs, report, out);
+    for (let i = 0; i < v.items.length; i++) walk(v.items[i]!, at, via, seen, defs, report, out);
     return;
   }
   if (v.kind !== "Var") {

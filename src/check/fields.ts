@@ -170,7 +170,8 @@ const namespaces: ReadValue = (items, stmt, ctx, what) => {
   if (items.length === 0) return one(items, what, stmt, ctx);
   const out = new Set<string>();
   let ok = true;
-  for (const r of items) {
+  for (let i = 0; i < items.length; i++) {
+    const r = items[i]!;
     const n = word(r, NAMESPACES, "namespace", ctx, Code.unknownNamespace);
     if (n) out.add(n);
     else ok = false;
@@ -216,7 +217,8 @@ const rootPath: ReadValue = (items, stmt, ctx, what) => {
 const addresses: ReadValue = (items, stmt, ctx, what) => {
   if (items.length === 0) return one(items, what, stmt, ctx);
   const out: Array<[unknown, Span]> = [];
-  for (const r of items) {
+  for (let i = 0; i < items.length; i++) {
+    const r = items[i]!;
     const c = cidr(r, what, ctx);
     if (c) out.push([c, r.at]);
   }
@@ -252,7 +254,8 @@ const rlimit =
       return undefined;
     }
     const vals: Array<number | "unlimited"> = [];
-    for (const r of items) {
+    for (let i = 0; i < items.length; i++) {
+      const r = items[i]!;
       if (r.s.kind === "Ident" && r.s.name === "unlimited") {
         vals.push("unlimited");
         continue;

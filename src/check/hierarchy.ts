@@ -41,7 +41,7 @@ export function buildTree(
 ): Tree {
   let ok = true;
   const nodes = new Map<string, TreeNode>();
-  for (const [decl, body] of bodies) {
+  bodies.forEach((body, decl) => {
     nodes.set(decl.name.name, {
       decl,
       kind: decl.keyword === "class" ? "class" : "context",
@@ -52,10 +52,12 @@ export function buildTree(
       depth: 1,
       path: decl.name.name,
     });
-  }
+  });
   const classNames = () =>
     names.ordered.filter((d) => d.keyword === "class").map((d) => d.name.name);
-  for (const n of nodes.values()) {
+  const all = [...nodes.values()];
+  for (let i = 0; i < all.length; i++) {
+    const n = all[i]!;
     const p = n.decl.parent;
     if (!p) continue;
     if (p.name === n.name) {
@@ -95,7 +97,8 @@ export function buildTree(
   // Loops among classes (a in b, b in a): reported once per loop at the
   // member declared first, which is then cut loose to the root.
   const state = new Map<TreeNode, 1 | 2>();
-  for (const start of nodes.values()) {
+  for (let i = 0; i < all.length; i++) {
+    const start = all[i]!;
     const chain: TreeNode[] = [];
     let n: TreeNode | undefined = start;
     while (n && !state.has(n)) {
@@ -127,14 +130,18 @@ export function buildTree(
       first.parent = undefined;
       ok = false;
     }
-    for (const c of chain) state.set(c, 2);
+    for (let j = 0; j < chain.length; j++) state.set(chain[j]!, 2);
   }
   const roots: TreeNode[] = [];
-  for (const n of nodes.values()) (n.parent ? n.parent.children : roots).push(n);
+  for (let i = 0; i < all.length; i++) {
+    const n = all[i]!;
+    (n.parent ? n.parent.children : roots).push(n);
+  }
   const order: TreeNode[] = [];
   const visit = (list: TreeNode[], parent: TreeNode | undefined) => {
     list.sort(byName);
-    for (const n of list) {
+    for (let i = 0; i < list.length; i++) {
+      const n = list[i]!;
       if (parent) {
         n.depth = parent.depth + 1;
         n.path = `${parent.path}/${n.name}`;

@@ -46,7 +46,8 @@ export function check(program: Program): CheckResult {
   const specs = new Map<Decl, DeclSpec>();
   const hostDisks = host && new Set(host.disks.keys());
   const hostLinks = host && new Set(host.links.keys());
-  for (const decl of names.ordered) {
+  for (let i = 0; i < names.ordered.length; i++) {
+    const decl = names.ordered[i]!;
     specs.set(
       decl,
       readDecl(decl, {
@@ -64,7 +65,8 @@ export function check(program: Program): CheckResult {
   const tree = buildTree(bodies, names, report);
   const contexts = tree.order.filter((n) => n.kind === "context");
 
-  for (const n of tree.order) {
+  for (let i = 0; i < tree.order.length; i++) {
+    const n = tree.order[i]!;
     checkContextOnly(n, report);
     checkOrdering(n, report);
     checkCpuBurst(n, report);

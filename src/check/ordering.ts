@@ -12,6 +12,10 @@ import { type Field, type Limit, RLIMIT_NAMES } from "./spec.js";
 
 type Step = [string, Field<Limit> | undefined];
 
+/** A step with a number (not absent, not `max`). */
+const numeric = (s: Step): s is [string, Field<number>] =>
+  s[1] !== undefined && typeof s[1].value === "number";
+
 function chain(
   n: TreeNode,
   what: string,
@@ -19,13 +23,17 @@ function chain(
   fmt: (x: number) => string,
   report: Acceptor,
 ) {
-  const given = steps.filter(
-    (s): s is [string, Field<number>] => s[1] !== undefined && typeof s[1].value === "number",
-  );
-  for (let i = 0; i < given.length; i++) {
-    const [ka, a] = given[i]!;
-    for (let j = i + 1; j < given.length; j++) {
-      const [kb, b] = given[j]!;
+  // Indexed loops, no intermediate list: this runs for every node of every compile.
+  for (let i = 0; i < steps.length; i++) {
+    const sa = steps[i]!;
+    if (!numeric(sa)) continue;
+    const ka = sa[0];
+    const a = sa[1];
+    for (let j = i + 1; j < steps.length; j++) {
+      const sb = steps[j]!;
+      if (!numeric(sb)) continue;
+      const kb = sb[0];
+      const b = sb[1];
       if (a.value > b.value) {
         report(
           error(
@@ -68,7 +76,9 @@ export function checkOrdering(n: TreeNode, report: Acceptor): void {
     formatCpu,
     report,
   );
-  for (const name of Object.keys(net.link).sort()) {
+  const links = Object.keys(net.link).sort();
+  for (let i = 0; i < links.length; i++) {
+    const name = links[i]!;
     const l = net.link[name]!;
     chain(
       n,
@@ -81,7 +91,8 @@ export function checkOrdering(n: TreeNode, report: Acceptor): void {
       report,
     );
   }
-  for (const name of RLIMIT_NAMES) {
+  for (let i = 0; i < RLIMIT_NAMES.length; i++) {
+    const name = RLIMIT_NAMES[i]!;
     const f = rlimit[name];
     if (!f) continue;
     const { soft, hard } = f.value;
@@ -146,8 +157,8 @@ export function checkNestedLimits(
           );
         } else next = { node: n, f: f as Field<number> };
       }
-      for (const c of n.children) walk(c, next);
+      for (let i = 0; i < n.children.length; i++) walk(n.children[i]!, next);
     };
-    for (const r of roots) walk(r, undefined);
+    for (let i = 0; i < roots.length; i++) walk(roots[i]!, undefined);
   }
 }

@@ -45,15 +45,20 @@ export function sweepOverlaps<O, T extends Interval<O>>(
     a.start < b.start ? -1 : a.start > b.start ? 1 : a.end > b.end ? -1 : a.end < b.end ? 1 : 0,
   );
   const furthest = new Map<string, Furthest<O>>();
-  for (const x of sorted) {
-    for (const p of partners(x)) {
+  for (let i = 0; i < sorted.length; i++) {
+    const x = sorted[i]!;
+    const ps = partners(x);
+    for (let j = 0; j < ps.length; j++) {
+      const p = ps[j]!;
       const e = furthest.get(p)?.other(x.owner) as T | undefined;
       if (e && e.end >= x.start) {
         found(x, e);
         break;
       }
     }
-    for (const name of pools(x)) {
+    const names = pools(x);
+    for (let j = 0; j < names.length; j++) {
+      const name = names[j]!;
       let f = furthest.get(name);
       if (!f) furthest.set(name, (f = new Furthest<O>()));
       f.add(x);

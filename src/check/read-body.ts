@@ -54,7 +54,8 @@ export function readDecl(decl: Decl, ctx: ReadCtx): DeclSpec {
   const body = emptyBody();
   const uses: Ident[] = [];
   const where = `${decl.keyword} ${decl.name.name}`;
-  for (const st of decl.body) {
+  for (let i = 0; i < decl.body.length; i++) {
+    const st = decl.body[i]!;
     if (st.kind === "Block" && has(BLOCKS, st.key.name)) {
       readBlock(st, BLOCKS[st.key.name]!, body[st.key.name as keyof BodySpec] as Slot, ctx);
     } else if (st.kind === "Setting" && st.key.name === "id") {
@@ -115,7 +116,8 @@ function readBlock(block: Block, def: BlockDef, slot: Slot, ctx: ReadCtx): void 
   const key = block.key.name;
   if (!(slot.loc instanceof Field))
     slot.loc = new Field(null, block.key.span, block.span, ctx.owner);
-  for (const st of block.body) {
+  for (let i = 0; i < block.body.length; i++) {
+    const st = block.body[i]!;
     if (st.kind === "Setting" && has(def.fields, st.key.name)) {
       readField(
         st.key,
@@ -175,7 +177,8 @@ function readSub(
     target.loc = new Field(null, st.label.span, st.span, ctx.owner);
   }
   const where = `${blockKey} ${subKey}`;
-  for (const s of st.body) {
+  for (let i = 0; i < st.body.length; i++) {
+    const s = st.body[i]!;
     if (s.kind === "Setting" && has(fields, s.key.name)) {
       const what = `${where} ${st.label.name} ${s.key.name}`;
       readField(s.key, s.values, s.span, fields[s.key.name]!, what, target, ctx);
@@ -202,8 +205,9 @@ function readField(
   if (v === undefined) return;
   if (def.repeat) {
     const list = slot[key.name] as Field<unknown>[];
-    for (const [x, span] of v as Array<[unknown, Span]>)
-      list.push(new Field(x, span, stmt, ctx.owner));
+    const pairs = v as Array<[unknown, Span]>;
+    for (let i = 0; i < pairs.length; i++)
+      list.push(new Field(pairs[i]![0], pairs[i]![1], stmt, ctx.owner));
     return;
   }
   const valueSpan =

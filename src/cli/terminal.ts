@@ -1,4 +1,3 @@
-import { createInterface } from "node:readline";
 import type { Io } from "./io.js";
 
 /**
@@ -20,6 +19,8 @@ export function terminalIo(): Io {
     interactive: !!process.stdin.isTTY,
     confirm: async (question) => {
       if (!process.stdin.isTTY) return false;
+      // Loaded here: only `apply` asks, and most runs never load readline.
+      const { createInterface } = await import("node:readline");
       const rl = createInterface({ input: process.stdin, output: process.stderr });
       try {
         const answer = await new Promise<string>((res) => rl.question(`${question} `, res));

@@ -162,7 +162,12 @@ export class Scanner {
   /** Start of a run of characters that start no token, or -1. */
   private stray = -1;
   private done = false;
-  private readonly interned = new Map<string, string>();
+  /**
+   * Words seen before that lexed without an issue: one string per distinct
+   * word (names and keywords repeat a lot) and its token type, so a repeated
+   * word is not classified again. Classification depends on the text alone.
+   */
+  private readonly words = new Map<string, { image: string; type: TokenType }>();
 
   constructor(private readonly text: string) {}
 
@@ -241,14 +246,15 @@ export class Scanner {
             return new Tok(q[0], i, this.line, col, CpuQuantity);
           }
         }
-        let img = text.slice(i, atomEnd(text, i));
-        // Names and keywords repeat a lot: keep one string per distinct word.
-        const seen = this.interned.get(img);
-        if (seen !== undefined) img = seen;
-        else if (this.interned.size < 65536) this.interned.set(img, img);
-        const t = new Tok(img, i, this.line, col, Name);
-        classifyAtom(t, this.issues);
+        const img = text.slice(i, atomEnd(text, i));
         this.i = i + img.length;
+        const seen = this.words.get(img);
+        if (seen !== undefined) return new Tok(seen.image, i, this.line, col, seen.type);
+        const t = new Tok(img, i, this.line, col, Name);
+        const issues = this.issues.length;
+        classifyAtom(t, this.issues);
+        if (this.issues.length === issues && this.words.size < 65536)
+          this.words.set(img, { image: img, type: t.tokenType });
         return t;
       }
       if (this.stray < 0) this.stray = i;

@@ -250,14 +250,25 @@ class FastParser {
 
   /** `{ stmt* }` with the statements `rules` knows; any other key gives up (an unknown key is the checker's). */
   private body(rules: Body): { body: Stmt[]; bodySpan: Span } {
-    const open = this.span(this.expect(T.LCurly));
+    const open = this.expect(T.LCurly);
     const body: Stmt[] = [];
     for (let t = this.la; t !== undefined && t.tokenType !== T.RCurly; t = this.la) {
       const rule = rules.get(t.tokenType);
       if (rule === undefined) throw GIVE_UP;
       body.push(rule(this));
     }
-    return { body, bodySpan: join(open, this.span(this.expect(T.RCurly))) };
+    const close = this.expect(T.RCurly);
+    // `{ ... }` as one span (what joinSpans of the two braces' spans gives).
+    const bodySpan: Span = {
+      file: this.file,
+      start: open.startOffset,
+      end: close.startOffset + 1,
+      line: open.startLine!,
+      col: open.startColumn!,
+      endLine: close.startLine!,
+      endCol: close.startColumn! + 1,
+    };
+    return { body, bodySpan };
   }
 
   /** `key NAME{args} value`: the key, `args` names, then one value or a comma list. */

@@ -93,12 +93,19 @@ export function renderPlanJson(ir: VscIr): string {
   // One top-level key a line and one class/context a line: a diff names the
   // contexts that changed, and the file is 40% of its fully indented size
   // (16 MB, not 39, for 10,000 contexts, whose compile spent ~6% writing it).
-  const lines = Object.entries(doc).map(([k, v]) =>
-    k === "nodes" && doc.nodes.length > 0
-      ? `  "nodes": [\n${doc.nodes.map((n) => `    ${JSON.stringify(n)}`).join(",\n")}\n  ]`
-      : `  ${JSON.stringify(k)}: ${JSON.stringify(v)}`,
-  );
-  return `{\n${lines.join(",\n")}\n}\n`;
+  // The pieces are joined once: the text is 1.5 MB for 1,000 contexts.
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(doc)) {
+    out.push(out.length === 0 ? "{\n  " : ",\n  ", JSON.stringify(k), ": ");
+    if (k === "nodes" && doc.nodes.length > 0) {
+      out.push("[\n    ");
+      for (let i = 0; i < doc.nodes.length; i++)
+        out.push(i === 0 ? "" : ",\n    ", JSON.stringify(doc.nodes[i]));
+      out.push("\n  ]");
+    } else out.push(JSON.stringify(v));
+  }
+  out.push("\n}\n");
+  return out.join("");
 }
 
 export function emitArtifacts(ir: VscIr, opts: EmitOptions = {}): Record<ArtifactName, string> {

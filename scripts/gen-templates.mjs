@@ -97,7 +97,8 @@ function compileTemplate(file, ast) {
           const v = `v${n++}`;
           emit(indent, `const ${v} = ${pathExpr(s.params[0], stack)};`);
           if (helper === "if") {
-            emit(indent, `if ($truthy(${v})) {`);
+            // Strings (notes, sources) are the common case: no call for them.
+            emit(indent, `if (typeof ${v} === "string" ? ${v} !== "" : $truthy(${v})) {`);
             program(s.program, stack, indent + 1);
             if (s.inverse) {
               emit(indent, "} else {");

@@ -51,7 +51,7 @@ function cgroupSh(c0: View): string {
     o += c3.note ?? $blank(c3, "note");
     o += "\n";
     const v4 = c3.create ?? $absent(c3, "create");
-    if ($truthy(v4)) {
+    if (typeof v4 === "string" ? v4 !== "" : $truthy(v4)) {
       o += "mk ";
       o += sh(c3.path ?? $absent(c3, "path"));
       o += "\n";
@@ -72,7 +72,7 @@ function cgroupSh(c0: View): string {
     o += sh(c8.path ?? $absent(c8, "path"));
     o += "\n";
     const v9 = c8.subtreeControl ?? $absent(c8, "subtreeControl");
-    if ($truthy(v9)) {
+    if (typeof v9 === "string" ? v9 !== "" : $truthy(v9)) {
       o += "put ";
       o += sh(c8.path ?? $absent(c8, "path"));
       o += " cgroup.subtree_control ";
@@ -90,7 +90,7 @@ function cgroupSh(c0: View): string {
       o += " ";
       o += sh(c13.value ?? $absent(c13, "value"));
       const v14 = c13.source ?? $absent(c13, "source");
-      if ($truthy(v14)) {
+      if (typeof v14 === "string" ? v14 !== "" : $truthy(v14)) {
         o += " # ";
         o += c13.source ?? $blank(c13, "source");
       }
@@ -188,7 +188,7 @@ function rulesetNft(c0: View): string {
     for (let i25 = 0; i25 < a26.length; i25++) {
       const c27 = a26[i25];
       const v28 = c27.note ?? $absent(c27, "note");
-      if ($truthy(v28)) {
+      if (typeof v28 === "string" ? v28 !== "" : $truthy(v28)) {
         o += "\t\t# ";
         o += c27.note ?? $blank(c27, "note");
         o += "\n";
@@ -245,7 +245,7 @@ function tcBatch(c0: View): string {
       o += c7.quantum ?? $blank(c7, "quantum");
       o += "\n";
       const v8 = c7.leaf ?? $absent(c7, "leaf");
-      if ($truthy(v8)) {
+      if (typeof v8 === "string" ? v8 !== "" : $truthy(v8)) {
         o += "qdisc add dev ";
         o += c3.dev ?? $blank(c3, "dev");
         o += " parent ";

@@ -82,15 +82,30 @@ const file = (name: string, value: string, source?: string, writes?: string[]): 
 };
 const src = (loc: Loc | undefined): string | undefined => (loc ? where(loc) : undefined);
 
-/** io.max: kernel lines for limited devices; `writes` also resets every other host disk. */
-function ioMax(ir: VscIr, n: Node): DesiredFile {
+/** A device's number, for sorting io.max lines the way the kernel lists them. */
+const devNumber = (d: { major: number; minor: number }): number => d.major * 1048576 + d.minor;
+
+/** The io.max line that lifts every limit of a device. */
+const unlimited = (d: { major: number; minor: number }): string =>
+  `${d.major}:${d.minor} rbps=max wbps=max riops=max wiops=max`;
+
+/** The lines of a device number -> line map, by device number. */
+const byNumber = (m: Map<number, string>): string[] =>
+  [...m].sort((a, b) => a[0] - b[0]).map((e) => e[1]);
+
+/** Every host disk's io.max reset line, by device number. */
+const hostResets = (ir: VscIr): string[] =>
+  byNumber(new Map(ir.host.disks.map((d) => [devNumber(d), unlimited(d)])));
+
+/**
+ * io.max: kernel lines for limited devices; `writes` also resets every other
+ * host disk. `resets` is the writes of a cgroup that limits no device (every
+ * host disk's reset line, by device number), shared by all such cgroups.
+ */
+function ioMax(ir: VscIr, n: Node, resets: string[]): DesiredFile {
   const f = (v: number | undefined) => (v === undefined ? "max" : `${v}`);
-  const byDevice = new Map<number, string>();
-  for (const d of ir.host.disks)
-    byDevice.set(
-      d.major * 1048576 + d.minor,
-      `${d.major}:${d.minor} rbps=max wbps=max riops=max wiops=max`,
-    );
+  const source = src(n.io.devices[0]?.loc ?? n.io.loc);
+  if (n.io.devices.length === 0) return file("io.max", "", source, resets);
   const lines = new Map<number, string>();
   for (const d of n.io.devices) {
     if (
@@ -100,17 +115,15 @@ function ioMax(ir: VscIr, n: Node): DesiredFile {
       d.wiops === undefined
     )
       continue;
-    const line = `${d.major}:${d.minor} rbps=${f(d.rbps)} wbps=${f(d.wbps)} riops=${f(d.riops)} wiops=${f(d.wiops)}`;
-    lines.set(d.major * 1048576 + d.minor, line);
-    byDevice.set(d.major * 1048576 + d.minor, line);
+    lines.set(
+      devNumber(d),
+      `${d.major}:${d.minor} rbps=${f(d.rbps)} wbps=${f(d.wbps)} riops=${f(d.riops)} wiops=${f(d.wiops)}`,
+    );
   }
-  const sorted = (m: Map<number, string>) => [...m].sort((a, b) => a[0] - b[0]).map((e) => e[1]);
-  return file(
-    "io.max",
-    sorted(lines).join("\n"),
-    src(n.io.devices[0]?.loc ?? n.io.loc),
-    sorted(byDevice),
-  );
+  if (lines.size === 0) return file("io.max", "", source, resets);
+  const byDevice = new Map(ir.host.disks.map((d) => [devNumber(d), unlimited(d)]));
+  for (const [dev, line] of lines) byDevice.set(dev, line);
+  return file("io.max", byNumber(lines).join("\n"), source, byNumber(byDevice));
 }
 
 /** Every cgroup vsc owns, parents before children, with every managed file in write order. */
@@ -146,6 +159,8 @@ export function desiredCgroups(ir: VscIr): DesiredCgroup[] {
     },
   ];
 
+  const resets = hostResets(ir);
+
   const visit = (t: TreeNode): void => {
     const n = t.node;
     const e = eff.get(n.name)!;
@@ -166,7 +181,7 @@ export function desiredCgroups(ir: VscIr): DesiredCgroup[] {
       file("memory.swap.max", bytesOrMax(m.swap), mem),
       file("pids.max", n.pids.limit === undefined ? "max" : `${n.pids.limit}`, src(n.pids.loc)),
       file("io.weight", `default ${n.io.share ?? 100}`, src(n.io.loc)),
-      ioMax(ir, n),
+      ioMax(ir, n, resets),
     );
     out.push({
       path: `${rootPath}/${n.path}`,

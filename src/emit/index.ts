@@ -41,18 +41,25 @@ export function cgroupView(ir: VscIr, d: DesiredState, opts: EmitOptions = {}): 
     defaultMount: opts.cgroupMount ?? DEFAULT_MOUNT,
     controllers: ctl.join(" "),
     ancestors: ancestors(d.cgroupRoot),
-    cgroups: d.cgroups.map((c) => ({
-      path: c.path,
-      note: `${c.path}: ${c.kind}${c.kind === "root" ? "" : ` ${c.name}`} (${commentText(c.source)})`,
-      subtreeControl: c.subtreeControl.map((x) => `+${x}`).join(" "),
+    cgroups: d.cgroups.map((c) => {
       // One entry per write, in order (io.max is one write per device).
-      writes: c.files.flatMap((f) => {
+      const writes: { file: string; value: string; source: string | null }[] = [];
+      for (let i = 0; i < c.files.length; i++) {
+        const f = c.files[i]!;
         const source = f.source === undefined ? null : commentText(f.source);
-        return f.writes
-          ? f.writes.map((value) => ({ file: f.name, value, source }))
-          : { file: f.name, value: f.value, source };
-      }),
-    })),
+        if (!f.writes) writes.push({ file: f.name, value: f.value, source });
+        else
+          for (let j = 0; j < f.writes.length; j++)
+            writes.push({ file: f.name, value: f.writes[j]!, source });
+      }
+      return {
+        path: c.path,
+        note: `${c.path}: ${c.kind}${c.kind === "root" ? "" : ` ${c.name}`} (${commentText(c.source)})`,
+        subtreeControl:
+          c.subtreeControl.length === 0 ? "" : c.subtreeControl.map((x) => `+${x}`).join(" "),
+        writes,
+      };
+    }),
   };
 }
 

@@ -54,32 +54,31 @@ function effective(roots: TreeNode[]): Map<string, Effective> {
     let min = 0;
     let low = 0;
     const cores = [...(t.node.cpu.cores ?? [])];
-    for (const c of t.children) {
-      const e = visit(c);
+    for (let i = 0; i < t.children.length; i++) {
+      const e = visit(t.children[i]!);
       min += e.min;
       low += e.low;
-      cores.push(...e.cores);
+      if (e.cores.length > 0) cores.push(...e.cores);
     }
     const m = t.node.memory;
     const e: Effective = {
       min: m.reserve !== undefined ? pageBytes(m.reserve) : t.node.kind === "class" ? min : 0,
       low: m.low !== undefined ? pageBytes(m.low) : t.node.kind === "class" ? low : 0,
-      cores: cores.sort((a, b) => a - b),
+      cores: cores.length > 1 ? cores.sort((a, b) => a - b) : cores,
     };
     out.set(t.node.name, e);
     return e;
   };
-  roots.forEach(visit);
+  for (let i = 0; i < roots.length; i++) visit(roots[i]!);
   return out;
 }
 
-/** A managed file; `source` is `file:line` of the block that sets it. */
-const file = (name: string, value: string, source?: string, writes?: string[]): DesiredFile => {
-  const f: DesiredFile = { name, value };
-  if (writes) f.writes = writes;
-  if (source !== undefined) f.source = source;
-  return f;
-};
+/**
+ * A managed file; `source` is `file:line` of the block that sets it. (One
+ * object literal per shape: adding properties one by one is slower cold.)
+ */
+const file = (name: string, value: string, source?: string): DesiredFile =>
+  source === undefined ? { name, value } : { name, value, source };
 const src = (loc: Loc | undefined): string | undefined => (loc ? where(loc) : undefined);
 
 /** A device's number, for sorting io.max lines the way the kernel lists them. */
@@ -105,7 +104,7 @@ const hostResets = (ir: VscIr): string[] =>
 function ioMax(ir: VscIr, n: Node, resets: string[]): DesiredFile {
   const f = (v: number | undefined) => (v === undefined ? "max" : `${v}`);
   const source = src(n.io.devices[0]?.loc ?? n.io.loc);
-  if (n.io.devices.length === 0) return file("io.max", "", source, resets);
+  if (n.io.devices.length === 0) return ioFile("", source, resets);
   const lines = new Map<number, string>();
   for (const d of n.io.devices) {
     if (
@@ -120,11 +119,17 @@ function ioMax(ir: VscIr, n: Node, resets: string[]): DesiredFile {
       `${d.major}:${d.minor} rbps=${f(d.rbps)} wbps=${f(d.wbps)} riops=${f(d.riops)} wiops=${f(d.wiops)}`,
     );
   }
-  if (lines.size === 0) return file("io.max", "", source, resets);
+  if (lines.size === 0) return ioFile("", source, resets);
   const byDevice = new Map(ir.host.disks.map((d) => [devNumber(d), unlimited(d)]));
   for (const [dev, line] of lines) byDevice.set(dev, line);
-  return file("io.max", byNumber(lines).join("\n"), source, byNumber(byDevice));
+  return ioFile(byNumber(lines).join("\n"), source, byNumber(byDevice));
 }
+
+/** io.max, whose value is written as separate `writes`. */
+const ioFile = (value: string, source: string | undefined, writes: string[]): DesiredFile =>
+  source === undefined
+    ? { name: "io.max", value, writes }
+    : { name: "io.max", value, writes, source };
 
 /** Every cgroup vsc owns, parents before children, with every managed file in write order. */
 export function desiredCgroups(ir: VscIr): DesiredCgroup[] {
@@ -191,9 +196,9 @@ export function desiredCgroups(ir: VscIr): DesiredCgroup[] {
       files,
       source: where(n.loc),
     });
-    t.children.forEach(visit);
+    for (let i = 0; i < t.children.length; i++) visit(t.children[i]!);
   };
-  roots.forEach(visit);
+  for (let i = 0; i < roots.length; i++) visit(roots[i]!);
   return out;
 }
 

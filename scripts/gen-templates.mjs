@@ -73,6 +73,7 @@ function compileTemplate(file, ast) {
     if (!(helper in HELPERS) || params.length !== 1)
       fail(file, node, `unknown helper call {{${helper} ...}} (known: sh, c with one argument)`);
     used.add(helper);
+    if (helper === "sh") return `sh(${pathExpr(params[0], stack)}, ${shSites++})`;
     return `${HELPERS[helper]}(${pathExpr(params[0], stack)})`;
   };
 
@@ -158,18 +159,30 @@ function $list(v: unknown): readonly View[] {
 `;
 /** Helper definitions, emitted only when a template uses them (noUnusedLocals). */
 const HELPER_CODE = {
-  sh: `function sh(s: unknown): string {
+  sh: `/**
+ * {{sh}} remembers the last word it quoted at each place in a template (\`at\`):
+ * a cgroup's path is quoted again on every line that writes one of its files.
+ */
+const shWords: unknown[] = [];
+const shQuoted: string[] = [];
+function sh(s: unknown, at: number): string {
+  if (shWords[at] === s) return shQuoted[at]!;
   if (typeof s !== "string") throw new Error(\`vsc bug: sh helper given \${typeof s}\`);
-  return shQuote(s);
+  shWords[at] = s;
+  return (shQuoted[at] = shQuote(s));
 }
 `,
   c: `const c = (s: unknown): string => commentText(String(s));
 `,
 };
 const used = new Set();
+/** Places in the templates that call {{sh}}, numbered in order (see HELPER_CODE.sh). */
+let shSites = 0;
 
 /** The generated module's text (prettier-formatted like the rest of src/). */
 export async function generate() {
+  used.clear();
+  shSites = 0;
   const names = readdirSync(`${root}templates`)
     .filter((f) => f.endsWith(".hbs"))
     .sort();

@@ -137,9 +137,12 @@ export function isValidSource(schema) {
       if (s.additionalProperties !== undefined && s.additionalProperties !== false)
         throw new Error("is-valid: additionalProperties must be false or absent");
       const body = [];
-      for (const r of s.required ?? [])
-        body.push(`if (${member(x, r)} === undefined) return false;`);
+      const required = new Set(s.required ?? []);
       const names = Object.keys(s.properties ?? {});
+      // Required names without a schema of their own (a required property's
+      // is checked below, where its value is read once).
+      for (const r of required)
+        if (!names.includes(r)) body.push(`if (${member(x, r)} === undefined) return false;`);
       if (s.additionalProperties === false) {
         const allowed = names.map((p) => `k === ${JSON.stringify(p)}`).join(" || ") || "false";
         body.push(`for (const k in ${x}) if (!(${allowed})) return false;`);
@@ -147,7 +150,13 @@ export function isValidSource(schema) {
       for (const p of names) {
         const v = `x${n++}`;
         const inner = check(s.properties[p], v);
-        if (inner.length > 0)
+        if (required.has(p))
+          body.push(
+            `const ${v} = ${member(x, p)};`,
+            `if (${v} === undefined) return false;`,
+            ...inner,
+          );
+        else if (inner.length > 0)
           body.push(`const ${v} = ${member(x, p)};`, `if (${v} !== undefined) {`, ...inner, "}");
       }
       out.push(...(only === "object" ? body : [`if (${typeTest("object", x)}) {`, ...body, "}"]));

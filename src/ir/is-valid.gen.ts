@@ -8,10 +8,6 @@ const re1 = new RegExp("^[a-z][a-z0-9_-]{0,14}$", "u");
 
 export function isValidIr(x: any): boolean {
   if (!(typeof x === "object" && x !== null && !Array.isArray(x))) return false;
-  if (x.version === undefined) return false;
-  if (x.entry === undefined) return false;
-  if (x.host === undefined) return false;
-  if (x.nodes === undefined) return false;
   for (const k in x)
     if (!(k === "$comment" || k === "version" || k === "entry" || k === "host" || k === "nodes"))
       return false;
@@ -20,62 +16,43 @@ export function isValidIr(x: any): boolean {
     if (!(typeof x0 === "string")) return false;
   }
   const x1 = x.version;
-  if (x1 !== undefined) {
-    if (x1 !== 1) return false;
-  }
+  if (x1 === undefined) return false;
+  if (x1 !== 1) return false;
   const x2 = x.entry;
-  if (x2 !== undefined) {
-    if (!(typeof x2 === "string")) return false;
-  }
+  if (x2 === undefined) return false;
+  if (!(typeof x2 === "string")) return false;
   const x3 = x.host;
-  if (x3 !== undefined) {
-    if (!Host(x3)) return false;
-  }
+  if (x3 === undefined) return false;
+  if (!Host(x3)) return false;
   const x4 = x.nodes;
-  if (x4 !== undefined) {
-    if (!Array.isArray(x4)) return false;
-    for (let i5 = 0; i5 < x4.length; i5++) {
-      const x6 = x4[i5];
-      if (!Node(x6)) return false;
-    }
+  if (x4 === undefined) return false;
+  if (!Array.isArray(x4)) return false;
+  for (let i5 = 0; i5 < x4.length; i5++) {
+    const x6 = x4[i5];
+    if (!Node(x6)) return false;
   }
   return true;
 }
 
 function Loc(x: any): boolean {
   if (!(typeof x === "object" && x !== null && !Array.isArray(x))) return false;
-  if (x.file === undefined) return false;
-  if (x.line === undefined) return false;
-  if (x.col === undefined) return false;
   for (const k in x) if (!(k === "file" || k === "line" || k === "col")) return false;
   const x7 = x.file;
-  if (x7 !== undefined) {
-    if (!(typeof x7 === "string")) return false;
-  }
+  if (x7 === undefined) return false;
+  if (!(typeof x7 === "string")) return false;
   const x8 = x.line;
-  if (x8 !== undefined) {
-    if (!Number.isInteger(x8)) return false;
-    if (!(x8 >= 1)) return false;
-  }
+  if (x8 === undefined) return false;
+  if (!Number.isInteger(x8)) return false;
+  if (!(x8 >= 1)) return false;
   const x9 = x.col;
-  if (x9 !== undefined) {
-    if (!Number.isInteger(x9)) return false;
-    if (!(x9 >= 1)) return false;
-  }
+  if (x9 === undefined) return false;
+  if (!Number.isInteger(x9)) return false;
+  if (!(x9 >= 1)) return false;
   return true;
 }
 
 function Host(x: any): boolean {
   if (!(typeof x === "object" && x !== null && !Array.isArray(x))) return false;
-  if (x.name === undefined) return false;
-  if (x.millicpus === undefined) return false;
-  if (x.memory === undefined) return false;
-  if (x.disks === undefined) return false;
-  if (x.links === undefined) return false;
-  if (x.keep === undefined) return false;
-  if (x.overbook === undefined) return false;
-  if (x.cgroupRoot === undefined) return false;
-  if (x.loc === undefined) return false;
   for (const k in x)
     if (!(
       k === "name" ||
@@ -90,147 +67,106 @@ function Host(x: any): boolean {
     ))
       return false;
   const x10 = x.name;
-  if (x10 !== undefined) {
-    if (!(typeof x10 === "string")) return false;
-  }
+  if (x10 === undefined) return false;
+  if (!(typeof x10 === "string")) return false;
   const x11 = x.millicpus;
-  if (x11 !== undefined) {
-    if (!Number.isInteger(x11)) return false;
-    if (!(x11 >= 1)) return false;
-  }
+  if (x11 === undefined) return false;
+  if (!Number.isInteger(x11)) return false;
+  if (!(x11 >= 1)) return false;
   const x12 = x.memory;
-  if (x12 !== undefined) {
-    if (!Number.isInteger(x12)) return false;
-    if (!(x12 >= 0)) return false;
-  }
+  if (x12 === undefined) return false;
+  if (!Number.isInteger(x12)) return false;
+  if (!(x12 >= 0)) return false;
   const x13 = x.disks;
-  if (x13 !== undefined) {
-    if (!Array.isArray(x13)) return false;
-    for (let i14 = 0; i14 < x13.length; i14++) {
-      const x15 = x13[i14];
-      if (!Disk(x15)) return false;
-    }
+  if (x13 === undefined) return false;
+  if (!Array.isArray(x13)) return false;
+  for (let i14 = 0; i14 < x13.length; i14++) {
+    const x15 = x13[i14];
+    if (!Disk(x15)) return false;
   }
   const x16 = x.links;
-  if (x16 !== undefined) {
-    if (!Array.isArray(x16)) return false;
-    for (let i17 = 0; i17 < x16.length; i17++) {
-      const x18 = x16[i17];
-      if (!Link(x18)) return false;
-    }
+  if (x16 === undefined) return false;
+  if (!Array.isArray(x16)) return false;
+  for (let i17 = 0; i17 < x16.length; i17++) {
+    const x18 = x16[i17];
+    if (!Link(x18)) return false;
   }
   const x19 = x.keep;
-  if (x19 !== undefined) {
-    if (!(typeof x19 === "object" && x19 !== null && !Array.isArray(x19))) return false;
-    if (x19.millicpus === undefined) return false;
-    if (x19.memory === undefined) return false;
-    for (const k in x19) if (!(k === "millicpus" || k === "memory")) return false;
-    const x20 = x19.millicpus;
-    if (x20 !== undefined) {
-      if (!Number.isInteger(x20)) return false;
-      if (!(x20 >= 0)) return false;
-    }
-    const x21 = x19.memory;
-    if (x21 !== undefined) {
-      if (!Number.isInteger(x21)) return false;
-      if (!(x21 >= 0)) return false;
-    }
-  }
+  if (x19 === undefined) return false;
+  if (!(typeof x19 === "object" && x19 !== null && !Array.isArray(x19))) return false;
+  for (const k in x19) if (!(k === "millicpus" || k === "memory")) return false;
+  const x20 = x19.millicpus;
+  if (x20 === undefined) return false;
+  if (!Number.isInteger(x20)) return false;
+  if (!(x20 >= 0)) return false;
+  const x21 = x19.memory;
+  if (x21 === undefined) return false;
+  if (!Number.isInteger(x21)) return false;
+  if (!(x21 >= 0)) return false;
   const x22 = x.overbook;
-  if (x22 !== undefined) {
-    if (!(typeof x22 === "object" && x22 !== null && !Array.isArray(x22))) return false;
-    for (const k in x22) if (!(k === "cpu" || k === "memory")) return false;
-    const x23 = x22.cpu;
-    if (x23 !== undefined) {
-      if (!Number.isInteger(x23)) return false;
-      if (!(x23 >= 1000)) return false;
-    }
-    const x24 = x22.memory;
-    if (x24 !== undefined) {
-      if (!Number.isInteger(x24)) return false;
-      if (!(x24 >= 1000)) return false;
-    }
+  if (x22 === undefined) return false;
+  if (!(typeof x22 === "object" && x22 !== null && !Array.isArray(x22))) return false;
+  for (const k in x22) if (!(k === "cpu" || k === "memory")) return false;
+  const x23 = x22.cpu;
+  if (x23 !== undefined) {
+    if (!Number.isInteger(x23)) return false;
+    if (!(x23 >= 1000)) return false;
+  }
+  const x24 = x22.memory;
+  if (x24 !== undefined) {
+    if (!Number.isInteger(x24)) return false;
+    if (!(x24 >= 1000)) return false;
   }
   const x25 = x.cgroupRoot;
-  if (x25 !== undefined) {
-    if (!(typeof x25 === "string")) return false;
-    if (!re0.test(x25)) return false;
-  }
+  if (x25 === undefined) return false;
+  if (!(typeof x25 === "string")) return false;
+  if (!re0.test(x25)) return false;
   const x26 = x.loc;
-  if (x26 !== undefined) {
-    if (!Loc(x26)) return false;
-  }
+  if (x26 === undefined) return false;
+  if (!Loc(x26)) return false;
   return true;
 }
 
 function Disk(x: any): boolean {
   if (!(typeof x === "object" && x !== null && !Array.isArray(x))) return false;
-  if (x.name === undefined) return false;
-  if (x.major === undefined) return false;
-  if (x.minor === undefined) return false;
-  if (x.loc === undefined) return false;
   for (const k in x)
     if (!(k === "name" || k === "major" || k === "minor" || k === "loc")) return false;
   const x27 = x.name;
-  if (x27 !== undefined) {
-    if (!(typeof x27 === "string")) return false;
-  }
+  if (x27 === undefined) return false;
+  if (!(typeof x27 === "string")) return false;
   const x28 = x.major;
-  if (x28 !== undefined) {
-    if (!Number.isInteger(x28)) return false;
-    if (!(x28 >= 0)) return false;
-  }
+  if (x28 === undefined) return false;
+  if (!Number.isInteger(x28)) return false;
+  if (!(x28 >= 0)) return false;
   const x29 = x.minor;
-  if (x29 !== undefined) {
-    if (!Number.isInteger(x29)) return false;
-    if (!(x29 >= 0)) return false;
-  }
+  if (x29 === undefined) return false;
+  if (!Number.isInteger(x29)) return false;
+  if (!(x29 >= 0)) return false;
   const x30 = x.loc;
-  if (x30 !== undefined) {
-    if (!Loc(x30)) return false;
-  }
+  if (x30 === undefined) return false;
+  if (!Loc(x30)) return false;
   return true;
 }
 
 function Link(x: any): boolean {
   if (!(typeof x === "object" && x !== null && !Array.isArray(x))) return false;
-  if (x.name === undefined) return false;
-  if (x.rate === undefined) return false;
-  if (x.loc === undefined) return false;
   for (const k in x) if (!(k === "name" || k === "rate" || k === "loc")) return false;
   const x31 = x.name;
-  if (x31 !== undefined) {
-    if (!(typeof x31 === "string")) return false;
-    if (!re1.test(x31)) return false;
-  }
+  if (x31 === undefined) return false;
+  if (!(typeof x31 === "string")) return false;
+  if (!re1.test(x31)) return false;
   const x32 = x.rate;
-  if (x32 !== undefined) {
-    if (!Number.isInteger(x32)) return false;
-    if (!(x32 >= 1)) return false;
-  }
+  if (x32 === undefined) return false;
+  if (!Number.isInteger(x32)) return false;
+  if (!(x32 >= 1)) return false;
   const x33 = x.loc;
-  if (x33 !== undefined) {
-    if (!Loc(x33)) return false;
-  }
+  if (x33 === undefined) return false;
+  if (!Loc(x33)) return false;
   return true;
 }
 
 function Node(x: any): boolean {
   if (!(typeof x === "object" && x !== null && !Array.isArray(x))) return false;
-  if (x.kind === undefined) return false;
-  if (x.name === undefined) return false;
-  if (x.path === undefined) return false;
-  if (x.parent === undefined) return false;
-  if (x.depth === undefined) return false;
-  if (x.id === undefined) return false;
-  if (x.loc === undefined) return false;
-  if (x.cpu === undefined) return false;
-  if (x.memory === undefined) return false;
-  if (x.pids === undefined) return false;
-  if (x.io === undefined) return false;
-  if (x.net === undefined) return false;
-  if (x.rlimits === undefined) return false;
-  if (x.security === undefined) return false;
   for (const k in x)
     if (!(
       k === "kind" ||
@@ -250,74 +186,59 @@ function Node(x: any): boolean {
     ))
       return false;
   const x34 = x.kind;
-  if (x34 !== undefined) {
-    if (!(x34 === "class" || x34 === "context")) return false;
-  }
+  if (x34 === undefined) return false;
+  if (!(x34 === "class" || x34 === "context")) return false;
   const x35 = x.name;
-  if (x35 !== undefined) {
-    if (!(typeof x35 === "string")) return false;
-  }
+  if (x35 === undefined) return false;
+  if (!(typeof x35 === "string")) return false;
   const x36 = x.path;
-  if (x36 !== undefined) {
-    if (!(typeof x36 === "string")) return false;
-  }
+  if (x36 === undefined) return false;
+  if (!(typeof x36 === "string")) return false;
   const x37 = x.parent;
-  if (x37 !== undefined) {
-    if (!(typeof x37 === "string" || x37 === null)) return false;
-  }
+  if (x37 === undefined) return false;
+  if (!(typeof x37 === "string" || x37 === null)) return false;
   const x38 = x.depth;
-  if (x38 !== undefined) {
-    if (!Number.isInteger(x38)) return false;
-    if (!(x38 >= 1)) return false;
-  }
+  if (x38 === undefined) return false;
+  if (!Number.isInteger(x38)) return false;
+  if (!(x38 >= 1)) return false;
   const x39 = x.id;
-  if (x39 !== undefined) {
-    if (!Number.isInteger(x39)) return false;
-    if (!(x39 >= 1)) return false;
-    if (!(x39 <= 65279)) return false;
-  }
+  if (x39 === undefined) return false;
+  if (!Number.isInteger(x39)) return false;
+  if (!(x39 >= 1)) return false;
+  if (!(x39 <= 65279)) return false;
   const x40 = x.loc;
-  if (x40 !== undefined) {
-    if (!Loc(x40)) return false;
-  }
+  if (x40 === undefined) return false;
+  if (!Loc(x40)) return false;
   const x41 = x.cpu;
-  if (x41 !== undefined) {
-    if (!Cpu(x41)) return false;
-  }
+  if (x41 === undefined) return false;
+  if (!Cpu(x41)) return false;
   const x42 = x.memory;
-  if (x42 !== undefined) {
-    if (!Memory(x42)) return false;
-  }
+  if (x42 === undefined) return false;
+  if (!Memory(x42)) return false;
   const x43 = x.pids;
-  if (x43 !== undefined) {
-    if (!Pids(x43)) return false;
-  }
+  if (x43 === undefined) return false;
+  if (!Pids(x43)) return false;
   const x44 = x.io;
-  if (x44 !== undefined) {
-    if (!Io(x44)) return false;
-  }
+  if (x44 === undefined) return false;
+  if (!Io(x44)) return false;
   const x45 = x.net;
-  if (x45 !== undefined) {
-    if (!Net(x45)) return false;
-  }
+  if (x45 === undefined) return false;
+  if (!Net(x45)) return false;
   const x46 = x.rlimits;
-  if (x46 !== undefined) {
-    if (!Array.isArray(x46)) return false;
-    for (let i47 = 0; i47 < x46.length; i47++) {
-      const x48 = x46[i47];
-      if (!Rlimit(x48)) return false;
-    }
+  if (x46 === undefined) return false;
+  if (!Array.isArray(x46)) return false;
+  for (let i47 = 0; i47 < x46.length; i47++) {
+    const x48 = x46[i47];
+    if (!Rlimit(x48)) return false;
   }
   const x49 = x.security;
-  if (x49 !== undefined) {
-    if (!Security(x49)) return false;
-  }
+  if (x49 === undefined) return false;
+  if (!Security(x49)) return false;
   return true;
 }
 
 function Cpu(x: any): boolean {
   if (!(typeof x === "object" && x !== null && !Array.isArray(x))) return false;
-  if (x.share === undefined) return false;
   for (const k in x)
     if (!(
       k === "share" ||
@@ -329,11 +250,10 @@ function Cpu(x: any): boolean {
     ))
       return false;
   const x50 = x.share;
-  if (x50 !== undefined) {
-    if (!Number.isInteger(x50)) return false;
-    if (!(x50 >= 1)) return false;
-    if (!(x50 <= 10000)) return false;
-  }
+  if (x50 === undefined) return false;
+  if (!Number.isInteger(x50)) return false;
+  if (!(x50 >= 1)) return false;
+  if (!(x50 <= 10000)) return false;
   const x51 = x.reserve;
   if (x51 !== undefined) {
     if (!Number.isInteger(x51)) return false;
@@ -426,7 +346,6 @@ function Pids(x: any): boolean {
 
 function Io(x: any): boolean {
   if (!(typeof x === "object" && x !== null && !Array.isArray(x))) return false;
-  if (x.devices === undefined) return false;
   for (const k in x) if (!(k === "share" || k === "devices" || k === "loc")) return false;
   const x66 = x.share;
   if (x66 !== undefined) {
@@ -435,12 +354,11 @@ function Io(x: any): boolean {
     if (!(x66 <= 10000)) return false;
   }
   const x67 = x.devices;
-  if (x67 !== undefined) {
-    if (!Array.isArray(x67)) return false;
-    for (let i68 = 0; i68 < x67.length; i68++) {
-      const x69 = x67[i68];
-      if (!IoDevice(x69)) return false;
-    }
+  if (x67 === undefined) return false;
+  if (!Array.isArray(x67)) return false;
+  for (let i68 = 0; i68 < x67.length; i68++) {
+    const x69 = x67[i68];
+    if (!IoDevice(x69)) return false;
   }
   const x70 = x.loc;
   if (x70 !== undefined) {
@@ -451,10 +369,6 @@ function Io(x: any): boolean {
 
 function IoDevice(x: any): boolean {
   if (!(typeof x === "object" && x !== null && !Array.isArray(x))) return false;
-  if (x.name === undefined) return false;
-  if (x.major === undefined) return false;
-  if (x.minor === undefined) return false;
-  if (x.loc === undefined) return false;
   for (const k in x)
     if (!(
       k === "name" ||
@@ -468,19 +382,16 @@ function IoDevice(x: any): boolean {
     ))
       return false;
   const x71 = x.name;
-  if (x71 !== undefined) {
-    if (!(typeof x71 === "string")) return false;
-  }
+  if (x71 === undefined) return false;
+  if (!(typeof x71 === "string")) return false;
   const x72 = x.major;
-  if (x72 !== undefined) {
-    if (!Number.isInteger(x72)) return false;
-    if (!(x72 >= 0)) return false;
-  }
+  if (x72 === undefined) return false;
+  if (!Number.isInteger(x72)) return false;
+  if (!(x72 >= 0)) return false;
   const x73 = x.minor;
-  if (x73 !== undefined) {
-    if (!Number.isInteger(x73)) return false;
-    if (!(x73 >= 0)) return false;
-  }
+  if (x73 === undefined) return false;
+  if (!Number.isInteger(x73)) return false;
+  if (!(x73 >= 0)) return false;
   const x74 = x.rbps;
   if (x74 !== undefined) {
     if (!Number.isInteger(x74)) return false;
@@ -502,43 +413,36 @@ function IoDevice(x: any): boolean {
     if (!(x77 >= 1)) return false;
   }
   const x78 = x.loc;
-  if (x78 !== undefined) {
-    if (!Loc(x78)) return false;
-  }
+  if (x78 === undefined) return false;
+  if (!Loc(x78)) return false;
   return true;
 }
 
 function Net(x: any): boolean {
   if (!(typeof x === "object" && x !== null && !Array.isArray(x))) return false;
-  if (x.addresses === undefined) return false;
-  if (x.links === undefined) return false;
-  if (x.rules === undefined) return false;
   for (const k in x)
     if (!(k === "addresses" || k === "links" || k === "rules" || k === "default" || k === "loc"))
       return false;
   const x79 = x.addresses;
-  if (x79 !== undefined) {
-    if (!Array.isArray(x79)) return false;
-    for (let i80 = 0; i80 < x79.length; i80++) {
-      const x81 = x79[i80];
-      if (!Cidr(x81)) return false;
-    }
+  if (x79 === undefined) return false;
+  if (!Array.isArray(x79)) return false;
+  for (let i80 = 0; i80 < x79.length; i80++) {
+    const x81 = x79[i80];
+    if (!Cidr(x81)) return false;
   }
   const x82 = x.links;
-  if (x82 !== undefined) {
-    if (!Array.isArray(x82)) return false;
-    for (let i83 = 0; i83 < x82.length; i83++) {
-      const x84 = x82[i83];
-      if (!NetLink(x84)) return false;
-    }
+  if (x82 === undefined) return false;
+  if (!Array.isArray(x82)) return false;
+  for (let i83 = 0; i83 < x82.length; i83++) {
+    const x84 = x82[i83];
+    if (!NetLink(x84)) return false;
   }
   const x85 = x.rules;
-  if (x85 !== undefined) {
-    if (!Array.isArray(x85)) return false;
-    for (let i86 = 0; i86 < x85.length; i86++) {
-      const x87 = x85[i86];
-      if (!Rule(x87)) return false;
-    }
+  if (x85 === undefined) return false;
+  if (!Array.isArray(x85)) return false;
+  for (let i86 = 0; i86 < x85.length; i86++) {
+    const x87 = x85[i86];
+    if (!Rule(x87)) return false;
   }
   const x88 = x.default;
   if (x88 !== undefined) {
@@ -553,25 +457,19 @@ function Net(x: any): boolean {
 
 function Cidr(x: any): boolean {
   if (!(typeof x === "object" && x !== null && !Array.isArray(x))) return false;
-  if (x.family === undefined) return false;
-  if (x.address === undefined) return false;
-  if (x.prefix === undefined) return false;
   for (const k in x)
     if (!(k === "family" || k === "address" || k === "prefix" || k === "loc")) return false;
   const x90 = x.family;
-  if (x90 !== undefined) {
-    if (!(x90 === 4 || x90 === 6)) return false;
-  }
+  if (x90 === undefined) return false;
+  if (!(x90 === 4 || x90 === 6)) return false;
   const x91 = x.address;
-  if (x91 !== undefined) {
-    if (!(typeof x91 === "string")) return false;
-  }
+  if (x91 === undefined) return false;
+  if (!(typeof x91 === "string")) return false;
   const x92 = x.prefix;
-  if (x92 !== undefined) {
-    if (!Number.isInteger(x92)) return false;
-    if (!(x92 >= 0)) return false;
-    if (!(x92 <= 128)) return false;
-  }
+  if (x92 === undefined) return false;
+  if (!Number.isInteger(x92)) return false;
+  if (!(x92 >= 0)) return false;
+  if (!(x92 <= 128)) return false;
   const x93 = x.loc;
   if (x93 !== undefined) {
     if (!Loc(x93)) return false;
@@ -581,21 +479,17 @@ function Cidr(x: any): boolean {
 
 function NetLink(x: any): boolean {
   if (!(typeof x === "object" && x !== null && !Array.isArray(x))) return false;
-  if (x.name === undefined) return false;
-  if (x.share === undefined) return false;
   for (const k in x)
     if (!(k === "name" || k === "share" || k === "reserve" || k === "limit" || k === "loc"))
       return false;
   const x94 = x.name;
-  if (x94 !== undefined) {
-    if (!(typeof x94 === "string")) return false;
-  }
+  if (x94 === undefined) return false;
+  if (!(typeof x94 === "string")) return false;
   const x95 = x.share;
-  if (x95 !== undefined) {
-    if (!Number.isInteger(x95)) return false;
-    if (!(x95 >= 1)) return false;
-    if (!(x95 <= 10000)) return false;
-  }
+  if (x95 === undefined) return false;
+  if (!Number.isInteger(x95)) return false;
+  if (!(x95 >= 1)) return false;
+  if (!(x95 <= 10000)) return false;
   const x96 = x.reserve;
   if (x96 !== undefined) {
     if (!Number.isInteger(x96)) return false;
@@ -615,109 +509,83 @@ function NetLink(x: any): boolean {
 
 function Rule(x: any): boolean {
   if (!(typeof x === "object" && x !== null && !Array.isArray(x))) return false;
-  if (x.direction === undefined) return false;
-  if (x.proto === undefined) return false;
-  if (x.peers === undefined) return false;
-  if (x.ports === undefined) return false;
-  if (x.loc === undefined) return false;
   for (const k in x)
     if (!(k === "direction" || k === "proto" || k === "peers" || k === "ports" || k === "loc"))
       return false;
   const x99 = x.direction;
-  if (x99 !== undefined) {
-    if (!(x99 === "in" || x99 === "out")) return false;
-  }
+  if (x99 === undefined) return false;
+  if (!(x99 === "in" || x99 === "out")) return false;
   const x100 = x.proto;
-  if (x100 !== undefined) {
-    if (!(
-      x100 === "any" ||
-      x100 === "tcp" ||
-      x100 === "udp" ||
-      x100 === "icmp" ||
-      x100 === "icmpv6"
-    ))
-      return false;
-  }
+  if (x100 === undefined) return false;
+  if (!(x100 === "any" || x100 === "tcp" || x100 === "udp" || x100 === "icmp" || x100 === "icmpv6"))
+    return false;
   const x101 = x.peers;
-  if (x101 !== undefined) {
-    if (!Array.isArray(x101)) return false;
-    for (let i102 = 0; i102 < x101.length; i102++) {
-      const x103 = x101[i102];
-      if (!Cidr(x103)) return false;
-    }
+  if (x101 === undefined) return false;
+  if (!Array.isArray(x101)) return false;
+  for (let i102 = 0; i102 < x101.length; i102++) {
+    const x103 = x101[i102];
+    if (!Cidr(x103)) return false;
   }
   const x104 = x.ports;
-  if (x104 !== undefined) {
-    if (!Array.isArray(x104)) return false;
-    for (let i105 = 0; i105 < x104.length; i105++) {
-      const x106 = x104[i105];
-      if (!PortRange(x106)) return false;
-    }
+  if (x104 === undefined) return false;
+  if (!Array.isArray(x104)) return false;
+  for (let i105 = 0; i105 < x104.length; i105++) {
+    const x106 = x104[i105];
+    if (!PortRange(x106)) return false;
   }
   const x107 = x.loc;
-  if (x107 !== undefined) {
-    if (!Loc(x107)) return false;
-  }
+  if (x107 === undefined) return false;
+  if (!Loc(x107)) return false;
   return true;
 }
 
 function PortRange(x: any): boolean {
   if (!(typeof x === "object" && x !== null && !Array.isArray(x))) return false;
-  if (x.from === undefined) return false;
-  if (x.to === undefined) return false;
   for (const k in x) if (!(k === "from" || k === "to")) return false;
   const x108 = x.from;
-  if (x108 !== undefined) {
-    if (!Number.isInteger(x108)) return false;
-    if (!(x108 >= 1)) return false;
-    if (!(x108 <= 65535)) return false;
-  }
+  if (x108 === undefined) return false;
+  if (!Number.isInteger(x108)) return false;
+  if (!(x108 >= 1)) return false;
+  if (!(x108 <= 65535)) return false;
   const x109 = x.to;
-  if (x109 !== undefined) {
-    if (!Number.isInteger(x109)) return false;
-    if (!(x109 >= 1)) return false;
-    if (!(x109 <= 65535)) return false;
-  }
+  if (x109 === undefined) return false;
+  if (!Number.isInteger(x109)) return false;
+  if (!(x109 >= 1)) return false;
+  if (!(x109 <= 65535)) return false;
   return true;
 }
 
 function Rlimit(x: any): boolean {
   if (!(typeof x === "object" && x !== null && !Array.isArray(x))) return false;
-  if (x.name === undefined) return false;
-  if (x.soft === undefined) return false;
-  if (x.hard === undefined) return false;
   for (const k in x)
     if (!(k === "name" || k === "soft" || k === "hard" || k === "loc")) return false;
   const x110 = x.name;
-  if (x110 !== undefined) {
-    if (!(
-      x110 === "as" ||
-      x110 === "core" ||
-      x110 === "cpu" ||
-      x110 === "data" ||
-      x110 === "fsize" ||
-      x110 === "locks" ||
-      x110 === "memlock" ||
-      x110 === "msgqueue" ||
-      x110 === "nice" ||
-      x110 === "nofile" ||
-      x110 === "nproc" ||
-      x110 === "rss" ||
-      x110 === "rtprio" ||
-      x110 === "rttime" ||
-      x110 === "sigpending" ||
-      x110 === "stack"
-    ))
-      return false;
-  }
+  if (x110 === undefined) return false;
+  if (!(
+    x110 === "as" ||
+    x110 === "core" ||
+    x110 === "cpu" ||
+    x110 === "data" ||
+    x110 === "fsize" ||
+    x110 === "locks" ||
+    x110 === "memlock" ||
+    x110 === "msgqueue" ||
+    x110 === "nice" ||
+    x110 === "nofile" ||
+    x110 === "nproc" ||
+    x110 === "rss" ||
+    x110 === "rtprio" ||
+    x110 === "rttime" ||
+    x110 === "sigpending" ||
+    x110 === "stack"
+  ))
+    return false;
   const x111 = x.soft;
-  if (x111 !== undefined) {
-    if (!(Number.isInteger(x111) || typeof x111 === "string")) return false;
-  }
+  if (x111 === undefined) return false;
+  if (!(Number.isInteger(x111) || typeof x111 === "string")) return false;
   const x112 = x.hard;
-  if (x112 !== undefined) {
-    if (!(Number.isInteger(x112) || typeof x112 === "string")) return false;
-  }
+  if (x112 === undefined) return false;
+  if (!(Number.isInteger(x112) || typeof x112 === "string")) return false;
   const x113 = x.loc;
   if (x113 !== undefined) {
     if (!Loc(x113)) return false;
@@ -727,7 +595,6 @@ function Rlimit(x: any): boolean {
 
 function Security(x: any): boolean {
   if (!(typeof x === "object" && x !== null && !Array.isArray(x))) return false;
-  if (x.namespaces === undefined) return false;
   for (const k in x)
     if (!(
       k === "capabilities" ||
@@ -740,39 +607,34 @@ function Security(x: any): boolean {
   const x114 = x.capabilities;
   if (x114 !== undefined) {
     if (!(typeof x114 === "object" && x114 !== null && !Array.isArray(x114))) return false;
-    if (x114.mode === undefined) return false;
-    if (x114.names === undefined) return false;
     for (const k in x114) if (!(k === "mode" || k === "names")) return false;
     const x115 = x114.mode;
-    if (x115 !== undefined) {
-      if (!(x115 === "keep" || x115 === "drop")) return false;
-    }
+    if (x115 === undefined) return false;
+    if (!(x115 === "keep" || x115 === "drop")) return false;
     const x116 = x114.names;
-    if (x116 !== undefined) {
-      if (!Array.isArray(x116)) return false;
-      for (let i117 = 0; i117 < x116.length; i117++) {
-        const x118 = x116[i117];
-        if (!(typeof x118 === "string")) return false;
-      }
+    if (x116 === undefined) return false;
+    if (!Array.isArray(x116)) return false;
+    for (let i117 = 0; i117 < x116.length; i117++) {
+      const x118 = x116[i117];
+      if (!(typeof x118 === "string")) return false;
     }
   }
   const x119 = x.namespaces;
-  if (x119 !== undefined) {
-    if (!Array.isArray(x119)) return false;
-    for (let i120 = 0; i120 < x119.length; i120++) {
-      const x121 = x119[i120];
-      if (!(
-        x121 === "cgroup" ||
-        x121 === "ipc" ||
-        x121 === "mount" ||
-        x121 === "net" ||
-        x121 === "pid" ||
-        x121 === "time" ||
-        x121 === "user" ||
-        x121 === "uts"
-      ))
-        return false;
-    }
+  if (x119 === undefined) return false;
+  if (!Array.isArray(x119)) return false;
+  for (let i120 = 0; i120 < x119.length; i120++) {
+    const x121 = x119[i120];
+    if (!(
+      x121 === "cgroup" ||
+      x121 === "ipc" ||
+      x121 === "mount" ||
+      x121 === "net" ||
+      x121 === "pid" ||
+      x121 === "time" ||
+      x121 === "user" ||
+      x121 === "uts"
+    ))
+      return false;
   }
   const x122 = x.hostname;
   if (x122 !== undefined) {

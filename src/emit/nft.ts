@@ -51,8 +51,8 @@ const cidr = (c: Cidr): string =>
 /** An nft set literal from a comma-separated list of `count` elements: `{ a, b }`, or `a` alone. */
 const set = (list: string, count: number): string => (count === 1 ? list : `{ ${list} }`);
 const port = (p: PortRange): string => (p.from === p.to ? `${p.from}` : `${p.from}-${p.to}`);
-/** `list` with `item` appended, comma-separated. */
-const append = (list: string, item: string): string => (list === "" ? item : `${list}, ${item}`);
+/** What goes before the `i`th element of a comma-separated list. */
+const sep = (i: number): string => (i === 0 ? "" : ", ");
 
 // This code runs once per `vsc compile`, mostly in V8's interpreter, where
 // for-of (an iterator call per element) and pushing to short-lived arrays
@@ -62,7 +62,7 @@ const append = (list: string, item: string): string => (list === "" ? item : `${
 /** `meta l4proto ...` / `tcp dport ...` part of an allow rule ("" for any protocol). */
 function l4Match(r: Rule, ports: string): string {
   if (r.proto === "tcp" || r.proto === "udp")
-    return ports !== ""
+    return r.ports.length > 0
       ? `${r.proto} dport ${set(ports, r.ports.length)}`
       : `meta l4proto ${r.proto}`;
   if (r.proto === "icmp") return "meta l4proto icmp";
@@ -80,37 +80,33 @@ function pushAllows(lines: NftLine[], rules: Rule[], direction: Rule["direction"
     const r = rules[i]!;
     if (r.direction !== direction) continue;
     let ports = "";
-    for (let j = 0; j < r.ports.length; j++) ports = append(ports, port(r.ports[j]!));
+    for (let j = 0; j < r.ports.length; j++) ports += sep(j) + port(r.ports[j]!);
     let peers = "";
     let v4 = "";
     let v6 = "";
     let n4 = 0;
+    let n6 = 0;
     for (let j = 0; j < r.peers.length; j++) {
       const p = r.peers[j]!;
       const c = cidr(p);
-      peers = append(peers, c);
-      if (p.family === 4) {
-        v4 = append(v4, c);
-        n4++;
-      } else v6 = append(v6, c);
+      peers += sep(j) + c;
+      if (p.family === 4) v4 += sep(n4++) + c;
+      else v6 += sep(n6++) + c;
     }
     let note = `allow ${direction} ${r.proto}`;
-    if (peers !== "") note += ` ${direction === "in" ? "from" : "to"} ${peers}`;
-    if (ports !== "") note += ` port ${ports}`;
+    if (r.peers.length > 0) note += ` ${direction === "in" ? "from" : "to"} ${peers}`;
+    if (r.ports.length > 0) note += ` port ${ports}`;
     note += ` (${w.of(r.loc)})`;
     const l4 = l4Match(r, ports);
     const tail = l4 === "" ? "accept" : `${l4} accept`;
-    if (peers === "") {
+    if (r.peers.length === 0) {
       lines.push({ note, rule: tail });
       continue;
     }
     const field = direction === "in" ? "saddr" : "daddr";
-    if (v4 !== "") lines.push({ note, rule: `ip ${field} ${set(v4, n4)} ${tail}` });
-    if (v6 !== "")
-      lines.push({
-        note: v4 === "" ? note : null,
-        rule: `ip6 ${field} ${set(v6, r.peers.length - n4)} ${tail}`,
-      });
+    if (n4 > 0) lines.push({ note, rule: `ip ${field} ${set(v4, n4)} ${tail}` });
+    if (n6 > 0)
+      lines.push({ note: n4 > 0 ? null : note, rule: `ip6 ${field} ${set(v6, n6)} ${tail}` });
   }
 }
 
@@ -155,20 +151,19 @@ function outChain(
     let v4 = "";
     let v6 = "";
     let n4 = 0;
+    let n6 = 0;
     for (let i = 0; i < a.length; i++) {
-      if (a[i]!.family === 4) {
-        v4 = append(v4, cidr(a[i]!));
-        n4++;
-      } else v6 = append(v6, cidr(a[i]!));
+      if (a[i]!.family === 4) v4 += sep(n4++) + cidr(a[i]!);
+      else v6 += sep(n6++) + cidr(a[i]!);
     }
     const note = `source binding: only the context's own addresses (${w.of(a[0]!.loc ?? n.net.loc ?? n.loc)})`;
     lines.push({
       note,
-      rule: v4 !== "" ? `ip saddr != ${set(v4, n4)} drop` : "meta nfproto ipv4 drop",
+      rule: n4 > 0 ? `ip saddr != ${set(v4, n4)} drop` : "meta nfproto ipv4 drop",
     });
     lines.push({
       note: null,
-      rule: v6 !== "" ? `ip6 saddr != ${set(v6, a.length - n4)} drop` : "meta nfproto ipv6 drop",
+      rule: n6 > 0 ? `ip6 saddr != ${set(v6, n6)} drop` : "meta nfproto ipv6 drop",
     });
   }
   if (deny(n))

@@ -5,7 +5,7 @@
  * context shaped on that link (ids are stable across edits).
  */
 import type { DesiredLink, DesiredTcClass } from "../model/desired.js";
-import type { Link, NetLink, Node, VscIr } from "../ir/types.gen.js";
+import type { Link, Node, VscIr } from "../ir/types.gen.js";
 import { buildTree, where, type TreeNode } from "./tree.js";
 
 export const ROOT_CLASS = "1:fffe";
@@ -43,11 +43,10 @@ interface Shaped {
  */
 function shapedTree(roots: TreeNode[], link: Link): Shaped[] {
   const visit = (t: TreeNode, inherited: boolean, into: Shaped[]): void => {
-    const links = t.node.net.links;
-    let own: NetLink | undefined;
-    for (let i = 0; i < links.length && own === undefined; i++)
-      if (links[i]!.name === link.name) own = links[i];
+    const own = t.node.net.links.find((l) => l.name === link.name);
     const shaped = own !== undefined || (t.node.kind === "context" && inherited);
+    // Children first (a rate sums theirs): a shaped node collects its shaped
+    // descendants; an unshaped node's join its parent's list.
     const children: Shaped[] = shaped ? [] : into;
     for (let i = 0; i < t.children.length; i++)
       visit(t.children[i]!, inherited || own !== undefined, children);

@@ -4,10 +4,13 @@
  * replaced by values of other types and at the schema's bounds, each key
  * removed, an unknown key added), both must give the same answer.
  */
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { isValidIr } from "../../src/ir/is-valid.gen.js";
 import { validate } from "../../src/ir/validate.gen.js";
+import { packageRoot } from "../../src/paths.js";
 import { bigIr, languageIr } from "../emit/fixtures.js";
 
 const ajv = validate as (x: unknown) => boolean;
@@ -85,6 +88,28 @@ test("is-valid: not an object, an inherited unknown key", () => {
   Object.assign(child, ir);
   assert.is(isValidIr(child), ajv(child));
   assert.is(isValidIr(child), false);
+});
+
+test("the generator refuses a keyword it does not implement", async () => {
+  const root = packageRoot();
+  const gen = (await import(pathToFileURL(join(root, "scripts/gen-ir-types.mjs")).href)) as {
+    isValidSource(schema: object): Promise<string>;
+  };
+  for (const schema of [
+    { type: "object", oneOf: [] },
+    { type: "string", format: "ipv4" },
+    { type: "array", items: [{ type: "string" }] },
+    { type: "object", additionalProperties: { type: "string" } },
+    { enum: [{ a: 1 }] },
+  ]) {
+    let threw = false;
+    try {
+      await gen.isValidSource(schema);
+    } catch {
+      threw = true;
+    }
+    assert.ok(threw, JSON.stringify(schema));
+  }
 });
 
 test.run();

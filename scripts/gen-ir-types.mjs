@@ -2,7 +2,10 @@
 // Generates, from src/ir/schema.json:
 //  - src/ir/types.gen.ts: the IR's TypeScript types (json-schema-to-typescript);
 //  - src/ir/validate.gen.ts: a standalone validator (ajv's standalone code), so
-//    `vsc compile` validates plan.json without compiling the schema at start-up.
+//    `vsc compile` validates plan.json without compiling the schema at start-up;
+//  - src/ir/is-valid.gen.ts: a yes/no validator for the keywords this schema
+//    uses (see isValidSource), which `vsc compile` runs first: ajv describes
+//    what is wrong only when it says no.
 // `npm run gen` rewrites both; `node scripts/gen-ir-types.mjs --check` exits 1 if
 // either is stale (the test suite runs the same comparison, so CI fails on it).
 import { readFileSync, writeFileSync } from "node:fs";
@@ -10,6 +13,7 @@ import { fileURLToPath } from "node:url";
 import { compile } from "json-schema-to-typescript";
 import { Ajv } from "ajv";
 import standalone from "ajv/dist/standalone/index.js";
+import { format } from "prettier";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const schemaPath = `${root}src/ir/schema.json`;
@@ -39,10 +43,164 @@ function validator(schema) {
   );
 }
 
+/** Keywords that do not constrain a value. */
+const ANNOTATIONS = ["$schema", "$id", "$comment", "title", "description", "definitions"];
+/** Keywords isValidSource implements (draft-07 semantics, as ajv applies them). */
+const KEYWORDS = new Set([
+  ...ANNOTATIONS,
+  ...["type", "const", "enum", "minimum", "maximum", "pattern"],
+  ...["required", "properties", "additionalProperties", "items", "$ref"],
+]);
+
+/** JS test that `x` (an identifier) is of JSON Schema type `t`, as ajv tests it. */
+function typeTest(t, x) {
+  switch (t) {
+    case "object":
+      return `typeof ${x} === "object" && ${x} !== null && !Array.isArray(${x})`;
+    case "array":
+      return `Array.isArray(${x})`;
+    case "string":
+      return `typeof ${x} === "string"`;
+    case "integer":
+      return `Number.isInteger(${x})`;
+    case "number":
+      return `Number.isFinite(${x})`;
+    case "boolean":
+      return `typeof ${x} === "boolean"`;
+    case "null":
+      return `${x} === null`;
+    default:
+      throw new Error(`is-valid: unknown type ${t}`);
+  }
+}
+
+/** \`x.name\`, or \`x["name"]\` when the name is not an identifier. */
+const member = (x, name) =>
+  /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(name) ? `${x}.${name}` : `${x}[${JSON.stringify(name)}]`;
+
+/** A const/enum value as a JS literal (only primitives: === is JSON Schema equality for them). */
+function literal(v) {
+  if (v === null || ["string", "number", "boolean"].includes(typeof v)) return JSON.stringify(v);
+  throw new Error(
+    `is-valid: only primitive const/enum values are supported, not ${JSON.stringify(v)}`,
+  );
+}
+
+/**
+ * Source of a validator that only answers yes or no: one function per
+ * definition, each a list of \`if (...) return false\`. No error objects or
+ * instance paths, which is most of what ajv's code does per value, so on a
+ * cold run (1,000 contexts, run once) it takes about half of ajv's time. A
+ * keyword outside the small set this schema uses fails the build rather
+ * than being ignored, and test/ir/is-valid.test.ts checks that it agrees
+ * with ajv on valid IRs and on thousands of broken ones.
+ */
+export function isValidSource(schema) {
+  const defs = schema.definitions ?? {};
+  const patterns = [];
+  let n = 0;
+  /** Lines that \`return false\` unless the value in variable \`x\` satisfies \`s\`. */
+  const check = (s, x) => {
+    const out = [];
+    for (const k of Object.keys(s))
+      if (!KEYWORDS.has(k)) throw new Error(`is-valid: keyword ${k} is not supported`);
+    if (s.$ref !== undefined) {
+      const m = /^#\/definitions\/([A-Za-z][A-Za-z0-9]*)$/.exec(s.$ref);
+      if (!m || !(m[1] in defs)) throw new Error(`is-valid: unsupported $ref ${s.$ref}`);
+      out.push(`if (!${m[1]}(${x})) return false;`);
+    }
+    const types = s.type === undefined ? [] : [s.type].flat();
+    if (types.length > 0)
+      out.push(`if (!(${types.map((t) => `(${typeTest(t, x)})`).join(" || ")})) return false;`);
+    // With a single type already checked, keywords for that type need no guard.
+    const only = types.length === 1 ? types[0] : undefined;
+    const numeric = only === "integer" || only === "number";
+    if (s.const !== undefined) out.push(`if (${x} !== ${literal(s.const)}) return false;`);
+    if (s.enum !== undefined)
+      out.push(`if (!(${s.enum.map((v) => `${x} === ${literal(v)}`).join(" || ")})) return false;`);
+    for (const [k, op] of [
+      ["minimum", ">="],
+      ["maximum", "<="],
+    ]) {
+      if (s[k] === undefined) continue;
+      const test = `!(${x} ${op} ${literal(s[k])})`;
+      out.push(`if (${numeric ? test : `typeof ${x} === "number" && ${test}`}) return false;`);
+    }
+    if (s.pattern !== undefined) {
+      const re = `re${patterns.push(s.pattern) - 1}`;
+      const test = `!${re}.test(${x})`;
+      out.push(
+        `if (${only === "string" ? test : `typeof ${x} === "string" && ${test}`}) return false;`,
+      );
+    }
+    if (s.required || s.properties || s.additionalProperties !== undefined) {
+      if (s.additionalProperties !== undefined && s.additionalProperties !== false)
+        throw new Error("is-valid: additionalProperties must be false or absent");
+      const body = [];
+      const required = new Set(s.required ?? []);
+      const names = Object.keys(s.properties ?? {});
+      // Required names without a schema of their own (a required property's
+      // is checked below, where its value is read once).
+      for (const r of required)
+        if (!names.includes(r)) body.push(`if (${member(x, r)} === undefined) return false;`);
+      if (s.additionalProperties === false) {
+        const allowed = names.map((p) => `k === ${JSON.stringify(p)}`).join(" || ") || "false";
+        body.push(`for (const k in ${x}) if (!(${allowed})) return false;`);
+      }
+      for (const p of names) {
+        const v = `x${n++}`;
+        const inner = check(s.properties[p], v);
+        if (required.has(p))
+          body.push(
+            `const ${v} = ${member(x, p)};`,
+            `if (${v} === undefined) return false;`,
+            ...inner,
+          );
+        else if (inner.length > 0)
+          body.push(`const ${v} = ${member(x, p)};`, `if (${v} !== undefined) {`, ...inner, "}");
+      }
+      out.push(...(only === "object" ? body : [`if (${typeTest("object", x)}) {`, ...body, "}"]));
+    }
+    if (s.items !== undefined) {
+      if (typeof s.items !== "object" || Array.isArray(s.items))
+        throw new Error("is-valid: items must be a single schema");
+      const [i, v] = [`i${n++}`, `x${n++}`];
+      const inner = check(s.items, v);
+      const loop = [
+        `for (let ${i} = 0; ${i} < ${x}.length; ${i}++) {`,
+        `const ${v} = ${x}[${i}];`,
+        ...inner,
+        "}",
+      ];
+      if (inner.length > 0)
+        out.push(...(only === "array" ? loop : [`if (Array.isArray(${x})) {`, ...loop, "}"]));
+    }
+    return out;
+  };
+  const fn = (name, s, exported) =>
+    `${exported ? "export " : ""}function ${name}(x: any): boolean {\n${check(s, "x").join("\n")}\nreturn true;\n}\n`;
+  const fns = [
+    fn("isValidIr", schema, true),
+    ...Object.entries(defs).map(([name, s]) => fn(name, s, false)),
+  ];
+  // ajv compiles patterns with the u flag.
+  const res = patterns.map((p, i) => `const re${i} = new RegExp(${JSON.stringify(p)}, "u");\n`);
+  return format(
+    [
+      "/* Generated by `npm run gen` from src/ir/schema.json (scripts/gen-ir-types.mjs). Do not edit. */\n",
+      "/* eslint-disable @typescript-eslint/no-explicit-any */\n",
+      ...res,
+      ...fns,
+    ].join("\n"),
+    { parser: "typescript", printWidth: 100 },
+  );
+}
+
 /** Every generated file: path relative to the repo -> expected text. */
 export async function generateAll() {
   const schema = JSON.parse(readFileSync(schemaPath, "utf8"));
   return {
+    "src/ir/is-valid.gen.ts": await isValidSource(schema),
     "src/ir/types.gen.ts": await types(schema),
     "src/ir/validate.gen.ts": validator(schema),
   };

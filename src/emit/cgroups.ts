@@ -54,43 +54,57 @@ function effective(roots: TreeNode[]): Map<string, Effective> {
     let min = 0;
     let low = 0;
     const cores = [...(t.node.cpu.cores ?? [])];
-    for (const c of t.children) {
-      const e = visit(c);
+    for (let i = 0; i < t.children.length; i++) {
+      const e = visit(t.children[i]!);
       min += e.min;
       low += e.low;
-      cores.push(...e.cores);
+      if (e.cores.length > 0) cores.push(...e.cores);
     }
     const m = t.node.memory;
     const e: Effective = {
       min: m.reserve !== undefined ? pageBytes(m.reserve) : t.node.kind === "class" ? min : 0,
       low: m.low !== undefined ? pageBytes(m.low) : t.node.kind === "class" ? low : 0,
-      cores: cores.sort((a, b) => a - b),
+      cores: cores.length > 1 ? cores.sort((a, b) => a - b) : cores,
     };
     out.set(t.node.name, e);
     return e;
   };
-  roots.forEach(visit);
+  for (let i = 0; i < roots.length; i++) visit(roots[i]!);
   return out;
 }
 
-/** A managed file; `source` is `file:line` of the block that sets it. */
-const file = (name: string, value: string, source?: string, writes?: string[]): DesiredFile => {
-  const f: DesiredFile = { name, value };
-  if (writes) f.writes = writes;
-  if (source !== undefined) f.source = source;
-  return f;
-};
+/**
+ * A managed file; `source` is `file:line` of the block that sets it. (One
+ * object literal per shape: adding properties one by one is slower cold.)
+ */
+const file = (name: string, value: string, source?: string): DesiredFile =>
+  source === undefined ? { name, value } : { name, value, source };
 const src = (loc: Loc | undefined): string | undefined => (loc ? where(loc) : undefined);
 
-/** io.max: kernel lines for limited devices; `writes` also resets every other host disk. */
-function ioMax(ir: VscIr, n: Node): DesiredFile {
+/** A device's number, for sorting io.max lines the way the kernel lists them. */
+const devNumber = (d: { major: number; minor: number }): number => d.major * 1048576 + d.minor;
+
+/** The io.max line that lifts every limit of a device. */
+const unlimited = (d: { major: number; minor: number }): string =>
+  `${d.major}:${d.minor} rbps=max wbps=max riops=max wiops=max`;
+
+/** The lines of a device number -> line map, by device number. */
+const byNumber = (m: Map<number, string>): string[] =>
+  [...m].sort((a, b) => a[0] - b[0]).map((e) => e[1]);
+
+/** Every host disk's io.max reset line, by device number. */
+const hostResets = (ir: VscIr): string[] =>
+  byNumber(new Map(ir.host.disks.map((d) => [devNumber(d), unlimited(d)])));
+
+/**
+ * io.max: kernel lines for limited devices; `writes` also resets every other
+ * host disk. `resets` is the writes of a cgroup that limits no device (every
+ * host disk's reset line, by device number), shared by all such cgroups.
+ */
+function ioMax(ir: VscIr, n: Node, resets: string[]): DesiredFile {
   const f = (v: number | undefined) => (v === undefined ? "max" : `${v}`);
-  const byDevice = new Map<number, string>();
-  for (const d of ir.host.disks)
-    byDevice.set(
-      d.major * 1048576 + d.minor,
-      `${d.major}:${d.minor} rbps=max wbps=max riops=max wiops=max`,
-    );
+  const source = src(n.io.devices[0]?.loc ?? n.io.loc);
+  if (n.io.devices.length === 0) return ioFile("", source, resets);
   const lines = new Map<number, string>();
   for (const d of n.io.devices) {
     if (
@@ -100,18 +114,22 @@ function ioMax(ir: VscIr, n: Node): DesiredFile {
       d.wiops === undefined
     )
       continue;
-    const line = `${d.major}:${d.minor} rbps=${f(d.rbps)} wbps=${f(d.wbps)} riops=${f(d.riops)} wiops=${f(d.wiops)}`;
-    lines.set(d.major * 1048576 + d.minor, line);
-    byDevice.set(d.major * 1048576 + d.minor, line);
+    lines.set(
+      devNumber(d),
+      `${d.major}:${d.minor} rbps=${f(d.rbps)} wbps=${f(d.wbps)} riops=${f(d.riops)} wiops=${f(d.wiops)}`,
+    );
   }
-  const sorted = (m: Map<number, string>) => [...m].sort((a, b) => a[0] - b[0]).map((e) => e[1]);
-  return file(
-    "io.max",
-    sorted(lines).join("\n"),
-    src(n.io.devices[0]?.loc ?? n.io.loc),
-    sorted(byDevice),
-  );
+  if (lines.size === 0) return ioFile("", source, resets);
+  const byDevice = new Map(ir.host.disks.map((d) => [devNumber(d), unlimited(d)]));
+  for (const [dev, line] of lines) byDevice.set(dev, line);
+  return ioFile(byNumber(lines).join("\n"), source, byNumber(byDevice));
 }
+
+/** io.max, whose value is written as separate `writes`. */
+const ioFile = (value: string, source: string | undefined, writes: string[]): DesiredFile =>
+  source === undefined
+    ? { name: "io.max", value, writes }
+    : { name: "io.max", value, writes, source };
 
 /** Every cgroup vsc owns, parents before children, with every managed file in write order. */
 export function desiredCgroups(ir: VscIr): DesiredCgroup[] {
@@ -146,6 +164,8 @@ export function desiredCgroups(ir: VscIr): DesiredCgroup[] {
     },
   ];
 
+  const resets = hostResets(ir);
+
   const visit = (t: TreeNode): void => {
     const n = t.node;
     const e = eff.get(n.name)!;
@@ -166,7 +186,7 @@ export function desiredCgroups(ir: VscIr): DesiredCgroup[] {
       file("memory.swap.max", bytesOrMax(m.swap), mem),
       file("pids.max", n.pids.limit === undefined ? "max" : `${n.pids.limit}`, src(n.pids.loc)),
       file("io.weight", `default ${n.io.share ?? 100}`, src(n.io.loc)),
-      ioMax(ir, n),
+      ioMax(ir, n, resets),
     );
     out.push({
       path: `${rootPath}/${n.path}`,
@@ -176,9 +196,9 @@ export function desiredCgroups(ir: VscIr): DesiredCgroup[] {
       files,
       source: where(n.loc),
     });
-    t.children.forEach(visit);
+    for (let i = 0; i < t.children.length; i++) visit(t.children[i]!);
   };
-  roots.forEach(visit);
+  for (let i = 0; i < roots.length; i++) visit(roots[i]!);
   return out;
 }
 

@@ -41,18 +41,25 @@ export function cgroupView(ir: VscIr, d: DesiredState, opts: EmitOptions = {}): 
     defaultMount: opts.cgroupMount ?? DEFAULT_MOUNT,
     controllers: ctl.join(" "),
     ancestors: ancestors(d.cgroupRoot),
-    cgroups: d.cgroups.map((c) => ({
-      path: c.path,
-      note: `${c.path}: ${c.kind}${c.kind === "root" ? "" : ` ${c.name}`} (${commentText(c.source)})`,
-      subtreeControl: c.subtreeControl.map((x) => `+${x}`).join(" "),
+    cgroups: d.cgroups.map((c) => {
       // One entry per write, in order (io.max is one write per device).
-      writes: c.files.flatMap((f) => {
+      const writes: { file: string; value: string; source: string | null }[] = [];
+      for (let i = 0; i < c.files.length; i++) {
+        const f = c.files[i]!;
         const source = f.source === undefined ? null : commentText(f.source);
-        return f.writes
-          ? f.writes.map((value) => ({ file: f.name, value, source }))
-          : { file: f.name, value: f.value, source };
-      }),
-    })),
+        if (!f.writes) writes.push({ file: f.name, value: f.value, source });
+        else
+          for (let j = 0; j < f.writes.length; j++)
+            writes.push({ file: f.name, value: f.writes[j]!, source });
+      }
+      return {
+        path: c.path,
+        note: `${c.path}: ${c.kind}${c.kind === "root" ? "" : ` ${c.name}`} (${commentText(c.source)})`,
+        subtreeControl:
+          c.subtreeControl.length === 0 ? "" : c.subtreeControl.map((x) => `+${x}`).join(" "),
+        writes,
+      };
+    }),
   };
 }
 
@@ -93,12 +100,19 @@ export function renderPlanJson(ir: VscIr): string {
   // One top-level key a line and one class/context a line: a diff names the
   // contexts that changed, and the file is 40% of its fully indented size
   // (16 MB, not 39, for 10,000 contexts, whose compile spent ~6% writing it).
-  const lines = Object.entries(doc).map(([k, v]) =>
-    k === "nodes" && doc.nodes.length > 0
-      ? `  "nodes": [\n${doc.nodes.map((n) => `    ${JSON.stringify(n)}`).join(",\n")}\n  ]`
-      : `  ${JSON.stringify(k)}: ${JSON.stringify(v)}`,
-  );
-  return `{\n${lines.join(",\n")}\n}\n`;
+  // The pieces are joined once: the text is 1.5 MB for 1,000 contexts.
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(doc)) {
+    out.push(out.length === 0 ? "{\n  " : ",\n  ", JSON.stringify(k), ": ");
+    if (k === "nodes" && doc.nodes.length > 0) {
+      out.push("[\n    ");
+      for (let i = 0; i < doc.nodes.length; i++)
+        out.push(i === 0 ? "" : ",\n    ", JSON.stringify(doc.nodes[i]));
+      out.push("\n  ]");
+    } else out.push(JSON.stringify(v));
+  }
+  out.push("\n}\n");
+  return out.join("");
 }
 
 export function emitArtifacts(ir: VscIr, opts: EmitOptions = {}): Record<ArtifactName, string> {

@@ -48,42 +48,66 @@ export interface NftView {
 
 const cidr = (c: Cidr): string =>
   c.prefix === (c.family === 4 ? 32 : 128) ? c.address : `${c.address}/${c.prefix}`;
-const set = (xs: string[]): string => (xs.length === 1 ? xs[0] : `{ ${xs.join(", ")} }`);
+/** An nft set literal from a comma-separated list of `count` elements: `{ a, b }`, or `a` alone. */
+const set = (list: string, count: number): string => (count === 1 ? list : `{ ${list} }`);
 const port = (p: PortRange): string => (p.from === p.to ? `${p.from}` : `${p.from}-${p.to}`);
+/** What goes before the `i`th element of a comma-separated list. */
+const sep = (i: number): string => (i === 0 ? "" : ", ");
 
-/** Human summary of a rule for its comment line (numbers and keywords only). */
-function describe(r: Rule): string {
-  let out = `allow ${r.direction} ${r.proto}`;
-  if (r.peers.length > 0)
-    out += ` ${r.direction === "in" ? "from" : "to"} ${r.peers.map(cidr).join(", ")}`;
-  if (r.ports.length > 0) out += ` port ${r.ports.map(port).join(", ")}`;
-  return out;
-}
+// This code runs once per `vsc compile`, mostly in V8's interpreter, where
+// for-of (an iterator call per element) and pushing to short-lived arrays
+// cost several times what an indexed loop building a string does; so the
+// per-context and per-rule loops below are written that way.
 
 /** `meta l4proto ...` / `tcp dport ...` part of an allow rule ("" for any protocol). */
-function l4Match(r: Rule): string {
+function l4Match(r: Rule, ports: string): string {
   if (r.proto === "tcp" || r.proto === "udp")
     return r.ports.length > 0
-      ? `${r.proto} dport ${set(r.ports.map(port))}`
+      ? `${r.proto} dport ${set(ports, r.ports.length)}`
       : `meta l4proto ${r.proto}`;
   if (r.proto === "icmp") return "meta l4proto icmp";
   if (r.proto === "icmpv6") return "meta l4proto ipv6-icmp";
   return "";
 }
 
-/** nft rules (one per address family named by the peers) for one `allow`. */
-export function allowRules(r: Rule): string[] {
-  const l4 = l4Match(r);
-  const tail = l4 === "" ? "accept" : `${l4} accept`;
-  if (r.peers.length === 0) return [tail];
-  const field = r.direction === "in" ? "saddr" : "daddr";
-  const v4: string[] = [];
-  const v6: string[] = [];
-  for (const p of r.peers) (p.family === 4 ? v4 : v6).push(cidr(p));
-  const out: string[] = [];
-  if (v4.length > 0) out.push(`ip ${field} ${set(v4)} ${tail}`);
-  if (v6.length > 0) out.push(`ip6 ${field} ${set(v6)} ${tail}`);
-  return out;
+/**
+ * The lines of every `allow` of one direction: a comment summing the rule up
+ * (numbers and keywords only), then one nft rule per address family its
+ * peers name (one rule for any peer).
+ */
+function pushAllows(lines: NftLine[], rules: Rule[], direction: Rule["direction"], w: Where): void {
+  for (let i = 0; i < rules.length; i++) {
+    const r = rules[i]!;
+    if (r.direction !== direction) continue;
+    let ports = "";
+    for (let j = 0; j < r.ports.length; j++) ports += sep(j) + port(r.ports[j]!);
+    let peers = "";
+    let v4 = "";
+    let v6 = "";
+    let n4 = 0;
+    let n6 = 0;
+    for (let j = 0; j < r.peers.length; j++) {
+      const p = r.peers[j]!;
+      const c = cidr(p);
+      peers += sep(j) + c;
+      if (p.family === 4) v4 += sep(n4++) + c;
+      else v6 += sep(n6++) + c;
+    }
+    let note = `allow ${direction} ${r.proto}`;
+    if (r.peers.length > 0) note += ` ${direction === "in" ? "from" : "to"} ${peers}`;
+    if (r.ports.length > 0) note += ` port ${ports}`;
+    note += ` (${w.of(r.loc)})`;
+    const l4 = l4Match(r, ports);
+    const tail = l4 === "" ? "accept" : `${l4} accept`;
+    if (r.peers.length === 0) {
+      lines.push({ note, rule: tail });
+      continue;
+    }
+    const field = direction === "in" ? "saddr" : "daddr";
+    if (n4 > 0) lines.push({ note, rule: `ip ${field} ${set(v4, n4)} ${tail}` });
+    if (n6 > 0)
+      lines.push({ note: n4 > 0 ? null : note, rule: `ip6 ${field} ${set(v6, n6)} ${tail}` });
+  }
 }
 
 const deny = (n: Node): boolean => n.net.default === "deny";
@@ -102,25 +126,9 @@ class Where {
   }
 }
 
-/** A context's rules by direction, in order. */
-function split(n: Node): { out: Rule[]; in: Rule[] } {
-  const r = { out: [] as Rule[], in: [] as Rule[] };
-  for (const x of n.net.rules) (x.direction === "in" ? r.in : r.out).push(x);
-  return r;
-}
-
-function pushAllows(lines: NftLine[], rules: Rule[], w: Where): void {
-  for (const r of rules) {
-    const rs = allowRules(r);
-    lines.push({ note: `${describe(r)} (${w.of(r.loc)})`, rule: rs[0]! });
-    for (let i = 1; i < rs.length; i++) lines.push({ note: null, rule: rs[i]! });
-  }
-}
-
 function outChain(
   n: Node,
   shaped: string | undefined,
-  rules: Rule[],
   at: string,
   w: Where,
   claimed: NftSet[],
@@ -134,24 +142,28 @@ function outChain(
   const a = n.net.addresses;
   if (a.length === 0) {
     // Unbound, but never with an address another context declared (configuration independence).
-    claimed.forEach((c, i) =>
+    for (let i = 0; i < claimed.length; i++)
       lines.push({
         note: i === 0 ? "source binding: not the addresses other contexts declared" : null,
-        rule: `${c.type === "ipv4_addr" ? "ip" : "ip6"} saddr @${c.name} drop`,
-      }),
-    );
+        rule: `${claimed[i]!.type === "ipv4_addr" ? "ip" : "ip6"} saddr @${claimed[i]!.name} drop`,
+      });
   } else {
-    const v4: string[] = [];
-    const v6: string[] = [];
-    for (const x of a) (x.family === 4 ? v4 : v6).push(cidr(x));
+    let v4 = "";
+    let v6 = "";
+    let n4 = 0;
+    let n6 = 0;
+    for (let i = 0; i < a.length; i++) {
+      if (a[i]!.family === 4) v4 += sep(n4++) + cidr(a[i]!);
+      else v6 += sep(n6++) + cidr(a[i]!);
+    }
     const note = `source binding: only the context's own addresses (${w.of(a[0]!.loc ?? n.net.loc ?? n.loc)})`;
     lines.push({
       note,
-      rule: v4.length ? `ip saddr != ${set(v4)} drop` : "meta nfproto ipv4 drop",
+      rule: n4 > 0 ? `ip saddr != ${set(v4, n4)} drop` : "meta nfproto ipv4 drop",
     });
     lines.push({
       note: null,
-      rule: v6.length ? `ip6 saddr != ${set(v6)} drop` : "meta nfproto ipv6 drop",
+      rule: n6 > 0 ? `ip6 saddr != ${set(v6, n6)} drop` : "meta nfproto ipv6 drop",
     });
   }
   if (deny(n))
@@ -159,12 +171,12 @@ function outChain(
       note: "replies to accepted inbound traffic",
       rule: "ct state established,related accept",
     });
-  pushAllows(lines, rules, w);
+  pushAllows(lines, n.net.rules, "out", w);
   if (deny(n)) lines.push({ note: `default deny (${w.of(n.net.loc ?? n.loc)})`, rule: "drop" });
   return { name: `out_${n.name}`, note: `${n.path}: outgoing (${at})`, lines };
 }
 
-function inChain(n: Node, rules: Rule[], at: string, w: Where): NftChain {
+function inChain(n: Node, at: string, w: Where): NftChain {
   const lines: NftLine[] = [];
   if (deny(n)) {
     lines.push({
@@ -177,7 +189,7 @@ function inChain(n: Node, rules: Rule[], at: string, w: Where): NftChain {
         rule: "icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } accept",
       });
   }
-  pushAllows(lines, rules, w);
+  pushAllows(lines, n.net.rules, "in", w);
   if (deny(n)) lines.push({ note: `default deny (${w.of(n.net.loc ?? n.loc)})`, rule: "drop" });
   return { name: `in_${n.name}`, note: `${n.path}: incoming (${at})`, lines };
 }
@@ -214,7 +226,8 @@ function depth(path: string): number {
 /** Group socket-dispatched contexts by cgroup level (one vmap rule per level). */
 function socketDispatch(entries: { path: string; chain: string; note: string }[]): NftDispatch[] {
   const byLevel = new Map<number, NftMapEntry[]>();
-  for (const e of entries) {
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i]!;
     const level = depth(e.path);
     let list = byLevel.get(level);
     if (!list) byLevel.set(level, (list = []));
@@ -240,34 +253,34 @@ export function nftView(ir: VscIr, shapedIds: Set<string>): NftView {
   const paths = new Set<string>();
   const anyUnbound = ir.nodes.some((n) => n.kind === "context" && n.net.addresses.length === 0);
   const sets = anyUnbound ? claimedSets(ir) : [];
-  for (const n of ir.nodes) {
+  for (let i = 0; i < ir.nodes.length; i++) {
+    const n = ir.nodes[i]!;
     if (n.kind !== "context") continue;
     const path = `${root}/${n.path}`;
     const at = w.of(n.loc);
     const note = `${n.name} (${at})`;
     const id = classid(n.id);
     const shaped = shapedIds.has(id) ? id : undefined;
-    const rules = split(n);
+    let outRules = 0;
+    for (let j = 0; j < n.net.rules.length; j++)
+      if (n.net.rules[j]!.direction === "out") outRules++;
+    const inRules = n.net.rules.length - outRules;
     // Does this context need an output chain / an input chain?
     const unbound = n.net.addresses.length === 0 && sets.length > 0;
-    if (
-      shaped !== undefined ||
-      n.net.addresses.length > 0 ||
-      unbound ||
-      deny(n) ||
-      rules.out.length > 0
-    ) {
-      const c = outChain(n, shaped, rules.out, at, w, sets);
+    if (shaped !== undefined || n.net.addresses.length > 0 || unbound || deny(n) || outRules > 0) {
+      const c = outChain(n, shaped, at, w, sets);
       chains.push(c);
       outs.push({ path, chain: c.name, note });
       paths.add(path);
     }
-    if (deny(n) || rules.in.length > 0) {
-      const c = inChain(n, rules.in, at, w);
+    if (deny(n) || inRules > 0) {
+      const c = inChain(n, at, w);
       chains.push(c);
       if (n.net.addresses.length > 0) {
-        for (const a of n.net.addresses)
+        for (let j = 0; j < n.net.addresses.length; j++) {
+          const a = n.net.addresses[j]!;
           (a.family === 4 ? in4 : in6).push({ key: cidr(a), chain: c.name, note });
+        }
       } else {
         insBySocket.push({ path, chain: c.name, note });
         paths.add(path);

@@ -4,13 +4,18 @@
  * of these, so a checker bug cannot turn into an injection.
  */
 
+// The patterns are module constants: a regex literal inside a function is a
+// new RegExp object on every call, and these run once per value written.
+const SH_WORD = /^[A-Za-z0-9_./:=+@,-]+$/;
+const QUOTE = /'/g;
+const SAFE_COMMENT_TEXT = /^[A-Za-z0-9 ._/:+,=@()-]*$/;
+const SAFE_COMMENT = /[A-Za-z0-9 ._/:+,=@()-]/;
+
 /** POSIX sh single-quoted word: safe for any string (a ' becomes '\''). */
 export function shQuote(s: string): string {
-  if (/^[A-Za-z0-9_./:=+@,-]+$/.test(s)) return s;
-  return `'${s.replace(/'/g, `'\\''`)}'`;
+  if (SH_WORD.test(s)) return s;
+  return `'${s.replace(QUOTE, `'\\''`)}'`;
 }
-
-const SAFE_COMMENT = /[A-Za-z0-9 ._/:+,=@()-]/;
 
 /**
  * Text that is safe inside a `#` comment of sh, nft and tc batch files (and
@@ -19,7 +24,7 @@ const SAFE_COMMENT = /[A-Za-z0-9 ._/:+,=@()-]/;
  * `\xNN` per UTF-8 byte. So a file name can never end the comment line.
  */
 export function commentText(s: string): string {
-  if (/^[A-Za-z0-9 ._/:+,=@()-]*$/.test(s)) return s;
+  if (SAFE_COMMENT_TEXT.test(s)) return s;
   let out = "";
   for (const ch of s) {
     if (SAFE_COMMENT.test(ch)) out += ch;

@@ -29,8 +29,9 @@ export function quantum(share: number, minSiblingShare: number): number {
 interface Shaped {
   node: Node;
   share: number;
-  reserve?: number;
   limit?: number;
+  /** HTB rate: its reserve, else the sum of its children's rates, at least the floor. */
+  rate: number;
   loc: string;
   children: Shaped[];
 }
@@ -44,40 +45,40 @@ function shapedTree(roots: TreeNode[], link: Link): Shaped[] {
   const visit = (t: TreeNode, inherited: boolean, into: Shaped[]): void => {
     const own = t.node.net.links.find((l) => l.name === link.name);
     const shaped = own !== undefined || (t.node.kind === "context" && inherited);
-    let target = into;
-    if (shaped) {
-      const s: Shaped = {
-        node: t.node,
-        share: own?.share ?? 1,
-        reserve: own?.reserve,
-        limit: own?.limit,
-        loc: where(own?.loc ?? t.node.loc),
-        children: [],
-      };
-      into.push(s);
-      target = s.children;
-    }
-    for (const c of t.children) visit(c, inherited || own !== undefined, target);
+    // Children first (a rate sums theirs): a shaped node collects its shaped
+    // descendants; an unshaped node's join its parent's list.
+    const children: Shaped[] = shaped ? [] : into;
+    for (let i = 0; i < t.children.length; i++)
+      visit(t.children[i]!, inherited || own !== undefined, children);
+    if (!shaped) return;
+    let sum = 0;
+    for (let i = 0; i < children.length; i++) sum += children[i]!.rate;
+    into.push({
+      node: t.node,
+      share: own?.share ?? 1,
+      limit: own?.limit,
+      rate: own?.reserve ?? Math.max(RATE_FLOOR, sum),
+      loc: where(own?.loc ?? t.node.loc),
+      children,
+    });
   };
   const top: Shaped[] = [];
-  for (const t of roots) visit(t, false, top);
+  for (let i = 0; i < roots.length; i++) visit(roots[i]!, false, top);
   return top;
 }
 
-/** HTB rate of a shaped node: its reserve, else the sum of its children's rates, at least the floor. */
-function rateOf(s: Shaped): number {
-  if (s.reserve !== undefined) return s.reserve;
-  return Math.max(
-    RATE_FLOOR,
-    s.children.reduce((sum, c) => sum + rateOf(c), 0),
-  );
+/** The smallest share in a sibling group (Infinity for none). */
+function smallestShare(group: Shaped[]): number {
+  let min = Infinity;
+  for (let i = 0; i < group.length; i++) min = Math.min(min, group[i]!.share);
+  return min;
 }
 
 function desiredLink(link: Link, roots: TreeNode[]): DesiredLink {
   const top = shapedTree(roots, link);
   const classes: DesiredTcClass[] = [];
-  const topRates = top.reduce((sum, s) => sum + rateOf(s), 0);
-  const minTop = Math.min(1, ...top.map((s) => s.share));
+  const topRates = top.reduce((sum, s) => sum + s.rate, 0);
+  const minTop = Math.min(1, smallestShare(top));
   classes.push(
     {
       classid: ROOT_CLASS,
@@ -100,9 +101,10 @@ function desiredLink(link: Link, roots: TreeNode[]): DesiredLink {
     },
   );
   const add = (group: Shaped[], parent: string, parentCeil: number, minShare: number): void => {
-    for (const s of group) {
+    for (let i = 0; i < group.length; i++) {
+      const s = group[i]!;
       const id = classid(s.node.id);
-      const rate = rateOf(s);
+      const rate = s.rate;
       const ceil = Math.max(rate, Math.min(s.limit ?? parentCeil, parentCeil));
       const c: DesiredTcClass = {
         classid: id,
@@ -115,7 +117,7 @@ function desiredLink(link: Link, roots: TreeNode[]): DesiredLink {
       };
       if (s.children.length === 0) c.leafQdisc = LEAF_QDISC;
       classes.push(c);
-      add(s.children, id, ceil, Math.min(...s.children.map((x) => x.share)));
+      if (s.children.length > 0) add(s.children, id, ceil, smallestShare(s.children));
     }
   };
   add(top, ROOT_CLASS, link.rate, minTop);

@@ -12,7 +12,11 @@ test("src/ir/*.gen.ts are what `npm run gen` makes from the schema", async () =>
     generateAll(): Promise<Record<string, string>>;
   };
   const files = await gen.generateAll();
-  assert.equal(Object.keys(files).sort(), ["src/ir/types.gen.ts", "src/ir/validate.gen.ts"]);
+  assert.equal(Object.keys(files).sort(), [
+    "src/ir/is-valid.gen.ts",
+    "src/ir/types.gen.ts",
+    "src/ir/validate.gen.ts",
+  ]);
   for (const [rel, expected] of Object.entries(files)) {
     const actual = readFileSync(join(root, rel), "utf8");
     assert.ok(actual === expected, `${rel} is stale: run \`npm run gen\` and commit it`);
@@ -29,7 +33,10 @@ test("the generated validator accepts a valid IR and names what is wrong with an
   assert.ok(ir);
   assert.is(validateIr(ir), undefined);
   assert.match(validateIr({ ...ir, version: 2 }) ?? "", /\/version must be equal to constant/);
-  assert.match(validateIr({ ...ir, nodes: [{ ...ir!.nodes[0], id: 0 }] }) ?? "", /\/nodes\/0\/id must be >= 1/);
+  assert.match(
+    validateIr({ ...ir, nodes: [{ ...ir!.nodes[0], id: 0 }] }) ?? "",
+    /\/nodes\/0\/id must be >= 1/,
+  );
 });
 
 test.run();

@@ -9,7 +9,7 @@ import type { Node, VscIr } from "../ir/types.gen.js";
 import type { Decl, Program } from "../syntax/ast.js";
 import { type Acceptor, error } from "./acceptor.js";
 import { checkAdmission, resources } from "./admission.js";
-import { buildHost, buildIr, buildNode } from "./build-ir.js";
+import { buildHost, buildIr, nodeBuilder } from "./build-ir.js";
 import { deriveClassIds } from "./class-ids.js";
 import { Code } from "./codes.js";
 import { checkAddresses, checkIds, checkInboundPorts } from "./conflicts.js";
@@ -113,8 +113,9 @@ export function check(program: Program): CheckResult {
 
   const sorted = sortDiagnostics(dedupe(diagnostics));
   if (hasErrors(sorted) || !host) return { ir: undefined, diagnostics: sorted };
+  const buildNode = nodeBuilder(host);
   const nodes: Node[] = tree.order.map((n) =>
-    buildNode(n, n.body.id?.value ?? classIds.get(n.name)!, cores.get(n), host),
+    buildNode(n, n.body.id?.value ?? classIds.get(n.name)!, cores.get(n)),
   );
   const entry = program.files[0]?.file ?? program.entry.replace(/^.*[\\/]/, "");
   const ir = buildIr(entry, buildHost(host), nodes);

@@ -79,35 +79,42 @@ function pushAllows(lines: NftLine[], rules: Rule[], direction: Rule["direction"
   for (let i = 0; i < rules.length; i++) {
     const r = rules[i]!;
     if (r.direction !== direction) continue;
-    let ports = "";
-    for (let j = 0; j < r.ports.length; j++) ports += sep(j) + port(r.ports[j]!);
-    let peers = "";
-    let v4 = "";
-    let v6 = "";
-    let n4 = 0;
-    let n6 = 0;
-    for (let j = 0; j < r.peers.length; j++) {
-      const p = r.peers[j]!;
-      const c = cidr(p);
-      peers += sep(j) + c;
-      if (p.family === 4) v4 += sep(n4++) + c;
-      else v6 += sep(n6++) + c;
-    }
-    let note = `allow ${direction} ${r.proto}`;
-    if (r.peers.length > 0) note += ` ${direction === "in" ? "from" : "to"} ${peers}`;
-    if (r.ports.length > 0) note += ` port ${ports}`;
-    note += ` (${w.of(r.loc)})`;
-    const l4 = l4Match(r, ports);
-    const tail = l4 === "" ? "accept" : `${l4} accept`;
-    if (r.peers.length === 0) {
-      lines.push({ note, rule: tail });
-      continue;
-    }
-    const field = direction === "in" ? "saddr" : "daddr";
-    if (n4 > 0) lines.push({ note, rule: `ip ${field} ${set(v4, n4)} ${tail}` });
-    if (n6 > 0)
-      lines.push({ note: n4 > 0 ? null : note, rule: `ip6 ${field} ${set(v6, n6)} ${tail}` });
+    // Users of one template share its IR rules (check/build-ir.ts): lay each out once.
+    let made = w.allowLines.get(r);
+    if (made === undefined) w.allowLines.set(r, (made = allowLines(r, w)));
+    for (let j = 0; j < made.length; j++) lines.push(made[j]!);
   }
+}
+
+/** One allow rule's lines (shared by every chain that has the rule; the template only reads them). */
+function allowLines(r: Rule, w: Where): NftLine[] {
+  const direction = r.direction;
+  let ports = "";
+  for (let j = 0; j < r.ports.length; j++) ports += sep(j) + port(r.ports[j]!);
+  let peers = "";
+  let v4 = "";
+  let v6 = "";
+  let n4 = 0;
+  let n6 = 0;
+  for (let j = 0; j < r.peers.length; j++) {
+    const p = r.peers[j]!;
+    const c = cidr(p);
+    peers += sep(j) + c;
+    if (p.family === 4) v4 += sep(n4++) + c;
+    else v6 += sep(n6++) + c;
+  }
+  let note = `allow ${direction} ${r.proto}`;
+  if (r.peers.length > 0) note += ` ${direction === "in" ? "from" : "to"} ${peers}`;
+  if (r.ports.length > 0) note += ` port ${ports}`;
+  note += ` (${w.of(r.loc)})`;
+  const l4 = l4Match(r, ports);
+  const tail = l4 === "" ? "accept" : `${l4} accept`;
+  if (r.peers.length === 0) return [{ note, rule: tail }];
+  const field = direction === "in" ? "saddr" : "daddr";
+  const out: NftLine[] = [];
+  if (n4 > 0) out.push({ note, rule: `ip ${field} ${set(v4, n4)} ${tail}` });
+  if (n6 > 0) out.push({ note: n4 > 0 ? null : note, rule: `ip6 ${field} ${set(v6, n6)} ${tail}` });
+  return out;
 }
 
 const deny = (n: Node): boolean => n.net.default === "deny";
@@ -119,6 +126,8 @@ const deny = (n: Node): boolean => n.net.default === "deny";
  */
 class Where {
   private readonly files = new Map<string, string>();
+  /** Each allow rule's lines, made once per view (see pushAllows). */
+  readonly allowLines = new Map<Rule, NftLine[]>();
   of(loc: Loc): string {
     let f = this.files.get(loc.file);
     if (f === undefined) this.files.set(loc.file, (f = commentText(loc.file)));

@@ -65,10 +65,11 @@ export function check(program: Program): CheckResult {
   const tree = buildTree(bodies, names, report);
   const contexts = tree.order.filter((n) => n.kind === "context");
 
+  const orderingSeen = new Set<object>();
   for (let i = 0; i < tree.order.length; i++) {
     const n = tree.order[i]!;
     checkContextOnly(n, report);
-    checkOrdering(n, report);
+    checkOrdering(n, report, orderingSeen);
     checkCpuBurst(n, report);
     checkCpuLimitMinimum(n, report);
     checkHostnameNamespace(n, report);

@@ -52,44 +52,52 @@ function chain(
   }
 }
 
-export function checkOrdering(n: TreeNode, report: Acceptor): void {
+/**
+ * `seen` holds the blocks already checked: users of one template share its
+ * blocks (spec.ts), and a mistake there is reported once, at its first user.
+ */
+export function checkOrdering(n: TreeNode, report: Acceptor, seen: Set<object>): void {
   const { cpu, memory, net, rlimit } = n.body;
-  chain(
-    n,
-    "memory",
-    [
-      ["reserve", memory.reserve],
-      ["low", memory.low],
-      ["high", memory.high],
-      ["limit", memory.limit],
-    ],
-    formatBytes,
-    report,
-  );
-  chain(
-    n,
-    "cpu",
-    [
-      ["reserve", cpu.reserve],
-      ["limit", cpu.limit],
-    ],
-    formatCpu,
-    report,
-  );
+  const first = (block: object): boolean => !seen.has(block) && !!seen.add(block);
+  if (first(memory))
+    chain(
+      n,
+      "memory",
+      [
+        ["reserve", memory.reserve],
+        ["low", memory.low],
+        ["high", memory.high],
+        ["limit", memory.limit],
+      ],
+      formatBytes,
+      report,
+    );
+  if (first(cpu))
+    chain(
+      n,
+      "cpu",
+      [
+        ["reserve", cpu.reserve],
+        ["limit", cpu.limit],
+      ],
+      formatCpu,
+      report,
+    );
   const links = Object.keys(net.link).sort();
   for (let i = 0; i < links.length; i++) {
     const name = links[i]!;
     const l = net.link[name]!;
-    chain(
-      n,
-      `link ${name}`,
-      [
-        ["reserve", l.reserve],
-        ["limit", l.limit],
-      ],
-      formatBitrate,
-      report,
-    );
+    if (first(l))
+      chain(
+        n,
+        `link ${name}`,
+        [
+          ["reserve", l.reserve],
+          ["limit", l.limit],
+        ],
+        formatBitrate,
+        report,
+      );
   }
   for (let i = 0; i < RLIMIT_NAMES.length; i++) {
     const name = RLIMIT_NAMES[i]!;

@@ -6,19 +6,7 @@
  * AST only ever holds valid names.
  */
 import type { CstNode, IToken } from "chevrotain";
-import {
-  BadName,
-  BadValue,
-  CpuQuantity,
-  Address,
-  DevNum,
-  Max,
-  NumberLit,
-  Quantity,
-  Range,
-  StringLit,
-  Var,
-} from "../../grammar/tokens.js";
+import { BadName, BadValue, Var } from "../../grammar/tokens.js";
 import { NAME_RE, unquote } from "../../grammar/lexer.js";
 import type {
   Allow,
@@ -34,6 +22,7 @@ import type {
   Unknown,
   Value,
 } from "./ast.js";
+import { literal } from "./literal.js";
 import { joinSpans, tokenSpan } from "./span.js";
 
 /** Thrown (and caught at the enclosing statement or item) to drop an incomplete node. */
@@ -258,73 +247,9 @@ export class AstBuilder {
 
   private scalar(t: IToken): Scalar {
     const tok = need(t);
-    const span = this.span(tok);
-    const s = tok.image;
-    switch (tok.tokenType) {
-      case StringLit:
-        return { kind: "String", value: unquote(s), span };
-      case NumberLit:
-        return { kind: "Number", value: Number(s), text: s, span };
-      case Quantity: {
-        const m = /^([0-9]+(?:\.[0-9]+)?)(.*)$/.exec(s)!;
-        return {
-          kind: "Quantity",
-          value: Number(m[1]),
-          unit: m[2]!,
-          text: s,
-          span,
-        };
-      }
-      case CpuQuantity: {
-        const m = /^([0-9]+(?:\.[0-9]+)?)[ \t]+(cpus?)$/.exec(s)!;
-        // `text` is normalised to one space; the span still covers the source.
-        return {
-          kind: "Quantity",
-          value: Number(m[1]),
-          unit: m[2]!,
-          text: `${m[1]} ${m[2]}`,
-          span,
-        };
-      }
-      case Address: {
-        const slash = s.indexOf("/");
-        const address = slash < 0 ? s : s.slice(0, slash);
-        const a: Scalar = {
-          kind: "Address",
-          family: address.includes(":") ? 6 : 4,
-          address,
-          text: s,
-          span,
-        };
-        if (slash >= 0) a.prefix = Number(s.slice(slash + 1));
-        return a;
-      }
-      case Var: {
-        const name = s.slice(1);
-        if (!NAME_RE.test(name)) throw DROP;
-        return { kind: "Var", name, span };
-      }
-      case DevNum: {
-        const [ma, mi] = s.split(":");
-        return {
-          kind: "DevNum",
-          major: Number(ma),
-          minor: Number(mi),
-          text: s,
-          span,
-        };
-      }
-      case Range: {
-        const [a, b] = s.split("-");
-        return { kind: "Range", from: Number(a), to: Number(b), text: s, span };
-      }
-      case Max:
-        return { kind: "Max", span };
-      case BadValue:
-      case BadName:
-        throw DROP;
-      default:
-        return this.ident(tok);
-    }
+    const type = tok.tokenType;
+    if (type === BadValue || type === BadName) throw DROP;
+    if (type === Var && !NAME_RE.test(tok.image.slice(1))) throw DROP;
+    return literal(tok, this.span(tok)) ?? this.ident(tok);
   }
 }

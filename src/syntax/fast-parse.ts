@@ -39,6 +39,7 @@ import type {
   Value,
 } from "./ast.js";
 import { comments, dedupe, lexDiagnostic, type Parsed } from "./lex-diagnostics.js";
+import { literal } from "./literal.js";
 import { LineMap, joinSpans as join } from "./span.js";
 
 /** Thrown to abandon the fast path; never escapes `fastParse`. */
@@ -375,92 +376,8 @@ class FastParser {
   }
 
   private scalar(t: IToken): Scalar {
-    const type = t.tokenType;
-    if (PUNCT.has(type)) throw GIVE_UP;
-    const s = t.image;
-    switch (type) {
-      case T.StringLit:
-        return { kind: "String", value: unquote(s), span: this.span(t) };
-      case T.NumberLit:
-        return { kind: "Number", value: Number(s), text: s, span: this.span(t) };
-      case T.Quantity: {
-        const n = numberPrefix(s);
-        return {
-          kind: "Quantity",
-          value: Number(s.slice(0, n)),
-          unit: s.slice(n),
-          text: s,
-          span: this.span(t),
-        };
-      }
-      case T.CpuQuantity: {
-        // `1.5 cpus`: `text` is normalised to one space; the span still covers the source.
-        const num = s.slice(0, numberPrefix(s));
-        const unit = s.endsWith("cpus") ? "cpus" : "cpu";
-        return {
-          kind: "Quantity",
-          value: Number(num),
-          unit,
-          text: `${num} ${unit}`,
-          span: this.span(t),
-        };
-      }
-      case T.Address: {
-        const slash = s.indexOf("/");
-        const address = slash < 0 ? s : s.slice(0, slash);
-        const a: Scalar = {
-          kind: "Address",
-          family: address.includes(":") ? 6 : 4,
-          address,
-          text: s,
-          span: this.span(t),
-        };
-        if (slash >= 0) a.prefix = Number(s.slice(slash + 1));
-        return a;
-      }
-      case T.Var:
-        // The lexer types only `$` + a valid name as Var.
-        return { kind: "Var", name: s.slice(1), span: this.span(t) };
-      case T.DevNum: {
-        const colon = s.indexOf(":");
-        return {
-          kind: "DevNum",
-          major: Number(s.slice(0, colon)),
-          minor: Number(s.slice(colon + 1)),
-          text: s,
-          span: this.span(t),
-        };
-      }
-      case T.Range: {
-        const dash = s.indexOf("-");
-        return {
-          kind: "Range",
-          from: Number(s.slice(0, dash)),
-          to: Number(s.slice(dash + 1)),
-          text: s,
-          span: this.span(t),
-        };
-      }
-      case T.Max:
-        return { kind: "Max", span: this.span(t) };
-      default:
-        // Names and keywords; BadName and BadValue give up here.
-        return this.ident(t);
-    }
+    if (PUNCT.has(t.tokenType)) throw GIVE_UP;
+    // Names and keywords are idents; BadName and BadValue give up there.
+    return literal(t, this.span(t)) ?? this.ident(t);
   }
-}
-
-/** The length of the leading `[0-9]+(\.[0-9]+)?` of a quantity. */
-function numberPrefix(s: string): number {
-  let i = 0;
-  while (i < s.length && isDigit(s.charCodeAt(i))) i++;
-  if (s.charCodeAt(i) === 46 && isDigit(s.charCodeAt(i + 1))) {
-    i++;
-    while (i < s.length && isDigit(s.charCodeAt(i))) i++;
-  }
-  return i;
-}
-
-function isDigit(c: number): boolean {
-  return c >= 48 && c <= 57;
 }

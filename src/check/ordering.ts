@@ -99,6 +99,7 @@ export function checkOrdering(n: TreeNode, report: Acceptor, seen: Set<object>):
         report,
       );
   }
+  if (!first(rlimit)) return;
   for (let i = 0; i < RLIMIT_NAMES.length; i++) {
     const name = RLIMIT_NAMES[i]!;
     const f = rlimit[name];

@@ -18,11 +18,15 @@ export function checkIds(nodes: readonly TreeNode[], order: SpanOrder, report: A
   // The common case, every id distinct, needs no sorting; with a duplicate,
   // the nodes are taken in source order so the earlier one is "first".
   const ids = new Set<number>();
+  let withIds = 0;
   for (let i = 0; i < nodes.length; i++) {
     const id = nodes[i]!.body.id;
-    if (id) ids.add(id.value);
+    if (id) {
+      ids.add(id.value);
+      withIds++;
+    }
   }
-  if (ids.size === nodes.filter((n) => n.body.id).length) return;
+  if (ids.size === withIds) return;
   const withId = nodes
     .filter((n) => n.body.id)
     .sort((a, b) => order(a.body.id!.span, b.body.id!.span) || order(a.decl.span, b.decl.span));

@@ -40,7 +40,7 @@ export function commandMs(
   runs: number,
   cmd: string,
   args: string[],
-  opts: { cwd?: string; input?: string } = {},
+  opts: { cwd?: string; input?: string; env?: NodeJS.ProcessEnv } = {},
 ): number {
   const t: number[] = [];
   for (let i = 0; i < runs; i++) {
@@ -48,6 +48,7 @@ export function commandMs(
     const r = spawnSync(cmd, args, {
       cwd: opts.cwd,
       input: opts.input,
+      env: opts.env,
       stdio: ["pipe", "ignore", "pipe"],
     });
     t.push(performance.now() - s);

@@ -1,6 +1,10 @@
 /** Small timing helpers shared by the benchmarks. */
 import { spawnSync } from "node:child_process";
 
+/** The median of `xs` (the upper one for an even count); `xs` is left as it was. */
+export const median = (xs: number[]): number =>
+  [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
 /** Median of `runs` timings (ms) of `fn`, after one warm-up run. */
 export function medianMs(runs: number, fn: () => void): number {
   fn();
@@ -10,8 +14,7 @@ export function medianMs(runs: number, fn: () => void): number {
     fn();
     t.push(performance.now() - s);
   }
-  t.sort((a, b) => a - b);
-  return t[Math.floor(t.length / 2)];
+  return median(t);
 }
 
 /**
@@ -31,8 +34,7 @@ export function medianMsCpu(runs: number, fn: () => void): { ms: number; cpuMs: 
     t.push(performance.now() - s);
     c.push((d.user + d.system) / 1000);
   }
-  const mid = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  return { ms: mid(t), cpuMs: mid(c) };
+  return { ms: median(t), cpuMs: median(c) };
 }
 
 /** Median wall time (ms) of a whole command, run `runs` times. */
@@ -54,8 +56,7 @@ export function commandMs(
     t.push(performance.now() - s);
     if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed: ${r.stderr}`);
   }
-  t.sort((a, b) => a - b);
-  return t[Math.floor(t.length / 2)];
+  return median(t);
 }
 
 export const fmtMs = (ms: number) => (ms >= 100 ? ms.toFixed(0) : ms.toFixed(1)) + " ms";

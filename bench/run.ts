@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { packageRoot } from "../src/paths.js";
 import { generateConfig } from "./gen-config.js";
-import { commandMs, fmtMs, fmtRatio, runsLine, table } from "./measure.js";
+import { commandMs, fmtMs, fmtRatio, median, runsLine, table } from "./measure.js";
 
 const root = packageRoot();
 const node = process.execPath;
@@ -152,13 +152,12 @@ function startupEnvironment(args: string[]): void {
     runs.vscWith.push(commandMs(1, node, args));
     runs.vscWithout.push(commandMs(1, node, args, { env: clean }));
   }
-  const mid = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const row = (name: string, n: number[], v: number[]) => [
     name,
-    fmtMs(mid(n)),
-    fmtMs(mid(v)),
-    fmtMs(mid(v) - mid(n)),
-    mid(v) < 200 ? "met" : "MISSED",
+    fmtMs(median(n)),
+    fmtMs(median(v)),
+    fmtMs(median(v) - median(n)),
+    median(v) < 200 ? "met" : "MISSED",
   ];
   console.log(
     `Node start-up here includes NODE_EXTRA_CA_CERTS=${file}${certs}, which Node 20 reads before any script runs. 1,000 contexts, 11 alternating runs each:\n`,
@@ -199,9 +198,8 @@ function benchCompile(): void {
         nodeRuns.push(commandMs(1, node, ["-e", "0"]));
         runs.push(commandMs(1, node, args));
       }
-      const mid = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-      const ms = mid(runs);
-      const nodeMs = mid(nodeRuns);
+      const ms = median(runs);
+      const nodeMs = median(nodeRuns);
       const rss = peakRssMiB(args);
       const ir = JSON.parse(readFileSync(join(out, "plan.json"), "utf8")) as {
         nodes: { path: string }[];

@@ -17,10 +17,20 @@ let irJson = "";
 const { ms: checkMs, cpuMs: checkCpuMs } = medianMsCpu(runs, () => {
   const { program, diagnostics } = loadProgram("main.vsc", host);
   const r = check(program);
-  if (!r.ir) throw new Error(`generated config does not check: ${JSON.stringify([...diagnostics, ...r.diagnostics].slice(0, 3))}`);
+  if (!r.ir)
+    throw new Error(
+      `generated config does not check: ${JSON.stringify([...diagnostics, ...r.diagnostics].slice(0, 3))}`,
+    );
   irJson ||= JSON.stringify(r.ir);
 });
 const jsonMs = medianMs(runs, () => JSON.parse(irJson));
 process.stdout.write(
-  JSON.stringify({ n, bytes: text.length, checkMs, checkCpuMs, jsonMs, maxRssKiB: process.resourceUsage().maxRSS }) + "\n",
+  JSON.stringify({
+    n,
+    bytes: text.length,
+    checkMs,
+    checkCpuMs,
+    jsonMs,
+    maxRssKiB: process.resourceUsage().maxRSS,
+  }) + "\n",
 );

@@ -58,7 +58,9 @@ export function generateConfig(n: number, opts: { cgroupRoot?: string } = {}): s
     }
     out.push(`  net {`);
     out.push(`    address ${a}`);
-    out.push(i % 50 === 0 ? `    link eth0 { reserve 1mbit  limit 200mbit }` : `    link eth0 { share 2 }`);
+    out.push(
+      i % 50 === 0 ? `    link eth0 { reserve 1mbit  limit 200mbit }` : `    link eth0 { share 2 }`,
+    );
     out.push(`    allow in tcp port 80, 443`);
     out.push(`    allow out tcp to 10.254.0.0/16 port 5432`);
     out.push(`  }`);

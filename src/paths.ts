@@ -17,7 +17,8 @@ export function packageRoot(): string {
       return dir;
     }
     const up = dirname(dir);
-    if (up === dir) throw new Error("vsc: cannot find the package root (package.json + templates/)");
+    if (up === dir)
+      throw new Error("vsc: cannot find the package root (package.json + templates/)");
     dir = up;
   }
 }

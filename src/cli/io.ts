@@ -16,7 +16,9 @@ export interface Io {
 /** Options that every command that reports diagnostics takes. */
 export type DiagFormat = "human" | "short" | "json";
 
-export function recordingIo(opts: { color?: boolean } = {}): Io & { stdout: string; stderr: string } {
+export function recordingIo(
+  opts: { color?: boolean } = {},
+): Io & { stdout: string; stderr: string } {
   const io = {
     stdout: "",
     stderr: "",

@@ -77,11 +77,7 @@ function report(ds: Diagnostic[], file: string, a: KernelArgs, io: Io): void {
   printDiagnostics(ds, new Map(), file, a.format ?? "human", io);
 }
 
-async function loadDesired(
-  file: string,
-  a: KernelArgs,
-  io: Io,
-): Promise<DesiredState | undefined> {
+async function loadDesired(file: string, a: KernelArgs, io: Io): Promise<DesiredState | undefined> {
   const { ir } = await loadAndCheck(file, io, a.format ?? "human");
   return ir ? desiredState(ir) : undefined;
 }

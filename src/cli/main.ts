@@ -13,8 +13,9 @@ import type { DiagFormat, Io } from "./io.js";
 import { terminalIo } from "./terminal.js";
 
 function version(): string {
-  return (JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")) as { version: string })
-    .version;
+  return (
+    JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")) as { version: string }
+  ).version;
 }
 
 const formatOption = () =>

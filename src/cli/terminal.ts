@@ -6,7 +6,8 @@ import type { Io } from "./io.js";
  */
 export function wantColor(stream: NodeJS.WriteStream, env = process.env): boolean {
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== "") return false;
-  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== "" && env.FORCE_COLOR !== "0") return true;
+  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== "" && env.FORCE_COLOR !== "0")
+    return true;
   return !!stream.isTTY && env.TERM !== "dumb";
 }
 

@@ -40,7 +40,10 @@ function sourceLine(text: string, line: number): string | undefined {
   if (line < 1 || line > starts.length) return undefined;
   const from = starts[line - 1];
   const to = line < starts.length ? starts[line] : text.length;
-  return text.slice(from, to).replace(/\r?\n?$/, "").replace(/\r$/, "");
+  return text
+    .slice(from, to)
+    .replace(/\r?\n?$/, "")
+    .replace(/\r$/, "");
 }
 
 /** Visual column (0-based) of code-unit column `col` (1-based), with tabs expanded. */

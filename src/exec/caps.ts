@@ -48,8 +48,7 @@ export const CAPABILITIES: readonly string[] = Object.freeze([
   "checkpoint_restore",
 ]);
 
-export const isCapability = (name: string): boolean =>
-  CAPABILITIES.includes(name);
+export const isCapability = (name: string): boolean => CAPABILITIES.includes(name);
 
 /**
  * Capabilities that let a root process reach files outside a `root`

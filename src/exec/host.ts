@@ -32,8 +32,7 @@ export interface ExecHost {
 export const CGROUP2_SUPER_MAGIC = 0x63677270;
 
 /** The PATH used when the environment has none (Debian's root default). */
-export const DEFAULT_PATH =
-  "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+export const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 const attempt = <T>(f: () => T): T | undefined => {
   try {
@@ -57,9 +56,7 @@ export function realExecHost(env: NodeJS.ProcessEnv = process.env): ExecHost {
       }) ?? false,
     realpath: (p) => attempt(() => realpathSync(p)),
     capLastCap: () =>
-      attempt(() =>
-        Number(readFileSync("/proc/sys/kernel/cap_last_cap", "utf8").trim()),
-      ) ?? 40,
+      attempt(() => Number(readFileSync("/proc/sys/kernel/cap_last_cap", "utf8").trim())) ?? 40,
     path: () => env.PATH || DEFAULT_PATH,
   };
 }

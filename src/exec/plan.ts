@@ -18,18 +18,13 @@
  */
 import type { Diagnostic } from "../diag/diagnostic.js";
 import type { Host, Node, VscIr } from "../ir/types.gen.js";
-import {
-  CAPABILITIES,
-  ROOT_BREAKING_CAPABILITIES,
-  isCapability,
-} from "./caps.js";
+import { CAPABILITIES, ROOT_BREAKING_CAPABILITIES, isCapability } from "./caps.js";
 import { execError, execWarning, spanOf } from "./diag.js";
 import { HOSTNAME_SCRIPT, INIT_SCRIPT, JOIN_SCRIPT } from "./scripts.js";
 import { closest } from "./suggest.js";
 
 export type Namespace = Node["security"]["namespaces"][number];
-export type ToolName =
-  "sh" | "prlimit" | "unshare" | "setpriv" | "capsh" | "perl";
+export type ToolName = "sh" | "prlimit" | "unshare" | "setpriv" | "capsh" | "perl";
 export type ToolPaths = Partial<Record<ToolName, string>>;
 
 /** Where each tool comes from, for the "missing tool" message. */
@@ -43,10 +38,7 @@ export const TOOL_PACKAGES: Record<ToolName, string> = {
 };
 
 /** Finds the context `name`; unknown names and classes are diagnostics. */
-export function selectContext(
-  ir: VscIr,
-  name: string,
-): { node?: Node; diagnostics: Diagnostic[] } {
+export function selectContext(ir: VscIr, name: string): { node?: Node; diagnostics: Diagnostic[] } {
   const node = ir.nodes.find((n) => n.name === name);
   if (!node) {
     const guess = closest(
@@ -64,9 +56,7 @@ export function selectContext(
     };
   }
   if (node.kind !== "context") {
-    const children = ir.nodes.filter(
-      (n) => n.parent === node.name && n.kind === "context",
-    );
+    const children = ir.nodes.filter((n) => n.parent === node.name && n.kind === "context");
     return {
       diagnostics: [
         execError("VSC5802", `"${name}" is a class, not a context`, {
@@ -138,8 +128,7 @@ const limitValue = (v: number | string): number | undefined =>
 function keptCapabilities(node: Node): string[] {
   const caps = node.security.capabilities;
   if (!caps) return [...CAPABILITIES];
-  if (caps.mode === "keep")
-    return CAPABILITIES.filter((c) => caps.names.includes(c));
+  if (caps.mode === "keep") return CAPABILITIES.filter((c) => caps.names.includes(c));
   return CAPABILITIES.filter((c) => !caps.names.includes(c));
 }
 
@@ -159,14 +148,10 @@ export function validateNode(node: Node): Diagnostic[] {
     if (soft === undefined || hard === undefined) {
       const bad = soft === undefined ? r.soft : r.hard;
       ds.push(
-        execError(
-          "VSC5810",
-          `rlimit ${r.name}: ${JSON.stringify(bad)} is not a limit`,
-          {
-            span,
-            help: "use a non-negative integer or `unlimited`",
-          },
-        ),
+        execError("VSC5810", `rlimit ${r.name}: ${JSON.stringify(bad)} is not a limit`, {
+          span,
+          help: "use a non-negative integer or `unlimited`",
+        }),
       );
     } else if (soft > hard) {
       ds.push(
@@ -195,14 +180,10 @@ export function validateNode(node: Node): Diagnostic[] {
   }
   if (sec.hostname !== undefined && !HOSTNAME_RE.test(sec.hostname)) {
     ds.push(
-      execError(
-        "VSC5812",
-        `${JSON.stringify(sec.hostname)} is not a valid hostname`,
-        {
-          span: secSpan,
-          help: "use letters, digits, hyphens and dots; at most 64 characters",
-        },
-      ),
+      execError("VSC5812", `${JSON.stringify(sec.hostname)} is not a valid hostname`, {
+        span: secSpan,
+        help: "use letters, digits, hyphens and dots; at most 64 characters",
+      }),
     );
   }
   if (sec.root !== undefined) {
@@ -218,10 +199,7 @@ export function validateNode(node: Node): Diagnostic[] {
         ),
       );
     }
-    if (
-      sec.capabilities?.mode === "keep" &&
-      sec.capabilities.names.includes("sys_chroot")
-    ) {
+    if (sec.capabilities?.mode === "keep" && sec.capabilities.names.includes("sys_chroot")) {
       ds.push(
         execError("VSC5813", "a context with a root cannot keep sys_chroot", {
           span: secSpan,
@@ -290,18 +268,11 @@ const NAME_RE = /^[a-z][a-z0-9_-]{0,62}$/;
 export function buildPlan(input: PlanInput): ExecPlan {
   const { node, tools } = input;
   const sec = node.security;
-  const segments = [
-    ...input.host.cgroupRoot.split("/"),
-    ...node.path.split("/"),
-  ];
+  const segments = [...input.host.cgroupRoot.split("/"), ...node.path.split("/")];
   if (!segments.every((s) => NAME_RE.test(s))) {
-    throw new Error(
-      `vsc exec: bug: cgroup path ${JSON.stringify(node.path)} escaped the checker`,
-    );
+    throw new Error(`vsc exec: bug: cgroup path ${JSON.stringify(node.path)} escaped the checker`);
   }
-  const cgroupDir = [input.cgroupMount.replace(/\/+$/, ""), ...segments].join(
-    "/",
-  );
+  const cgroupDir = [input.cgroupMount.replace(/\/+$/, ""), ...segments].join("/");
   const argv = [tool(tools, "sh"), "-c", JOIN_SCRIPT, "vsc-exec"];
 
   if (node.rlimits.length > 0) {
@@ -331,20 +302,13 @@ export function buildPlan(input: PlanInput): ExecPlan {
   }
 
   if (sec.hostname !== undefined) {
-    argv.push(
-      tool(tools, "sh"),
-      "-c",
-      HOSTNAME_SCRIPT,
-      "vsc-hostname",
-      sec.hostname,
-    );
+    argv.push(tool(tools, "sh"), "-c", HOSTNAME_SCRIPT, "vsc-hostname", sec.hostname);
   }
   if (pid) argv.push(tool(tools, "perl"), "-e", INIT_SCRIPT, "--", root ?? "");
 
   const caps = sec.capabilities;
   if (root !== undefined) {
-    if (!input.commandPath)
-      throw new Error("vsc exec: bug: command not resolved inside the root");
+    if (!input.commandPath) throw new Error("vsc exec: bug: command not resolved inside the root");
     argv.push(
       tool(tools, "capsh"),
       "--inh=",
@@ -366,10 +330,7 @@ export function buildPlan(input: PlanInput): ExecPlan {
       "-all",
     );
     if (caps?.mode === "keep") {
-      argv.push(
-        "--bounding-set",
-        ["-all", ...caps.names.map((c) => `+${c}`)].join(","),
-      );
+      argv.push("--bounding-set", ["-all", ...caps.names.map((c) => `+${c}`)].join(","));
     } else if (caps?.mode === "drop" && caps.names.length > 0) {
       argv.push("--bounding-set", caps.names.map((c) => `-${c}`).join(","));
     }

@@ -29,9 +29,7 @@ export interface Preflight {
 /** PATH entries (absolute only: a relative one would depend on the cwd), then the system dirs. */
 function searchDirs(path: string, withSystem: boolean): string[] {
   const dirs = path.split(":").filter((d) => d.startsWith("/"));
-  if (withSystem)
-    for (const d of DEFAULT_PATH.split(":"))
-      if (!dirs.includes(d)) dirs.push(d);
+  if (withSystem) for (const d of DEFAULT_PATH.split(":")) if (!dirs.includes(d)) dirs.push(d);
   return dirs;
 }
 
@@ -73,34 +71,24 @@ export function preflight(
     const dir = posix.join(mount, irHost.cgroupRoot, node.path);
     if (!h.isDir(dir)) {
       ds.push(
-        execError(
-          "VSC5803",
-          `context "${node.name}" is not applied: ${dir} does not exist`,
-          {
-            span: spanOf(node.loc),
-            label: "declared here",
-            help: "run `vsc apply FILE` first (or pass the --cgroup-mount it was applied under)",
-          },
-        ),
+        execError("VSC5803", `context "${node.name}" is not applied: ${dir} does not exist`, {
+          span: spanOf(node.loc),
+          label: "declared here",
+          help: "run `vsc apply FILE` first (or pass the --cgroup-mount it was applied under)",
+        }),
       );
     }
   }
 
   const dirs = searchDirs(h.path(), true);
   for (const t of requiredTools(node)) {
-    const found = dirs
-      .map((d) => posix.join(d, t))
-      .find((p) => h.isExecutable(p));
+    const found = dirs.map((d) => posix.join(d, t)).find((p) => h.isExecutable(p));
     if (found) out.tools[t] = found;
     else
       ds.push(
-        execError(
-          "VSC5805",
-          `vsc exec needs \`${t}\`, which is not installed`,
-          {
-            help: `install it: apt-get install ${TOOL_PACKAGES[t]}`,
-          },
-        ),
+        execError("VSC5805", `vsc exec needs \`${t}\`, which is not installed`, {
+          help: `install it: apt-get install ${TOOL_PACKAGES[t]}`,
+        }),
       );
   }
 
@@ -122,31 +110,20 @@ export function preflight(
     const root = h.realpath(sec.root);
     if (root === undefined || !h.isDir(root)) {
       ds.push(
-        execError(
-          "VSC5808",
-          `the context's root ${sec.root} is not a directory`,
-          {
-            span: secSpan,
-            help: "create it (with the command and what it needs inside), or fix security.root",
-          },
-        ),
+        execError("VSC5808", `the context's root ${sec.root} is not a directory`, {
+          span: secSpan,
+          help: "create it (with the command and what it needs inside), or fix security.root",
+        }),
       );
       return out;
     }
     out.root = root;
-    if (
-      effectiveNamespaces(node).includes("pid") &&
-      !h.isDir(posix.join(root, "proc"))
-    ) {
+    if (effectiveNamespaces(node).includes("pid") && !h.isDir(posix.join(root, "proc"))) {
       ds.push(
-        execError(
-          "VSC5808",
-          `the context's root ${sec.root} has no proc directory`,
-          {
-            span: secSpan,
-            help: `mkdir ${posix.join(sec.root, "proc")}: the pid namespace mounts its own /proc there`,
-          },
-        ),
+        execError("VSC5808", `the context's root ${sec.root} has no proc directory`, {
+          span: secSpan,
+          help: `mkdir ${posix.join(sec.root, "proc")}: the pid namespace mounts its own /proc there`,
+        }),
       );
     }
     if (cmd !== undefined) {
@@ -157,22 +134,16 @@ export function preflight(
       out.commandPath = candidates.find(inRoot);
       if (out.commandPath === undefined) {
         ds.push(
-          execError(
-            "VSC5807",
-            `command not found in the context's root ${sec.root}: ${cmd}`,
-            {
-              help: `the command runs inside ${sec.root}, so it must exist there (PATH: ${h.path()})`,
-            },
-          ),
+          execError("VSC5807", `command not found in the context's root ${sec.root}: ${cmd}`, {
+            help: `the command runs inside ${sec.root}, so it must exist there (PATH: ${h.path()})`,
+          }),
         );
       }
     }
   } else if (cmd !== undefined) {
     const found = cmd.includes("/")
       ? h.isExecutable(cmd)
-      : searchDirs(h.path(), false).some((d) =>
-          h.isExecutable(posix.join(d, cmd)),
-        );
+      : searchDirs(h.path(), false).some((d) => h.isExecutable(posix.join(d, cmd)));
     if (!found) {
       ds.push(
         execError("VSC5807", `command not found: ${cmd}`, {

@@ -73,9 +73,7 @@ export async function execContext(
   const refuse = (ds: Diagnostic[]): number => {
     printExecDiagnostics(ds, args, io);
     const errors = ds.filter((d) => d.severity === "error");
-    return errors.every((d) => d.code === "VSC5807")
-      ? EXIT_NOT_FOUND
-      : EXIT_VSC_FAILED;
+    return errors.every((d) => d.code === "VSC5807") ? EXIT_NOT_FOUND : EXIT_VSC_FAILED;
   };
   if (args.command.length === 0) return refuse([missingCommand()]);
 
@@ -87,14 +85,8 @@ export async function execContext(
 
   const cgroupMount = args.cgroupMount ?? "/sys/fs/cgroup";
   const host = deps.host ?? realExecHost();
-  const pre = preflight(
-    node,
-    ir.host,
-    { cgroupMount, command: args.command },
-    host,
-  );
-  if (hasErrors(pre.diagnostics))
-    return refuse([...problems, ...pre.diagnostics]);
+  const pre = preflight(node, ir.host, { cgroupMount, command: args.command }, host);
+  if (hasErrors(pre.diagnostics)) return refuse([...problems, ...pre.diagnostics]);
 
   const plan = buildPlan({
     node,

@@ -13,8 +13,7 @@
  * `read` sees something else or end-of-file and the chain stops with 125:
  * nothing after this line ever runs outside the cgroup.
  */
-export const JOIN_SCRIPT =
-  'IFS= read -r go <&3 && [ "$go" = go ] || exit 125; exec "$@" 3<&-';
+export const JOIN_SCRIPT = 'IFS= read -r go <&3 && [ "$go" = go ] || exit 125; exec "$@" 3<&-';
 
 /**
  * Runs inside the new UTS namespace: sets its hostname ($1) through the

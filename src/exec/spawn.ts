@@ -67,10 +67,7 @@ const readText = (p: string): string | undefined => {
 
 /** The PID namespace's init (unshare's forked child); undefined until it exists. */
 function namespaceInit(pid: number): number | undefined {
-  const kids = readText(`/proc/${pid}/task/${pid}/children`)
-    ?.trim()
-    .split(/\s+/)
-    .filter(Boolean);
+  const kids = readText(`/proc/${pid}/task/${pid}/children`)?.trim().split(/\s+/).filter(Boolean);
   return kids && kids.length > 0 ? Number(kids[0]) : undefined;
 }
 
@@ -106,22 +103,14 @@ export function startExec(plan: ExecPlan, opts: ExecOptions = {}): RunningExec {
 
   const forward = (sig: NodeJS.Signals, tries = 0): void => {
     const pid = child.pid;
-    if (
-      pid === undefined ||
-      child.exitCode !== null ||
-      child.signalCode !== null
-    )
-      return;
+    if (pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
     let target = pid;
     if (plan.pidNamespace) {
       const init = namespaceInit(pid);
       if (init !== undefined) target = init;
       // unshare blocks INT and TERM while it waits and forwards nothing: wait
       // for its child (the init, which does forward) rather than lose the signal.
-      else if (
-        readText(`/proc/${pid}/comm`)?.trim() === "unshare" &&
-        tries < 200
-      ) {
+      else if (readText(`/proc/${pid}/comm`)?.trim() === "unshare" && tries < 200) {
         setTimeout(() => forward(sig, tries + 1), 10);
         return;
       }
@@ -153,10 +142,7 @@ export function startExec(plan: ExecPlan, opts: ExecOptions = {}): RunningExec {
       for (const [sig, h] of handlers) process.off(sig, h);
       if (spawnError && child.pid === undefined) {
         diagnostics.push(
-          execError(
-            "VSC5805",
-            `cannot start ${plan.argv[0]}: ${spawnError.message}`,
-          ),
+          execError("VSC5805", `cannot start ${plan.argv[0]}: ${spawnError.message}`),
         );
       }
       if (diagnostics.length > 0) return resolve({ code: 125, diagnostics });

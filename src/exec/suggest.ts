@@ -12,11 +12,7 @@ export function editDistance(a: string, b: string): number {
         continue;
       }
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      d[i][j] = Math.min(
-        d[i - 1][j] + 1,
-        d[i][j - 1] + 1,
-        d[i - 1][j - 1] + cost,
-      );
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
       if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
         d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
       }
@@ -26,10 +22,7 @@ export function editDistance(a: string, b: string): number {
 }
 
 /** The closest candidate within a third of the name's length (at least 1 edit), ties by name. */
-export function closest(
-  name: string,
-  candidates: readonly string[],
-): string | undefined {
+export function closest(name: string, candidates: readonly string[]): string | undefined {
   const limit = Math.max(1, Math.floor(name.length / 3));
   let best: string | undefined;
   let bestD = Infinity;

@@ -61,7 +61,9 @@ test("short: one line per diagnostic and per related span", () => {
 });
 
 test("json: parseable, with display paths and 1-based positions", () => {
-  const parsed = JSON.parse(renderJson([d], { color: false, sources, displayPath: (f) => `x/${f}` }));
+  const parsed = JSON.parse(
+    renderJson([d], { color: false, sources, displayPath: (f) => `x/${f}` }),
+  );
   assert.is(parsed[0].code, "VSC4001");
   assert.is(parsed[0].span.file, "x/a.vsc");
   assert.is(parsed[0].span.line, 5);
@@ -69,10 +71,13 @@ test("json: parseable, with display paths and 1-based positions", () => {
 });
 
 test("a diagnostic without a span renders without an excerpt", () => {
-  const out = renderHuman([{ code: "VSC2010", severity: "error", message: "no host", help: "add one" }], {
-    color: false,
-    sources,
-  });
+  const out = renderHuman(
+    [{ code: "VSC2010", severity: "error", message: "no host", help: "add one" }],
+    {
+      color: false,
+      sources,
+    },
+  );
   assert.is(out, "error[VSC2010]: no host\n  = help: add one\n\nerror: 1 error emitted\n");
 });
 
@@ -85,7 +90,9 @@ test("lines end at \\n, \\r\\n or a lone \\r, as in the lexer", () => {
     span: { file: "x.vsc", start: 0, end: 1, line, col, endLine: line, endCol: col + 1 },
   });
   const shown = (line: number) =>
-    renderHuman([at(line, 1)], { color: false, sources: new Map([["x.vsc", text]]) }).split("\n")[3];
+    renderHuman([at(line, 1)], { color: false, sources: new Map([["x.vsc", text]]) }).split(
+      "\n",
+    )[3];
   assert.is(shown(1), "1 | a");
   assert.is(shown(2), "2 | bb");
   assert.is(shown(3), "3 | ccc");

@@ -23,12 +23,67 @@ export function rng(seed: number): () => number {
 }
 
 const PIECES = [
-  "{", "}", "\"", "\\", "#", "//", "\n", " ", ",", "$", "$x", "-", "/", ":", "::", "%", ".",
-  "0", "1.5", "99999999999999999999", "-1", "1e9", "512M", "1 cpus", "10%", "0.5cpus", "max",
-  "host", "context", "class", "template", "in", "use", "include \"*.vsc\"", "define x = ",
-  "cpu", "memory", "limit", "reserve", "share", "cores", "allow", "out", "tcp", "port",
-  "fd00::1", "10.0.0.1/33", "256.1.1.1", "::/0", "254:0", "80-22", "é", "\u0000", "\t", "\r",
-  "A", "a;rm -rf /", "$(reboot)", "`x`", "\"\n\"", "link eth0 rate 1gbit",
+  "{",
+  "}",
+  '"',
+  "\\",
+  "#",
+  "//",
+  "\n",
+  " ",
+  ",",
+  "$",
+  "$x",
+  "-",
+  "/",
+  ":",
+  "::",
+  "%",
+  ".",
+  "0",
+  "1.5",
+  "99999999999999999999",
+  "-1",
+  "1e9",
+  "512M",
+  "1 cpus",
+  "10%",
+  "0.5cpus",
+  "max",
+  "host",
+  "context",
+  "class",
+  "template",
+  "in",
+  "use",
+  'include "*.vsc"',
+  "define x = ",
+  "cpu",
+  "memory",
+  "limit",
+  "reserve",
+  "share",
+  "cores",
+  "allow",
+  "out",
+  "tcp",
+  "port",
+  "fd00::1",
+  "10.0.0.1/33",
+  "256.1.1.1",
+  "::/0",
+  "254:0",
+  "80-22",
+  "é",
+  "\u0000",
+  "\t",
+  "\r",
+  "A",
+  "a;rm -rf /",
+  "$(reboot)",
+  "`x`",
+  '"\n"',
+  "link eth0 rate 1gbit",
 ];
 
 export interface FuzzCase {
@@ -67,7 +122,10 @@ export function noise(r: () => number): string {
   let s = "";
   const n = Math.floor(r() * 60);
   for (let i = 0; i < n; i++)
-    s += r() < 0.7 ? PIECES[Math.floor(r() * PIECES.length)] + " " : String.fromCharCode(32 + Math.floor(r() * 95));
+    s +=
+      r() < 0.7
+        ? PIECES[Math.floor(r() * PIECES.length)] + " "
+        : String.fromCharCode(32 + Math.floor(r() * 95));
   return s;
 }
 
@@ -124,7 +182,11 @@ export function checkOne(input: string, extra: Record<string, string> = {}): str
 }
 
 /** Runs `count` cases from `seed` over the seed texts; returns the failures (at most 10). */
-export function fuzz(seeds: readonly string[], count: number, seed: number): { input: string; problem: string }[] {
+export function fuzz(
+  seeds: readonly string[],
+  count: number,
+  seed: number,
+): { input: string; problem: string }[] {
   const r = rng(seed);
   const failures: { input: string; problem: string }[] = [];
   for (let i = 0; i < count && failures.length < 10; i++) {

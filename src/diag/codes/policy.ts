@@ -71,13 +71,11 @@ export const policyCodes: CodeTable = {
   },
   VSC4010: {
     title: "whole cores overlap",
-    explain:
-      'Two contexts name the same cpu in `cores "..."`; whole cores are exclusive.',
+    explain: 'Two contexts name the same cpu in `cores "..."`; whole cores are exclusive.',
   },
   VSC4011: {
     title: "core not on the host",
-    explain:
-      '`cores "..."` names a cpu number the host does not have (cpus are 0 to cpus-1).',
+    explain: '`cores "..."` names a cpu number the host does not have (cpus are 0 to cpus-1).',
   },
   VSC4012: {
     title: "whole cores with a cpu reserve",
@@ -99,7 +97,7 @@ export const policyCodes: CodeTable = {
   VSC4015: {
     title: "a cpu reservation cannot be met through cpu.weight",
     explain:
-      "vsc turns cpu reservations into cpu.weight values (mapping.md, \"CPU reservation by weights\"): " +
+      'vsc turns cpu reservations into cpu.weight values (mapping.md, "CPU reservation by weights"): ' +
       "among busy siblings each gets weight / sum of weights of the parent's cpu. cpu.weight is an " +
       "integer from 1 to 10000, so two shapes cannot be expressed even when admission passes: " +
       "reservations that use all of a parent's guarantee next to a sibling without a reservation " +

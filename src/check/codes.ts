@@ -29,6 +29,12 @@ export const Code = {
   contextOnly: "VSC2031",
   missingHostField: "VSC2032",
   missingId: "VSC2033",
+  // VSC2040-2049 values beyond the kernel's bounds (src/check/kernel-bounds.ts)
+  pidsAboveKernel: "VSC2040",
+  cpuQuotaAboveKernel: "VSC2041",
+  cpuBurstAboveKernel: "VSC2042",
+  ioMaxOutOfKernel: "VSC2043",
+  linkRateBelowTc: "VSC2044",
   // VSC3xxx types and units
   unknownUnit: "VSC3001",
   ambiguousUnit: "VSC3002",

@@ -9,6 +9,7 @@ import { Code } from "./codes.js";
 import type { Resolved } from "./defines.js";
 import { type Cores, RLIMIT_NAMES, type RlimitName, type RlimitValue } from "./spec.js";
 import { didYouMean } from "./did-you-mean.js";
+import { BOUNDS } from "./kernel-bounds.js";
 import type { Kind } from "./units.js";
 import {
   type AmountOpts,
@@ -289,7 +290,7 @@ export const BLOCKS: Record<string, BlockDef> = {
       share: { read: SHARE },
       reserve: { read: amt("cpu") },
       // cpu.max needs a quota of at least 1ms per 100ms period: 10 millicpus.
-      limit: { read: amt("cpu", { min: 10 }) },
+      limit: { read: amt("cpu", { min: 10, kernel: BOUNDS.cpuLimit }) },
       burst: { read: amt("time") },
       cores: { read: cores, contextOnly: true },
     },
@@ -306,17 +307,17 @@ export const BLOCKS: Record<string, BlockDef> = {
     subs: {},
   },
   pids: {
-    fields: { limit: { read: amt("count", { allowMax: true }) } },
+    fields: { limit: { read: amt("count", { allowMax: true, kernel: BOUNDS.pids }) } },
     subs: {},
   },
   io: {
     fields: { share: { read: SHARE } },
     subs: {
       device: {
-        read: { read: amt("byterate", { allowMax: true, min: 1 }) },
-        write: { read: amt("byterate", { allowMax: true, min: 1 }) },
-        riops: { read: amt("count", { allowMax: true, min: 1 }) },
-        wiops: { read: amt("count", { allowMax: true, min: 1 }) },
+        read: { read: amt("byterate", { allowMax: true, min: 1, kernel: BOUNDS.ioBytes }) },
+        write: { read: amt("byterate", { allowMax: true, min: 1, kernel: BOUNDS.ioBytes }) },
+        riops: { read: amt("count", { allowMax: true, min: 1, kernel: BOUNDS.ioIops }) },
+        wiops: { read: amt("count", { allowMax: true, min: 1, kernel: BOUNDS.ioIops }) },
       },
     },
   },
@@ -328,7 +329,7 @@ export const BLOCKS: Record<string, BlockDef> = {
     subs: {
       link: {
         share: { read: SHARE },
-        reserve: { read: amt("bitrate") },
+        reserve: { read: amt("bitrate", { kernel: BOUNDS.linkRate }) },
         limit: { read: amt("bitrate", { allowMax: true, min: 1 }) },
       },
     },

@@ -12,6 +12,14 @@ import type { TreeNode } from "./hierarchy.js";
 /** cpu.max's period, in microseconds (the kernel's default, which vsc writes). */
 export const CPU_PERIOD_US = 100_000;
 
+/**
+ * cpu.max's largest quota, in microseconds: max_cfs_runtime = MAX_BW usecs,
+ * MAX_BW = 2^(64 - BW_SHIFT) - 1 with BW_SHIFT 20 (kernel/sched/sched.h),
+ * "more than 203 days". tg_set_cfs_bandwidth (kernel/sched/core.c) refuses a
+ * larger quota, and a burst whose sum with the quota is larger.
+ */
+export const CPU_QUOTA_MAX_US = 2 ** 44 - 1;
+
 export function checkCpuBurst(n: TreeNode, report: Acceptor): void {
   const { burst, limit } = n.body.cpu;
   if (!burst) return;
@@ -38,6 +46,22 @@ export function checkCpuBurst(n: TreeNode, report: Acceptor): void {
         {
           related: [{ span: limit.stmt, label: "the limit" }],
           help: `the kernel accepts a burst up to the quota; use at most ${formatTime(quota)}`,
+        },
+      ),
+    );
+  } else if (quota + burst.value > CPU_QUOTA_MAX_US) {
+    // Only reachable with a limit above 87,960,930 cpus: quota and burst each fit, their sum not.
+    report(
+      error(
+        Code.cpuBurstAboveKernel,
+        burst.span,
+        `cpu burst ${formatTime(burst.value)} plus the limit's quota of ${formatTime(quota)} is above the kernel's maximum of ${CPU_QUOTA_MAX_US}us`,
+        {
+          related: [{ span: limit.stmt, label: "the limit" }],
+          help: `use a burst of at most ${CPU_QUOTA_MAX_US - quota}us, or a smaller limit`,
+          notes: [
+            "kernel/sched/core.c (tg_set_cfs_bandwidth) refuses cpu.max.burst when quota + burst exceeds 2^44 - 1 microseconds",
+          ],
         },
       ),
     );

@@ -9,6 +9,7 @@ import { type Acceptor, error } from "./acceptor.js";
 import { Code } from "./codes.js";
 import { type Defines, type Resolved, flatten } from "./defines.js";
 import { HOST_FIELDS } from "./fields.js";
+import { BOUNDS } from "./kernel-bounds.js";
 import { formatBytes, formatCpu } from "./format-units.js";
 import { Field } from "./spec.js";
 import { reportUnknownField } from "./unknown-fields.js";
@@ -160,7 +161,10 @@ export function readHost(decl: Decl, defs: Defines, report: Acceptor): HostSpec 
           );
           break;
         }
-        const rate = amount(r, "bitrate", "host link rate", ctx, { min: 1 });
+        const rate = amount(r, "bitrate", "host link rate", ctx, {
+          min: 1,
+          kernel: BOUNDS.linkRate,
+        });
         if (typeof rate === "number" && once(st, `link ${n.s.name}`))
           host.links.set(n.s.name, { rate, span: st.span });
         break;

@@ -22,7 +22,8 @@ export const KIND_NAMES: Record<Kind | "percent", string> = {
   percent: "a percentage",
 };
 
-const BASE_NAMES: Record<Kind, string> = {
+/** Each kind's base unit, for messages. */
+export const BASE_NAMES: Record<Kind, string> = {
   cpu: "millicpus",
   bytes: "bytes",
   bitrate: "bit/s",

@@ -10,7 +10,8 @@ import { type ParsedCidr, parseCidr } from "./addresses.js";
 import { Code } from "./codes.js";
 import type { Defines, Resolved } from "./defines.js";
 import { didYouMean } from "./did-you-mean.js";
-import { type Kind, KIND_HELP, KIND_NAMES, convert } from "./units.js";
+import type { KernelBound } from "./kernel-bounds.js";
+import { type Kind, BASE_NAMES, KIND_HELP, KIND_NAMES, convert } from "./units.js";
 
 export interface ReadCtx {
   report: Acceptor;
@@ -77,6 +78,8 @@ export interface AmountOpts {
   allowMax?: boolean;
   min?: number;
   max?: number;
+  /** The kernel's bound on the value this becomes (kernel-bounds.ts), checked after min/max. */
+  kernel?: KernelBound;
 }
 
 /** A number with a unit of `kind` (or `max` when allowed), range-checked in base units. */
@@ -111,8 +114,29 @@ export function amount(
     ctx.report(error(Code.outOfRange, r.at, `${what} must be ${range}${unit}, got ${s.text}`));
     return undefined;
   }
+  if (opts.kernel && !(v === 0 && opts.kernel.zeroIsUnset) && !withinKernel(v, opts.kernel)) {
+    const b = opts.kernel;
+    const low = b.min !== undefined && v < b.min;
+    const bound = low ? b.min! : b.max!;
+    const unit = kind === "cpu" ? "m" : kind === "count" ? "" : ` ${BASE_NAMES[kind]}`;
+    ctx.report(
+      error(
+        b.code,
+        r.at,
+        `${what} ${s.text} is ${low ? "below" : "above"} what the kernel accepts in ${b.file} (${low ? "at least" : "at most"} ${bound}${unit})`,
+        {
+          help: `use ${low ? "at least" : "at most"} ${bound}${unit}`,
+          notes: [b.why],
+        },
+      ),
+    );
+    return undefined;
+  }
   return v;
 }
+
+const withinKernel = (v: number, b: KernelBound): boolean =>
+  (b.min === undefined || v >= b.min) && (b.max === undefined || v <= b.max);
 
 /** A word from a fixed set (`deny`, `tcp`, `keep`). */
 export function word<T extends string>(

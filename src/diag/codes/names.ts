@@ -160,4 +160,41 @@ export const namesCodes: CodeTable = {
       "one is derived from the name (60001..65279). This error also appears if more than 5279 classes " +
       "have no id and the derived range is full.",
   },
+  VSC2040: {
+    title: "pids limit above the kernel's maximum",
+    explain:
+      "`pids { limit N }` becomes pids.max, which the kernel (kernel/cgroup/pids.c) accepts from 0 to " +
+      "PID_MAX_LIMIT, 4194304 on 64-bit; it refuses a larger number with EINVAL. No system can have more " +
+      "processes than that, so write `max` for no limit:\n\n    pids { limit 4194305 }   # error\n" +
+      "    pids { limit max }       # no limit",
+  },
+  VSC2041: {
+    title: "cpu limit above the kernel's largest quota",
+    explain:
+      '`cpu { limit X }` becomes cpu.max "QUOTA 100000" (microseconds per 100 ms period). The kernel ' +
+      "(kernel/sched/core.c, tg_set_cfs_bandwidth) refuses a quota above 2^44 - 1 microseconds (about " +
+      "203 days), so the largest limit is 175921860444m. A limit that large limits nothing: remove it.",
+  },
+  VSC2042: {
+    title: "cpu burst plus quota above the kernel's maximum",
+    explain:
+      "The kernel refuses cpu.max.burst when the quota plus the burst exceeds 2^44 - 1 microseconds " +
+      "(kernel/sched/core.c, tg_set_cfs_bandwidth). Only a limit above about 88 million cpus gets there; " +
+      "use a smaller burst or limit.",
+  },
+  VSC2043: {
+    title: "io device limit outside what io.max accepts",
+    explain:
+      "`io { device D { read R  write W  riops N  wiops N } }` becomes an io.max line. The kernel " +
+      "(block/blk-throttle.c, tg_set_limit) refuses 0 (ERANGE) and 1 (EINVAL) for every key, so the " +
+      "smallest limit is 2 (bytes/s or I/Os per second); it keeps riops/wiops in an unsigned int, where " +
+      "4294967295 and above mean no limit, so the largest iops limit is 4294967294. Write `max` for no limit.",
+  },
+  VSC2044: {
+    title: "link rate below what tc can express",
+    explain:
+      "HTB rates travel to the kernel in whole bytes per second, so a rate below 8bit is 0: tc refuses " +
+      'it ("rate" is required), and so does the kernel (net/sched/sch_htb.c, htb_change_class). ' +
+      "A host link rate or a link reserve must be 0 (reserve only: no reservation) or at least 8bit.",
+  },
 };

@@ -20,7 +20,8 @@ import type {
   TcClassAction,
   TcQdiscAction,
 } from "../plan/types.js";
-import { normalizeValue, sameClassForVerify } from "./verify.js";
+import { sameClass } from "../plan/plan.js";
+import { normalizeValue } from "../plan/values.js";
 import { KernelError, type Kernel } from "./kernel.js";
 import { words } from "./observe.js";
 import { listNftTable, readNft } from "./read-nft.js";
@@ -311,7 +312,7 @@ export function executePlan(kernel: Kernel, plan: Plan, opts: ExecuteOptions): E
           );
       } else {
         const got = now.classes[a.classid];
-        const ok = a.after ? !!got && sameClassForVerify(got, a.after) : !got;
+        const ok = a.after ? !!got && sameClass(got, a.after) : !got;
         if (!ok)
           throw new StepFailure(mismatch(a, JSON.stringify(got ?? null), JSON.stringify(a.after)));
       }

@@ -1,6 +1,6 @@
 /**
  * How values read from the kernel compare with desired values. Pure helpers
- * shared by the planner (diff) and the applier (verify after write).
+ * shared by the planner (diff) and the applier (its read-back after each write, in execute.ts).
  */
 
 /** Files read in every owned cgroup even without a desired state (for `show` and deletes). */

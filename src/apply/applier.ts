@@ -2,7 +2,7 @@
  * The applier's front door: preflight, lock, observe, plan, confirm, execute.
  * Used by src/cli/kernel.ts and by the tests and benchmarks.
  */
-import type { Diagnostic } from "../diag/diagnostic.js";
+import { hasErrors, type Diagnostic } from "../diag/diagnostic.js";
 import type { DesiredState } from "../model/desired.js";
 import { fingerprint } from "../plan/fingerprint.js";
 import {
@@ -112,17 +112,16 @@ function planWith(
   o: ApplierOptions,
 ): Outcome {
   const links = new Map<string, ObservedLink>();
-  if (!o.skipPreflight) {
-    const pre = preflight(kernel, needs, links);
-    if (pre.length > 0) return { diagnostics: pre };
-  }
+  // Warnings and notes (a machine larger than declared) go on with the plan.
+  const pre = o.skipPreflight ? [] : preflight(kernel, needs, links);
+  if (hasErrors(pre)) return { diagnostics: pre };
   const observed = guarded(() => observeScope(kernel, scope, o, links));
-  if (isDiag(observed)) return { diagnostics: [observed] };
+  if (isDiag(observed)) return { diagnostics: [...pre, observed] };
   const r = make(observed);
   return {
     ...(r.plan ? { plan: r.plan } : {}),
     observed,
-    diagnostics: r.diagnostics,
+    diagnostics: [...pre, ...r.diagnostics],
   };
 }
 

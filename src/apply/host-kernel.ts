@@ -23,7 +23,13 @@ import {
   writeSync,
 } from "node:fs";
 import { join } from "node:path";
-import { KernelError, errnoMessage, type Kernel, type RunResult } from "./kernel.js";
+import {
+  KernelError,
+  errnoMessage,
+  type Kernel,
+  type MountKind,
+  type RunResult,
+} from "./kernel.js";
 import { scratchCgroups } from "./scratch.js";
 
 export interface HostKernelOptions {
@@ -36,7 +42,7 @@ export interface HostKernelOptions {
 export const CGROUP2_SUPER_MAGIC = 0x63677270;
 
 /** "cgroup2", "scratch" (an emulated tree), or "other" (e.g. a v1 tmpfs, or missing). */
-export function mountKind(mount: string): "cgroup2" | "scratch" | "other" {
+export function mountKind(mount: string): MountKind {
   try {
     if (statfsSync(mount).type === CGROUP2_SUPER_MAGIC) return "cgroup2";
   } catch {
@@ -115,6 +121,18 @@ export function hostKernel(opts: HostKernelOptions = {}): Kernel {
       }
     },
     run: (tool, args, input) => runTool(tool, args, input, opts.netns),
+    mountKind: () => mountKind(mount),
+    machineRead(path) {
+      try {
+        return readFileSync(path, "utf8");
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === "ENOENT" || code === "ENOTDIR") return undefined;
+        const m = errnoMessage(e);
+        throw new KernelError(`read ${path}`, m.message, m.code);
+      }
+    },
+    machineHas: (path) => existsSync(path),
   };
   return mountKind(mount) === "scratch" ? scratchCgroups(base, mount) : base;
 }

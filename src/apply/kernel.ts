@@ -38,7 +38,20 @@ export interface Kernel {
   entries(path: string): { dirs: string[]; files: Set<string> } | undefined;
   /** Runs nft or tc (inside the namespace), with `input` on stdin. */
   run(tool: "nft" | "tc", args: string[], input?: string): RunResult;
+  /** What is at cgroupMount: a cgroup2 mount, a scratch tree (scratch.ts), or something else. */
+  mountKind(): MountKind;
+  /**
+   * A file of the machine outside the cgroup mount, by absolute path
+   * (/proc/meminfo, /sys/devices/system/cpu/online, /sys/dev/block/254:0/dev,
+   * /proc/self/mounts): its text, or undefined when it does not exist. A
+   * scratch tree answers from the machine it describes (scratch.ts).
+   */
+  machineRead(path: string): string | undefined;
+  /** Whether a path of the machine exists (e.g. /run/netns/NAME, which has no text to read). */
+  machineHas(path: string): boolean;
 }
+
+export type MountKind = "cgroup2" | "scratch" | "other";
 
 /** The kernel refused an operation; `message` is its own words (errno text or tool stderr). */
 export class KernelError extends Error {

@@ -1,18 +1,22 @@
 /**
- * Before planning: is this host able to run vsc at all? Every missing piece
- * is reported at once, each with what to do, and nothing is changed.
- * vsc owns only its subtree, so a controller that is not enabled above it
- * is the operator's to enable (one line, given in the help), never vsc's.
+ * Before planning: is this host able to run vsc at all, and is it the
+ * machine the host block describes? Every missing piece is reported at
+ * once, each with what to do, and nothing is changed. vsc owns only its
+ * subtree, so a controller that is not enabled above it is the operator's
+ * to enable (one line, given in the help), never vsc's.
+ *
+ * Every read goes through the Kernel interface (cgroup files, machine files,
+ * tools), so a scratch tree stands in for the whole machine in tests.
  */
 import type { Diagnostic } from "../diag/diagnostic.js";
-import type { DesiredState } from "../model/desired.js";
+import { parseCpuList } from "../check/fields.js";
+import { formatBytes } from "../check/format-units.js";
+import type { DesiredMachine, DesiredState } from "../model/desired.js";
 import { parentPath } from "../plan/values.js";
-import { mountKind } from "./host-kernel.js";
 import type { Kernel, RunResult } from "./kernel.js";
 import { words } from "./observe.js";
 import { linkOf, showLink } from "./read-tc.js";
 import type { ObservedLink } from "../plan/types.js";
-import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
 export interface PreflightNeeds {
@@ -22,6 +26,8 @@ export interface PreflightNeeds {
   links: string[];
   /** Probe nft for `socket cgroupv2` (only when the rules name cgroups). */
   socketCgroup: boolean;
+  /** The host block's cpus, memory and disks, compared with the machine (absent: not compared). */
+  machine?: DesiredMachine;
 }
 
 /** Controller of an interface file: "memory.swap.max" -> "memory". */
@@ -38,6 +44,7 @@ export function needsOf(d: DesiredState): PreflightNeeds {
     controllers: [...set].sort(),
     links: d.links.map((l) => l.dev).sort(),
     socketCgroup: d.nft.cgroupPaths.length > 0,
+    ...(d.machine ? { machine: d.machine } : {}),
   };
 }
 
@@ -62,10 +69,10 @@ export function preflight(
     });
   };
 
-  const kind = mountKind(mount);
+  const kind = kernel.mountKind();
   if (kind === "other") {
-    const v1 = v1Hierarchies();
-    const unified = existsSync(join(mount, "unified", "cgroup.controllers"));
+    const v1 = v1Hierarchies(kernel);
+    const unified = kernel.read("unified/cgroup.controllers") !== undefined;
     err(
       "VSC5001",
       `no cgroup2 filesystem is mounted at ${mount}`,
@@ -78,7 +85,7 @@ export function preflight(
     const available = words(kernel.read("cgroup.controllers"));
     const missing = needs.controllers.filter((c) => !available.includes(c));
     if (missing.length > 0) {
-      const v1 = v1Hierarchies().filter((h) => missing.some((m) => h.split(",").includes(m)));
+      const v1 = v1Hierarchies(kernel).filter((h) => missing.some((m) => h.split(",").includes(m)));
       err(
         "VSC5002",
         `controller${missing.length > 1 ? "s" : ""} ${missing.join(", ")} not available in the cgroup2 mount ${mount}`,
@@ -122,7 +129,9 @@ export function preflight(
     }
   }
 
-  if (kernel.netns && !existsSync(`/run/netns/${kernel.netns}`)) {
+  if (kind !== "other" && needs.machine) ds.push(...compareMachine(kernel, needs.machine));
+
+  if (kernel.netns && !kernel.machineHas(`/run/netns/${kernel.netns}`)) {
     err(
       "VSC5007",
       `network namespace ${kernel.netns} does not exist`,
@@ -182,9 +191,9 @@ export function preflight(
 }
 
 /** v1 hierarchies from /proc/self/mounts, e.g. ["cpu", "memory", "pids"]. */
-function v1Hierarchies(): string[] {
+function v1Hierarchies(kernel: Kernel): string[] {
   try {
-    return readFileSync("/proc/self/mounts", "utf8")
+    return (kernel.machineRead("/proc/self/mounts") ?? "")
       .split("\n")
       .map((l) => l.split(" "))
       .filter((f) => f[2] === "cgroup")
@@ -198,4 +207,126 @@ function v1Hierarchies(): string[] {
   } catch {
     return [];
   }
+}
+
+const CPUS_ONLINE = "/sys/devices/system/cpu/online";
+
+/** MemTotal of /proc/meminfo, in bytes. */
+function memTotal(meminfo: string | undefined): number | undefined {
+  const m = /^MemTotal:\s+(\d+) kB$/m.exec(meminfo ?? "");
+  return m ? Number(m[1]) * 1024 : undefined;
+}
+
+/** How many cpus are online from cpu 0 without a gap. */
+function fromZero(online: number[]): number {
+  let n = 0;
+  while (online.includes(n)) n++;
+  return n;
+}
+
+/** "0-3" for [0, 1, 2, 3]; "0-1,3" for [0, 1, 3]. */
+function cpuListText(cpus: number[]): string {
+  const parts: string[] = [];
+  for (let i = 0; i < cpus.length;) {
+    let j = i;
+    while (j + 1 < cpus.length && cpus[j + 1] === cpus[j]! + 1) j++;
+    parts.push(j === i ? `${cpus[i]}` : `${cpus[i]}-${cpus[j]}`);
+    i = j + 1;
+  }
+  return parts.join(",");
+}
+
+/**
+ * The host block against the machine (docs/applier.md, "Preflight"): a
+ * declared cpu that is not online or a disk that is not a whole disk here
+ * would make a write fail half-way (cpuset.cpus EINVAL, io.max ENODEV), so
+ * they are refused; less memory than declared is a warning (MemTotal is
+ * always a little below the installed RAM, and no write fails); a machine
+ * larger than declared is fine, said in a note.
+ */
+export function compareMachine(kernel: Kernel, m: DesiredMachine): Diagnostic[] {
+  const ds: Diagnostic[] = [];
+  const onlineText = kernel.machineRead(CPUS_ONLINE);
+  const online = onlineText === undefined ? undefined : parseCpuList(onlineText.trim());
+  if (online === undefined) {
+    return [
+      {
+        code: "VSC5075",
+        severity: "note",
+        message: `the host block (${m.source}) was not compared with the machine: ${CPUS_ONLINE} ${onlineText === undefined ? "cannot be read" : "is not a cpu list"}`,
+        notes: [
+          kernel.mountKind() === "scratch"
+            ? "a scratch tree describes its machine in .vsc-machine/ (docs/applier.md)"
+            : "cpus, memory and disks were not checked",
+        ],
+      },
+    ];
+  }
+  const declared = Array.from({ length: m.cpus }, (_, i) => i);
+  const missingCpus = declared.filter((c) => !online.includes(c));
+  if (missingCpus.length > 0) {
+    ds.push({
+      code: "VSC5070",
+      severity: "error",
+      message: `the host block declares ${m.cpus} cpu${m.cpus === 1 ? "" : "s"} (${cpuListText(declared)}), but this machine has ${online.length} online (${cpuListText(online)})`,
+      help: `run this file on the machine it describes, or declare at most cpus ${fromZero(online)} here (its online cpus numbered from 0)`,
+      notes: [
+        `cpu${missingCpus.length === 1 ? "" : "s"} ${cpuListText(missingCpus)} ${missingCpus.length === 1 ? "is" : "are"} not online here (${CPUS_ONLINE}): the kernel refuses a cpuset naming ${missingCpus.length === 1 ? "it" : "them"}, and reservations were admitted against cpus that do not exist`,
+        `declared at ${m.source}; nothing was changed`,
+      ],
+    });
+  }
+  const mem = memTotal(kernel.machineRead("/proc/meminfo"));
+  if (mem !== undefined && m.memory > mem) {
+    ds.push({
+      code: "VSC5071",
+      severity: "warning",
+      message: `the host block declares memory ${formatBytes(m.memory)}, but this machine has ${formatBytes(mem)} (MemTotal)`,
+      help: `declare at most memory ${Math.floor(mem / 1048576)}MiB, so that admission counts only memory that exists`,
+      notes: [
+        `declared at ${m.source}; memory reservations admitted against the declared size may not all be met here (nothing the kernel refuses, so the plan goes on)`,
+      ],
+    });
+  }
+  for (const d of m.disks) {
+    const dev = `${d.major}:${d.minor}`;
+    const at = `/sys/dev/block/${dev}`;
+    if (!kernel.machineHas(at)) {
+      ds.push({
+        code: "VSC5072",
+        severity: "error",
+        message: `disk ${d.name} ${dev} does not exist on this machine`,
+        help: "use the device number the machine has for that disk (lsblk -d -o NAME,MAJ:MIN), or remove the disk line",
+        notes: [
+          `declared at ${d.source}; every cgroup's io.max names each host disk, and the kernel refuses an absent one (ENODEV); nothing was changed`,
+        ],
+      });
+    } else if (kernel.machineHas(`${at}/partition`)) {
+      ds.push({
+        code: "VSC5073",
+        severity: "error",
+        message: `disk ${d.name} ${dev} is a partition, not a whole disk`,
+        help: "io limits apply to whole disks: use the number of the disk that holds it (lsblk -d -o NAME,MAJ:MIN)",
+        notes: [
+          `declared at ${d.source}; the kernel refuses io.max for a partition (ENODEV); nothing was changed`,
+        ],
+      });
+    }
+  }
+  const more: string[] = [];
+  if (online.length > m.cpus)
+    more.push(`${online.length} cpus online (the host block declares ${m.cpus})`);
+  if (mem !== undefined && mem > m.memory)
+    more.push(`${formatBytes(mem)} of memory (the host block declares ${formatBytes(m.memory)})`);
+  if (more.length > 0 && missingCpus.length === 0) {
+    ds.push({
+      code: "VSC5074",
+      severity: "note",
+      message: `this machine is larger than the host block declares: ${more.join(", ")}`,
+      notes: [
+        `admission and cpu weights count only what is declared (${m.source}); vsc's cpusets name cpus ${cpuListText(declared)}`,
+      ],
+    });
+  }
+  return ds;
 }

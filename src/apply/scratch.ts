@@ -6,9 +6,28 @@
  * children, io.max merges per device, writing a pid to cgroup.procs moves it.
  * For tests and dry runs (`--cgroup-mount DIR`); the real kernel needs none
  * of this.
+ *
+ * The machine of a scratch tree is the one it describes in DIR/.vsc-machine/,
+ * files at the paths a real machine has them (proc/meminfo,
+ * sys/devices/system/cpu/online, sys/dev/block/MAJ:MIN/dev; see
+ * describeScratchMachine). With a description, writes the real kernel would
+ * refuse because the machine lacks something are refused too: cpuset.cpus
+ * naming a cpu that is not online (EINVAL), io.max for a device that is not
+ * a whole disk of the machine (ENODEV). Without one the tree describes no
+ * machine, and preflight says it compared nothing. Network namespaces and
+ * links stay the real ones (nft and tc run for real).
  */
-import { mkdirSync, readFileSync, readdirSync, rmSync, rmdirSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  rmdirSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
+import { parseCpuList } from "../check/fields.js";
 import { KernelError, type Kernel } from "./kernel.js";
 
 /** Interface files (with their defaults) that a controller adds to a cgroup. */
@@ -51,6 +70,35 @@ export function makeScratchMount(
   writeFileSync(join(dir, "cgroup.procs"), "");
 }
 
+export interface ScratchMachine {
+  /** Online cpus as the kernel lists them, e.g. "0-1". */
+  cpus: string;
+  /** MemTotal, bytes (a multiple of 1024). */
+  memory: number;
+  /** Whole disks, "MAJ:MIN". */
+  disks?: string[];
+  /** Partitions, "MAJ:MIN" (io limits refuse them). */
+  partitions?: string[];
+}
+
+/** Describes the machine of the scratch tree at `dir` (see the top of this file). */
+export function describeScratchMachine(dir: string, m: ScratchMachine): void {
+  const at = (p: string, text: string) => {
+    const f = join(dir, MACHINE_DIR, p);
+    mkdirSync(join(f, ".."), { recursive: true });
+    writeFileSync(f, text);
+  };
+  at("sys/devices/system/cpu/online", `${m.cpus}\n`);
+  at("proc/meminfo", `MemTotal:       ${Math.floor(m.memory / 1024)} kB\nMemFree:        0 kB\n`);
+  for (const d of m.disks ?? []) at(`sys/dev/block/${d}/dev`, `${d}\n`);
+  for (const d of m.partitions ?? []) {
+    at(`sys/dev/block/${d}/dev`, `${d}\n`);
+    at(`sys/dev/block/${d}/partition`, "1\n");
+  }
+}
+
+const MACHINE_DIR = ".vsc-machine";
+
 const fail = (op: string, code: string, text: string): never => {
   throw new KernelError(op, `${text} (${code})`, code);
 };
@@ -59,6 +107,28 @@ const words = (s: string | undefined) => (s ?? "").split(/\s+/).filter((w) => w 
 
 export function scratchCgroups(base: Kernel, mount: string): Kernel {
   const abs = (p: string) => (p === "" ? mount : join(mount, p));
+  const described = () => existsSync(join(mount, MACHINE_DIR));
+  const machinePath = (p: string) => join(mount, MACHINE_DIR, p);
+  const machineRead = (p: string): string | undefined => {
+    if (!described()) return undefined;
+    try {
+      return readFileSync(machinePath(p), "utf8");
+    } catch {
+      return undefined;
+    }
+  };
+  /** A whole disk of the described machine (or any device, when none is described). */
+  const wholeDisk = (dev: string) =>
+    !described() ||
+    (existsSync(machinePath(`/sys/dev/block/${dev}`)) &&
+      !existsSync(machinePath(`/sys/dev/block/${dev}/partition`)));
+  /** Every cpu of a cpu list is online in the described machine (or none is described). */
+  const online = (list: string) => {
+    const text = machineRead("/sys/devices/system/cpu/online");
+    if (text === undefined || list.trim() === "") return true;
+    const on = new Set(parseCpuList(text) ?? []);
+    return (parseCpuList(list) ?? [-1]).every((c) => on.has(c));
+  };
   const put = (p: string, v: string) => writeFileSync(abs(p), v);
   const sub = (dir: string, name: string) => (dir === "" ? name : `${dir}/${name}`);
 
@@ -114,6 +184,8 @@ export function scratchCgroups(base: Kernel, mount: string): Kernel {
     const [dev, ...kvs] = words(value);
     if (!dev || !/^\d+:\d+$/.test(dev))
       fail(`write ${path} ${JSON.stringify(value)}`, "EINVAL", "Invalid argument");
+    if (!wholeDisk(dev!))
+      fail(`write ${path} ${JSON.stringify(value)}`, "ENODEV", "No such device");
     const lines = new Map<string, Map<string, string>>();
     for (const l of (base.read(path) ?? "").split("\n").filter((x) => x.trim() !== "")) {
       const [d, ...rest] = words(l);
@@ -155,6 +227,10 @@ export function scratchCgroups(base: Kernel, mount: string): Kernel {
 
   return {
     ...base,
+    mountKind: () => "scratch",
+    machineRead,
+    machineHas: (p) =>
+      p.startsWith("/run/netns/") ? base.machineHas(p) : described() && existsSync(machinePath(p)),
     write(path, value) {
       const name = path.slice(path.lastIndexOf("/") + 1);
       const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : "";
@@ -163,6 +239,8 @@ export function scratchCgroups(base: Kernel, mount: string): Kernel {
       if (name === "cgroup.subtree_control") return writeSubtree(dir, value);
       if (name === "io.max") return writeIoMax(path, value);
       if (name === "cgroup.procs") return movePid(path, value);
+      if (name === "cpuset.cpus" && !online(value))
+        fail(`write ${path} ${JSON.stringify(value)}`, "EINVAL", "Invalid argument");
       put(path, `${value.trim()}\n`);
     },
     mkdir(path) {

@@ -4,7 +4,7 @@
  * in src/plan (pure) and src/apply (I/O).
  */
 import { readFileSync, writeFileSync } from "node:fs";
-import type { Diagnostic } from "../diag/diagnostic.js";
+import { hasErrors, type Diagnostic } from "../diag/diagnostic.js";
 import { desiredState } from "../emit/model.js";
 import type { DesiredState } from "../model/desired.js";
 import {
@@ -90,6 +90,9 @@ export async function cmdPlan(a: PlanArgs, io: Io): Promise<number> {
     report(out.diagnostics, a.file, a, io);
     return 1;
   }
+  // Warnings and notes of preflight (a machine larger than declared) come with the plan.
+  if (out.diagnostics.length > 0 && !a.json && a.format !== "json")
+    report(out.diagnostics, a.file, a, io);
   if (a.json) io.out(serializePlan(out.plan));
   else io.out(renderPlan(out.plan, { color: io.color }));
   if (a.out) {
@@ -226,10 +229,8 @@ function finish(out: Outcome, a: KernelArgs & { file: string }, io: Io, verb: st
     if (io.interactive) io.err(`${verb} cancelled.\n`);
     return 1;
   }
-  if (out.diagnostics.length > 0 || !out.result?.ok) {
-    report(out.diagnostics, a.file, a, io);
-    return 1;
-  }
+  if (out.diagnostics.length > 0) report(out.diagnostics, a.file, a, io);
+  if (hasErrors(out.diagnostics) || !out.result?.ok) return 1;
   const plan = out.plan!;
   if (plan.actions.length === 0) {
     io.out(renderPlan(plan, { color: io.color }));

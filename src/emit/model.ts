@@ -10,6 +10,7 @@ import { desiredCgroups } from "./cgroups.js";
 import { nftView } from "./nft.js";
 import { render } from "./templates.js";
 import { desiredLinks, shapedClassids } from "./tc.js";
+import { where } from "./tree.js";
 
 const DIGEST_SLOT = 'comment "vsc:"';
 
@@ -31,8 +32,20 @@ export function desiredState(ir: VscIr): DesiredState {
   const links = desiredLinks(ir);
   const view = nftView(ir, shapedClassids(links));
   const { text, digest } = renderRuleset(view);
+  const h = ir.host;
   return {
-    host: ir.host.name,
+    host: h.name,
+    machine: {
+      cpus: Math.floor(h.millicpus / 1000),
+      memory: h.memory,
+      disks: h.disks.map((d) => ({
+        name: d.name,
+        major: d.major,
+        minor: d.minor,
+        source: where(d.loc),
+      })),
+      source: where(h.loc),
+    },
     cgroupRoot: ir.host.cgroupRoot,
     cgroups: desiredCgroups(ir),
     nft: { family: "inet", table: "vsc", ruleset: text, digest, cgroupPaths: view.cgroupPaths },

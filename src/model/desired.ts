@@ -97,9 +97,22 @@ export interface DesiredNft {
   cgroupPaths: string[];
 }
 
+/** What the host block declares about the machine, for preflight to compare with the real one. */
+export interface DesiredMachine {
+  /** `cpus N`: vsc's cpusets name cpus 0..N-1. */
+  cpus: number;
+  /** `memory`, in bytes. */
+  memory: number;
+  /** `disk NAME MAJ:MIN` lines (every one gets io.max lines). */
+  disks: Array<{ name: string; major: number; minor: number; source: Source }>;
+  source: Source;
+}
+
 export interface DesiredState {
   /** Host name from the config. */
   host: string;
+  /** The host block's machine; absent in states made by hand (tests), which preflight then does not compare. */
+  machine?: DesiredMachine;
   /** Owned subtree below the cgroup2 mount, e.g. "vsc". */
   cgroupRoot: string;
   cgroups: DesiredCgroup[];

@@ -101,4 +101,52 @@ export const hostCodes: CodeTable = {
     explain:
       "vsc could not read the cgroup subtree, the nft table header or a link's qdiscs (the error is attached): usually not running as root, or a tool failing inside --netns. Nothing was changed.",
   },
+  VSC5070: {
+    title: "the host block declares cpus this machine does not have",
+    explain:
+      "`host { cpus N }` says the machine has cpus 0..N-1: admission counts them, and when a context " +
+      "takes whole cores every cgroup's cpuset.cpus names them. On a machine where some of them are not " +
+      "online (/sys/devices/system/cpu/online), the kernel refuses the first cpuset.cpus write (EINVAL) " +
+      "half-way through an apply, and reservations were admitted against cpus that do not exist. Preflight " +
+      "refuses before anything is written. Fix: run the file on the machine it describes, or declare the " +
+      "cpus this machine has. A machine with more cpus than declared is fine (VSC5074).",
+  },
+  VSC5071: {
+    title: "the host block declares more memory than this machine has",
+    explain:
+      "`host { memory M }` is what admission checks memory reservations against; this machine's " +
+      "MemTotal (/proc/meminfo) is smaller, so the reservations may not all be met. Nothing the kernel " +
+      "refuses, so this is a warning and the plan goes on. MemTotal is a little below the installed RAM " +
+      "(the kernel keeps some): declare at most MemTotal to silence it.",
+  },
+  VSC5072: {
+    title: "a host disk does not exist on this machine",
+    explain:
+      "`host { disk NAME MAJ:MIN }` names a block device by number, and every cgroup's io.max names each " +
+      "host disk; the kernel refuses io.max for a device it does not have (ENODEV). Preflight looks for " +
+      "/sys/dev/block/MAJ:MIN and refuses before anything is written. Fix: use the number the machine has " +
+      "for that disk (lsblk -d -o NAME,MAJ:MIN), or remove the disk line.",
+  },
+  VSC5073: {
+    title: "a host disk is a partition",
+    explain:
+      "io limits (io.max) apply to whole disks; the kernel refuses them for a partition (ENODEV). Use the " +
+      "device number of the disk that holds the partition (lsblk -d -o NAME,MAJ:MIN).",
+  },
+  VSC5074: {
+    title: "the machine is larger than the host block declares",
+    explain:
+      "A note, not a problem: this machine has more online cpus or more memory than the host block " +
+      "declares. Admission and cpu weights count only what is declared, and vsc's cpusets name cpus " +
+      "0..N-1 of the declared N, so the rest stays outside what vsc hands out. Declare the real size to " +
+      "let contexts use it.",
+  },
+  VSC5075: {
+    title: "the host block was not compared with the machine",
+    explain:
+      "Preflight compares the host block's cpus, memory and disks with the machine by reading " +
+      "/sys/devices/system/cpu/online, /proc/meminfo and /sys/dev/block. It could not read the cpu list, " +
+      "so it compared nothing. A scratch tree (--cgroup-mount DIR made for tests) describes its machine in " +
+      "DIR/.vsc-machine/ at the same paths; without that directory it describes none.",
+  },
 };

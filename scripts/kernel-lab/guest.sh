@@ -20,10 +20,12 @@ mkdir -p "$HOME"
   done
   # Loaded up front rather than on demand: autoload works too, but this keeps
   # first-use latency out of the tests' timings and fails loudly in the log.
-  for m in veth sch_htb cls_basic nf_tables nft_socket nft_chain_nat nf_conntrack; do
+  # virtio_blk: run.sh's scratch disk, /dev/vda (no udev here to load it on demand).
+  for m in veth sch_htb cls_basic nf_tables nft_socket nft_chain_nat nf_conntrack virtio_blk; do
     /sbin/modprobe -d /tmp/kmod "$m" 2>/dev/null || echo "vsc-lab: modprobe $m failed"
   done
   echo "vsc-lab: kernel $(uname -r), cgroup controllers: $(cat /sys/fs/cgroup/cgroup.subtree_control)"
+  if [ -e /sys/block/vda/dev ]; then echo "vsc-lab: scratch disk /dev/vda $(cat /sys/block/vda/dev)"; fi
 } >"$out/log" 2>&1
 
 cd "$src" || { echo "rc=125" >"$out/status"; exit 125; }

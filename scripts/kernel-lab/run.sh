@@ -3,12 +3,14 @@
 # root shared read-only over 9p, run one command inside it with cwd = this
 # checkout, print its output, and exit with its exit code.
 #
-#   bash scripts/kernel-lab/run.sh [--timeout SECONDS] [--keep] [--build] [--] CMD...
+#   bash scripts/kernel-lab/run.sh [--timeout SECONDS] [--keep] [--build] [--no-disk] [--] CMD...
 #
 # Without CMD it builds the project (npm run build: tsc + bundle) and runs the kernel suite:
 #   node node_modules/uvu/bin.js dist/test/kernel '\.test\.js$'
-# A guest that hangs past the timeout, crashes, or never reports "rc=N" is a
-# failure (exit 124 for a timeout, 125 otherwise). See docs/kernel-lab.md.
+# The guest gets a blank 16 MiB scratch disk, /dev/vda (254:0), for io.max
+# (--no-disk or VSC_LAB_DISK=0: none). A guest that hangs past the timeout, crashes,
+# or never reports "rc=N" is a failure (exit 124 for a timeout, 125 otherwise).
+# See docs/kernel-lab.md.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
@@ -16,9 +18,10 @@ src=$(cd "$here/../.." && pwd -P)
 timeout_s=${VSC_LAB_TIMEOUT:-900}
 keep=${VSC_LAB_KEEP:-0}
 build=0
+disk=${VSC_LAB_DISK:-1}
 
 die() { echo "kernel-lab: error: $*" >&2; exit 125; }
-usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -26,6 +29,7 @@ while [ $# -gt 0 ]; do
     --timeout=*) timeout_s=${1#*=}; shift ;;
     --keep) keep=1; shift ;;
     --build) build=1; shift ;;
+    --no-disk) disk=0; shift ;;
     -h | --help) usage ;;
     --) shift; break ;;
     -*) echo "kernel-lab: unknown option $1" >&2; usage ;;
@@ -68,6 +72,13 @@ printf 'PATH=%q\n' "$node_dir:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:
 printf '%q ' "$@" >"$out/cmd"
 echo >>"$out/cmd"
 : >"$out/log"
+# The scratch disk: a sparse raw file in this run's directory, gone with it.
+# virtio-blk makes it /dev/vda (254:0) once guest.sh loads virtio_blk.
+drive=()
+if [ "$disk" = 1 ]; then
+  truncate -s 16M "$out/disk.img"
+  drive=(-drive "file=$out/disk.img,if=virtio,format=raw,cache=unsafe")
+fi
 
 accel=${VSC_LAB_ACCEL:-tcg,thread=multi}
 start=$(date +%s)
@@ -85,6 +96,7 @@ timeout -k 10 "$timeout_s" qemu-system-x86_64 \
   -device virtio-9p-pci,fsdev=s,mount_tag=src \
   -fsdev local,id=o,path="$out",security_model=none \
   -device virtio-9p-pci,fsdev=o,mount_tag=out \
+  "${drive[@]}" \
   </dev/null >"$out/qemu.log" 2>&1 &
 qpid=$!
 # Stream the guest's output as it is written (9p writes go straight through).

@@ -318,7 +318,7 @@ export function compareMachine(kernel: Kernel, m: DesiredMachine): Diagnostic[] 
     more.push(`${online.length} cpus online (the host block declares ${m.cpus})`);
   if (mem !== undefined && mem > m.memory)
     more.push(`${formatBytes(mem)} of memory (the host block declares ${formatBytes(m.memory)})`);
-  if (more.length > 0 && missingCpus.length === 0) {
+  if (more.length > 0 && !ds.some((d) => d.severity === "error")) {
     ds.push({
       code: "VSC5074",
       severity: "note",

@@ -114,6 +114,11 @@ test("VSC5072: a disk the machine does not have; VSC5073: a partition", () => {
   assert.equal(check(TWO, program("cpus 2  memory 2GiB  disk vda 254:0")), []);
 });
 
+test("a refusal on a larger machine carries no larger-machine note", () => {
+  const ds = check({ ...TWO, cpus: "0-7" }, program("cpus 2  memory 1GiB  disk sdb 8:16"));
+  assert.equal(codes(ds), ["error:VSC5072"]);
+});
+
 test("every mismatch at once", () => {
   const ds = check(TWO, program("cpus 4  memory 4GiB  disk sdb 8:16  disk vda1 254:1"));
   assert.equal(codes(ds), ["error:VSC5070", "warning:VSC5071", "error:VSC5072", "error:VSC5073"]);

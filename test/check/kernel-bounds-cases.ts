@@ -76,6 +76,20 @@ export const BOUND_CASES: BoundCase[] = [
     },
   },
   {
+    name: "cpu.max smallest quota",
+    code: "VSC3006",
+    at: ctx("cpu { limit 10m }"),
+    past: ctx("cpu { limit 9m }"),
+    needle: "9m",
+    probe: {
+      kind: "cgroup",
+      controller: "cpu",
+      file: "cpu.max",
+      atValue: "1000 100000",
+      pastValue: "900 100000",
+    },
+  },
+  {
     name: "cpu.max.burst + quota",
     code: "VSC2042",
     at: ctx("cpu { limit 175921860444m  burst 15us }"),

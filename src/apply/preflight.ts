@@ -271,7 +271,7 @@ export function compareMachine(kernel: Kernel, m: DesiredMachine): Diagnostic[] 
       message: `the host block declares ${m.cpus} cpu${m.cpus === 1 ? "" : "s"} (${cpuListText(declared)}), but this machine has ${online.length} online (${cpuListText(online)})`,
       help: `run this file on the machine it describes, or declare at most cpus ${fromZero(online)} here (its online cpus numbered from 0)`,
       notes: [
-        `cpu${missingCpus.length === 1 ? "" : "s"} ${cpuListText(missingCpus)} ${missingCpus.length === 1 ? "is" : "are"} not online here (${CPUS_ONLINE}): the kernel refuses a cpuset naming ${missingCpus.length === 1 ? "it" : "them"}, and reservations were admitted against cpus that do not exist`,
+        `cpu${missingCpus.length === 1 ? "" : "s"} ${cpuListText(missingCpus)} ${missingCpus.length === 1 ? "is" : "are"} not online here (${CPUS_ONLINE}): vsc's cpusets would name ${missingCpus.length === 1 ? "it" : "them"} (the kernel refuses a cpu it does not have), and reservations were admitted against ${missingCpus.length === 1 ? "it" : "them"}`,
         `declared at ${m.source}; nothing was changed`,
       ],
     });

@@ -12,7 +12,8 @@
  * sys/devices/system/cpu/online, sys/dev/block/MAJ:MIN/dev; see
  * describeScratchMachine). With a description, writes the real kernel would
  * refuse because the machine lacks something are refused too: cpuset.cpus
- * naming a cpu that is not online (EINVAL), io.max for a device that is not
+ * naming a cpu that is not online (ERANGE, as Linux 6.1 answers for a cpu it
+ * does not have), io.max for a device that is not
  * a whole disk of the machine (ENODEV). Without one the tree describes no
  * machine, and preflight says it compared nothing. Network namespaces and
  * links stay the real ones (nft and tc run for real).
@@ -240,7 +241,7 @@ export function scratchCgroups(base: Kernel, mount: string): Kernel {
       if (name === "io.max") return writeIoMax(path, value);
       if (name === "cgroup.procs") return movePid(path, value);
       if (name === "cpuset.cpus" && !online(value))
-        fail(`write ${path} ${JSON.stringify(value)}`, "EINVAL", "Invalid argument");
+        fail(`write ${path} ${JSON.stringify(value)}`, "ERANGE", "Numerical result out of range");
       put(path, `${value.trim()}\n`);
     },
     mkdir(path) {

@@ -106,7 +106,7 @@ export const hostCodes: CodeTable = {
     explain:
       "`host { cpus N }` says the machine has cpus 0..N-1: admission counts them, and when a context " +
       "takes whole cores every cgroup's cpuset.cpus names them. On a machine where some of them are not " +
-      "online (/sys/devices/system/cpu/online), the kernel refuses the first cpuset.cpus write (EINVAL) " +
+      "online (/sys/devices/system/cpu/online), the kernel refuses the first cpuset.cpus write (ERANGE or EINVAL) " +
       "half-way through an apply, and reservations were admitted against cpus that do not exist. Preflight " +
       "refuses before anything is written. Fix: run the file on the machine it describes, or declare the " +
       "cpus this machine has. A machine with more cpus than declared is fine (VSC5074).",

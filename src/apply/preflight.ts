@@ -219,8 +219,9 @@ function memTotal(meminfo: string | undefined): number | undefined {
 
 /** How many cpus are online from cpu 0 without a gap. */
 function fromZero(online: number[]): number {
+  const on = new Set(online);
   let n = 0;
-  while (online.includes(n)) n++;
+  while (on.has(n)) n++;
   return n;
 }
 
@@ -263,7 +264,8 @@ export function compareMachine(kernel: Kernel, m: DesiredMachine): Diagnostic[] 
     ];
   }
   const declared = Array.from({ length: m.cpus }, (_, i) => i);
-  const missingCpus = declared.filter((c) => !online.includes(c));
+  const on = new Set(online);
+  const missingCpus = declared.filter((c) => !on.has(c));
   if (missingCpus.length > 0) {
     ds.push({
       code: "VSC5070",

@@ -130,7 +130,7 @@ export async function cmdApply(a: ApplyArgs, io: Io): Promise<number> {
       read.reason === "too-large"
         ? `larger than ${MAX_APPLY_INPUT_BYTES / 1048576} MiB`
         : read.reason === "not-regular"
-          ? `it is ${read.detail}`
+          ? `not a regular file: it is ${read.detail}`
           : read.detail;
     report(
       [

@@ -153,7 +153,9 @@ export function loadWith(
       }
       if (loaded.has(m)) continue;
       // Checked on the path as written before anything is opened, and on the real path after.
-      const refusal = refuseInclude(m, undefined);
+      // A literal include is named as written, a glob's match by its path.
+      const shown = hasGlobChars(pattern) ? display(m) : pattern;
+      const refusal = refuseInclude(m, shown, undefined);
       if (refusal) {
         diagnostics.push({ ...refusal, span: inc.path.span });
         continue;
@@ -185,7 +187,7 @@ export function loadWith(
         } else diagnostics.push({ ...unreadable(r, `\`${display(m)}\``), span: inc.path.span });
         continue;
       }
-      const late = r.realPath !== undefined ? refuseInclude(m, r.realPath) : undefined;
+      const late = r.realPath !== undefined ? refuseInclude(m, shown, r.realPath) : undefined;
       if (late) {
         diagnostics.push({ ...late, span: inc.path.span });
         continue;
@@ -196,8 +198,11 @@ export function loadWith(
   };
 
   /** An include must name a `.vsc` file inside the entry file's directory tree. */
-  const refuseInclude = (m: string, real: string | undefined): Diagnostic | undefined => {
-    const shown = display(m);
+  const refuseInclude = (
+    m: string,
+    shown: string,
+    real: string | undefined,
+  ): Diagnostic | undefined => {
     const outside =
       real === undefined
         ? isOutside(baseDir, m)

@@ -75,7 +75,7 @@ const octal = (m: number) => `0${(m & 0o777).toString(8)}`;
 const myUid = () => process.geteuid?.() ?? 0;
 
 function stateDiag(code: string, message: string, help: string): StateError {
-  return new StateError({ code, severity: "error", message, help, notes: ["nothing was changed"] });
+  return new StateError({ code, severity: "error", message, help });
 }
 
 function ioError(what: string, e: unknown): StateError {
@@ -282,6 +282,16 @@ export type LockResult =
  * cannot be written.
  */
 export function acquireLock(s: StateFiles): LockResult {
+  try {
+    return takeLock(s);
+  } catch (e) {
+    // Taken before anything else: a refusal here changed nothing.
+    if (e instanceof StateError) e.diagnostic.notes = ["nothing was changed"];
+    throw e;
+  }
+}
+
+function takeLock(s: StateFiles): LockResult {
   const file = path(s, "lock");
   const me = selfId();
   const tmp = writeTemp(s, "lock", `${me}\n`);

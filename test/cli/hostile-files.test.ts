@@ -263,4 +263,25 @@ test("VSC1024/VSC1023: include cannot leave the entry file's tree (also through 
   assert.is(ok.code, 0, ok.err);
 });
 
+test("plan --out: a symlink at the plan's path is replaced (mode 0644 under umask 000), never written through", async () => {
+  const { makeScratchMount } = await import("../../src/apply/scratch.js");
+  const d = sub("planout");
+  const cg = join(d, "cg");
+  mkdirSync(cg);
+  makeScratchMount(cg);
+  writeFileSync(join(d, "x.vsc"), "host h {\n  cpus 2\n  memory 1GiB\n}\ncontext a {\n  id 1\n}\n");
+  const victim = join(d, "victim");
+  writeFileSync(victim, "secret\n", { mode: 0o600 });
+  symlinkSync(victim, join(d, "plan.json"));
+  const r = vsc(["plan", "x.vsc", "--cgroup-mount", cg, "--out", "plan.json"], {
+    cwd: d,
+    umask: "000",
+  });
+  assert.is(r.code, 0, r.err);
+  assert.is(readFileSync(victim, "utf8"), "secret\n");
+  assert.ok(lstatSync(join(d, "plan.json")).isFile());
+  assert.is(mode(join(d, "plan.json")), 0o644);
+  assert.match(readFileSync(join(d, "plan.json"), "utf8"), /"format": "vsc-plan"/);
+});
+
 test.run();

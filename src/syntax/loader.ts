@@ -128,6 +128,17 @@ export function loadWith(
     }
     let matches: string[];
     if (hasGlobChars(pattern)) {
+      // A glob that starts outside the tree is refused before it walks it (`../../**` would walk /).
+      if (isOutside(baseDir, posix.normalize(posix.join(dir, pattern)))) {
+        diagnostics.push({
+          code: "VSC1024",
+          severity: "error",
+          message: `include \`${pattern}\` is outside the entry file's directory`,
+          span: inc.path.span,
+          help: "included files must lie in the entry file's directory or below it; move the files there",
+        });
+        return;
+      }
       matches = host
         .glob(pattern, dir)
         .map((p) => posix.normalize(posix.join(dir, p.replace(/\\/g, "/"))))

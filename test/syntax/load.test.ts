@@ -137,7 +137,8 @@ test("limits: includes deeper than 64 (VSC1022), input over 16 MiB (VSC1021), at
 
 test("includes: only *.vsc (VSC1023), never outside the entry's directory (VSC1024), at the include", () => {
   const host = memoryHost({
-    "etc/main.vsc": 'include "../secret.vsc"\ninclude "notes.txt"\ninclude "d/*"\n',
+    "etc/main.vsc":
+      'include "../secret.vsc"\ninclude "notes.txt"\ninclude "d/*"\ninclude "../**/*.vsc"\n',
     "secret.vsc": "context s { id 1 }\n",
     "etc/notes.txt": "x",
     "etc/d/a.vsc": 'include "../../secret.vsc"\n',
@@ -149,6 +150,7 @@ test("includes: only *.vsc (VSC1023), never outside the entry's directory (VSC10
     "main.vsc:2:9 VSC1023",
     "d/a.vsc:1:9 VSC1024",
     "main.vsc:3:9 VSC1023",
+    "main.vsc:4:9 VSC1024",
   ]);
   assert.equal(
     r.program.files.map((f) => f.file),

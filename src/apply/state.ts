@@ -63,7 +63,8 @@ export function stateFiles(dir: string, cgroupMount: string, cgroupRoot: string)
     .update(`${resolve(cgroupMount)}\0${cgroupRoot}`)
     .digest("hex");
   return {
-    dir,
+    // Without a trailing slash, so that a symlink at the name is seen, not followed.
+    dir: dir.replace(/(.)\/+$/, "$1"),
     key: `${cgroupRoot.replace(/[^a-z0-9_-]/gi, "_")}-${h.slice(0, 8)}`,
   };
 }
@@ -141,7 +142,11 @@ function stateDir(s: StateFiles, create: boolean): boolean {
       if (code !== "ELOOP" && code !== "ENOTDIR")
         throw ioError(`create the state directory ${s.dir}`, e2);
     }
-    st = lstatSync(s.dir);
+    try {
+      st = lstatSync(s.dir);
+    } catch (e3) {
+      throw ioError(`create the state directory ${s.dir}`, e3);
+    }
   }
   checkDir(s.dir, st);
   return true;

@@ -103,6 +103,7 @@ test("VSC5040: a state directory that is a symlink (or not a directory) is refus
     () => journalMarker.set(st(join(d, "link")), "x"),
     () => savedRuleset.put(st(join(d, "link")), "d", "r"),
     () => journalMarker.interrupted(st(join(d, "link"))),
+    () => acquireLock(st(`${join(d, "link")}/`)),
   ]) {
     const e = refusal(f);
     assert.is(e.diagnostic.code, "VSC5040");

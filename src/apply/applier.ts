@@ -19,7 +19,7 @@ import type { Kernel } from "./kernel.js";
 import { KernelError } from "./kernel.js";
 import { observe } from "./observe.js";
 import { needsOf, preflight, type PreflightNeeds } from "./preflight.js";
-import { DEFAULT_STATE_DIR, acquireLock, journalMarker, stateFiles } from "./state.js";
+import { DEFAULT_STATE_DIR, StateError, acquireLock, journalMarker, stateFiles } from "./state.js";
 
 export interface ApplierOptions {
   /** Default /run/vsc. */
@@ -58,6 +58,7 @@ function guarded<T>(f: () => T): T | Diagnostic {
   try {
     return f();
   } catch (e) {
+    if (e instanceof StateError) return e.diagnostic;
     if (!(e instanceof KernelError)) throw e;
     return {
       code: "VSC5035",

@@ -26,7 +26,7 @@ import { KernelError, type Kernel } from "./kernel.js";
 import { words } from "./observe.js";
 import { listNftTable, readNft } from "./read-nft.js";
 import { parseTcShow } from "./read-tc.js";
-import { journalMarker, savedRuleset, type StateFiles } from "./state.js";
+import { StateError, journalMarker, savedRuleset, type StateFiles } from "./state.js";
 import { tcCommands, tcLinesDone } from "./tc-commands.js";
 
 export interface ExecuteOptions {
@@ -107,7 +107,7 @@ export function executePlan(kernel: Kernel, plan: Plan, opts: ExecuteOptions): E
     }
   } catch (e) {
     const failure =
-      e instanceof StepFailure
+      e instanceof StepFailure || e instanceof StateError
         ? e.diagnostic
         : e instanceof KernelError
           ? refused(e)
@@ -150,7 +150,7 @@ export function executePlan(kernel: Kernel, plan: Plan, opts: ExecuteOptions): E
     if (recreatedByUndo && !nftDone.loaded) {
       // Rules hold cgroup ids; reload the unchanged table so they name the re-created cgroups.
       const now = safe(() => readNft(kernel));
-      const text = now?.present ? savedRuleset.get(opts.state, now.digest) : undefined;
+      const text = now?.present ? safe(() => savedRuleset.get(opts.state, now.digest)) : undefined;
       if (text !== undefined && kernel.run("nft", ["-f", "-"], replacing(text)).status === 0)
         recreatedByUndo = false;
       else if (now?.present)

@@ -1,8 +1,9 @@
 /** `vsc check` and `vsc compile`. */
-import { chmodSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { closeSync, fchmodSync, lstatSync, mkdirSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import type { Diagnostic } from "../diag/diagnostic.js";
 import { emitArtifacts, emitTarget } from "../emit/index.js";
+import { openDirNoFollow, writeFileReplacing } from "../safe-fs.js";
 import type { DiagFormat, Io } from "./io.js";
 import { loadAndCheck, printDiagnostics } from "./frontend.js";
 
@@ -14,6 +15,13 @@ export const TARGETS = {
   json: "plan.json",
 } as const;
 export type Target = keyof typeof TARGETS;
+
+/**
+ * Modes of the artifacts, set with fchmod (the umask plays no part): the
+ * script is executable, everything is readable by all and writable only by
+ * its owner (docs/security.md).
+ */
+export const artifactMode = (name: string): number => (name.endsWith(".sh") ? 0o755 : 0o644);
 
 export async function cmdCheck(files: string[], format: DiagFormat, io: Io): Promise<number> {
   let code = 0;
@@ -56,27 +64,91 @@ export async function cmdCompile(
   const artifacts: Record<string, string> = o.target
     ? { [TARGETS[o.target as Target]]: emitTarget(ir, o.target as Target) }
     : emitArtifacts(ir);
+  // Without its trailing slash, so that a symlink at the name is seen, not followed.
+  const outDir = o.out.replace(/(.)\/+$/, "$1");
+  let notDir: string | undefined;
   try {
-    mkdirSync(o.out, { recursive: true });
-    for (const name of Object.keys(artifacts).sort()) {
-      // Write then rename, so a reader never sees half a script.
-      const path = join(o.out, name);
-      const tmp = `${path}.tmp-${process.pid}`;
-      writeFileSync(tmp, artifacts[name]);
-      if (name.endsWith(".sh")) chmodSync(tmp, 0o755);
-      renameSync(tmp, path);
-    }
+    notDir = makeOutputDir(outDir);
   } catch (e) {
+    return fail(cannotWrite(o.out, e));
+  }
+  if (notDir)
     return fail(
       cliError(
-        "VSC9003",
-        `cannot write the artifacts to ${o.out}: ${(e as Error).message}`,
-        "check that the directory is writable, or choose another with -o",
+        "VSC9010",
+        `the output directory ${o.out} is ${notDir}`,
+        "vsc writes only into a real directory: name the directory itself, or another one with -o",
       ),
     );
+  try {
+    for (const name of Object.keys(artifacts).sort()) {
+      // Each file is new (exclusive, unpredictable name) and renamed into place:
+      // a reader never sees half a script, and a symlink at the name is replaced, not followed.
+      writeFileReplacing(outDir, name, artifacts[name]!, artifactMode(name));
+    }
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ELOOP" || code === "ENOTDIR")
+      return fail(
+        cliError(
+          "VSC9010",
+          `the output directory ${o.out} was replaced by a symbolic link or a file while vsc wrote to it`,
+          "write into a directory only you can change",
+        ),
+      );
+    return fail(cannotWrite(o.out, e));
   }
   if (o.format !== "json") {
     io.err(`wrote ${Object.keys(artifacts).sort().join(", ")} to ${o.out}\n`);
   }
   return 0;
+}
+
+function cannotWrite(out: string, e: unknown): Diagnostic {
+  return cliError(
+    "VSC9003",
+    `cannot write the artifacts to ${out}: ${(e as Error).message}`,
+    "check that the directory is writable, or choose another with -o",
+  );
+}
+
+/**
+ * Creates the output directory (and missing parents) mode 0755 whatever the
+ * umask. Returns why an existing one is refused ("a symbolic link", "not a
+ * directory"); throws errno errors. Modes are set through a descriptor opened
+ * without following symlinks, so a directory swapped for a link is never
+ * chmod-ed.
+ */
+function makeOutputDir(out: string): string | undefined {
+  try {
+    const st = lstatSync(out);
+    if (st.isSymbolicLink()) return "a symbolic link";
+    if (!st.isDirectory()) return "not a directory";
+    return undefined;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+  }
+  const first = mkdirSync(out, { recursive: true, mode: 0o700 });
+  const created: string[] = [];
+  if (first !== undefined)
+    for (let d = resolve(out); ; d = dirname(d)) {
+      created.push(d);
+      if (d === resolve(first) || d === dirname(d)) break;
+    }
+  for (const d of created) {
+    let fd: number;
+    try {
+      fd = openDirNoFollow(d);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === "ELOOP" || code === "ENOTDIR") return "a symbolic link";
+      throw e;
+    }
+    try {
+      fchmodSync(fd, 0o755);
+    } finally {
+      closeSync(fd);
+    }
+  }
+  return undefined;
 }

@@ -3,7 +3,7 @@
  * the kernel. Argument handling, rendering and exit codes only; the work is
  * in src/plan (pure) and src/apply (I/O).
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { basename, dirname } from "node:path";
 import { hasErrors, type Diagnostic } from "../diag/diagnostic.js";
 import { desiredState } from "../emit/model.js";
 import type { DesiredState } from "../model/desired.js";
@@ -23,6 +23,8 @@ import { destroyTargetOf } from "../plan/plan.js";
 import { renderPlan } from "../plan/render.js";
 import type { ObservedState, Plan } from "../plan/types.js";
 import { MANAGED_FILES, tcRateString } from "../plan/values.js";
+import { readInputFile, writeFileReplacing } from "../safe-fs.js";
+import { StateError } from "../apply/state.js";
 import { loadAndCheck, printDiagnostics } from "./frontend.js";
 import type { DiagFormat, Io } from "./io.js";
 
@@ -62,6 +64,9 @@ export interface ShowArgs extends KernelArgs {
   json?: boolean;
 }
 
+/** A saved plan holds every ruleset and value; bounded only so that a device or a stray file is refused. */
+const MAX_APPLY_INPUT_BYTES = 256 * 1024 * 1024;
+
 const kernelOf = (a: KernelArgs): Kernel =>
   hostKernel({
     cgroupMount: a.cgroupMount ?? "/sys/fs/cgroup",
@@ -96,22 +101,49 @@ export async function cmdPlan(a: PlanArgs, io: Io): Promise<number> {
   if (a.json) io.out(serializePlan(out.plan));
   else io.out(renderPlan(out.plan, { color: io.color }));
   if (a.out) {
-    writeFileSync(a.out, serializePlan(out.plan));
+    try {
+      // A new file renamed into place, mode 0644: never written through a symlink (docs/security.md).
+      writeFileReplacing(dirname(a.out), basename(a.out), serializePlan(out.plan), 0o644);
+    } catch (e) {
+      report(
+        [
+          {
+            code: "VSC9003",
+            severity: "error",
+            message: `cannot write the plan to ${a.out}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+            help: "check that its directory exists, is a real directory (not a symlink) and is writable",
+          },
+        ],
+        a.file,
+        a,
+        io,
+      );
+      return 1;
+    }
     io.err(`Saved the plan to ${a.out}; apply it exactly as shown with \`vsc apply ${a.out}\`.\n`);
   }
   return a.detailedExitcode && out.plan.actions.length > 0 ? 2 : 0;
 }
 
 export async function cmdApply(a: ApplyArgs, io: Io): Promise<number> {
-  let text: string;
-  try {
-    text = readFileSync(a.file, "utf8");
-  } catch (e) {
-    const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+  // A regular file only (a FIFO or /dev/zero would hang): a plan or a .vsc file, bounded in size.
+  const read = readInputFile(a.file, MAX_APPLY_INPUT_BYTES);
+  if (!read.ok) {
+    const why =
+      read.reason === "too-large"
+        ? `larger than ${MAX_APPLY_INPUT_BYTES / 1048576} MiB`
+        : read.reason === "not-regular"
+          ? `not a regular file: it is ${read.detail}`
+          : read.detail;
     report(
       [
         {
-          code: "VSC2003",
+          code:
+            read.reason === "not-regular"
+              ? "VSC1020"
+              : read.reason === "too-large"
+                ? "VSC1021"
+                : "VSC2003",
           severity: "error",
           message: `cannot read ${a.file}: ${why}`,
           help: "name a .vsc file, or a plan saved by `vsc plan --out`",
@@ -123,6 +155,7 @@ export async function cmdApply(a: ApplyArgs, io: Io): Promise<number> {
     );
     return 1;
   }
+  const text = read.text;
   const kernel = kernelOf(a);
   const opts = optsOf(a);
   if (looksLikePlan(text)) {
@@ -185,6 +218,10 @@ export async function cmdShow(a: ShowArgs, io: Io): Promise<number> {
   try {
     observed = observeScope(kernel, scope, optsOf(a));
   } catch (e) {
+    if (e instanceof StateError) {
+      report([e.diagnostic], ".", a, io);
+      return 1;
+    }
     if (!(e instanceof KernelError)) throw e;
     report([cannotRead(e)], ".", a, io);
     return 1;
@@ -258,6 +295,7 @@ function guard(f: () => Outcome): Outcome {
     return f();
   } catch (e) {
     if (e instanceof KernelError) return { diagnostics: [cannotRead(e)] };
+    if (e instanceof StateError) return { diagnostics: [e.diagnostic] };
     throw e;
   }
 }
@@ -267,6 +305,7 @@ async function guardAsync(f: () => Promise<Outcome>): Promise<Outcome> {
     return await f();
   } catch (e) {
     if (e instanceof KernelError) return { diagnostics: [cannotRead(e)] };
+    if (e instanceof StateError) return { diagnostics: [e.diagnostic] };
     throw e;
   }
 }

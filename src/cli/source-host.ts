@@ -1,7 +1,8 @@
-import { readFileSync } from "node:fs";
+import { realpathSync } from "node:fs";
 import { createRequire } from "node:module";
 import type * as Tinyglobby from "tinyglobby";
-import type { SourceHost } from "../syntax/loader.js";
+import { readInputFile } from "../safe-fs.js";
+import type { HostRead, SourceHost } from "../syntax/loader.js";
 
 /**
  * tinyglobby (with picomatch and fdir, ~75 KB) is loaded on the first glob:
@@ -19,9 +20,14 @@ const load = (): typeof Tinyglobby.globSync =>
  */
 export function fsSourceHost(): SourceHost {
   return {
-    readFile(path: string): string | undefined {
+    readFile(path: string, maxBytes: number): HostRead {
+      // Regular files only, size from fstat before reading: a FIFO or /dev/zero never hangs.
+      const r = readInputFile(path, maxBytes);
+      return r.ok ? { ok: true, text: r.text, realPath: r.realPath } : r;
+    },
+    realPath(dir: string): string | undefined {
       try {
-        return readFileSync(path, "utf8");
+        return realpathSync(dir);
       } catch {
         return undefined;
       }

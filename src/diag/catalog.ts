@@ -6,6 +6,7 @@ import { policyCodes } from "./codes/policy.js";
 import { hostCodes } from "./codes/host.js";
 import { execCodes } from "./codes/exec.js";
 import { cliCodes } from "./codes/cli.js";
+import { filesCodes } from "./codes/files.js";
 
 /**
  * The one catalog of diagnostic codes, grouped by range:
@@ -21,6 +22,7 @@ export const catalog: CodeTable = Object.freeze({
   ...hostCodes,
   ...execCodes,
   ...cliCodes,
+  ...filesCodes,
 });
 
 export function lookupCode(code: string): CodeInfo | undefined {

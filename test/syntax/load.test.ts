@@ -119,6 +119,45 @@ test("hostile include strings are only data", () => {
   assert.equal(r.diagnostics[0]!.message, 'include `a"b.vsc` matches no file');
 });
 
+test("limits: includes deeper than 64 (VSC1022), input over 16 MiB (VSC1021), at the include", () => {
+  const files: Record<string, string> = {};
+  for (let i = 0; i < 3000; i++) files[`c${i}.vsc`] = `\ninclude "c${i + 1}.vsc"\n`;
+  files["c3000.vsc"] = "context a { id 1 }\n";
+  const deep = loadProgram("c0.vsc", memoryHost(files));
+  assert.equal(where(deep.diagnostics), ["c63.vsc:2:1 VSC1022"]);
+  assert.is(deep.program.files.length, 64);
+  const big = "#".repeat(9 * 1024 * 1024) + "\n";
+  const host = memoryHost({
+    "m.vsc": 'include "a.vsc"\ninclude "b.vsc"\n',
+    "a.vsc": big,
+    "b.vsc": big,
+  });
+  assert.equal(where(loadProgram("m.vsc", host).diagnostics), ["m.vsc:2:9 VSC1021"]);
+});
+
+test("includes: only *.vsc (VSC1023), never outside the entry's directory (VSC1024), at the include", () => {
+  const host = memoryHost({
+    "etc/main.vsc":
+      'include "../secret.vsc"\ninclude "notes.txt"\ninclude "d/*"\ninclude "../**/*.vsc"\n',
+    "secret.vsc": "context s { id 1 }\n",
+    "etc/notes.txt": "x",
+    "etc/d/a.vsc": 'include "../../secret.vsc"\n',
+    "etc/d/b.md": "x",
+  });
+  const r = loadProgram("etc/main.vsc", host);
+  assert.equal(where(r.diagnostics), [
+    "main.vsc:1:9 VSC1024",
+    "main.vsc:2:9 VSC1023",
+    "d/a.vsc:1:9 VSC1024",
+    "main.vsc:3:9 VSC1023",
+    "main.vsc:4:9 VSC1024",
+  ]);
+  assert.equal(
+    r.program.files.map((f) => f.file),
+    ["main.vsc", "d/a.vsc"],
+  );
+});
+
 test("every include code (VSC2001-VSC2004) is in the catalog", () => {
   for (const c of ["VSC2001", "VSC2002", "VSC2003", "VSC2004"]) assert.ok(syntaxCodes[c]);
 });

@@ -14,9 +14,11 @@ import {
 } from "../plan/plan.js";
 import type { ObservedLink, ObservedState, Plan, Scope } from "../plan/types.js";
 import { MANAGED_FILES } from "../plan/values.js";
+import { planProblems } from "../plan/validate.js";
+import { Code } from "./codes.js";
 import { executePlan, type ExecuteResult } from "./execute.js";
 import type { Kernel } from "./kernel.js";
-import { KernelError } from "./kernel.js";
+import { KernelError, errnoMessage } from "./kernel.js";
 import { observe } from "./observe.js";
 import { needsOf, preflight, type PreflightNeeds } from "./preflight.js";
 import { DEFAULT_STATE_DIR, acquireLock, journalMarker, stateFiles } from "./state.js";
@@ -60,7 +62,7 @@ function guarded<T>(f: () => T): T | Diagnostic {
   } catch (e) {
     if (!(e instanceof KernelError)) throw e;
     return {
-      code: "VSC5035",
+      code: Code.cannotRead,
       severity: "error",
       message: `cannot read the live state: ${e.message}`,
       help: "run as root, and check the cgroup mount and the network namespace",
@@ -138,19 +140,38 @@ export async function applyWithLock(
   o: ApplierOptions = {},
 ): Promise<Outcome> {
   const st = files(kernel, cgroupRoot, o);
-  const lock = acquireLock(st);
+  let lock: ReturnType<typeof acquireLock>;
+  try {
+    lock = acquireLock(st);
+  } catch (e) {
+    // A read-only, full or missing state directory: nothing was changed yet.
+    const err = e as NodeJS.ErrnoException;
+    if (typeof err?.code !== "string") throw e;
+    return {
+      diagnostics: [
+        {
+          code: Code.stateDirIo,
+          severity: "error",
+          message: `cannot take the lock in vsc's state directory ${st.dir}: ${errnoMessage(e).message}`,
+          notes: [...(err.path ? [`${err.syscall} ${err.path}`] : []), "nothing was changed"],
+          help: "make the state directory writable (or free space there), or set VSC_STATE_DIR, then apply again",
+        },
+      ],
+    };
+  }
   if (!lock.ok) return { diagnostics: [locked(lock.holder, lock.file)] };
   try {
     const planned = makePlan();
     if (!planned.plan) return planned;
+    const before = planned.observed ? { before: planned.observed } : {};
     if (planned.plan.actions.length === 0)
       return {
         ...planned,
         approved: true,
-        result: executePlan(kernel, planned.plan, { state: st }),
+        result: executePlan(kernel, planned.plan, { state: st, ...before }),
       };
     if (!(await approve(planned.plan))) return { ...planned, approved: false };
-    const result = executePlan(kernel, planned.plan, { state: st });
+    const result = executePlan(kernel, planned.plan, { state: st, ...before });
     return {
       ...planned,
       approved: true,
@@ -169,6 +190,9 @@ export async function applySavedPlan(
   approve: (plan: Plan) => Promise<boolean>,
   o: ApplierOptions = {},
 ): Promise<Outcome> {
+  // Untrusted input: refused before its scope is read or its lock taken.
+  const hostile = planProblems(plan);
+  if (hostile.length > 0) return { diagnostics: hostile };
   return applyWithLock(
     kernel,
     plan.scope.cgroupRoot,
@@ -180,7 +204,7 @@ export async function applySavedPlan(
           observed,
           diagnostics: [
             {
-              code: "VSC5032",
+              code: Code.stalePlan,
               severity: "error",
               message: "the saved plan is stale: the live state has changed since it was made",
               help: "make a new plan (`vsc plan FILE -out PLAN`), review it, and apply that",
@@ -201,7 +225,7 @@ export async function applySavedPlan(
 
 function locked(holder: number, file: string): Diagnostic {
   return {
-    code: "VSC5030",
+    code: Code.locked,
     severity: "error",
     message: `another vsc apply is running on this cgroup subtree (pid ${holder})`,
     help: "wait for it to finish; a lock left by a process that died is taken over automatically",

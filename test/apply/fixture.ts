@@ -91,10 +91,12 @@ export function sampleDesired(o: SampleOptions = {}): DesiredState {
     (a, b) => a.path.split("/").length - b.path.split("/").length || (a.path < b.path ? -1 : 1),
   );
   const rules = `${o.nftExtra ?? ""}`;
-  const digest = createHash("sha256").update(rules).digest("hex");
-  const ruleset =
+  // As the emitter does it: the digest is the sha256 of the text with an empty digest slot.
+  const blank =
     `table inet vsc {}\ndelete table inet vsc\ntable inet vsc {\n` +
-    `  chain output {\n    comment "vsc:${digest}"\n    type filter hook output priority 0; policy accept;\n${rules}  }\n}\n`;
+    `  chain output {\n    comment "vsc:"\n    type filter hook output priority 0; policy accept;\n${rules}  }\n}\n`;
+  const digest = createHash("sha256").update(blank).digest("hex");
+  const ruleset = blank.replace('comment "vsc:"', `comment "vsc:${digest}"`);
   return {
     host: "node1",
     cgroupRoot: root,

@@ -18,6 +18,7 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+[ -n "${KEEP_OUT:-}" ] && trap "cp $work/*.out $KEEP_OUT/; cleanup" EXIT
 
 cat >"$work/a.vsc" <<'V'
 host node1 {

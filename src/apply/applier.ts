@@ -61,6 +61,14 @@ function guarded<T>(f: () => T): T | Diagnostic {
     return f();
   } catch (e) {
     if (!(e instanceof KernelError)) throw e;
+    if (e.errno === "ELOOP")
+      return {
+        code: Code.symlinkRefused,
+        severity: "error",
+        message: `refusing to read through a symbolic link: ${e.message}`,
+        help: "something in the cgroup tree is a symbolic link; remove it (and find out who made it), then apply again",
+        notes: ["nothing was changed"],
+      };
     return {
       code: Code.cannotRead,
       severity: "error",

@@ -251,7 +251,10 @@ export function executePlan(kernel: Kernel, plan: Plan, opts: ExecuteOptions): E
     // Journal first: the inverse tokens are harmless if the write did nothing.
     journal.push({
       what: `write ${file} ${JSON.stringify(inverse)}`,
-      run: () => kernel.write(file, inverse),
+      run: () => {
+        const now = words(kernel.read(file)).sort().join(" ");
+        if (now !== [...a.before].sort().join(" ")) kernel.write(file, inverse);
+      },
     });
     write(file, tokens, undefined);
     const got = words(kernel.read(file)).sort();
@@ -265,7 +268,11 @@ export function executePlan(kernel: Kernel, plan: Plan, opts: ExecuteOptions): E
     if (!a.initial && a.before !== null) {
       journal.push({
         what: `restore ${file}`,
-        run: () => void writeValue(a.path, a.file, a.after, a.before!),
+        run: () => {
+          // A write that failed may have changed nothing (EROFS at open): then there is nothing to undo.
+          const now = normalizeValue(a.file, kernel.read(file) ?? "");
+          if (now !== normalizeValue(a.file, a.before!)) writeValue(a.path, a.file, now, a.before!);
+        },
       });
     }
     changes += writeValue(a.path, a.file, a.before ?? "", a.after).count;

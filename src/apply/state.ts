@@ -74,8 +74,15 @@ export function acquireLock(s: StateFiles): LockResult {
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       const fd = openSync(file, "wx", 0o644);
-      writeSync(fd, `${selfId()}\n`);
-      closeSync(fd);
+      try {
+        writeSync(fd, `${selfId()}\n`);
+      } catch (e) {
+        // A full state directory: leave no empty lock behind.
+        rmSync(file, { force: true });
+        throw e;
+      } finally {
+        closeSync(fd);
+      }
       const me = selfId();
       return {
         ok: true,

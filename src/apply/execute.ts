@@ -145,7 +145,8 @@ export function executePlan(kernel: Kernel, plan: Plan, opts: ExecuteOptions): E
         ds.push({
           code: Code.rollbackDiffers,
           severity: "error",
-          message: "after the rollback, the live state read again differs from the state before this apply",
+          message:
+            "after the rollback, the live state read again differs from the state before this apply",
           notes: differs,
           help: "run `vsc plan` to see what differs, then `vsc apply` again to converge",
         });
@@ -174,7 +175,9 @@ export function executePlan(kernel: Kernel, plan: Plan, opts: ExecuteOptions): E
     try {
       return stateDifferences(opts.before, observe(kernel, plan.scope));
     } catch (e) {
-      return [`the state could not be read again: ${e instanceof KernelError ? e.message : String(e)}`];
+      return [
+        `the state could not be read again: ${e instanceof KernelError ? e.message : String(e)}`,
+      ];
     }
   }
 
@@ -459,7 +462,16 @@ export function replacing(ruleset: string): string {
 }
 
 /** Errors that say the filesystem (not the value) is the problem: read-only, full, or refusing. */
-const IO_ERRNOS = new Set(["ENOSPC", "EDQUOT", "EROFS", "EACCES", "EPERM", "EIO", "EMFILE", "ENFILE"]);
+const IO_ERRNOS = new Set([
+  "ENOSPC",
+  "EDQUOT",
+  "EROFS",
+  "EACCES",
+  "EPERM",
+  "EIO",
+  "EMFILE",
+  "ENFILE",
+]);
 
 /** A failure as a diagnostic; undefined for what is not an I/O failure (a bug). */
 function failureOf(e: unknown, stateDir: string): Diagnostic | undefined {
@@ -535,7 +547,8 @@ export function stateDifferences(a: ObservedState, b: ObservedState): string[] {
         `cgroup ${c.path} lacks ${JSON.stringify((n.incomplete ?? []).join(" "))}, lacked ${JSON.stringify((c.incomplete ?? []).join(" "))}`,
       );
   }
-  for (const c of b.cgroups) if (!ac.has(c.path)) out.push(`cgroup ${c.path} was not there and is now`);
+  for (const c of b.cgroups)
+    if (!ac.has(c.path)) out.push(`cgroup ${c.path} was not there and is now`);
   if (a.nft.present !== b.nft.present || (a.nft.digest ?? "") !== (b.nft.digest ?? ""))
     out.push(
       `table inet vsc is ${b.nft.present ? `loaded (digest ${b.nft.digest ?? "none"})` : "absent"}, was ${a.nft.present ? `loaded (digest ${a.nft.digest ?? "none"})` : "absent"}`,
@@ -549,7 +562,9 @@ export function stateDifferences(a: ObservedState, b: ObservedState): string[] {
     const n = bl.get(l.dev);
     if (!n) continue;
     if (JSON.stringify(l.qdisc ?? null) !== JSON.stringify(n.qdisc ?? null))
-      out.push(`link ${l.dev} root qdisc is ${JSON.stringify(n.qdisc ?? null)}, was ${JSON.stringify(l.qdisc ?? null)}`);
+      out.push(
+        `link ${l.dev} root qdisc is ${JSON.stringify(n.qdisc ?? null)}, was ${JSON.stringify(l.qdisc ?? null)}`,
+      );
     for (const id of new Set([...Object.keys(l.classes), ...Object.keys(n.classes)])) {
       const x = JSON.stringify(l.classes[id] ?? null);
       const y = JSON.stringify(n.classes[id] ?? null);

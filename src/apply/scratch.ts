@@ -70,7 +70,12 @@ const fail = (op: string, code: string, text: string): never => {
 const words = (s: string | undefined) => (s ?? "").split(/\s+/).filter((w) => w !== "");
 
 /** The files every cgroup directory has (the mount root has no cgroup.events). */
-const CORE_FILES = ["cgroup.controllers", "cgroup.events", "cgroup.procs", "cgroup.subtree_control"];
+const CORE_FILES = [
+  "cgroup.controllers",
+  "cgroup.events",
+  "cgroup.procs",
+  "cgroup.subtree_control",
+];
 
 const dirOf = (p: string) => (p.includes("/") ? p.slice(0, p.lastIndexOf("/")) : "");
 
@@ -174,9 +179,7 @@ export function scratchCgroups(base: Kernel, mount: string): Kernel {
         now.add(c);
       } else if (tok[0] === "-") {
         if (
-          children.some((k) =>
-            words(rd(sub(sub(path, k), "cgroup.subtree_control"))).includes(c),
-          )
+          children.some((k) => words(rd(sub(sub(path, k), "cgroup.subtree_control"))).includes(c))
         )
           fail(op, "EBUSY", "Device or resource busy");
         now.delete(c);

@@ -145,7 +145,8 @@ const LINE_FORMS: RegExp[] = [
 export function tcLineProblem(line: string, dev: string): string | undefined {
   for (const re of LINE_FORMS) {
     const m = re.exec(line);
-    if (m) return m.groups!.dev === dev ? undefined : `tc line names link ${m.groups!.dev}, not ${dev}`;
+    if (m)
+      return m.groups!.dev === dev ? undefined : `tc line names link ${m.groups!.dev}, not ${dev}`;
   }
   return `${JSON.stringify(line)} is not a tc command vsc generates`;
 }

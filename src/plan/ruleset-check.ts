@@ -171,7 +171,14 @@ function checkTable(stmts: Stmt[], out: RulesetProblem[]): void {
       });
       continue;
     }
-    if (!name || !("word" in name) || !NAME.test(name.word) || !body || !("block" in body) || more.length > 0) {
+    if (
+      !name ||
+      !("word" in name) ||
+      !NAME.test(name.word) ||
+      !body ||
+      !("block" in body) ||
+      more.length > 0
+    ) {
       out.push({ line: s.line, message: `\`${k}\` must be \`${k} NAME { ... }\`` });
       continue;
     }
@@ -198,7 +205,10 @@ function checkChain(stmts: Stmt[], out: RulesetProblem[]): void {
         });
     } else if (w[0] === "policy") {
       if (w.length !== 2 || w[1] !== "accept")
-        out.push({ line: s.line, message: `\`${w.join(" ")}\`: vsc's base chains accept by policy` });
+        out.push({
+          line: s.line,
+          message: `\`${w.join(" ")}\`: vsc's base chains accept by policy`,
+        });
     } else if (w[0] === "hook" || w[0] === "devices" || w[0] === "device") {
       out.push({ line: s.line, message: `\`${w.join(" ")}\` is not something vsc writes` });
     }
@@ -208,7 +218,14 @@ function checkChain(stmts: Stmt[], out: RulesetProblem[]): void {
 function checkSet(stmts: Stmt[], out: RulesetProblem[]): void {
   for (const s of stmts) {
     const w = words(s);
-    if (!["type", "flags", "auto-merge", "elements", "comment", "typeof", "size", "timeout"].includes(w[0]!))
-      out.push({ line: s.line, message: `\`${w.join(" ")}\` is not something vsc writes in a set` });
+    if (
+      !["type", "flags", "auto-merge", "elements", "comment", "typeof", "size", "timeout"].includes(
+        w[0]!,
+      )
+    )
+      out.push({
+        line: s.line,
+        message: `\`${w.join(" ")}\` is not something vsc writes in a set`,
+      });
   }
 }

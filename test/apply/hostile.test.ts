@@ -280,6 +280,62 @@ for (const c of cases) {
   });
 }
 
+test("300 plans with one field mutated to a hostile value: parsePlan never throws, and what it accepts stays inside vsc's subtree", () => {
+  const HOSTILE = [
+    "..",
+    "vsc/..",
+    "vsc/../x",
+    "/etc",
+    "vsc/a\nb",
+    "1: htb\nqdisc del dev eth1 root",
+    "eth1",
+    "\u001b[2J",
+    "",
+    "x".repeat(5000),
+    "table ip evil {}",
+    'include "/etc/shadow"',
+    "}\ntable ip x {",
+    "cgroup.procs",
+    "9999",
+  ];
+  let seed = 7;
+  const next = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
+  const base = basePlan();
+  for (let n = 0; n < 300; n++) {
+    const p = JSON.parse(JSON.stringify(base)) as Plan;
+    // Collect every string slot in the plan, pick one, replace or append a hostile value.
+    const slots: [Record<string, unknown>, string][] = [];
+    const walk = (o: unknown) => {
+      if (o && typeof o === "object")
+        for (const [k, v] of Object.entries(o)) {
+          if (typeof v === "string") slots.push([o as Record<string, unknown>, k]);
+          else walk(v);
+        }
+    };
+    walk(p);
+    const [obj, key] = slots[Math.floor(next() * slots.length)]!;
+    const h = HOSTILE[Math.floor(next() * HOSTILE.length)]!;
+    obj[key] = next() < 0.5 ? h : `${obj[key] as string}${h}`;
+    let r: ReturnType<typeof parsePlan>;
+    try {
+      r = parsePlan(JSON.stringify(p), "p.json");
+    } catch (e) {
+      assert.unreachable(`parsePlan threw on ${key}=${JSON.stringify(obj[key])}: ${e}`);
+      return;
+    }
+    if (!r.plan) continue;
+    const root = r.plan.scope.cgroupRoot;
+    for (const a of r.plan.actions) {
+      if ("path" in a)
+        assert.ok(
+          (a.path === root || a.path.startsWith(`${root}/`)) && !a.path.split("/").includes(".."),
+          `${key}=${JSON.stringify(obj[key])} accepted with path ${a.path}`,
+        );
+      if (a.type === "nft" && a.after) assert.equal(rulesetProblems(a.after.ruleset), []);
+    }
+  }
+});
+
 test("a .. plan applied (without parsePlan) writes nothing anywhere", async () => {
   const s = scratch();
   mkdirSync(join(s.mount, "foreign"));

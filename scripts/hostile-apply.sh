@@ -18,7 +18,8 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-[ -n "${KEEP_OUT:-}" ] && trap "cp $work/*.out $KEEP_OUT/; cleanup" EXIT
+keep() { cp "$work"/*.out "$KEEP_OUT"/; cleanup; }
+[ -n "${KEEP_OUT:-}" ] && trap keep EXIT
 
 cat >"$work/a.vsc" <<'V'
 host node1 {
@@ -90,7 +91,7 @@ d=$(fresh p4 1024)
 node "$vsc" apply "$work/a.vsc" --cgroup-mount "$d/cg" --netns "$ns" --auto-approve >/dev/null 2>&1
 free=$(stat -f -c '%a' "$d"); dd if=/dev/zero of="$d/filler" bs=4096 count=$((free - 4)) status=none
 run enospc-cgroup-tree apply "$work/b.vsc" --cgroup-mount "$d/cg" --netns "$ns" --auto-approve
-echo "    vsc/a/cpu.weight now: $(cat "$d/cg/vsc/a/cpu.weight"); cgroups: $(cd "$d/cg/vsc" && ls -d */ | tr '\n' ' ')"
+echo "    vsc/a/cpu.weight now: $(cat "$d/cg/vsc/a/cpu.weight"); cgroups: $(find "$d/cg/vsc" -mindepth 1 -maxdepth 1 -type d -printf '%f ')"
 rm -f "$d/filler"; node "$vsc" destroy "$work/a.vsc" --cgroup-mount "$d/cg" --netns "$ns" --auto-approve >/dev/null 2>&1
 
 # 5. EROFS: part of the tree read-only
@@ -98,18 +99,18 @@ d=$(fresh p5)
 node "$vsc" apply "$work/a.vsc" --cgroup-mount "$d/cg" --netns "$ns" --auto-approve >/dev/null 2>&1
 mount --bind "$d/cg/vsc/b" "$d/cg/vsc/b" && mount -o remount,bind,ro "$d/cg/vsc/b"
 run erofs-cgroup-tree apply "$work/b.vsc" --cgroup-mount "$d/cg" --netns "$ns" --auto-approve
-echo "    vsc/a/cpu.weight now: $(cat "$d/cg/vsc/a/cpu.weight"); cgroups: $(cd "$d/cg/vsc" && ls -d */ | tr '\n' ' ')"
+echo "    vsc/a/cpu.weight now: $(cat "$d/cg/vsc/a/cpu.weight"); cgroups: $(find "$d/cg/vsc" -mindepth 1 -maxdepth 1 -type d -printf '%f ')"
 umount "$d/cg/vsc/b"; node "$vsc" destroy "$work/a.vsc" --cgroup-mount "$d/cg" --netns "$ns" --auto-approve >/dev/null 2>&1
 
 # 6. read-only state directory
 d=$(fresh p6); mkdir -p "$work/rostate"; mount --bind "$work/rostate" "$work/rostate" && mount -o remount,bind,ro "$work/rostate"
 STATE=$work/rostate run erofs-state-dir apply "$work/a.vsc" --cgroup-mount "$d/cg" --netns "$ns" --auto-approve
-echo "    cgroups: $(ls "$d/cg" | tr '\n' ' ')"
+echo "    cgroups: $(find "$d/cg" -mindepth 1 -maxdepth 1 -printf '%f ')"
 
 # 7. full state directory
 d=$(fresh p7); s=$(fresh s7 64); free=$(stat -f -c '%a' "$s"); dd if=/dev/zero of="$s/filler" bs=4096 count="$free" status=none 2>/dev/null
 STATE=$s/state run enospc-state-dir apply "$work/a.vsc" --cgroup-mount "$d/cg" --netns "$ns" --auto-approve
-echo "    state dir: $(ls -la "$s/state" 2>/dev/null | tail -n +4 | awk '{print $5, $9}' | tr '\n' ' ')"
+echo "    state dir: $(find "$s/state" -mindepth 1 -maxdepth 1 -printf '%f (%s bytes) ' 2>/dev/null)"
 
 # 8. scratch: a cgroup left half-made by kill -9 between its mkdir and its files
 d=$(fresh p8)

@@ -9,7 +9,7 @@
  *    [a-z0-9_.-] so there is no absolute path or backslash), and a process
  *    move goes only to the cgroup holding the subtree;
  *  - every file written is an interface file vsc manages, every controller
- *    one the kernel has, every value printable (io.max: one line per device);
+ *    one plain word, every value printable (io.max: one line per device);
  *  - the nft text stays inside table inet vsc (ruleset-check.ts) and carries
  *    its own digest;
  *  - every tc line, and every line that would undo it, is one vsc generates,
@@ -27,18 +27,13 @@ import { rulesetProblems } from "./ruleset-check.js";
 import type { Action, Plan } from "./types.js";
 import { MANAGED_FILES, parentPath } from "./values.js";
 
-/** cgroup v2 controllers (Documentation/admin-guide/cgroup-v2.rst). */
-export const KNOWN_CONTROLLERS: ReadonlySet<string> = new Set([
-  "cpu",
-  "cpuset",
-  "io",
-  "memory",
-  "pids",
-  "hugetlb",
-  "rdma",
-  "misc",
-  "perf_event",
-]);
+/**
+ * A controller name as cgroup.subtree_control takes it. Not a fixed list:
+ * kernels add controllers (dmem in 6.13), and a destroy plan must be able to
+ * restore whatever was enabled in vsc's own subtree; one word, so a token
+ * cannot carry another.
+ */
+const CONTROLLER = /^[a-z_]{1,32}$/;
 
 const WRITABLE: ReadonlySet<string> = new Set(MANAGED_FILES);
 const MAX_NOTES = 10;
@@ -70,8 +65,7 @@ export function planProblems(plan: Plan): Diagnostic[] {
   };
   const controllers = (where: string, cs: string[]) => {
     for (const c of cs)
-      if (!KNOWN_CONTROLLERS.has(c))
-        paths.push(`${where}: ${JSON.stringify(c)} is not a controller`);
+      if (!CONTROLLER.test(c)) paths.push(`${where}: ${JSON.stringify(c)} is not a controller`);
   };
   const value = (where: string, file: string, v: string | null | undefined) => {
     if (v === null || v === undefined) return;

@@ -131,10 +131,11 @@ const cases: Case[] = [
     },
   },
   {
-    name: "an unknown controller",
-    code: "VSC5052",
+    name: "a controller token that carries another",
+    code: "VSC5031",
+    inMemory: "VSC5052",
     edit: (p) => {
-      find(p, "subtree-control").after.push("evil");
+      find(p, "subtree-control").after.push("cpu -memory");
     },
   },
   {

@@ -37,6 +37,11 @@ export interface Outcome {
   result?: ExecuteResult;
   /** false when the person (or --auto-approve's absence) declined. */
   approved?: boolean;
+  /**
+   * The plan is known to stay inside what vsc owns: the planner just made it,
+   * or applySavedPlan checked it. The executor checks any other plan itself.
+   */
+  checked?: boolean;
   diagnostics: Diagnostic[];
 }
 
@@ -130,7 +135,7 @@ function planWith(
   if (isDiag(observed)) return { diagnostics: [observed] };
   const r = make(observed);
   return {
-    ...(r.plan ? { plan: r.plan } : {}),
+    ...(r.plan ? { plan: r.plan, checked: true } : {}),
     observed,
     diagnostics: r.diagnostics,
   };
@@ -171,7 +176,10 @@ export async function applyWithLock(
   try {
     const planned = makePlan();
     if (!planned.plan) return planned;
-    const before = planned.observed ? { before: planned.observed } : {};
+    const before = {
+      ...(planned.observed ? { before: planned.observed } : {}),
+      ...(planned.checked ? { checked: true } : {}),
+    };
     if (planned.plan.actions.length === 0)
       return {
         ...planned,
@@ -224,7 +232,7 @@ export async function applySavedPlan(
           ],
         };
       }
-      return { plan, observed, diagnostics: [] };
+      return { plan, observed, diagnostics: [], checked: true };
     },
     approve,
     o,

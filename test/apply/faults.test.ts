@@ -9,7 +9,15 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statfsSync, writeFileSync } from "node:fs";
+import {
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statfsSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { applyWithLock, planDesired } from "../../src/apply/applier.js";
@@ -73,9 +81,14 @@ function setup() {
     fs,
     mount: join(fs, "cg"),
     stateDir: join(dir, "state"),
+    /** Unmounts everything under the test's directory (deepest first), then removes it. */
     cleanup() {
-      for (let i = 0; i < 4; i++) spawnSync("umount", ["-R", fs], { stdio: "ignore" });
-      spawnSync("umount", ["-R", join(dir, "state")], { stdio: "ignore" });
+      const mounts = readFileSync("/proc/self/mounts", "utf8")
+        .split("\n")
+        .map((l) => l.split(" ")[1] ?? "")
+        .filter((m) => m.startsWith(`${dir}/`))
+        .sort((a, b) => b.length - a.length);
+      for (const m of mounts) spawnSync("umount", ["-l", m], { stdio: "ignore" });
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -94,102 +107,117 @@ if (!canMount()) {
 } else {
   test("ENOSPC half-way (a full tmpfs): VSC5050, every value back, half-made cgroups removed", async () => {
     const t = setup();
-    sh("mount", ["-t", "tmpfs", "-o", "size=2m", "tmpfs", t.fs]);
-    makeScratchMount(t.mount);
-    const k = fakeTools(scratchKernel(t.mount));
-    assert.ok((await apply(k, sampleDesired(), t.stateDir)).result?.ok);
-    const before = tree(t.mount);
-    fillTo(t.fs, 8); // room for batch's new weight and part of the first new cgroup only
-    const out = await apply(k, changed(), t.stateDir);
-    assert.is(out.result?.ok, false);
-    assert.equal(
-      out.diagnostics.map((d) => d.code),
-      ["VSC5050"],
-    );
-    assert.match(out.diagnostics[0]!.message, /No space left on device \(ENOSPC\)/);
-    assert.match(out.diagnostics[0]!.notes!.join("\n"), /read again, the kernel is as it was/);
-    assert.equal(tree(t.mount), before);
-    t.cleanup();
+    try {
+      sh("mount", ["-t", "tmpfs", "-o", "size=2m", "tmpfs", t.fs]);
+      makeScratchMount(t.mount);
+      const k = fakeTools(scratchKernel(t.mount));
+      assert.ok((await apply(k, sampleDesired(), t.stateDir)).result?.ok);
+      const before = tree(t.mount);
+      fillTo(t.fs, 8); // room for batch's new weight and part of the first new cgroup only
+      const out = await apply(k, changed(), t.stateDir);
+      assert.is(out.result?.ok, false);
+      assert.equal(
+        out.diagnostics.map((d) => d.code),
+        ["VSC5050"],
+      );
+      assert.match(out.diagnostics[0]!.message, /No space left on device \(ENOSPC\)/);
+      assert.match(out.diagnostics[0]!.notes!.join("\n"), /read again, the kernel is as it was/);
+      assert.equal(tree(t.mount), before);
+    } finally {
+      t.cleanup();
+    }
   });
 
   test("EROFS (part of the tree bound read-only): VSC5050, the changes before it undone", async () => {
     const t = setup();
-    makeScratchMount(t.mount);
-    const k = fakeTools(scratchKernel(t.mount));
-    assert.ok((await apply(k, sampleDesired(), t.stateDir)).result?.ok);
-    const web = join(t.mount, "vsc/web-tier/web");
-    sh("mount", ["--bind", web, web]);
-    sh("mount", ["-o", "remount,bind,ro", web]);
-    const before = tree(t.mount);
-    const out = await apply(k, changed(), t.stateDir);
-    assert.equal(
-      out.diagnostics.map((d) => d.code),
-      ["VSC5050"],
-    );
-    assert.match(out.diagnostics[0]!.message, /web\/pids\.max.*Read-only file system \(EROFS\)/);
-    assert.match(out.diagnostics[0]!.notes!.join("\n"), /as it was/);
-    assert.equal(tree(t.mount), before);
-    sh("umount", [web]);
-    t.cleanup();
+    try {
+      makeScratchMount(t.mount);
+      const k = fakeTools(scratchKernel(t.mount));
+      assert.ok((await apply(k, sampleDesired(), t.stateDir)).result?.ok);
+      const web = join(t.mount, "vsc/web-tier/web");
+      sh("mount", ["--bind", web, web]);
+      sh("mount", ["-o", "remount,bind,ro", web]);
+      const before = tree(t.mount);
+      const out = await apply(k, changed(), t.stateDir);
+      assert.equal(
+        out.diagnostics.map((d) => d.code),
+        ["VSC5050"],
+      );
+      assert.match(out.diagnostics[0]!.message, /web\/pids\.max.*Read-only file system \(EROFS\)/);
+      assert.match(out.diagnostics[0]!.notes!.join("\n"), /as it was/);
+      assert.equal(tree(t.mount), before);
+      sh("umount", [web]);
+    } finally {
+      t.cleanup();
+    }
   });
 
   test("a read-only state directory: VSC5051 before anything is changed", async () => {
     const t = setup();
-    makeScratchMount(t.mount);
-    mkdirSync(t.stateDir);
-    sh("mount", ["--bind", t.stateDir, t.stateDir]);
-    sh("mount", ["-o", "remount,bind,ro", t.stateDir]);
-    const before = tree(t.mount);
-    const out = await apply(fakeTools(scratchKernel(t.mount)), sampleDesired(), t.stateDir);
-    assert.equal(
-      out.diagnostics.map((d) => d.code),
-      ["VSC5051"],
-    );
-    assert.match(out.diagnostics[0]!.message, /Read-only file system \(EROFS\)/);
-    assert.equal(tree(t.mount), before);
-    t.cleanup();
+    try {
+      makeScratchMount(t.mount);
+      mkdirSync(t.stateDir);
+      sh("mount", ["--bind", t.stateDir, t.stateDir]);
+      sh("mount", ["-o", "remount,bind,ro", t.stateDir]);
+      const before = tree(t.mount);
+      const out = await apply(fakeTools(scratchKernel(t.mount)), sampleDesired(), t.stateDir);
+      assert.equal(
+        out.diagnostics.map((d) => d.code),
+        ["VSC5051"],
+      );
+      assert.match(out.diagnostics[0]!.message, /Read-only file system \(EROFS\)/);
+      assert.equal(tree(t.mount), before);
+    } finally {
+      t.cleanup();
+    }
   });
 
   test("a full state directory: VSC5051, nothing changed, no empty lock file left", async () => {
     const t = setup();
-    makeScratchMount(t.mount);
-    mkdirSync(t.stateDir);
-    sh("mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", t.stateDir]);
-    fillTo(t.stateDir, 0);
-    const before = tree(t.mount);
-    const out = await apply(fakeTools(scratchKernel(t.mount)), sampleDesired(), t.stateDir);
-    assert.equal(
-      out.diagnostics.map((d) => d.code),
-      ["VSC5051"],
-    );
-    assert.match(out.diagnostics[0]!.message, /ENOSPC/);
-    assert.equal(tree(t.mount), before);
-    assert.equal(
-      readdirSync(t.stateDir).filter((f) => f !== "filler"),
-      [],
-    );
-    t.cleanup();
+    try {
+      makeScratchMount(t.mount);
+      mkdirSync(t.stateDir);
+      sh("mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", t.stateDir]);
+      fillTo(t.stateDir, 0);
+      const before = tree(t.mount);
+      const out = await apply(fakeTools(scratchKernel(t.mount)), sampleDesired(), t.stateDir);
+      assert.equal(
+        out.diagnostics.map((d) => d.code),
+        ["VSC5051"],
+      );
+      assert.match(out.diagnostics[0]!.message, /ENOSPC/);
+      assert.equal(tree(t.mount), before);
+      assert.equal(
+        readdirSync(t.stateDir).filter((f) => f !== "filler"),
+        [],
+      );
+    } finally {
+      t.cleanup();
+    }
   });
 
   test("the state directory fills up at the saved ruleset, after the nft load: everything undone", async () => {
     const t = setup();
-    makeScratchMount(t.mount);
-    mkdirSync(t.stateDir);
-    sh("mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", t.stateDir]);
-    fillTo(t.stateDir, 2); // the lock and the journal fit, the saved ruleset does not
-    const k = fakeTools(scratchKernel(t.mount));
-    const before = tree(t.mount);
-    const out = await apply(k, sampleDesired(), t.stateDir);
-    assert.equal(
-      out.diagnostics.map((d) => d.code),
-      ["VSC5051"],
-    );
-    assert.match(out.diagnostics[0]!.message, /ENOSPC/);
-    assert.match(out.diagnostics[0]!.notes!.join("\n"), /as it was/);
-    assert.equal(tree(t.mount), before);
-    // The table vsc loaded was deleted again.
-    assert.is(/table inet vsc/.test(k.run("nft", ["-f", "-"], "list tables\n").stdout), false);
-    t.cleanup();
+    try {
+      makeScratchMount(t.mount);
+      mkdirSync(t.stateDir);
+      sh("mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", t.stateDir]);
+      fillTo(t.stateDir, 2); // the lock and the journal fit, the saved ruleset does not
+      const k = fakeTools(scratchKernel(t.mount));
+      const before = tree(t.mount);
+      const out = await apply(k, sampleDesired(), t.stateDir);
+      assert.equal(
+        out.diagnostics.map((d) => d.code),
+        ["VSC5051"],
+      );
+      assert.match(out.diagnostics[0]!.message, /ENOSPC/);
+      assert.match(out.diagnostics[0]!.notes!.join("\n"), /as it was/);
+      assert.equal(tree(t.mount), before);
+      // The table vsc loaded was deleted again.
+      assert.is(/table inet vsc/.test(k.run("nft", ["-f", "-"], "list tables\n").stdout), false);
+    } finally {
+      t.cleanup();
+    }
   });
 }
 

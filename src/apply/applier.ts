@@ -14,9 +14,11 @@ import {
 } from "../plan/plan.js";
 import type { ObservedLink, ObservedState, Plan, Scope } from "../plan/types.js";
 import { MANAGED_FILES } from "../plan/values.js";
+import { planProblems } from "../plan/validate.js";
+import { Code } from "./codes.js";
 import { executePlan, type ExecuteResult } from "./execute.js";
 import type { Kernel } from "./kernel.js";
-import { KernelError } from "./kernel.js";
+import { KernelError, errnoMessage } from "./kernel.js";
 import { observe } from "./observe.js";
 import { needsOf, preflight, type PreflightNeeds } from "./preflight.js";
 import { DEFAULT_STATE_DIR, StateError, acquireLock, journalMarker, stateFiles } from "./state.js";
@@ -35,6 +37,11 @@ export interface Outcome {
   result?: ExecuteResult;
   /** false when the person (or --auto-approve's absence) declined. */
   approved?: boolean;
+  /**
+   * The plan is known to stay inside what vsc owns: the planner just made it,
+   * or applySavedPlan checked it. The executor checks any other plan itself.
+   */
+  checked?: boolean;
   diagnostics: Diagnostic[];
 }
 
@@ -60,8 +67,16 @@ function guarded<T>(f: () => T): T | Diagnostic {
   } catch (e) {
     if (e instanceof StateError) return e.diagnostic;
     if (!(e instanceof KernelError)) throw e;
+    if (e.errno === "ELOOP")
+      return {
+        code: Code.symlinkRefused,
+        severity: "error",
+        message: `refusing to read through a symbolic link: ${e.message}`,
+        help: "something in the cgroup tree is a symbolic link; remove it (and find out who made it), then apply again",
+        notes: ["nothing was changed"],
+      };
     return {
-      code: "VSC5035",
+      code: Code.cannotRead,
       severity: "error",
       message: `cannot read the live state: ${e.message}`,
       help: "run as root, and check the cgroup mount and the network namespace",
@@ -120,7 +135,7 @@ function planWith(
   if (isDiag(observed)) return { diagnostics: [...pre, observed] };
   const r = make(observed);
   return {
-    ...(r.plan ? { plan: r.plan } : {}),
+    ...(r.plan ? { plan: r.plan, checked: true } : {}),
     observed,
     diagnostics: [...pre, ...r.diagnostics],
   };
@@ -138,19 +153,42 @@ export async function applyWithLock(
   o: ApplierOptions = {},
 ): Promise<Outcome> {
   const st = files(kernel, cgroupRoot, o);
-  const lock = acquireLock(st);
+  let lock: ReturnType<typeof acquireLock>;
+  try {
+    lock = acquireLock(st);
+  } catch (e) {
+    // A read-only, full, missing or unsafe state directory: nothing was changed yet.
+    if (e instanceof StateError) return { diagnostics: [e.diagnostic] };
+    const err = e as NodeJS.ErrnoException;
+    if (typeof err?.code !== "string") throw e;
+    return {
+      diagnostics: [
+        {
+          code: Code.stateDirIo,
+          severity: "error",
+          message: `cannot take the lock in vsc's state directory ${st.dir}: ${errnoMessage(e).message}`,
+          notes: [...(err.path ? [`${err.syscall} ${err.path}`] : []), "nothing was changed"],
+          help: "make the state directory writable (or free space there), or set VSC_STATE_DIR, then apply again",
+        },
+      ],
+    };
+  }
   if (!lock.ok) return { diagnostics: [locked(lock.holder, lock.file)] };
   try {
     const planned = makePlan();
     if (!planned.plan) return planned;
+    const before = {
+      ...(planned.observed ? { before: planned.observed } : {}),
+      ...(planned.checked ? { checked: true } : {}),
+    };
     if (planned.plan.actions.length === 0)
       return {
         ...planned,
         approved: true,
-        result: executePlan(kernel, planned.plan, { state: st }),
+        result: executePlan(kernel, planned.plan, { state: st, ...before }),
       };
     if (!(await approve(planned.plan))) return { ...planned, approved: false };
-    const result = executePlan(kernel, planned.plan, { state: st });
+    const result = executePlan(kernel, planned.plan, { state: st, ...before });
     return {
       ...planned,
       approved: true,
@@ -169,6 +207,9 @@ export async function applySavedPlan(
   approve: (plan: Plan) => Promise<boolean>,
   o: ApplierOptions = {},
 ): Promise<Outcome> {
+  // Untrusted input: refused before its scope is read or its lock taken.
+  const hostile = planProblems(plan);
+  if (hostile.length > 0) return { diagnostics: hostile };
   return applyWithLock(
     kernel,
     plan.scope.cgroupRoot,
@@ -180,7 +221,7 @@ export async function applySavedPlan(
           observed,
           diagnostics: [
             {
-              code: "VSC5032",
+              code: Code.stalePlan,
               severity: "error",
               message: "the saved plan is stale: the live state has changed since it was made",
               help: "make a new plan (`vsc plan FILE -out PLAN`), review it, and apply that",
@@ -192,7 +233,7 @@ export async function applySavedPlan(
           ],
         };
       }
-      return { plan, observed, diagnostics: [] };
+      return { plan, observed, diagnostics: [], checked: true };
     },
     approve,
     o,
@@ -201,7 +242,7 @@ export async function applySavedPlan(
 
 function locked(holder: number, file: string): Diagnostic {
   return {
-    code: "VSC5030",
+    code: Code.locked,
     severity: "error",
     message: `another vsc apply is running on this cgroup subtree (pid ${holder})`,
     help: "wait for it to finish; a lock left by a process that died is taken over automatically",

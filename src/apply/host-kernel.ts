@@ -72,7 +72,8 @@ export function hostKernel(opts: HostKernelOptions = {}): Kernel {
       let fd = -1;
       try {
         // No O_CREAT: a missing interface file means its controller is off, say so.
-        fd = openSync(abs(path), constants.O_WRONLY | constants.O_TRUNC);
+        // O_NOFOLLOW: as root, never write through a symbolic link (ELOOP, VSC5056).
+        fd = openSync(abs(path), constants.O_WRONLY | constants.O_TRUNC | constants.O_NOFOLLOW);
         writeSync(fd, value);
       } catch (e) {
         const m = errnoMessage(e);

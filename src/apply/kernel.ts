@@ -36,6 +36,12 @@ export interface Kernel {
    * the reader opens only files that exist (a failed open costs more than a read).
    */
   entries(path: string): { dirs: string[]; files: Set<string> } | undefined;
+  /**
+   * Only a scratch tree has it: the interface files a cgroup directory should
+   * hold but lacks (a half-made cgroup, from an apply killed between mkdir and
+   * its files; a real cgroup2 mkdir is atomic). [] when complete.
+   */
+  incomplete?(path: string, files: Set<string>): string[];
   /** Runs nft or tc (inside the namespace), with `input` on stdin. */
   run(tool: "nft" | "tc", args: string[], input?: string): RunResult;
   /** What is at cgroupMount: a cgroup2 mount, a scratch tree (scratch.ts), or something else. */

@@ -34,7 +34,10 @@ export function readCgroups(kernel: Kernel, root: string, files: string[]): Obse
     const path = queue[i]!;
     const ents = kernel.entries(path);
     if (!ents) continue;
-    out.push(readCgroup(kernel, path, files, ents.files));
+    const c = readCgroup(kernel, path, files, ents.files);
+    const missing = kernel.incomplete?.(path, ents.files) ?? [];
+    if (missing.length > 0) c.incomplete = missing;
+    out.push(c);
     for (const k of ents.dirs) queue.push(`${path}/${k}`);
   }
   return out;

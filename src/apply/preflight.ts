@@ -8,6 +8,7 @@
  * Every read goes through the Kernel interface (cgroup files, machine files,
  * tools), so a scratch tree stands in for the whole machine in tests.
  */
+import { Code } from "./codes.js";
 import type { Diagnostic } from "../diag/diagnostic.js";
 import { parseCpuList } from "../check/fields.js";
 import { formatBytes } from "../check/format-units.js";
@@ -74,7 +75,7 @@ export function preflight(
     const v1 = v1Hierarchies(kernel);
     const unified = kernel.read("unified/cgroup.controllers") !== undefined;
     err(
-      "VSC5001",
+      Code.noCgroup2,
       `no cgroup2 filesystem is mounted at ${mount}`,
       unified
         ? `this host runs cgroup v1 (with a hybrid cgroup2 at ${join(mount, "unified")}, whose controllers are held by v1); boot with systemd.unified_cgroup_hierarchy=1 (or cgroup_no_v1=all), or pass --cgroup-mount with a cgroup2 mount`
@@ -87,7 +88,7 @@ export function preflight(
     if (missing.length > 0) {
       const v1 = v1Hierarchies(kernel).filter((h) => missing.some((m) => h.split(",").includes(m)));
       err(
-        "VSC5002",
+        Code.controllerUnavailable,
         `controller${missing.length > 1 ? "s" : ""} ${missing.join(", ")} not available in the cgroup2 mount ${mount}`,
         v1.length > 0
           ? "a controller bound to a cgroup v1 hierarchy is not available to cgroup2: boot with cgroup_no_v1=all (or unmount those v1 hierarchies)"
@@ -112,7 +113,7 @@ export function preflight(
       if (off.length > 0) {
         const file = join(mount, p, "cgroup.subtree_control");
         err(
-          "VSC5003",
+          Code.controllerNotEnabled,
           `controller${off.length > 1 ? "s" : ""} ${off.join(", ")} not enabled in ${file}, above vsc's subtree ${needs.cgroupRoot}`,
           `vsc changes nothing outside its subtree; enable ${off.length > 1 ? "them" : "it"} once as root: echo "${off.map((c) => `+${c}`).join(" ")}" > ${file}`,
         );
@@ -122,7 +123,7 @@ export function preflight(
     const above = parentPath(needs.cgroupRoot);
     if (above !== "" && kernel.list(above) === undefined) {
       err(
-        "VSC5008",
+        Code.cgroupParentMissing,
         `the cgroup ${above} that holds vsc's subtree does not exist under ${mount}`,
         `create it (mkdir ${join(mount, above)}) or choose another cgroup-root`,
       );
@@ -133,7 +134,7 @@ export function preflight(
 
   if (kernel.netns && !kernel.machineHas(`/run/netns/${kernel.netns}`)) {
     err(
-      "VSC5007",
+      Code.netnsMissing,
       `network namespace ${kernel.netns} does not exist`,
       `create it with \`ip netns add ${kernel.netns}\`, or drop --netns`,
     );
@@ -144,7 +145,7 @@ export function preflight(
   // also shows that it runs. Only a failure asks `--version` which it was.
   const broken = (tool: "nft" | "tc", why?: string): void =>
     err(
-      "VSC5004",
+      Code.toolMissing,
       `${tool} is not installed or does not run`,
       tool === "nft"
         ? "install nftables (apt-get install nftables)"
@@ -172,7 +173,7 @@ export function preflight(
     for (const [dev, r] of shows) {
       if (r.status !== 0 && r.stderr.includes(`"${dev}"`)) {
         err(
-          "VSC5005",
+          Code.linkMissing,
           `link ${dev} does not exist${kernel.netns ? ` in network namespace ${kernel.netns}` : ""}`,
           "create it, or remove it from the host's `link` lines",
         );
@@ -181,7 +182,7 @@ export function preflight(
   }
   if (nftRuns && needs.socketCgroup && nft.status !== 0) {
     err(
-      "VSC5006",
+      Code.nftNoSocketCgroup,
       "nftables here cannot match `socket cgroupv2`",
       "use nftables >= 0.9.5 and a kernel with nft_socket (CONFIG_NFT_SOCKET and cgroup2 socket matching, Linux >= 5.13)",
       [nft.stderr.trim()],
@@ -252,7 +253,7 @@ export function compareMachine(kernel: Kernel, m: DesiredMachine): Diagnostic[] 
   if (online === undefined) {
     return [
       {
-        code: "VSC5075",
+        code: Code.machineNotCompared,
         severity: "note",
         message: `the host block (${m.source}) was not compared with the machine: ${CPUS_ONLINE} ${onlineText === undefined ? "cannot be read" : "is not a cpu list"}`,
         notes: [
@@ -268,7 +269,7 @@ export function compareMachine(kernel: Kernel, m: DesiredMachine): Diagnostic[] 
   const missingCpus = declared.filter((c) => !on.has(c));
   if (missingCpus.length > 0) {
     ds.push({
-      code: "VSC5070",
+      code: Code.cpusMissing,
       severity: "error",
       message: `the host block declares ${m.cpus} cpu${m.cpus === 1 ? "" : "s"} (${cpuListText(declared)}), but this machine has ${online.length} online (${cpuListText(online)})`,
       help: `run this file on the machine it describes, or declare at most cpus ${fromZero(online)} here (its online cpus numbered from 0)`,
@@ -281,7 +282,7 @@ export function compareMachine(kernel: Kernel, m: DesiredMachine): Diagnostic[] 
   const mem = memTotal(kernel.machineRead("/proc/meminfo"));
   if (mem !== undefined && m.memory > mem) {
     ds.push({
-      code: "VSC5071",
+      code: Code.memoryAboveMachine,
       severity: "warning",
       message: `the host block declares memory ${formatBytes(m.memory)}, but this machine has ${formatBytes(mem)} (MemTotal)`,
       help: `declare at most memory ${Math.floor(mem / 1048576)}MiB, so that admission counts only memory that exists`,
@@ -295,7 +296,7 @@ export function compareMachine(kernel: Kernel, m: DesiredMachine): Diagnostic[] 
     const at = `/sys/dev/block/${dev}`;
     if (!kernel.machineHas(at)) {
       ds.push({
-        code: "VSC5072",
+        code: Code.diskMissing,
         severity: "error",
         message: `disk ${d.name} ${dev} does not exist on this machine`,
         help: "use the device number the machine has for that disk (lsblk -d -o NAME,MAJ:MIN), or remove the disk line",
@@ -305,7 +306,7 @@ export function compareMachine(kernel: Kernel, m: DesiredMachine): Diagnostic[] 
       });
     } else if (kernel.machineHas(`${at}/partition`)) {
       ds.push({
-        code: "VSC5073",
+        code: Code.diskIsPartition,
         severity: "error",
         message: `disk ${d.name} ${dev} is a partition, not a whole disk`,
         help: "io limits apply to whole disks: use the number of the disk that holds it (lsblk -d -o NAME,MAJ:MIN)",
@@ -322,7 +323,7 @@ export function compareMachine(kernel: Kernel, m: DesiredMachine): Diagnostic[] 
     more.push(`${formatBytes(mem)} of memory (the host block declares ${formatBytes(m.memory)})`);
   if (more.length > 0 && !ds.some((d) => d.severity === "error")) {
     ds.push({
-      code: "VSC5074",
+      code: Code.machineLarger,
       severity: "note",
       message: `this machine is larger than the host block declares: ${more.join(", ")}`,
       notes: [

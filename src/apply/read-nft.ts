@@ -10,7 +10,8 @@ import type { Kernel } from "./kernel.js";
 import { KernelError } from "./kernel.js";
 
 export function readNft(kernel: Kernel): ObservedNft {
-  const r = kernel.run("nft", ["-f", "-"], "list tables inet\nlist chains inet\n");
+  // `list tables` (every family) rides in the same process: a rollback is checked against it.
+  const r = kernel.run("nft", ["-f", "-"], "list tables\nlist chains inet\n");
   if (r.status !== 0)
     throw new KernelError("nft list chains inet", r.stderr.trim() || `exit ${r.status}`);
   return parseNftHeaders(r.stdout);
@@ -29,7 +30,11 @@ export function parseNftHeaders(text: string): ObservedNft {
       if (m) digest = m[1];
     }
   }
-  return { present, ...(digest ? { digest } : {}) };
+  const tables = lines
+    .map((l) => /^table (\S+) (\S+)$/.exec(l))
+    .filter((m) => m !== null)
+    .map((m) => `${m[1]} ${m[2]}`);
+  return { present, ...(digest ? { digest } : {}), tables: [...new Set(tables)].sort() };
 }
 
 /** The whole table as text: slow at scale, used only to undo a load when no saved copy exists. */

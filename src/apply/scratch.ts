@@ -19,17 +19,22 @@
  * links stay the real ones (nft and tc run for real).
  */
 import {
+  closeSync,
+  constants,
   existsSync,
   mkdirSync,
+  openSync,
   readFileSync,
   readdirSync,
+  realpathSync,
   rmSync,
   rmdirSync,
   writeFileSync,
+  writeSync,
 } from "node:fs";
 import { join } from "node:path";
 import { parseCpuList } from "../check/fields.js";
-import { KernelError, type Kernel } from "./kernel.js";
+import { KernelError, errnoMessage, type Kernel } from "./kernel.js";
 
 /** Interface files (with their defaults) that a controller adds to a cgroup. */
 export const CONTROLLER_FILES: Record<string, Record<string, string>> = {
@@ -106,6 +111,22 @@ const fail = (op: string, code: string, text: string): never => {
 
 const words = (s: string | undefined) => (s ?? "").split(/\s+/).filter((w) => w !== "");
 
+/** The files every cgroup directory has (the mount root has no cgroup.events). */
+const CORE_FILES = [
+  "cgroup.controllers",
+  "cgroup.events",
+  "cgroup.procs",
+  "cgroup.subtree_control",
+];
+
+const dirOf = (p: string) => (p.includes("/") ? p.slice(0, p.lastIndexOf("/")) : "");
+
+/**
+ * A scratch tree is a plain directory that others may be able to write: a
+ * symbolic link planted in it must never make vsc (root) read or write
+ * elsewhere. Every file is opened with O_NOFOLLOW, and the directory it is
+ * in must resolve to itself under the mount (no component is a link).
+ */
 export function scratchCgroups(base: Kernel, mount: string): Kernel {
   const abs = (p: string) => (p === "" ? mount : join(mount, p));
   const described = () => existsSync(join(mount, MACHINE_DIR));
@@ -130,14 +151,76 @@ export function scratchCgroups(base: Kernel, mount: string): Kernel {
     const on = new Set(parseCpuList(text) ?? []);
     return (parseCpuList(list) ?? [-1]).every((c) => on.has(c));
   };
-  const put = (p: string, v: string) => writeFileSync(abs(p), v);
   const sub = (dir: string, name: string) => (dir === "" ? name : `${dir}/${name}`);
+  const realMount = realpathSync(mount);
+
+  /** Refuses (ELOOP) when a directory on the way to `dir` is a symbolic link; a missing one is fine. */
+  function noLinkIn(dir: string, op: string) {
+    let got: string;
+    try {
+      got = realpathSync(abs(dir));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") return;
+      throw e;
+    }
+    if (got !== (dir === "" ? realMount : join(realMount, dir)))
+      fail(op, "ELOOP", `${dir} is (or is under) a symbolic link, to ${got}`);
+  }
+
+  /** A file's content without following a link; undefined when it does not exist. */
+  function rd(p: string): string | undefined {
+    noLinkIn(dirOf(p), `read ${p}`);
+    let fd = -1;
+    try {
+      fd = openSync(abs(p), constants.O_RDONLY | constants.O_NOFOLLOW);
+      return readFileSync(fd, "utf8");
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      throw e;
+    } finally {
+      if (fd >= 0) closeSync(fd);
+    }
+  }
+
+  /** Writes (creating it 0644) without following a link. */
+  function put(p: string, v: string) {
+    noLinkIn(dirOf(p), `write ${p}`);
+    const fd = openSync(
+      abs(p),
+      constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW,
+      0o644,
+    );
+    try {
+      writeSync(fd, v);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** Runs `f`; a raw filesystem error becomes the KernelError a real kernel would give. */
+  function asKernel<T>(op: string, f: () => T): T {
+    try {
+      return f();
+    } catch (e) {
+      if (e instanceof KernelError) throw e;
+      const m = errnoMessage(e);
+      if (m.code === undefined) throw e;
+      throw new KernelError(op, m.message, m.code);
+    }
+  }
+
+  /** Files `path` should hold but lacks: its core files and those of the controllers its parent enables. */
+  function incomplete(path: string, files: Set<string>): string[] {
+    const enabled = words(rd(sub(dirOf(path), "cgroup.subtree_control")));
+    const want = [...CORE_FILES, ...enabled.flatMap((c) => Object.keys(CONTROLLER_FILES[c] ?? {}))];
+    return want.filter((f) => !files.has(f)).sort();
+  }
 
   function populate(path: string, controllers: string[]) {
     put(sub(path, "cgroup.controllers"), `${controllers.join(" ")}\n`);
     for (const c of controllers) {
       for (const [f, v] of Object.entries(CONTROLLER_FILES[c] ?? {})) {
-        if (base.read(sub(path, f)) === undefined) put(sub(path, f), v === "" ? "" : `${v}\n`);
+        if (rd(sub(path, f)) === undefined) put(sub(path, f), v === "" ? "" : `${v}\n`);
       }
     }
   }
@@ -150,8 +233,8 @@ export function scratchCgroups(base: Kernel, mount: string): Kernel {
 
   function writeSubtree(path: string, value: string) {
     const op = `write ${sub(path, "cgroup.subtree_control")} ${JSON.stringify(value)}`;
-    const avail = words(base.read(sub(path, "cgroup.controllers")));
-    const now = new Set(words(base.read(sub(path, "cgroup.subtree_control"))));
+    const avail = words(rd(sub(path, "cgroup.controllers")));
+    const now = new Set(words(rd(sub(path, "cgroup.subtree_control"))));
     const children = base.list(path) ?? [];
     for (const tok of words(value)) {
       const c = tok.slice(1);
@@ -160,9 +243,7 @@ export function scratchCgroups(base: Kernel, mount: string): Kernel {
         now.add(c);
       } else if (tok[0] === "-") {
         if (
-          children.some((k) =>
-            words(base.read(sub(sub(path, k), "cgroup.subtree_control"))).includes(c),
-          )
+          children.some((k) => words(rd(sub(sub(path, k), "cgroup.subtree_control"))).includes(c))
         )
           fail(op, "EBUSY", "Device or resource busy");
         now.delete(c);
@@ -172,7 +253,7 @@ export function scratchCgroups(base: Kernel, mount: string): Kernel {
     put(sub(path, "cgroup.subtree_control"), `${enabled.join(" ")}\n`);
     for (const k of children) {
       const kp = sub(path, k);
-      const had = words(base.read(sub(kp, "cgroup.controllers")));
+      const had = words(rd(sub(kp, "cgroup.controllers")));
       unpopulate(
         kp,
         had.filter((c) => !now.has(c)),
@@ -188,7 +269,7 @@ export function scratchCgroups(base: Kernel, mount: string): Kernel {
     if (!wholeDisk(dev!))
       fail(`write ${path} ${JSON.stringify(value)}`, "ENODEV", "No such device");
     const lines = new Map<string, Map<string, string>>();
-    for (const l of (base.read(path) ?? "").split("\n").filter((x) => x.trim() !== "")) {
+    for (const l of (rd(path) ?? "").split("\n").filter((x) => x.trim() !== "")) {
       const [d, ...rest] = words(l);
       lines.set(d!, new Map(rest.map((kv) => kv.split("=") as [string, string])));
     }
@@ -211,7 +292,7 @@ export function scratchCgroups(base: Kernel, mount: string): Kernel {
   function movePid(path: string, pid: string) {
     const walk = (dir: string) => {
       const f = sub(dir, "cgroup.procs");
-      const pids = words(base.read(f));
+      const pids = words(rd(f));
       if (pids.includes(pid))
         put(
           f,
@@ -223,7 +304,30 @@ export function scratchCgroups(base: Kernel, mount: string): Kernel {
       for (const k of base.list(dir) ?? []) walk(sub(dir, k));
     };
     walk("");
-    put(path, (base.read(path) ?? "") + `${pid.trim()}\n`);
+    put(path, (rd(path) ?? "") + `${pid.trim()}\n`);
+  }
+
+  /**
+   * mkdir as the kernel does it: all or nothing. A directory left half-made
+   * (by a process killed between its mkdir and its files) is completed.
+   */
+  function mkdirCgroup(path: string) {
+    const op = `mkdir ${path}`;
+    noLinkIn(dirOf(path), op);
+    const ents = base.entries(path);
+    if (ents && incomplete(path, ents.files).length === 0) fail(op, "EEXIST", "File exists");
+    if (!ents) mkdirSync(abs(path));
+    try {
+      if (rd(sub(path, "cgroup.procs")) === undefined) put(sub(path, "cgroup.procs"), "");
+      if (rd(sub(path, "cgroup.subtree_control")) === undefined)
+        put(sub(path, "cgroup.subtree_control"), "\n");
+      put(sub(path, "cgroup.events"), "populated 0\nfrozen 0\n");
+      populate(path, words(rd(sub(dirOf(path), "cgroup.subtree_control"))));
+    } catch (e) {
+      // The kernel never leaves a half-made cgroup: undo a new one whole (a repaired one stays as it was).
+      if (!ents) rmSync(abs(path), { recursive: true, force: true });
+      throw e;
+    }
   }
 
   return {
@@ -232,35 +336,35 @@ export function scratchCgroups(base: Kernel, mount: string): Kernel {
     machineRead,
     machineHas: (p) =>
       p.startsWith("/run/netns/") ? base.machineHas(p) : described() && existsSync(machinePath(p)),
+    read: (path) => asKernel(`read ${path}`, () => rd(path)),
     write(path, value) {
-      const name = path.slice(path.lastIndexOf("/") + 1);
-      const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : "";
-      if (base.read(path) === undefined)
-        fail(`write ${path} ${JSON.stringify(value)}`, "ENOENT", "No such file or directory");
-      if (name === "cgroup.subtree_control") return writeSubtree(dir, value);
-      if (name === "io.max") return writeIoMax(path, value);
-      if (name === "cgroup.procs") return movePid(path, value);
-      if (name === "cpuset.cpus" && !online(value))
-        fail(`write ${path} ${JSON.stringify(value)}`, "ERANGE", "Numerical result out of range");
-      put(path, `${value.trim()}\n`);
+      const op = `write ${path} ${JSON.stringify(value)}`;
+      asKernel(op, () => {
+        const name = path.slice(path.lastIndexOf("/") + 1);
+        const dir = dirOf(path);
+        if (rd(path) === undefined) fail(op, "ENOENT", "No such file or directory");
+        if (name === "cgroup.subtree_control") return writeSubtree(dir, value);
+        if (name === "io.max") return writeIoMax(path, value);
+        if (name === "cgroup.procs") return movePid(path, value);
+        if (name === "cpuset.cpus" && !online(value))
+          fail(op, "ERANGE", "Numerical result out of range");
+        put(path, `${value.trim()}\n`);
+      });
     },
-    mkdir(path) {
-      base.mkdir(path);
-      const parent = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : "";
-      put(sub(path, "cgroup.procs"), "");
-      put(sub(path, "cgroup.subtree_control"), "\n");
-      put(sub(path, "cgroup.events"), "populated 0\nfrozen 0\n");
-      populate(path, words(base.read(sub(parent, "cgroup.subtree_control"))));
-    },
+    mkdir: (path) => asKernel(`mkdir ${path}`, () => mkdirCgroup(path)),
     rmdir(path) {
       const op = `rmdir ${path}`;
-      if (base.list(path) === undefined) fail(op, "ENOENT", "No such file or directory");
-      if (words(base.read(sub(path, "cgroup.procs"))).length > 0)
-        fail(op, "EBUSY", "Device or resource busy");
-      if ((base.list(path) ?? []).length > 0) fail(op, "ENOTEMPTY", "Directory not empty");
-      for (const f of readdirSync(abs(path))) rmSync(join(abs(path), f), { force: true });
-      rmdirSync(abs(path));
+      asKernel(op, () => {
+        noLinkIn(path, op);
+        if (base.list(path) === undefined) fail(op, "ENOENT", "No such file or directory");
+        if (words(rd(sub(path, "cgroup.procs"))).length > 0)
+          fail(op, "EBUSY", "Device or resource busy");
+        if ((base.list(path) ?? []).length > 0) fail(op, "ENOTEMPTY", "Directory not empty");
+        for (const f of readdirSync(abs(path))) rmSync(join(abs(path), f), { force: true });
+        rmdirSync(abs(path));
+      });
     },
+    incomplete: (path, files) => asKernel(`read ${path}`, () => incomplete(path, files)),
   };
 }
 

@@ -38,6 +38,7 @@ import {
 } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Diagnostic } from "../diag/diagnostic.js";
+import { errnoMessage } from "./kernel.js";
 import { createExclusive, tempName } from "../safe-fs.js";
 
 export const DEFAULT_STATE_DIR = "/run/vsc";
@@ -81,9 +82,9 @@ function stateDiag(code: string, message: string, help: string): StateError {
 
 function ioError(what: string, e: unknown): StateError {
   return new StateError({
-    code: "VSC5044",
+    code: "VSC5051",
     severity: "error",
-    message: `cannot ${what}: ${errnoOf(e)}`,
+    message: `cannot ${what}: ${errnoMessage(e).message}`,
     help: "fix the state directory (or set VSC_STATE_DIR to a writable one) and run again",
   });
 }

@@ -123,3 +123,30 @@ export function tcLinesDone(stderr: string): number | undefined {
 }
 
 export { majorOf };
+
+const H = "[0-9a-f]{1,4}:(?:[0-9a-f]{1,4})?";
+const LEAF = "(?!ingress\\b|clsact\\b)[a-z_]{1,16}";
+/** Every line form tcCommands writes (DEV stands for the link). */
+const LINE_FORMS: RegExp[] = [
+  `qdisc del dev DEV root`,
+  `qdisc add dev DEV root handle ${H} htb(?: default [0-9a-f]{1,4})?`,
+  `qdisc (?:change|replace) dev DEV root handle ${H} htb default [0-9a-f]{1,4}`,
+  `class (?:add|change) dev DEV parent ${H} classid ${H} htb rate \\d{1,20}bit ceil \\d{1,20}bit(?: quantum \\d{1,10})?`,
+  `class del dev DEV classid ${H}`,
+  `qdisc (?:add|replace) dev DEV parent ${H} ${LEAF}`,
+  `qdisc del dev DEV parent ${H}`,
+].map((f) => new RegExp(`^${f.replace("DEV", "(?<dev>[A-Za-z0-9_.@-]{1,15})")}$`));
+
+/**
+ * Why `line` is not a tc line vsc generates for `dev` (a saved plan's fields
+ * end up in these lines: a newline or a word too many would be another
+ * command run as root); undefined when it is one.
+ */
+export function tcLineProblem(line: string, dev: string): string | undefined {
+  for (const re of LINE_FORMS) {
+    const m = re.exec(line);
+    if (m)
+      return m.groups!.dev === dev ? undefined : `tc line names link ${m.groups!.dev}, not ${dev}`;
+  }
+  return `${JSON.stringify(line)} is not a tc command vsc generates`;
+}

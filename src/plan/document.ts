@@ -8,7 +8,9 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Diagnostic } from "../diag/diagnostic.js";
 import { packageRoot } from "../paths.js";
+import { Code } from "../apply/codes.js";
 import type { Plan } from "./types.js";
+import { planProblems } from "./validate.js";
 
 let validator: ValidateFunction | undefined;
 
@@ -37,7 +39,10 @@ export function serializePlan(plan: Plan): string {
   return `${JSON.stringify(plan, null, 2)}\n`;
 }
 
-/** File text -> Plan, or a VSC5031 diagnostic saying what is wrong with it. */
+/**
+ * File text -> Plan, or diagnostics: VSC5031 when it is not a well-formed
+ * plan, VSC5052-5057 when it reaches beyond what vsc owns (validate.ts).
+ */
 export function parsePlan(text: string, file: string): { plan?: Plan; diagnostics: Diagnostic[] } {
   let doc: unknown;
   try {
@@ -53,6 +58,9 @@ export function parsePlan(text: string, file: string): { plan?: Plan; diagnostic
     d.notes = errors;
     return { diagnostics: [d] };
   }
+  // Well-formed is not enough: a plan runs as root, so it must stay inside what vsc owns.
+  const problems = planProblems(doc as Plan);
+  if (problems.length > 0) return { diagnostics: problems };
   return { plan: doc as Plan, diagnostics: [] };
 }
 
@@ -63,7 +71,7 @@ export function looksLikePlan(text: string): boolean {
 
 function badPlan(file: string, why: string): Diagnostic {
   return {
-    code: "VSC5031",
+    code: Code.notAPlan,
     severity: "error",
     message: `${file} is not a vsc plan: ${why}`,
     help: "make a new one with `vsc plan FILE -out PLAN`",

@@ -13,6 +13,7 @@ export function fingerprint(o: ObservedState): string {
       path: c.path,
       subtreeControl: c.subtreeControl,
       files: sortKeys(c.files),
+      ...(c.incomplete ? { incomplete: c.incomplete } : {}),
     })),
     nft: { present: o.nft.present, digest: o.nft.digest ?? null },
     links: o.links.map((l) => ({

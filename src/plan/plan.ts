@@ -11,6 +11,7 @@
  */
 import type { Diagnostic } from "../diag/diagnostic.js";
 import type { DesiredLink, DesiredState, DesiredTcClass } from "../model/desired.js";
+import { Code } from "../apply/codes.js";
 import { fingerprint } from "./fingerprint.js";
 import type {
   Action,
@@ -59,7 +60,9 @@ export function planChanges(
 
   // 1. cgroups, top-down.
   for (const dc of desired.cgroups) {
-    const oc = obs.get(dc.path);
+    // A half-made cgroup (scratch tree, apply killed after its mkdir) is created again: completed.
+    const half = obs.get(dc.path)?.incomplete;
+    const oc = half ? undefined : obs.get(dc.path);
     if (!oc) {
       created.add(dc.path);
       actions.push({
@@ -67,6 +70,12 @@ export function planChanges(
         op: "create",
         address: `cgroup ${dc.path}`,
         path: dc.path,
+        ...(half
+          ? {
+              repair: half,
+              reason: `half-made by an interrupted apply, lacks ${listShort(half)}: completed`,
+            }
+          : {}),
       });
     }
     const before = oc?.subtreeControl ?? [];
@@ -249,7 +258,7 @@ function planDeletes(
   for (const c of sorted) {
     if (c.procs > 0 && !opts.moveProcs) {
       diagnostics.push({
-        code: "VSC5010",
+        code: Code.cgroupHasProcs,
         severity: "error",
         message: `cgroup ${c.path} must be removed but still holds ${c.procs} process${c.procs === 1 ? "" : "es"}`,
         help: "stop them, or run again with --move-procs to move them out of vsc's subtree",
@@ -393,5 +402,8 @@ export function summarize(actions: Action[]): PlanSummary {
   }
   return s;
 }
+
+const listShort = (xs: string[]) =>
+  xs.length <= 3 ? xs.join(", ") : `${xs.slice(0, 3).join(", ")} and ${xs.length - 3} more`;
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);

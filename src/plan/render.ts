@@ -34,7 +34,7 @@ export function renderPlan(plan: Plan, opts: RenderOptions): string {
           a.op === "delete" && a.procs
             ? c.dim(`  # ${a.procs} process(es) moved to ${a.moveProcsTo || "/"}`)
             : "";
-        add(`cgroup ${a.path}`, `  ${sign(a.op)} cgroup ${a.path}${procs}`);
+        add(`cgroup ${a.path}`, `  ${sign(a.op)} cgroup ${a.path}${procs}${why}`);
         break;
       }
       case "subtree-control":

@@ -25,6 +25,12 @@ export interface ObservedCgroup {
   files: Record<string, string>;
   /** Number of processes in cgroup.procs (not part of the fingerprint: it moves all the time). */
   procs: number;
+  /**
+   * Only in a scratch tree (--cgroup-mount DIR): the interface files a
+   * half-made cgroup lacks (an apply killed between its mkdir and its files).
+   * The planner completes it. A real cgroup2 mkdir is atomic.
+   */
+  incomplete?: string[];
 }
 
 export interface TcClassState {
@@ -59,6 +65,12 @@ export interface ObservedNft {
   present: boolean;
   /** The digest stored inside the table (`comment "vsc:<digest>"`), if any. */
   digest?: string;
+  /**
+   * Every nft table ("inet vsc", "ip filter", ...), sorted: read in the same
+   * nft process, not part of the fingerprint (other tables are not vsc's), and
+   * compared after a rollback to prove no other table was made or removed.
+   */
+  tables?: string[];
 }
 
 export interface ObservedState {
@@ -91,6 +103,8 @@ export interface CgroupAction extends ActionBase {
   moveProcsTo?: string;
   /** Delete only: what it held, so a rollback can re-create it. */
   restore?: { subtreeControl: string[]; files: Record<string, string> };
+  /** Create only: the directory exists half-made (scratch tree); these files are missing. */
+  repair?: string[];
 }
 
 export interface CgroupFileAction extends ActionBase {

@@ -1,9 +1,11 @@
 /** The executor's failure codes, each triggered through a kernel that misbehaves in one way. */
 import { test } from "uvu";
+import { readFileSync } from "node:fs";
 import * as assert from "uvu/assert";
 import { applyWithLock, planDesired } from "../../src/apply/applier.js";
 import type { Kernel } from "../../src/apply/kernel.js";
 import { KernelError } from "../../src/apply/kernel.js";
+import { Code } from "../../src/apply/codes.js";
 import { hostCodes } from "../../src/diag/codes/host.js";
 import type { DesiredState } from "../../src/model/desired.js";
 import { sampleDesired, scratch, scratchKernel, snapshot } from "./fixture.js";
@@ -81,6 +83,25 @@ test("VSC5035: the live state cannot be read", async () => {
   assert.is(out.diagnostics[0]?.code, "VSC5035");
   assert.match(out.diagnostics[0]!.message, /Operation not permitted/);
   s.cleanup();
+});
+
+test("src/apply/codes.ts names exactly the catalog's host codes, each once", () => {
+  const named = Object.values(Code);
+  assert.equal([...named].sort(), Object.keys(hostCodes).sort());
+  assert.is(new Set(named).size, named.length);
+});
+
+test("the applier's sources spell no VSC5 code as a literal (they use Code)", () => {
+  for (const f of [
+    "src/apply/execute.ts",
+    "src/apply/applier.ts",
+    "src/plan/plan.ts",
+    "src/plan/document.ts",
+    "src/plan/validate.ts",
+    "src/apply/preflight.ts",
+  ]) {
+    assert.not.match(readFileSync(f, "utf8"), /"VSC5\d{3}"/, f);
+  }
 });
 
 test("every host code has a title and an explanation", () => {

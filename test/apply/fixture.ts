@@ -91,10 +91,12 @@ export function sampleDesired(o: SampleOptions = {}): DesiredState {
     (a, b) => a.path.split("/").length - b.path.split("/").length || (a.path < b.path ? -1 : 1),
   );
   const rules = `${o.nftExtra ?? ""}`;
-  const digest = createHash("sha256").update(rules).digest("hex");
-  const ruleset =
+  // As the emitter does it: the digest is the sha256 of the text with an empty digest slot.
+  const blank =
     `table inet vsc {}\ndelete table inet vsc\ntable inet vsc {\n` +
-    `  chain output {\n    comment "vsc:${digest}"\n    type filter hook output priority 0; policy accept;\n${rules}  }\n}\n`;
+    `  chain output {\n    comment "vsc:"\n    type filter hook output priority 0; policy accept;\n${rules}  }\n}\n`;
+  const digest = createHash("sha256").update(blank).digest("hex");
+  const ruleset = blank.replace('comment "vsc:"', `comment "vsc:${digest}"`);
   return {
     host: "node1",
     cgroupRoot: root,
@@ -251,4 +253,36 @@ export function scratchNetns(names: string[]): { name: string; cleanup: () => vo
     spawnSync("ip", ["-n", name, "link", "set", `${n}p`, "up"]);
   }
   return { name, cleanup: () => void spawnSync("ip", ["netns", "del", name]) };
+}
+
+/**
+ * nft and tc faked (no netns): `list tables` / `list chains` print what was
+ * loaded, loads and deletes succeed; `extraTables` are tables some other
+ * agent holds (listed by `list tables`). tc changes succeed, reads say empty.
+ */
+export function fakeTools(k: Kernel, extraTables: string[] = []): Kernel & { tables: string[] } {
+  let table: string | undefined;
+  const self = {
+    ...k,
+    tables: extraTables,
+    run(tool: "nft" | "tc", args: string[], input?: string) {
+      if (tool === "nft" && input?.startsWith("list tables")) {
+        const m = table ? /comment "vsc:([0-9a-f]+)"/.exec(table) : null;
+        const all = [...self.tables, ...(table ? ["inet vsc"] : [])].sort();
+        return {
+          status: 0,
+          stdout:
+            all.map((t) => `table ${t}\n`).join("") +
+            (table
+              ? `table inet vsc {\n\tchain output {\n\t\tcomment "vsc:${m?.[1]}"\n\t}\n}\n`
+              : ""),
+          stderr: "",
+        };
+      }
+      if (tool === "nft" && args[0] === "-f") table = input;
+      if (tool === "nft" && args[0] === "delete") table = undefined;
+      return { status: 0, stdout: "", stderr: "" };
+    },
+  };
+  return self;
 }

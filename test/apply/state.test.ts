@@ -245,7 +245,7 @@ test("an apply whose saved ruleset was made world-writable fails with VSC5043 an
   s.cleanup();
 });
 
-test("VSC5044: a full state file system: the lock cannot be written, and no (empty) lock file is left behind", () => {
+test("VSC5051: a full state file system: the lock cannot be written, and no (empty) lock file is left behind", () => {
   if (!isRoot) {
     console.warn("skipped: the full-file-system case needs root (mount tmpfs)");
     return;
@@ -266,7 +266,7 @@ test("VSC5044: a full state file system: the lock cannot be written, and no (emp
       /* ENOSPC: full */
     }
     const e = refusal(() => acquireLock(st(mnt)));
-    assert.is(e.diagnostic.code, "VSC5044");
+    assert.is(e.diagnostic.code, "VSC5051");
     assert.match(e.diagnostic.message, /ENOSPC/);
     assert.equal(readdirSync(mnt), ["filler"]);
   } finally {
@@ -278,7 +278,7 @@ test("VSC5044: a full state file system: the lock cannot be written, and no (emp
 test("every state and input-file code is in the catalog with a title and an explanation", () => {
   for (const c of ["VSC1020", "VSC1021", "VSC1022", "VSC1023", "VSC1024"])
     assert.ok(filesCodes[c]?.explain, c);
-  for (const c of ["VSC5040", "VSC5041", "VSC5042", "VSC5043", "VSC5044", "VSC9010", "VSC9011"])
+  for (const c of ["VSC5040", "VSC5041", "VSC5042", "VSC5043", "VSC9010", "VSC9011"])
     assert.ok(filesCodes[c]?.title && filesCodes[c]?.explain, c);
 });
 

@@ -300,8 +300,15 @@ table inet vsc {
 \t}
 }
 `;
-  assert.equal(parseNftHeaders(out), { present: true, digest: "0123abcd" });
-  assert.equal(parseNftHeaders("table inet other\n"), { present: false });
+  assert.equal(parseNftHeaders(out), {
+    present: true,
+    digest: "0123abcd",
+    tables: ["inet other", "inet vsc"],
+  });
+  assert.equal(parseNftHeaders("table inet other\ntable ip nat\n"), {
+    present: false,
+    tables: ["inet other", "ip nat"],
+  });
 });
 
 test.run();

@@ -85,14 +85,6 @@ export const filesCodes: CodeTable = {
       "rollback. Nothing was changed.\n\nRemove the file named in the message; vsc writes its " +
       "own, mode 0600.",
   },
-  VSC5044: {
-    title: "cannot use the state directory",
-    explain:
-      "Creating or writing the state directory or one of its files failed (the error is " +
-      "attached: EACCES without root, EROFS on a read-only file system, ENOSPC when it is full). " +
-      "When this happens during an apply, the changes already made are rolled back.\n\n" +
-      "Fix the directory, or point VSC_STATE_DIR at a writable one.",
-  },
   VSC9010: {
     title: "the output directory is not a real directory",
     explain:

@@ -101,6 +101,46 @@ export const hostCodes: CodeTable = {
     explain:
       "vsc could not read the cgroup subtree, the nft table header or a link's qdiscs (the error is attached): usually not running as root, or a tool failing inside --netns. Nothing was changed.",
   },
+  VSC5050: {
+    title: "the cgroup tree cannot be written",
+    explain:
+      "A write, mkdir or rmdir under the cgroup mount failed for a reason that is not the value: the filesystem is read-only (EROFS: a read-only bind mount or remount), full (ENOSPC, EDQUOT: a scratch tree on a full disk), or refuses vsc (EACCES, EPERM: a delegated subtree, an immutable file). The kernel's own message is attached. Everything this apply had changed was undone in reverse order (half-made cgroups removed), and the state was read again to prove it; exit 1.\n\nFix the mount (remount it read-write, free space), then apply again.",
+  },
+  VSC5051: {
+    title: "vsc's state directory cannot be used",
+    explain:
+      "apply keeps a lock, a journal and the last loaded ruleset in its state directory (/run/vsc, or VSC_STATE_DIR). Creating or writing one of them failed (read-only, full, or not a directory); the error is attached. When this happens before the first change nothing was changed; later (saving the ruleset), everything was undone.\n\nFix: make the state directory writable (it is a tmpfs on most hosts: free space there), or point VSC_STATE_DIR somewhere that is.",
+  },
+  VSC5052: {
+    title: "a saved plan names something vsc does not own",
+    explain:
+      'A saved plan is untrusted input: before it runs, every path in it is checked against what vsc owns (mapping.md "Ownership"): the cgroup subtree <mount>/<cgroup-root> and nothing above or beside it. A path with "..", ".", an empty segment, or outside the plan\'s cgroup-root, an interface file vsc does not manage, a controller it does not know, a process move to anywhere but the cgroup holding the subtree, or a link not in the plan\'s scope is refused here, before anything is read or written.\n\nExample: "path": "vsc/../foreign" in a cgroup-file action.\n\nFix: do not edit plans by hand; make a new one with `vsc plan FILE --out PLAN`.',
+  },
+  VSC5053: {
+    title: "a saved plan's ruleset goes beyond table inet vsc",
+    explain:
+      "The nft text in a saved plan is loaded as root, so it is parsed before it runs: at the top level only `table inet vsc {}`, `table inet vsc { ... }`, `add/create table inet vsc` and `delete/destroy/flush table inet vsc`; inside the table only `chain`, `set` and `map` blocks (and comments); base chains only `type filter hook input|output|forward` with `policy accept`; nowhere `include`, `define`, variables or control characters. The digest in its `digest` chain must be the plan's and the sha256 of the text. Anything else (another table, `flush ruleset`, an include) is refused before the kernel is touched.\n\nFix: make a new plan with `vsc plan FILE --out PLAN`.",
+  },
+  VSC5054: {
+    title: "a saved plan's tc commands go beyond vsc's qdiscs",
+    explain:
+      "tc changes in a saved plan become `tc -batch` lines run as root. Every line (and every line that would undo it) must be one of the forms vsc itself generates (the HTB root qdisc, its classes and their leaf qdiscs), on a link in the plan's scope, with handles, class ids and rates in their plain forms. A field that would add a line or a word (a newline in a handle, another link) is refused before anything runs.\n\nFix: make a new plan with `vsc plan FILE --out PLAN`.",
+  },
+  VSC5055: {
+    title: "after the rollback, the live state differs from before",
+    explain:
+      "After undoing a failed apply, vsc reads its cgroup subtree, the nft tables and its links again and compares them with what it read before the apply. Only when they match does it say that the kernel is as it was. Here they do not (the differences are listed): an undo step was accepted but did not restore the value, or something else changed the state meanwhile.\n\nFix: run `vsc plan` to see the difference and `vsc apply` to converge.",
+  },
+  VSC5056: {
+    title: "refusing to write through a symbolic link",
+    explain:
+      "vsc runs as root and never follows a symbolic link when it writes: a link planted in a scratch cgroup tree (--cgroup-mount DIR), in place of an interface file or a cgroup directory, could otherwise make it overwrite any file. The write was refused and everything this apply had changed was undone. A real cgroup2 filesystem cannot hold symbolic links.\n\nFix: remove the link (and find out who made it).",
+  },
+  VSC5057: {
+    title: "a saved plan is not consistent",
+    explain:
+      "A saved plan passed the schema but does not hold together as a plan vsc makes: an action's address does not match its path, file or link, a value or text holds control characters, or a before/after pair cannot have come from the planner. It is refused before anything runs.\n\nFix: make a new plan with `vsc plan FILE --out PLAN`.",
+  },
   VSC5070: {
     title: "the host block declares cpus this machine does not have",
     explain:

@@ -11,11 +11,35 @@ export function wantColor(stream: NodeJS.WriteStream, env = process.env): boolea
   return !!stream.isTTY && env.TERM !== "dumb";
 }
 
+/**
+ * A writer to `stream` that survives the reader going away. When the other
+ * end of a pipe closes (`vsc explain | head -1`), the write fails with EPIPE
+ * (Node ignores SIGPIPE) as an 'error' event; unhandled, that event is a
+ * stack trace. Here it only marks the stream closed: later writes to it are
+ * dropped and the command runs to its end with its own exit code. Ending the
+ * process at the first failed write instead would cut `vsc apply` short
+ * half-way through the kernel changes because someone closed a pager.
+ */
+export function pipeSafeWriter(stream: NodeJS.WritableStream): (text: string) => void {
+  let closed = false;
+  // EPIPE is the reader leaving; any other error on stdout/stderr (EIO on a
+  // hung-up terminal) leaves nowhere to report it either: stop writing there too.
+  stream.on("error", () => {
+    closed = true;
+  });
+  return (text) => {
+    if (!closed) stream.write(text);
+  };
+}
+
+let writers: { out: (t: string) => void; err: (t: string) => void } | undefined;
+
 /** The real terminal: stdout for results, stderr for people. */
 export function terminalIo(): Io {
+  writers ??= { out: pipeSafeWriter(process.stdout), err: pipeSafeWriter(process.stderr) };
   return {
-    out: (t) => void process.stdout.write(t),
-    err: (t) => void process.stderr.write(t),
+    out: writers.out,
+    err: writers.err,
     color: wantColor(process.stderr),
     interactive: !!process.stdin.isTTY,
     confirm: async (question) => {

@@ -164,8 +164,8 @@ export function renderShort(ds: readonly Diagnostic[], opts: RenderOptions): str
   return out;
 }
 
-/** JSON: an array of diagnostics with display paths; stable key order. */
-export function renderJson(ds: readonly Diagnostic[], opts: RenderOptions): string {
+/** The JSON shape of each diagnostic, with display paths; stable key order. */
+export function jsonDiagnostics(ds: readonly Diagnostic[], opts: RenderOptions): object[] {
   const show = opts.displayPath ?? ((f: string) => f);
   const span = (s: Span | undefined) =>
     s && {
@@ -177,20 +177,19 @@ export function renderJson(ds: readonly Diagnostic[], opts: RenderOptions): stri
       start: s.start,
       end: s.end,
     };
-  return (
-    JSON.stringify(
-      ds.map((d) => ({
-        code: d.code,
-        severity: d.severity,
-        message: d.message,
-        span: span(d.span),
-        label: d.label,
-        related: (d.related ?? []).map((r) => ({ span: span(r.span), label: r.label })),
-        help: d.help,
-        notes: d.notes,
-      })),
-      null,
-      2,
-    ) + "\n"
-  );
+  return ds.map((d) => ({
+    code: d.code,
+    severity: d.severity,
+    message: d.message,
+    span: span(d.span),
+    label: d.label,
+    related: (d.related ?? []).map((r) => ({ span: span(r.span), label: r.label })),
+    help: d.help,
+    notes: d.notes,
+  }));
+}
+
+/** JSON: one array of diagnostics (see jsonDiagnostics). */
+export function renderJson(ds: readonly Diagnostic[], opts: RenderOptions): string {
+  return JSON.stringify(jsonDiagnostics(ds, opts), null, 2) + "\n";
 }

@@ -88,8 +88,16 @@ export function check(program: Program): CheckResult {
 
   let cores = new Map<(typeof tree.order)[number], number[]>();
   if (host && tree.ok) {
-    if (host.millicpus) cores = assignCores(contexts, host.millicpus.value / 1000, order, report);
-    for (const res of resources(host)) checkAdmission(tree.roots, res, order, report);
+    let coresOk = true;
+    if (host.millicpus) {
+      const a = assignCores(contexts, host.millicpus.value / 1000, order, report);
+      cores = a.cores;
+      coresOk = a.ok;
+    }
+    for (const res of resources(host)) {
+      // Conflicting whole cores are reported as such; a cpu total would count them twice.
+      if (res.name !== "cpu" || coresOk) checkAdmission(tree.roots, res, order, report);
+    }
     checkOverbooking(host, tree.roots, order, report);
   }
 

@@ -15,6 +15,7 @@ import { Code } from "./codes.js";
 import { checkAddresses, checkIds, checkInboundPorts } from "./conflicts.js";
 import { checkContextOnly, checkHostnameNamespace } from "./context-only.js";
 import { assignCores } from "./cores.js";
+import { checkLinkLimits } from "./link-limits.js";
 import { collectDefines } from "./defines.js";
 import { expandTemplates } from "./expand-templates.js";
 import { buildTree } from "./hierarchy.js";
@@ -85,6 +86,7 @@ export function check(program: Program): CheckResult {
   checkAddresses(contexts, order, report);
   checkInboundPorts(contexts, order, report);
   checkNestedLimits(tree.roots, host ? [...host.links.keys()].sort() : [], report);
+  if (host) checkLinkLimits(tree.order, host, report);
 
   let cores = new Map<(typeof tree.order)[number], number[]>();
   if (host && tree.ok) {

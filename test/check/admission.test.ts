@@ -153,6 +153,31 @@ context b { id 2  use two }
   );
 });
 
+test("a link limit above the link's rate is a warning at the limit (VSC4020), once per template", () => {
+  const src = `${HOST}template fast { net { link eth0 { limit 2gbit } } }
+class k { net { link eth0 { limit 1500mbit } } }
+context a in k { id 1  use fast }
+context b { id 2  use fast }
+context c { id 3  net { link eth0 { limit 1gbit } } }
+`;
+  const r = checkText(src);
+  // a is also above its class's limit (VSC4002, at the statement).
+  assert.equal(summary(r.diagnostics), [
+    `VSC4002@${pos(src, "limit 2gbit")}`,
+    `VSC4020@${pos(src, "2gbit")}`,
+    `VSC4020@${pos(src, "1500mbit")}`,
+  ]);
+  const d = r.diagnostics[1]!;
+  assert.is(d.severity, "warning");
+  assert.is(d.message, "link eth0 limit 2gbit is above the link's rate of 1gbit");
+  assert.is(d.label, "enforced as 1gbit");
+  assert.equal(
+    d.related!.map((x) => `${x.span.line}:${x.span.col}`),
+    [pos(src, "link eth0 rate")],
+  );
+  assert.ok(r.ir, "a warning keeps the IR");
+});
+
 test("overbooking: warning with the factor, error above the host's factor", () => {
   const limits = `context a { id 1  memory { limit 5GiB } }\ncontext b { id 2  memory { limit 4GiB } }\n`;
   const warnSrc = HOST.replace("}\n", "  keep memory 512MiB\n}\n") + limits;

@@ -32,9 +32,25 @@ export function scratchRecipe(dir: string): string {
   );
 }
 
-/** Where the real mount is, as one sentence ("" when this machine has none). */
-export function realMountHint(mount: string, mounts = cgroup2Mounts()): string {
-  const others = mounts.filter((m) => m !== mount);
+/**
+ * A cgroup2 mount that offers controllers. The "unified" cgroup2 of a hybrid
+ * v1 host offers none (v1 holds them all), so it is no advice to point at it.
+ */
+function offersControllers(mount: string): boolean {
+  try {
+    return readFileSync(`${mount}/cgroup.controllers`, "utf8").trim() !== "";
+  } catch {
+    return false;
+  }
+}
+
+/** Where the real mount is, as one sentence ("" when this machine has none that is usable). */
+export function realMountHint(
+  mount: string,
+  mounts = cgroup2Mounts(),
+  usable: (m: string) => boolean = offersControllers,
+): string {
+  const others = mounts.filter((m) => m !== mount && usable(m));
   if (others.length === 0) return "";
   return `this machine's cgroup2 mount is ${others.join(", ")}: pass --cgroup-mount ${shQuote(others[0]!)}${others[0] === "/sys/fs/cgroup" ? " (or leave the option out)" : ""}`;
 }
@@ -44,8 +60,12 @@ export function realMountHint(mount: string, mounts = cgroup2Mounts()): string {
  * cgroup2 there; for a directory of the user's, how to make it a scratch
  * tree; in both cases where this machine's real cgroup2 mount is, if any.
  */
-export function notCgroup2Help(mount: string, mounts = cgroup2Mounts()): string {
-  const real = realMountHint(mount, mounts);
+export function notCgroup2Help(
+  mount: string,
+  mounts = cgroup2Mounts(),
+  usable: (m: string) => boolean = offersControllers,
+): string {
+  const real = realMountHint(mount, mounts, usable);
   if (mount === "/sys/fs/cgroup" || mount === "/sys/fs/cgroup/") {
     return real || `mount cgroup2 there: mount -t cgroup2 none ${mount}`;
   }

@@ -57,11 +57,21 @@ test("the advice names this machine's real cgroup2 mount when there is one", () 
   );
   const found = cgroup2Mounts(mounts);
   assert.equal(found, ["/sys/fs/cgroup", "/mnt/cg two"]);
+  // A cgroup2 mount without controllers (a hybrid v1 host's "unified") is not offered.
+  const all = () => true;
   assert.is(
-    realMountHint("/tmp/x", found),
+    realMountHint("/tmp/x", found, (m) => m !== "/sys/fs/cgroup"),
+    "this machine's cgroup2 mount is /mnt/cg two: pass --cgroup-mount '/mnt/cg two'",
+  );
+  assert.is(
+    realMountHint("/tmp/x", ["/sys/fs/cgroup/unified"], () => false),
+    "",
+  );
+  assert.is(
+    realMountHint("/tmp/x", found, all),
     "this machine's cgroup2 mount is /sys/fs/cgroup, /mnt/cg two: pass --cgroup-mount /sys/fs/cgroup (or leave the option out)",
   );
-  const help = notCgroup2Help("/tmp/x", found);
+  const help = notCgroup2Help("/tmp/x", found, all);
   assert.match(help, /^this machine's cgroup2 mount is \/sys\/fs\/cgroup/);
   assert.match(
     help,
@@ -72,8 +82,8 @@ test("the advice names this machine's real cgroup2 mount when there is one", () 
     notCgroup2Help("/sys/fs/cgroup", []),
     "mount cgroup2 there: mount -t cgroup2 none /sys/fs/cgroup",
   );
-  assert.not.match(notCgroup2Help("/sys/fs/cgroup", found), /scratch/);
-  assert.is(realMountHint("/sys/fs/cgroup", ["/sys/fs/cgroup"]), "");
+  assert.not.match(notCgroup2Help("/sys/fs/cgroup", found, all), /scratch/);
+  assert.is(realMountHint("/sys/fs/cgroup", ["/sys/fs/cgroup"], all), "");
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -10,7 +10,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { packageRoot } from "../paths.js";
 import type { DiagFormat, Io } from "./io.js";
-import { terminalIo } from "./terminal.js";
+import { stdioWriteFailed, terminalIo } from "./terminal.js";
 
 function version(): string {
   return (
@@ -108,7 +108,8 @@ export async function main(argv: string[], io: Io = terminalIo()): Promise<numbe
     }
     throw e;
   }
-  return code;
+  // A result that could not be written (ENOSPC on stdout) is not a success.
+  return code === 0 && stdioWriteFailed() ? 1 : code;
 }
 
 /** plan / apply / destroy / show / exec: the commands that touch the kernel. */

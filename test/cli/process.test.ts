@@ -2,8 +2,8 @@
  * The CLI as a real process (bin/vsc.js over the bundle): what only a
  * process shows, such as a reader that closes the pipe early.
  */
-import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "uvu";
@@ -49,6 +49,22 @@ test("a closed stderr: no crash, the exit code is still the command's", async ()
   // check with errors still exits 1 (and not 70, an internal error).
   writeFileSync(join(dir, "bad.vsc"), "host h {\n  cpus 2\n}\n");
   assert.is((await runClosed("stderr", "check", join(dir, "bad.vsc"))).code, 1);
+});
+
+test("stdout on a full disk (/dev/full): said once on stderr, exit 1, no stack trace", () => {
+  const full = openSync("/dev/full", "w");
+  try {
+    for (const argv of [["explain"], ["compile", good, "-o", "-", "--target", "nft"]]) {
+      const r = spawnSync(process.execPath, [VSC, ...argv], {
+        stdio: ["ignore", full, "pipe"],
+        encoding: "utf8",
+      });
+      assert.is(r.status, 1, argv.join(" "));
+      assert.is(r.stderr, "vsc: cannot write to stdout: ENOSPC\n", argv.join(" "));
+    }
+  } finally {
+    closeSync(full);
+  }
 });
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));

@@ -14,6 +14,7 @@ import { parseCpuList } from "../check/fields.js";
 import { formatBytes } from "../check/format-units.js";
 import type { DesiredMachine, DesiredState } from "../model/desired.js";
 import { parentPath } from "../plan/values.js";
+import { notCgroup2Help } from "./mount-advice.js";
 import type { Kernel, RunResult } from "./kernel.js";
 import { words } from "./observe.js";
 import { linkOf, showLink } from "./read-tc.js";
@@ -79,7 +80,7 @@ export function preflight(
       `no cgroup2 filesystem is mounted at ${mount}`,
       unified
         ? `this host runs cgroup v1 (with a hybrid cgroup2 at ${join(mount, "unified")}, whose controllers are held by v1); boot with systemd.unified_cgroup_hierarchy=1 (or cgroup_no_v1=all), or pass --cgroup-mount with a cgroup2 mount`
-        : `mount cgroup2 there (mount -t cgroup2 none ${mount}) or pass --cgroup-mount DIR`,
+        : notCgroup2Help(mount),
       v1.length > 0 ? [`cgroup v1 hierarchies mounted: ${v1.join(", ")}`] : undefined,
     );
   } else {

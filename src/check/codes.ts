@@ -65,6 +65,7 @@ export const Code = {
   keepTooLarge: "VSC4013",
   hostnameNeedsUts: "VSC4014",
   weightsCannotGuarantee: "VSC4015",
+  linkLimitAboveRate: "VSC4020",
 } as const;
 
 export type CodeName = keyof typeof Code;

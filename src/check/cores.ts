@@ -12,15 +12,40 @@ import { Code } from "./codes.js";
 import type { TreeNode } from "./hierarchy.js";
 import type { SpanOrder } from "./source-order.js";
 
+export interface CoreAssignment {
+  /** The cpus of each context with whole cores. */
+  cores: Map<TreeNode, number[]>;
+  /**
+   * False when named cores conflict or do not exist: the reservations then
+   * mean nothing (the same cpu counted twice), so cpu admission is skipped
+   * rather than reporting a total made of the conflict.
+   */
+  ok: boolean;
+}
+
+/**
+ * Where to point for a context's cores: the statement when the context wrote
+ * it; the context's name when it came from a template (the template's line
+ * is the same for every user, so it cannot tell two of them apart).
+ */
+function site(n: TreeNode): { span: Span; from: string } {
+  const c = n.body.cpu.cores!;
+  return c.owner === n.name
+    ? { span: c.stmt, from: "" }
+    : { span: n.decl.name.span, from: ` (from template "${c.owner}")` };
+}
+
+const plural = (k: number, one: string, many = `${one}s`) => (k === 1 ? one : many);
+
 export function assignCores(
   nodes: readonly TreeNode[],
   hostCpus: number,
   order: SpanOrder,
   report: Acceptor,
-): Map<TreeNode, number[]> {
+): CoreAssignment {
   const out = new Map<TreeNode, number[]>();
   const withCores = nodes.filter((n) => n.body.cpu.cores && coreCount(n) > 0);
-  if (withCores.length === 0) return out;
+  if (withCores.length === 0) return { cores: out, ok: true };
   for (const n of withCores) {
     const r = n.body.cpu.reserve;
     if (r) {
@@ -37,64 +62,87 @@ export function assignCores(
       );
     }
   }
-  const total = withCores.reduce((a, n) => a + coreCount(n), 0);
+  // Named cores first, in source order: each must exist and belong to one
+  // context. Conflicts are found before the total is taken, so a cpu named
+  // by two contexts counts once in it (and is reported as the conflict it is).
+  const sorted = [...withCores].sort((a, b) => order(site(a).span, site(b).span));
+  const owner = new Map<number, TreeNode>();
+  let ok = true;
+  for (const n of sorted) {
+    const c = n.body.cpu.cores!;
+    if ("count" in c.value) continue;
+    const missing = c.value.cpus.find((cpu) => cpu >= hostCpus);
+    if (missing !== undefined) {
+      report(
+        error(
+          Code.coreNotOnHost,
+          c.span,
+          `cpu ${missing} does not exist: the host has cpus 0 to ${hostCpus - 1}`,
+          { help: "name cpus the host has, or give a count and let vsc choose" },
+        ),
+      );
+      ok = false;
+      continue;
+    }
+    const taken = new Map<TreeNode, number[]>();
+    for (const cpu of c.value.cpus) {
+      const prev = owner.get(cpu);
+      if (prev) taken.set(prev, [...(taken.get(prev) ?? []), cpu]);
+      else owner.set(cpu, n);
+    }
+    for (const [prev, cpus] of taken) {
+      ok = false;
+      const list = `${plural(cpus.length, "cpu")} ${cpus.join(", ")}`;
+      const shared = prev.body.cpu.cores === c;
+      const here = site(n);
+      const there = site(prev);
+      report(
+        error(
+          Code.coreConflict,
+          shared ? here.span : c.span,
+          shared
+            ? `"${n.name}" and "${prev.name}" both take ${list} as whole cores from template "${c.owner}"`
+            : `${list} of "${n.name}" ${plural(cpus.length, "is", "are")} already taken by "${prev.name}"`,
+          {
+            related: shared
+              ? [
+                  { span: there.span, label: `${prev.name} takes them first` },
+                  { span: c.stmt, label: `every user of template ${c.owner} gets these cpus` },
+                ]
+              : [{ span: prev.body.cpu.cores!.span, label: `${prev.name}'s cores${there.from}` }],
+            help: shared
+              ? "whole cores are exclusive, so a template that names cpus can have one user: name the cpus in each context, or write a count (`cores 2`) and let vsc choose"
+              : "whole cores are exclusive; give each context its own",
+          },
+        ),
+      );
+    }
+    out.set(n, c.value.cpus);
+  }
+  // One core always stays shared: the distinct named cpus and the counts
+  // together must leave at least one.
+  let total = owner.size;
+  for (const n of withCores) if ("count" in n.body.cpu.cores!.value) total += coreCount(n);
   if (total >= hostCpus) {
-    const sorted = [...withCores].sort((a, b) =>
-      order(a.body.cpu.cores!.stmt, b.body.cpu.cores!.stmt),
-    );
     const last = sorted[sorted.length - 1]!;
     report(
       error(
         Code.allCores,
-        last.body.cpu.cores!.stmt,
+        site(last).span,
         `whole cores take ${total} of the host's ${hostCpus} cpus, leaving none for anything else`,
         {
+          label: `${last.name} takes ${coreCount(last)}${site(last).from}`,
           related: sorted.slice(0, -1).map((n) => ({
-            span: n.body.cpu.cores!.stmt,
-            label: `${n.name} takes ${coreCount(n)}`,
+            span: site(n).span,
+            label: `${n.name} takes ${coreCount(n)}${site(n).from}`,
           })),
           help: `reserve at most ${hostCpus - 1} whole core${hostCpus - 1 === 1 ? "" : "s"} in total: one core always stays shared`,
         },
       ),
     );
-    return out;
+    return { cores: out, ok };
   }
-  const owner = new Map<number, { node: TreeNode; span: Span }>();
-  let ok = true;
-  for (const n of withCores) {
-    const c = n.body.cpu.cores!;
-    if ("count" in c.value) continue;
-    for (const cpu of c.value.cpus) {
-      if (cpu >= hostCpus) {
-        report(
-          error(
-            Code.coreNotOnHost,
-            c.span,
-            `cpu ${cpu} does not exist: the host has cpus 0 to ${hostCpus - 1}`,
-            {
-              help: "name cpus the host has, or give a count and let vsc choose",
-            },
-          ),
-        );
-        ok = false;
-        break;
-      }
-      const prev = owner.get(cpu);
-      if (prev && prev.node !== n) {
-        report(
-          error(Code.coreConflict, c.span, `cpu ${cpu} is already taken by "${prev.node.name}"`, {
-            related: [{ span: prev.span, label: `${prev.node.name}'s cores` }],
-            help: "whole cores are exclusive; give each context its own",
-          }),
-        );
-        ok = false;
-        break;
-      }
-      owner.set(cpu, { node: n, span: c.span });
-    }
-    out.set(n, c.value.cpus);
-  }
-  if (!ok) return out;
+  if (!ok) return { cores: out, ok };
   const free = [...Array.from({ length: hostCpus - 1 }, (_, i) => i + 1), 0].filter(
     (c) => !owner.has(c),
   );
@@ -105,5 +153,5 @@ export function assignCores(
     const got = free.splice(0, coreCount(n)).sort((a, b) => a - b);
     out.set(n, got);
   }
-  return out;
+  return { cores: out, ok: true };
 }

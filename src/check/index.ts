@@ -15,6 +15,7 @@ import { Code } from "./codes.js";
 import { checkAddresses, checkIds, checkInboundPorts } from "./conflicts.js";
 import { checkContextOnly, checkHostnameNamespace } from "./context-only.js";
 import { assignCores } from "./cores.js";
+import { checkLinkLimits } from "./link-limits.js";
 import { collectDefines } from "./defines.js";
 import { expandTemplates } from "./expand-templates.js";
 import { buildTree } from "./hierarchy.js";
@@ -85,11 +86,20 @@ export function check(program: Program): CheckResult {
   checkAddresses(contexts, order, report);
   checkInboundPorts(contexts, order, report);
   checkNestedLimits(tree.roots, host ? [...host.links.keys()].sort() : [], report);
+  if (host) checkLinkLimits(tree.order, host, report);
 
   let cores = new Map<(typeof tree.order)[number], number[]>();
   if (host && tree.ok) {
-    if (host.millicpus) cores = assignCores(contexts, host.millicpus.value / 1000, order, report);
-    for (const res of resources(host)) checkAdmission(tree.roots, res, order, report);
+    let coresOk = true;
+    if (host.millicpus) {
+      const a = assignCores(contexts, host.millicpus.value / 1000, order, report);
+      cores = a.cores;
+      coresOk = a.ok;
+    }
+    for (const res of resources(host)) {
+      // Conflicting whole cores are reported as such; a cpu total would count them twice.
+      if (res.name !== "cpu" || coresOk) checkAdmission(tree.roots, res, order, report);
+    }
     checkOverbooking(host, tree.roots, order, report);
   }
 

@@ -5,7 +5,7 @@ import type { Diagnostic } from "../diag/diagnostic.js";
 import { emitArtifacts, emitTarget } from "../emit/index.js";
 import { openDirNoFollow, writeFileReplacing } from "../safe-fs.js";
 import type { DiagFormat, Io } from "./io.js";
-import { loadAndCheck, printDiagnostics } from "./frontend.js";
+import { diagnosticsAsJson, loadAndCheck, printDiagnostics } from "./frontend.js";
 
 /** Artifact names by --target. */
 export const TARGETS = {
@@ -23,12 +23,20 @@ export type Target = keyof typeof TARGETS;
  */
 export const artifactMode = (name: string): number => (name.endsWith(".sh") ? 0o755 : 0o644);
 
+/**
+ * Each file is checked as its own program. With `--format json` the
+ * diagnostics of all files go out as one JSON array (one document on stdout,
+ * whatever the number of files); each element's span names its file.
+ */
 export async function cmdCheck(files: string[], format: DiagFormat, io: Io): Promise<number> {
   let code = 0;
+  const json: object[] = [];
   for (const f of files) {
-    const { ir } = await loadAndCheck(f, io, format);
-    if (!ir) code = 1;
+    const r = await loadAndCheck(f, io, format, format !== "json");
+    if (!r.ir) code = 1;
+    if (format === "json") json.push(...diagnosticsAsJson(r.diagnostics, r.sources, f));
   }
+  if (format === "json") io.out(JSON.stringify(json, null, 2) + "\n");
   return code;
 }
 

@@ -22,13 +22,15 @@ export function cmdExplain(code: string | undefined, io: Io): number {
     }
     return 0;
   }
-  const info = lookupCode(code);
+  // `VSC4004`, `vsc4004` and the bare number `4004` all name the same code.
+  const name = /^\d+$/.test(code.trim()) ? `VSC${code.trim()}` : code.trim().toUpperCase();
+  const info = lookupCode(name);
   if (!info) {
     io.err(
       `error[VSC9001]: unknown diagnostic code \`${code}\`\n  = help: run \`vsc explain\` to list every code\n`,
     );
     return 1;
   }
-  io.out(`${code.toUpperCase()}: ${info.title}\n\n${info.explain.trim()}\n`);
+  io.out(`${name}: ${info.title}\n\n${info.explain.trim()}\n`);
   return 0;
 }

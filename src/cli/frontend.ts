@@ -5,7 +5,8 @@
 import { dirname, join, relative } from "node:path";
 import type { Diagnostic } from "../diag/diagnostic.js";
 import { hasErrors, sortDiagnostics } from "../diag/diagnostic.js";
-import { renderHuman, renderJson, renderShort } from "../diag/render.js";
+import { capDiagnostics } from "../diag/cap.js";
+import { jsonDiagnostics, renderHuman, renderShort } from "../diag/render.js";
 import type { VscIr } from "../ir/types.gen.js";
 import { parseFast } from "../syntax/fast-parse.js";
 import { loadWith } from "../syntax/loader.js";
@@ -15,7 +16,10 @@ import { fsSourceHost } from "./source-host.js";
 
 export interface FrontendResult {
   ir: VscIr | undefined;
+  /** Every diagnostic, sorted (not capped: exit codes are decided on all of them). */
   diagnostics: Diagnostic[];
+  /** Source text by Span.file, for rendering. */
+  sources: ReadonlyMap<string, string>;
 }
 
 /** Maps an entry-relative Span.file to the path the user knows (relative to the cwd). */
@@ -30,7 +34,8 @@ export function displayPathFor(entryPath: string): (file: string) => string {
 
 /**
  * Prints diagnostics: human and short go to stderr; json goes to stdout
- * (it is the command's machine-readable output).
+ * (it is the command's machine-readable output). At most MAX_DIAGNOSTICS
+ * are printed, then one VSC9020 (src/diag/cap.ts).
  */
 export function printDiagnostics(
   ds: Diagnostic[],
@@ -39,11 +44,34 @@ export function printDiagnostics(
   format: DiagFormat,
   io: Io,
 ): void {
+  if (format === "json") {
+    io.out(JSON.stringify(diagnosticsAsJson(ds, sources, entryPath), null, 2) + "\n");
+    return;
+  }
   const opts = { color: io.color, sources, displayPath: displayPathFor(entryPath) };
-  if (format === "json") io.out(renderJson(ds, opts));
-  else if (ds.length === 0) return;
-  else if (format === "short") io.err(renderShort(ds, opts));
-  else io.err(renderHuman(ds, opts));
+  const shown = capDiagnostics(ds);
+  if (shown.length === 0) return;
+  else if (format === "short") io.err(renderShort(shown, opts));
+  else io.err(renderHuman(shown, opts));
+}
+
+/**
+ * The JSON objects for one entry file's diagnostics (capped like the other
+ * formats). Each also names the `entry` file as given on the command line,
+ * so a diagnostic without a span (no host, a file that cannot be read) still
+ * says which program it belongs to when `vsc check` prints several.
+ */
+export function diagnosticsAsJson(
+  ds: Diagnostic[],
+  sources: ReadonlyMap<string, string>,
+  entryPath: string,
+): object[] {
+  const objects = jsonDiagnostics(capDiagnostics(ds), {
+    color: false,
+    sources,
+    displayPath: displayPathFor(entryPath),
+  });
+  return objects.map((o) => ({ ...o, entry: entryPath }));
 }
 
 /**
@@ -60,11 +88,15 @@ async function load(path: string) {
   return loadProgram(path, host);
 }
 
-/** Loads and checks `path`; prints diagnostics; `ir` is undefined iff there were errors. */
+/**
+ * Loads and checks `path`; prints diagnostics (unless `print` is false);
+ * `ir` is undefined iff there were errors.
+ */
 export async function loadAndCheck(
   path: string,
   io: Io,
   format: DiagFormat,
+  print = true,
 ): Promise<FrontendResult> {
   const { program, diagnostics: loadDiags } = await load(path);
   const sources = new Map(program.files.map((f) => [f.file, f.text] as const));
@@ -76,6 +108,6 @@ export async function loadAndCheck(
     ir = hasErrors(diagnostics) ? undefined : checked.ir;
   }
   diagnostics = sortDiagnostics(diagnostics);
-  printDiagnostics(diagnostics, sources, path, format, io);
-  return { ir, diagnostics };
+  if (print) printDiagnostics(diagnostics, sources, path, format, io);
+  return { ir, diagnostics, sources };
 }

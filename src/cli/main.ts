@@ -10,7 +10,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { packageRoot } from "../paths.js";
 import type { DiagFormat, Io } from "./io.js";
-import { terminalIo } from "./terminal.js";
+import { stdioWriteFailed, terminalIo } from "./terminal.js";
 
 function version(): string {
   return (
@@ -22,6 +22,9 @@ const formatOption = () =>
   new Option("--format <format>", "diagnostics format")
     .choices(["human", "short", "json"])
     .default("human");
+
+/** `vsc exec`'s exit code when vsc itself fails (src/exec/run.ts's EXIT_VSC_FAILED). */
+const EXIT_EXEC_FAILED = 125;
 
 const mountOption = () =>
   new Option("--cgroup-mount <dir>", "the cgroup2 mount").default("/sys/fs/cgroup");
@@ -99,12 +102,14 @@ export async function main(argv: string[], io: Io = terminalIo()): Promise<numbe
     await program.parseAsync(argv, { from: "user" });
   } catch (e) {
     if (e instanceof CommanderError) {
-      // --help and --version end here with exit code 0; usage errors with 1.
-      return e.exitCode === 0 ? 0 : 1;
+      // --help and --version end here with exit code 0; usage errors with 1
+      // (125 for `vsc exec`, whose own failures must not look like the command's).
+      return e.exitCode === 0 ? 0 : e.exitCode === EXIT_EXEC_FAILED ? EXIT_EXEC_FAILED : 1;
     }
     throw e;
   }
-  return code;
+  // A result that could not be written (ENOSPC on stdout) is not a success.
+  return code === 0 && stdioWriteFailed() ? 1 : code;
 }
 
 /** plan / apply / destroy / show / exec: the commands that touch the kernel. */
@@ -173,11 +178,18 @@ function registerKernelCommands(program: Command, io: Io, set: (c: number) => vo
     .command("exec")
     .description("run a command inside a context: cgroup, rlimits, capabilities, namespaces")
     .argument("<context>", "the context's name")
-    .argument("<command...>", "the command and its arguments, after --")
+    // Optional here so that a missing command is exec's own VSC5800 (exit 125),
+    // with or without the `--`, and not a usage error with another exit code.
+    .argument("[command...]", "the command and its arguments, after --")
     .option("-f, --file <file>", "the .vsc file that defines the context", "vsc.vsc")
     .addOption(mountOption())
     .addOption(formatOption())
     .passThroughOptions()
+    // Like env(1) and timeout(1), every failure of vsc itself (a usage error
+    // included) exits 125, so a script can tell it from the command's own status.
+    .exitOverride((e) => {
+      throw e.exitCode === 0 ? e : new CommanderError(EXIT_EXEC_FAILED, e.code, e.message);
+    })
     .action(async (context: string, command: string[], o: Record<string, unknown>) => {
       const { cmdExec } = await import("./exec.js");
       set(await cmdExec({ context, command, ...o } as Parameters<typeof cmdExec>[0], io));

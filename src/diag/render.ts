@@ -46,11 +46,46 @@ function sourceLine(text: string, line: number): string | undefined {
     .replace(/\r$/, "");
 }
 
-/** Visual column (0-based) of code-unit column `col` (1-based), with tabs expanded. */
-function visualCol(line: string, col: number): number {
-  let v = 0;
-  for (let i = 0; i < col - 1 && i < line.length; i++) v += line[i] === "\t" ? TAB.length : 1;
-  return v + Math.max(0, col - 1 - line.length);
+/**
+ * A character that must not reach the terminal as it is: C0 controls, DEL,
+ * and (above ASCII) spacing and invisible format characters (NBSP, bidi
+ * overrides). The same rule as the lexer's messages (`U+001B`), so the
+ * excerpt shows what the message names.
+ */
+function escaped(cp: number): boolean {
+  if (cp < 0x20 || cp === 0x7f) return true;
+  return cp >= 0x80 && /\s|\p{Cf}/u.test(String.fromCodePoint(cp));
+}
+
+/**
+ * A source line as shown under the gutter: tabs expanded, every escaped
+ * character written `U+XXXX`. `cols[i]` is the visual column (0-based) where
+ * code unit `i` starts; `cols[line.length]` is the width of the whole line.
+ */
+function displayLine(line: string): { text: string; cols: number[] } {
+  const cols = new Array<number>(line.length + 1);
+  let text = "";
+  for (let i = 0; i < line.length;) {
+    const cp = line.codePointAt(i)!;
+    const units = cp > 0xffff ? 2 : 1;
+    const shown =
+      cp === 9
+        ? TAB
+        : escaped(cp)
+          ? `U+${cp.toString(16).toUpperCase().padStart(4, "0")}`
+          : line.slice(i, i + units);
+    for (let k = 0; k < units; k++) cols[i + k] = text.length;
+    text += shown;
+    i += units;
+  }
+  cols[line.length] = text.length;
+  return { text, cols };
+}
+
+/** Visual column (0-based) of code-unit column `col` (1-based) in a displayed line. */
+function visualCol(shown: { cols: number[] }, col: number): number {
+  const len = shown.cols.length - 1;
+  return col - 1 <= len ? shown.cols[Math.max(0, col - 1)]! : shown.cols[len]! + (col - 1 - len);
 }
 
 function severityColor(c: Colors, sev: Diagnostic["severity"]): (s: string) => string {
@@ -101,14 +136,14 @@ function renderOne(d: Diagnostic, opts: RenderOptions, c: Colors): string {
     const text = opts.sources.get(m.span.file);
     const src = text === undefined ? undefined : sourceLine(text, m.span.line);
     if (src === undefined) return;
-    const shown = src.replace(/\t/g, TAB);
-    const start = visualCol(src, m.span.col);
+    const shown = displayLine(src);
+    const start = visualCol(shown, m.span.col);
     const endCol = m.span.endLine === m.span.line ? m.span.endCol : src.length + 1;
-    const end = Math.max(start + 1, visualCol(src, endCol));
+    const end = Math.max(start + 1, visualCol(shown, endCol));
     const mark = (m.primary ? "^" : "-").repeat(end - start);
     const color = m.primary ? sev : c.blue;
     lines.push(bar);
-    lines.push(`${c.blue(`${String(m.span.line).padStart(gutterWidth)} |`)} ${shown}`);
+    lines.push(`${c.blue(`${String(m.span.line).padStart(gutterWidth)} |`)} ${shown.text}`);
     lines.push(`${bar} ${" ".repeat(start)}${color(mark)}${m.label ? " " + color(m.label) : ""}`);
   });
   if (marks.length > 0 && (d.help || d.notes?.length)) lines.push(bar);
@@ -129,8 +164,8 @@ export function renderShort(ds: readonly Diagnostic[], opts: RenderOptions): str
   return out;
 }
 
-/** JSON: an array of diagnostics with display paths; stable key order. */
-export function renderJson(ds: readonly Diagnostic[], opts: RenderOptions): string {
+/** The JSON shape of each diagnostic, with display paths; stable key order. */
+export function jsonDiagnostics(ds: readonly Diagnostic[], opts: RenderOptions): object[] {
   const show = opts.displayPath ?? ((f: string) => f);
   const span = (s: Span | undefined) =>
     s && {
@@ -142,20 +177,19 @@ export function renderJson(ds: readonly Diagnostic[], opts: RenderOptions): stri
       start: s.start,
       end: s.end,
     };
-  return (
-    JSON.stringify(
-      ds.map((d) => ({
-        code: d.code,
-        severity: d.severity,
-        message: d.message,
-        span: span(d.span),
-        label: d.label,
-        related: (d.related ?? []).map((r) => ({ span: span(r.span), label: r.label })),
-        help: d.help,
-        notes: d.notes,
-      })),
-      null,
-      2,
-    ) + "\n"
-  );
+  return ds.map((d) => ({
+    code: d.code,
+    severity: d.severity,
+    message: d.message,
+    span: span(d.span),
+    label: d.label,
+    related: (d.related ?? []).map((r) => ({ span: span(r.span), label: r.label })),
+    help: d.help,
+    notes: d.notes,
+  }));
+}
+
+/** JSON: one array of diagnostics (see jsonDiagnostics). */
+export function renderJson(ds: readonly Diagnostic[], opts: RenderOptions): string {
+  return JSON.stringify(jsonDiagnostics(ds, opts), null, 2) + "\n";
 }

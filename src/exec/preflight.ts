@@ -6,6 +6,7 @@
 import { posix } from "node:path";
 import type { Diagnostic } from "../diag/diagnostic.js";
 import type { Host, Node } from "../ir/types.gen.js";
+import { realMountHint } from "../apply/mount-advice.js";
 import { execError, spanOf } from "./diag.js";
 import { CGROUP2_SUPER_MAGIC, DEFAULT_PATH, type ExecHost } from "./host.js";
 import {
@@ -59,7 +60,10 @@ export function preflight(
   if (fsType !== CGROUP2_SUPER_MAGIC) {
     ds.push(
       execError("VSC5804", `${mount} is not a cgroup2 mount`, {
-        help: "mount cgroup2 (mount -t cgroup2 none DIR) and pass --cgroup-mount DIR",
+        // A scratch tree cannot hold a process: exec needs the real mount.
+        help:
+          realMountHint(mount) ||
+          "mount cgroup2 (mount -t cgroup2 none /sys/fs/cgroup); a scratch tree will not do, exec needs the kernel's",
         notes: [
           fsType === undefined
             ? `${mount} does not exist`

@@ -2,7 +2,8 @@
  * formatSource: the canonical layout of a .vsc file (`vsc fmt`). The style is
  * fixed (like gofmt): it does not depend on how the input was laid out,
  * except for blank lines, which are kept (at most one) where the writer put
- * them. The rules are in docs/syntax.md ("Formatting"). Comments are kept:
+ * them, and blocks of several statements the writer wrote on one line, which
+ * stay on one line when they fit. The rules are in docs/syntax.md ("Formatting"). Comments are kept:
  * each is attached to the statement it trails or precedes, to the `{` of the
  * block it follows, or to the end of its block, and printed there.
  */
@@ -214,12 +215,19 @@ class Printer {
       // Declarations are always expanded, unless empty.
       return b.children.length === 0 && !this.hasCommentsWithin(n) ? head(n) + " {}" : undefined;
     }
-    if (b.children.length > 1 || this.hasCommentsWithin(n)) return undefined;
-    const only = b.children[0];
-    if (!only) return head(n) + " {}";
-    const inner = this.inline(only, indent);
-    if (inner === undefined) return undefined;
-    const s = `${head(n)} { ${inner} }`;
+    if (this.hasCommentsWithin(n)) return undefined;
+    if (b.children.length === 0) return head(n) + " {}";
+    // Several statements stay on one line (two spaces apart, the language's
+    // idiom: `cpu { share 4  reserve 25% }`) only when the writer put them on
+    // one line; one statement is joined whenever it fits.
+    if (b.children.length > 1 && n.span.line !== n.span.endLine) return undefined;
+    const inner: string[] = [];
+    for (const ch of b.children) {
+      const one = this.inline(ch, indent);
+      if (one === undefined) return undefined;
+      inner.push(one);
+    }
+    const s = `${head(n)} { ${inner.join("  ")} }`;
     return indent.length + s.length <= LINE_WIDTH ? s : undefined;
   }
 

@@ -1,6 +1,7 @@
 /** vsc plan/apply/destroy/show through src/cli/kernel.ts, on a scratch cgroup mount. */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { rootTest } from "../root.js";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -41,59 +42,71 @@ function setup() {
   return { dir, mount, file, args, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-if (!ns) {
-  test("cli tests need root (ip netns add)", () => {});
-} else {
-  test("plan: exit 0, or 2 with --detailed-exitcode when there are changes; apply; second apply says nothing to do", async () => {
-    const t = setup();
-    const io = recordingIo();
-    assert.is(await cmdPlan({ ...t.args, detailedExitcode: true }, io), 2);
-    assert.match(io.stdout, /Plan: 4 to add, 0 to change, 0 to destroy\./);
-    assert.is(await cmdPlan(t.args, recordingIo()), 0);
-    const io2 = recordingIo();
-    assert.is(await cmdApply({ ...t.args, autoApprove: true }, io2), 0);
-    assert.match(io2.stderr, /Apply complete! Resources: 4 added/);
-    assert.is(readFileSync(join(t.mount, "vsc/a/memory.max"), "utf8").trim(), "268435456");
-    const io3 = recordingIo();
-    assert.is(await cmdApply({ ...t.args, autoApprove: true }, io3), 0);
-    assert.match(io3.stdout, /No changes\./);
-    assert.match(io3.stderr, /nothing to do, nothing written/);
-    assert.is(await cmdPlan({ ...t.args, detailedExitcode: true }, recordingIo()), 0);
-    assert.is(await cmdDestroy({ ...t.args, autoApprove: true }, recordingIo()), 0);
-    t.cleanup();
-  });
+// Without root there is no network namespace: every test below is then
+// reported as skipped (rootTest), never as passed.
+rootTest("a scratch network namespace can be made (ip netns add)", () => {
+  assert.ok(ns, "ip netns add failed although running as root");
+});
+{
+  rootTest(
+    "plan: exit 0, or 2 with --detailed-exitcode when there are changes; apply; second apply says nothing to do",
+    async () => {
+      const t = setup();
+      const io = recordingIo();
+      assert.is(await cmdPlan({ ...t.args, detailedExitcode: true }, io), 2);
+      assert.match(io.stdout, /Plan: 4 to add, 0 to change, 0 to destroy\./);
+      assert.is(await cmdPlan(t.args, recordingIo()), 0);
+      const io2 = recordingIo();
+      assert.is(await cmdApply({ ...t.args, autoApprove: true }, io2), 0);
+      assert.match(io2.stderr, /Apply complete! Resources: 4 added/);
+      assert.is(readFileSync(join(t.mount, "vsc/a/memory.max"), "utf8").trim(), "268435456");
+      const io3 = recordingIo();
+      assert.is(await cmdApply({ ...t.args, autoApprove: true }, io3), 0);
+      assert.match(io3.stdout, /No changes\./);
+      assert.match(io3.stderr, /nothing to do, nothing written/);
+      assert.is(await cmdPlan({ ...t.args, detailedExitcode: true }, recordingIo()), 0);
+      assert.is(await cmdDestroy({ ...t.args, autoApprove: true }, recordingIo()), 0);
+      t.cleanup();
+    },
+  );
 
-  test("VSC5034: apply without a terminal and without --auto-approve refuses, changes nothing", async () => {
-    const t = setup();
-    const io = recordingIo();
-    assert.is(await cmdApply({ ...t.args, format: "short" }, io), 1);
-    assert.match(io.stderr, /VSC5034/);
-    assert.is(readFileSync(join(t.mount, "cgroup.subtree_control"), "utf8").length > 0, true);
-    assert.throws(() => readFileSync(join(t.mount, "vsc/cgroup.procs")));
-    t.cleanup();
-  });
+  rootTest(
+    "VSC5034: apply without a terminal and without --auto-approve refuses, changes nothing",
+    async () => {
+      const t = setup();
+      const io = recordingIo();
+      assert.is(await cmdApply({ ...t.args, format: "short" }, io), 1);
+      assert.match(io.stderr, /VSC5034/);
+      assert.is(readFileSync(join(t.mount, "cgroup.subtree_control"), "utf8").length > 0, true);
+      assert.throws(() => readFileSync(join(t.mount, "vsc/cgroup.procs")));
+      t.cleanup();
+    },
+  );
 
-  test("plan -out, then apply PLAN runs it as written; a stale plan is refused (VSC5032)", async () => {
-    const t = setup();
-    const planFile = join(t.dir, "plan.json");
-    assert.is(await cmdPlan({ ...t.args, out: planFile }, recordingIo()), 0);
-    const saved = JSON.parse(readFileSync(planFile, "utf8"));
-    assert.is(saved.format, "vsc-plan");
-    assert.is(saved.version, 1);
-    assert.is(await cmdApply({ ...t.args, file: planFile }, recordingIo()), 0);
-    // Plan an edit, move the live state, then apply the saved plan.
-    writeFileSync(t.file, SRC.replace("limit 512MiB", "limit 1GiB"));
-    assert.is(await cmdPlan({ ...t.args, out: planFile }, recordingIo()), 0);
-    writeFileSync(join(t.mount, "vsc/a/cpu.weight"), "5\n");
-    const io = recordingIo();
-    assert.is(await cmdApply({ ...t.args, file: planFile, format: "short" }, io), 1);
-    assert.match(io.stderr, /VSC5032/);
-    assert.is(readFileSync(join(t.mount, "vsc/b/memory.max"), "utf8").trim(), "536870912");
-    await cmdDestroy({ ...t.args, autoApprove: true }, recordingIo());
-    t.cleanup();
-  });
+  rootTest(
+    "plan -out, then apply PLAN runs it as written; a stale plan is refused (VSC5032)",
+    async () => {
+      const t = setup();
+      const planFile = join(t.dir, "plan.json");
+      assert.is(await cmdPlan({ ...t.args, out: planFile }, recordingIo()), 0);
+      const saved = JSON.parse(readFileSync(planFile, "utf8"));
+      assert.is(saved.format, "vsc-plan");
+      assert.is(saved.version, 1);
+      assert.is(await cmdApply({ ...t.args, file: planFile }, recordingIo()), 0);
+      // Plan an edit, move the live state, then apply the saved plan.
+      writeFileSync(t.file, SRC.replace("limit 512MiB", "limit 1GiB"));
+      assert.is(await cmdPlan({ ...t.args, out: planFile }, recordingIo()), 0);
+      writeFileSync(join(t.mount, "vsc/a/cpu.weight"), "5\n");
+      const io = recordingIo();
+      assert.is(await cmdApply({ ...t.args, file: planFile, format: "short" }, io), 1);
+      assert.match(io.stderr, /VSC5032/);
+      assert.is(readFileSync(join(t.mount, "vsc/b/memory.max"), "utf8").trim(), "536870912");
+      await cmdDestroy({ ...t.args, autoApprove: true }, recordingIo());
+      t.cleanup();
+    },
+  );
 
-  test("VSC5031 through the CLI: a broken plan file", async () => {
+  rootTest("VSC5031 through the CLI: a broken plan file", async () => {
     const t = setup();
     const bad = join(t.dir, "bad.json");
     writeFileSync(bad, '{"format": "vsc-plan", "version": 9}');
@@ -103,7 +116,7 @@ if (!ns) {
     t.cleanup();
   });
 
-  test("show: human and --json", async () => {
+  rootTest("show: human and --json", async () => {
     const t = setup();
     await cmdApply({ ...t.args, autoApprove: true }, recordingIo());
     const io = recordingIo();
@@ -125,7 +138,7 @@ if (!ns) {
     t.cleanup();
   });
 
-  test.after(() => ns.cleanup());
+  test.after(() => ns?.cleanup());
 }
 
 test.run();

@@ -90,6 +90,94 @@ context a { id 1  cpu { cores "3" } }
   assert.equal(summary(over.diagnostics), ["VSC4004@8:25"]);
 });
 
+test("whole cores named twice through one template: the conflict, not a doubled total, on any host", () => {
+  const body = `template pinned {
+  cpu { cores "0,2" }
+}
+context a {
+  id 1
+  use pinned
+}
+context b {
+  id 2
+  use pinned
+}
+`;
+  for (const cpus of [4, 8]) {
+    const src = HOST.replace("cpus 4", `cpus ${cpus}`).replace("}\n", "  keep cpu 10%\n}\n") + body;
+    const r = checkText(src);
+    assert.equal(summary(r.diagnostics), [`VSC4010@${pos(src, "b {\n  id 2")}`], `cpus ${cpus}`);
+    const d = r.diagnostics[0]!;
+    assert.is(d.message, '"b" and "a" both take cpus 0, 2 as whole cores from template "pinned"');
+    assert.equal(
+      d.related!.map((x) => [x.label, `${x.span.line}:${x.span.col}`]),
+      [
+        ["a takes them first", pos(src, "a {\n  id 1")],
+        ["every user of template pinned gets these cpus", pos(src, 'cores "0,2"')],
+      ],
+    );
+  }
+});
+
+test("whole cores: a cpu named by two contexts counts once; each conflict names all its cpus", () => {
+  const src = `${HOST}context a { id 1  cpu { cores "1-2" } }
+context b { id 2  cpu { cores "1,2" } }
+`;
+  const r = checkText(src);
+  assert.equal(summary(r.diagnostics), [`VSC4010@${pos(src, '"1,2"')}`]);
+  assert.is(r.diagnostics[0]!.message, 'cpus 1, 2 of "b" are already taken by "a"');
+  // Distinct cpus 0-2 and a count of 1 take all 4: that is VSC4004, counted without the overlap.
+  const full = checkText(`${HOST}context a { id 1  cpu { cores "0-2" } }
+context b { id 2  cpu { cores "2" } }
+context c { id 3  cpu { cores 1 } }
+`);
+  assert.equal(
+    full.diagnostics.map((d) => d.code),
+    ["VSC4010", "VSC4004"],
+  );
+  assert.match(full.diagnostics[1]!.message, /take 4 of the host's 4 cpus/);
+});
+
+test("whole cores from a template with a count: VSC4004 points at each user, not twice at the template", () => {
+  const src = `${HOST}template two { cpu { cores 2 } }
+context a { id 1  use two }
+context b { id 2  use two }
+`;
+  const r = checkText(src);
+  assert.equal(summary(r.diagnostics), [`VSC4004@${pos(src, "b { id 2")}`]);
+  const d = r.diagnostics[0]!;
+  assert.is(d.label, 'b takes 2 (from template "two")');
+  assert.equal(
+    d.related!.map((x) => `${x.span.line}:${x.span.col} ${x.label}`),
+    [`${pos(src, "a { id 1")} a takes 2 (from template "two")`],
+  );
+});
+
+test("a link limit above the link's rate is a warning at the limit (VSC4020), once per template", () => {
+  const src = `${HOST}template fast { net { link eth0 { limit 2gbit } } }
+class k { net { link eth0 { limit 1500mbit } } }
+context a in k { id 1  use fast }
+context b { id 2  use fast }
+context c { id 3  net { link eth0 { limit 1gbit } } }
+`;
+  const r = checkText(src);
+  // a is also above its class's limit (VSC4002, at the statement).
+  assert.equal(summary(r.diagnostics), [
+    `VSC4002@${pos(src, "limit 2gbit")}`,
+    `VSC4020@${pos(src, "2gbit")}`,
+    `VSC4020@${pos(src, "1500mbit")}`,
+  ]);
+  const d = r.diagnostics[1]!;
+  assert.is(d.severity, "warning");
+  assert.is(d.message, "link eth0 limit 2gbit is above the link's rate of 1gbit");
+  assert.is(d.label, "enforced as 1gbit");
+  assert.equal(
+    d.related!.map((x) => `${x.span.line}:${x.span.col}`),
+    [pos(src, "link eth0 rate")],
+  );
+  assert.ok(r.ir, "a warning keeps the IR");
+});
+
 test("overbooking: warning with the factor, error above the host's factor", () => {
   const limits = `context a { id 1  memory { limit 5GiB } }\ncontext b { id 2  memory { limit 4GiB } }\n`;
   const warnSrc = HOST.replace("}\n", "  keep memory 512MiB\n}\n") + limits;

@@ -148,6 +148,12 @@ const cases: Case[] = [
       `context c in k { id 3 }\n`,
     at: "a in k { id 1  cpu { reserve »50%",
   },
+  {
+    code: "VSC4020",
+    src: ctx("net { link eth0 { limit 2gbit } }"),
+    at: "limit »2gbit",
+    severity: "warning",
+  },
   // cpu.max cannot express less than 1ms per 100ms period.
   { code: "VSC3006", src: ctx("cpu { limit 5m }"), at: "limit »5m" },
 ];

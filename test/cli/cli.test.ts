@@ -204,5 +204,86 @@ test("the spec's examples: language.vsc compiles; each error example fails with 
   }
 });
 
+test("explain: the bare number and lower case name the same code as VSC4004", async () => {
+  const want = (await run("explain", "VSC4004")).out;
+  assert.match(want, /^VSC4004: /);
+  for (const spelling of ["4004", "vsc4004", " 4004 "]) {
+    const r = await run("explain", spelling);
+    assert.is(r.code, 0, spelling);
+    assert.is(r.out, want, spelling);
+  }
+  assert.is((await run("explain", "9999")).code, 1);
+});
+
+test("check --format json with several files: one JSON document, each element naming its entry file", async () => {
+  const r = await run("check", "--format", "json", bad, good, bad);
+  assert.is(r.code, 1);
+  assert.is(r.err, "");
+  const all = JSON.parse(r.out) as { code: string; entry: string; span?: { file: string } }[];
+  assert.ok(Array.isArray(all));
+  assert.equal(
+    all.map((d) => d.code),
+    ["VSC2022", "VSC2022"],
+  );
+  assert.equal(
+    all.map((d) => d.entry),
+    [bad, bad],
+  );
+  // A clean file alone is still one (empty) document.
+  assert.equal(JSON.parse((await run("check", "--format", "json", good, good)).out), []);
+});
+
+test("exec: a missing command is VSC5800 and exit 125 with or without `--`; usage errors exit 125", async () => {
+  for (const argv of [
+    ["exec", "a"],
+    ["exec", "a", "--"],
+    ["exec", "-f", good, "a", "--"],
+  ]) {
+    const r = await run(...argv);
+    assert.is(r.code, 125, argv.join(" "));
+    assert.match(r.err, /error\[VSC5800\]: no command to run/, argv.join(" "));
+  }
+  for (const argv of [["exec"], ["exec", "--bogus", "a", "--", "true"]]) {
+    const r = await run(...argv);
+    assert.is(r.code, 125, argv.join(" "));
+  }
+  assert.is((await run("exec", "--help")).code, 0);
+  const { EXIT_VSC_FAILED } = await import("../../src/exec/run.js");
+  assert.is(EXIT_VSC_FAILED, 125);
+});
+
+test("error cap: thousands of errors stop at 100 diagnostics and VSC9020, in every format", async () => {
+  // Checker errors: 2,000 contexts with an unknown field each.
+  let text = "host h {\n  cpus 2\n  memory 1GiB\n}\n";
+  for (let i = 1; i <= 2000; i++)
+    text += `context c${i} {\n  id ${i}\n  memory { limmit 1GiB }\n}\n`;
+  const many = join(dir, "many.vsc");
+  writeFileSync(many, text);
+  // Syntax errors: 5,000 lines of garbage.
+  const garbage = join(dir, "garbage.vsc");
+  writeFileSync(garbage, "@ ;\n".repeat(5000));
+  for (const f of [many, garbage]) {
+    const h = await run("check", f);
+    assert.is(h.code, 1);
+    assert.is(h.err.match(/^error\[VSC(?!9020)\d+\]/gm)?.length, 100, f);
+    assert.match(
+      h.err,
+      /error\[VSC9020\]: too many errors: stopped after 100 diagnostics \(\d+ more errors not shown\)/,
+    );
+    assert.ok(h.err.length < 50_000, `${h.err.length} bytes of diagnostics`);
+    const s = await run("check", "--format", "short", f);
+    assert.is(s.err.match(/^.*error\[VSC\d+\]/gm)?.length, 101);
+    const j = JSON.parse((await run("check", "--format", "json", f)).out) as { code: string }[];
+    assert.is(j.length, 101);
+    assert.is(j[100]!.code, "VSC9020");
+  }
+  const m = await run("check", many);
+  assert.match(m.err, /1900 more errors not shown/);
+  // compile reports through the same path.
+  const c = await run("compile", many, "-o", join(dir, "never"));
+  assert.is(c.code, 1);
+  assert.match(c.err, /VSC9020/);
+});
+
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 test.run();

@@ -99,4 +99,43 @@ test("lines end at \\n, \\r\\n or a lone \\r, as in the lexer", () => {
   assert.is(shown(4), "4 | d");
 });
 
+test("the excerpt escapes control and invisible characters as the message does; the caret follows", () => {
+  // ESC [31m, a NUL, a right-to-left override (U+202E), then the span `sharez` after a tab.
+  const line = "  cpu { \x1b[31m \x00 \u202e\tsharez 1 }";
+  const text = `host h {\n}\ncontext a {\n${line}\n}\n`;
+  const col = line.indexOf("sharez") + 1;
+  const out = renderHuman(
+    [
+      {
+        code: "VSC2022",
+        severity: "error",
+        message: 'unknown field "sharez" in cpu',
+        span: { ...span(4, col, 6), file: "c.vsc" },
+      },
+    ],
+    { color: false, sources: new Map([["c.vsc", text]]) },
+  );
+  assert.not.match(out, /[\x00-\x08\x0b-\x1f\x7f\u202e]/);
+  const shown = "  cpu { U+001B[31m U+0000 U+202E    sharez 1 }";
+  const lines = out.split("\n");
+  const i = lines.indexOf(`4 | ${shown}`);
+  assert.ok(i > 0, out);
+  assert.is(lines[i + 1], `  | ${" ".repeat(shown.indexOf("sharez"))}^^^^^^`);
+});
+
+test("a caret on an escaped character covers its whole escape", () => {
+  const text = "a\x1bb\n";
+  const out = renderHuman(
+    [
+      {
+        code: "VSC1001",
+        severity: "error",
+        message: "x",
+        span: { ...span(1, 2, 1), file: "e.vsc" },
+      },
+    ],
+    { color: false, sources: new Map([["e.vsc", text]]) },
+  );
+  assert.match(out, /1 \| aU\+001Bb\n  \|  \^{6}\n/);
+});
 test.run();

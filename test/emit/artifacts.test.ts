@@ -3,7 +3,8 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { desiredState, emitArtifacts } from "../../src/emit/index.js";
 import { bigIr, languageIr } from "./fixtures.js";
-import { isRoot, lintShell, nftCheck, runCgroupTwice, tcBatchTwice } from "./tools.js";
+import { rootTest } from "../root.js";
+import { lintShell, nftCheck, runCgroupTwice, tcBatchTwice } from "./tools.js";
 
 const lang = emitArtifacts(languageIr());
 
@@ -28,38 +29,40 @@ test("cgroup.sh on a scratch tree: writes every value, idempotent on a second ru
   assert.is(r.stderr[1], "");
 });
 
-test("ruleset.nft passes nft -c with its cgroup paths present", () => {
-  if (!isRoot()) return console.log("  (skipped nft -c: not root)");
+rootTest("ruleset.nft passes nft -c with its cgroup paths present", () => {
   const d = desiredState(languageIr());
   const r = nftCheck(d.nft.ruleset, d.nft.cgroupPaths);
   assert.is(r.status, 0, r.stderr);
 });
 
-test("nft -c fails when a cgroup path is missing (the check is real)", () => {
-  if (!isRoot()) return;
+rootTest("nft -c fails when a cgroup path is missing (the check is real)", () => {
   const d = desiredState(languageIr());
   const r = nftCheck(d.nft.ruleset, []);
   assert.is.not(r.status, 0);
   assert.match(r.stderr, /cgroupv2 path fails/);
 });
 
-test("tc.batch runs twice under tc -batch in a scratch netns and builds every class", () => {
-  if (!isRoot()) return console.log("  (skipped tc -batch: not root)");
+rootTest("tc.batch runs twice under tc -batch in a scratch netns and builds every class", () => {
   const r = tcBatchTwice(lang["tc.batch"], ["eth0"]);
   assert.equal(r.status, [0, 0], r.stderr.join("\n"));
   for (const id of ["1:fffe", "1:ffff", "1:ea72", "1:65"])
     assert.match(r.classes[0], `class htb ${id} `);
 });
 
-test("300 contexts in 3 classes: every artifact passes its tool", () => {
-  const ir = bigIr(300);
-  const a = emitArtifacts(ir);
+const big = bigIr(300);
+const bigArtifacts = emitArtifacts(big);
+
+test("300 contexts in 3 classes: cgroup.sh passes its tools", () => {
+  const a = bigArtifacts;
   assert.is(lintShell(a["cgroup.sh"]), "");
   const c = runCgroupTwice(a["cgroup.sh"]);
   assert.equal(c.status, [0, 0], c.stderr.join("\n"));
   assert.is(c.second, c.first);
-  if (!isRoot()) return;
-  const d = desiredState(ir);
+});
+
+rootTest("300 contexts in 3 classes: the ruleset and tc batch pass nft -c and tc -batch", () => {
+  const a = bigArtifacts;
+  const d = desiredState(big);
   const n = nftCheck(d.nft.ruleset, d.nft.cgroupPaths);
   assert.is(n.status, 0, n.stderr.slice(0, 2000));
   const t = tcBatchTwice(a["tc.batch"], ["eth0"]);

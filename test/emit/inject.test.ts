@@ -8,7 +8,8 @@ import type { VscIr } from "../../src/ir/types.gen.js";
 import { desiredState, emitArtifacts } from "../../src/emit/index.js";
 import { commentText, nftName, shQuote } from "../../src/emit/quote.js";
 import { languageIr } from "./fixtures.js";
-import { isRoot, lintShell, nftCheck, runCgroupTwice, tcBatchTwice } from "./tools.js";
+import { rootTest } from "../root.js";
+import { lintShell, nftCheck, runCgroupTwice, tcBatchTwice } from "./tools.js";
 
 const marker = join(mkdtempSync(join(tmpdir(), "vsc-inject-")), "pwned");
 const EVIL = [
@@ -77,8 +78,7 @@ test("the hostile cgroup.sh is still clean and runs without executing anything",
   assert.not.ok(existsSync(marker));
 });
 
-test("the hostile ruleset and tc batch still pass nft -c and tc -batch", () => {
-  if (!isRoot()) return;
+rootTest("the hostile ruleset and tc batch still pass nft -c and tc -batch", () => {
   const d = desiredState(ir);
   const n = nftCheck(d.nft.ruleset, d.nft.cgroupPaths);
   assert.is(n.status, 0, n.stderr);

@@ -4,6 +4,7 @@
 // refusals name the problem.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { isRoot, rootTest } from "../root.js";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
@@ -21,7 +22,10 @@ const run = (node: Node, command: string[], opts: Parameters<typeof vscExec>[2] 
   vscExec(irOf([node], cgRoot), { context: "web", command, cgroupMount: mount }, opts);
 const sh = (script: string, ...rest: string[]) => ["sh", "-c", script, "sh", ...rest];
 
+// Every test here runs vsc exec for real: without root they are reported as
+// skipped (rootTest); as root without a cgroup2 mount, requireRealExec fails them.
 test.before(() => {
+  if (!isRoot()) return;
   requireRealExec();
   cleanup = scratchCgroups(mount, cgRoot, ["tier/web"]);
 });
@@ -31,14 +35,14 @@ test.after(() => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-test("cgroup: the command and its children are in the context's cgroup", async () => {
+rootTest("cgroup: the command and its children are in the context's cgroup", async () => {
   const r = await run(web(), sh("cat /proc/self/cgroup; sh -c 'cat /proc/self/cgroup'"));
   assert.is(r.code, 0, r.stderr);
   const lines = r.stdout.split("\n").filter((l) => l.startsWith("0::"));
   assert.equal(lines, [`0::/${cgRoot}/tier/web`, `0::/${cgRoot}/tier/web`]);
 });
 
-test("rlimits: soft and hard values as configured", async () => {
+rootTest("rlimits: soft and hard values as configured", async () => {
   const node = web({
     rlimits: [
       { name: "memlock", soft: 32768, hard: 65536 },
@@ -50,7 +54,7 @@ test("rlimits: soft and hard values as configured", async () => {
   assert.is(r.stdout, "32 64 100 200\n");
 });
 
-test("capabilities keep: CapBnd is exactly the kept set, no_new_privs is on", async () => {
+rootTest("capabilities keep: CapBnd is exactly the kept set, no_new_privs is on", async () => {
   const node = web({
     security: { namespaces: [], capabilities: { mode: "keep", names: ["chown", "setuid"] } },
   });
@@ -77,36 +81,39 @@ test("capabilities keep: CapBnd is exactly the kept set, no_new_privs is on", as
   });
 });
 
-test("capabilities: chown and binding port 80 fail without their capability, work with it", async () => {
-  const file = join(scratch, "owned");
-  writeFileSync(file, "");
-  const bind80 = [
-    "perl",
-    "-MSocket",
-    "-e",
-    'socket(my $s, PF_INET, SOCK_STREAM, 0) or die; bind($s, sockaddr_in(80, INADDR_ANY)) or die "bind: $!\\n"; print "bound\\n"',
-  ];
-  const keep = (names: string[]) =>
-    web({ security: { namespaces: ["net"], capabilities: { mode: "keep", names } } });
-  const noChown = await run(keep(["setuid"]), ["chown", "1", file]);
-  assert.is(noChown.code, 1);
-  assert.match(noChown.stderr, /Operation not permitted/);
-  assert.is(
-    (await run(keep(["chown"]), ["chown", "1", file])).code,
-    0,
-    "control: chown with cap_chown",
-  );
-  const noBind = await run(keep(["chown"]), bind80);
-  assert.is(noBind.code, 13); // perl's die exit status is errno: EACCES
-  assert.match(noBind.stderr, /bind: Permission denied/);
-  const drop = web({
-    security: { namespaces: ["net"], capabilities: { mode: "drop", names: ["chown"] } },
-  });
-  assert.is((await run(drop, bind80)).stdout, "bound\n", "control: bind with net_bind_service");
-  assert.match((await run(drop, ["chown", "0", file])).stderr, /Operation not permitted/);
-});
+rootTest(
+  "capabilities: chown and binding port 80 fail without their capability, work with it",
+  async () => {
+    const file = join(scratch, "owned");
+    writeFileSync(file, "");
+    const bind80 = [
+      "perl",
+      "-MSocket",
+      "-e",
+      'socket(my $s, PF_INET, SOCK_STREAM, 0) or die; bind($s, sockaddr_in(80, INADDR_ANY)) or die "bind: $!\\n"; print "bound\\n"',
+    ];
+    const keep = (names: string[]) =>
+      web({ security: { namespaces: ["net"], capabilities: { mode: "keep", names } } });
+    const noChown = await run(keep(["setuid"]), ["chown", "1", file]);
+    assert.is(noChown.code, 1);
+    assert.match(noChown.stderr, /Operation not permitted/);
+    assert.is(
+      (await run(keep(["chown"]), ["chown", "1", file])).code,
+      0,
+      "control: chown with cap_chown",
+    );
+    const noBind = await run(keep(["chown"]), bind80);
+    assert.is(noBind.code, 13); // perl's die exit status is errno: EACCES
+    assert.match(noBind.stderr, /bind: Permission denied/);
+    const drop = web({
+      security: { namespaces: ["net"], capabilities: { mode: "drop", names: ["chown"] } },
+    });
+    assert.is((await run(drop, bind80)).stdout, "bound\n", "control: bind with net_bind_service");
+    assert.match((await run(drop, ["chown", "0", file])).stderr, /Operation not permitted/);
+  },
+);
 
-test("uts + pid: own hostname, and the command sees only its own processes", async () => {
+rootTest("uts + pid: own hostname, and the command sees only its own processes", async () => {
   const node = web({ security: { namespaces: ["ipc", "pid", "uts"], hostname: "web.example" } });
   const r = await run(
     node,
@@ -126,50 +133,53 @@ test("uts + pid: own hostname, and the command sees only its own processes", asy
   assert.is.not(hostname(), "web.example");
 });
 
-test("root: host files unreachable; the chroot escape fails (and works without vsc)", async () => {
-  const root = tinyRoot(join(scratch, "root"));
-  const marker = join(scratch, "outside-marker");
-  writeFileSync(marker, "host secret");
-  // The classic escape: chroot into a subdirectory without chdir, climb .., chroot(".").
-  // (a script file: perl -e needs /dev/null, which the tiny root lacks)
-  writeFileSync(
-    join(root, "escape.pl"),
-    'mkdir "/e"; chroot "/e" or do { print "chroot: $!\\n"; exit 3 };\n' +
-      'chdir ".." for 1..64; chroot "."; print -e $ARGV[0] ? "ESCAPED\\n" : "contained\\n";\n',
-  );
-  const escape = ["/usr/bin/perl", "/escape.pl", marker];
-  const control = spawnSync("chroot", [root, ...escape], {
-    encoding: "utf8",
-    env: { ...process.env, PERL_BADLANG: "0" },
-  });
-  assert.is(control.stdout, "ESCAPED\n", `control: plain chroot is escapable: ${control.stderr}`);
+rootTest(
+  "root: host files unreachable; the chroot escape fails (and works without vsc)",
+  async () => {
+    const root = tinyRoot(join(scratch, "root"));
+    const marker = join(scratch, "outside-marker");
+    writeFileSync(marker, "host secret");
+    // The classic escape: chroot into a subdirectory without chdir, climb .., chroot(".").
+    // (a script file: perl -e needs /dev/null, which the tiny root lacks)
+    writeFileSync(
+      join(root, "escape.pl"),
+      'mkdir "/e"; chroot "/e" or do { print "chroot: $!\\n"; exit 3 };\n' +
+        'chdir ".." for 1..64; chroot "."; print -e $ARGV[0] ? "ESCAPED\\n" : "contained\\n";\n',
+    );
+    const escape = ["/usr/bin/perl", "/escape.pl", marker];
+    const control = spawnSync("chroot", [root, ...escape], {
+      encoding: "utf8",
+      env: { ...process.env, PERL_BADLANG: "0" },
+    });
+    assert.is(control.stdout, "ESCAPED\n", `control: plain chroot is escapable: ${control.stderr}`);
 
-  const node = web({ security: { namespaces: ["pid"], root } });
-  const r = await run(
-    node,
-    sh(
-      `ls /; cat ${marker} || echo unreachable; test -e /proc/1/root${marker} && echo LEAK || echo init-confined`,
-    ),
-  );
-  assert.is(r.code, 0, r.stderr);
-  assert.equal(r.stdout.trim().split("\n"), [
-    "bin",
-    "e",
-    "escape.pl",
-    "lib",
-    "lib64",
-    "proc",
-    "usr",
-    "unreachable",
-    "init-confined",
-  ]);
-  assert.match(r.stderr, /warning\[VSC5814\]/); // no capabilities block: the root keeps sys_admin etc.
-  const e = await run(node, escape);
-  assert.is(e.stdout, "chroot: Operation not permitted\n");
-  assert.is(e.code, 3);
-});
+    const node = web({ security: { namespaces: ["pid"], root } });
+    const r = await run(
+      node,
+      sh(
+        `ls /; cat ${marker} || echo unreachable; test -e /proc/1/root${marker} && echo LEAK || echo init-confined`,
+      ),
+    );
+    assert.is(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim().split("\n"), [
+      "bin",
+      "e",
+      "escape.pl",
+      "lib",
+      "lib64",
+      "proc",
+      "usr",
+      "unreachable",
+      "init-confined",
+    ]);
+    assert.match(r.stderr, /warning\[VSC5814\]/); // no capabilities block: the root keeps sys_admin etc.
+    const e = await run(node, escape);
+    assert.is(e.stdout, "chroot: Operation not permitted\n");
+    assert.is(e.code, 3);
+  },
+);
 
-test("exit status passes through; a signal death is 128+N", async () => {
+rootTest("exit status passes through; a signal death is 128+N", async () => {
   assert.is((await run(web(), sh("exit 7"))).code, 7);
   assert.is((await run(web(), sh("kill -TERM $$"))).code, 143);
   const pid = web({ security: { namespaces: ["pid"] } });
@@ -177,13 +187,13 @@ test("exit status passes through; a signal death is 128+N", async () => {
   assert.is((await run(pid, sh("kill -KILL $$"))).code, 137);
 });
 
-test("stdin is the command's", async () => {
+rootTest("stdin is the command's", async () => {
   assert.is((await run(web(), ["cat"], { input: "hello\n" })).stdout, "hello\n");
   const pid = web({ security: { namespaces: ["pid"] } });
   assert.is((await run(pid, ["cat"], { input: "hi there\n" })).stdout, "hi there\n");
 });
 
-test("signals sent to vsc reach the command (with and without a PID namespace)", async () => {
+rootTest("signals sent to vsc reach the command (with and without a PID namespace)", async () => {
   const trapper = sh('trap "echo got-$1; exit 42" $1; echo ready; while :; do sleep 0.05; done');
   for (const node of [web(), web({ security: { namespaces: ["pid"] } })]) {
     for (const [sig, name] of [
@@ -206,7 +216,7 @@ test("signals sent to vsc reach the command (with and without a PID namespace)",
   assert.is(s.code, 143);
 });
 
-test("refusals on the real host: not applied (VSC5803), not cgroup2 (VSC5804)", async () => {
+rootTest("refusals on the real host: not applied (VSC5803), not cgroup2 (VSC5804)", async () => {
   const api = contextNode("api");
   const r = await vscExec(irOf([api], cgRoot), {
     context: "api",

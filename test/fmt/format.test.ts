@@ -84,16 +84,10 @@ test("canonical layout of a mixed-up file", () => {
     "",
     "context c in k {  # opener",
     "  id 1",
-    "  cpu {",
-    "    share 2",
-    "    reserve 10%",
-    "  }",
+    "  cpu { share 2  reserve 10% }",
     "  memory { limit 1GiB }",
     "",
-    "  net {",
-    "    link eth0 { limit 1mbit }",
-    "    allow in tcp port 80, 443",
-    "  }",
+    "  net { link eth0 { limit 1mbit }  allow in tcp port 80, 443 }",
     '  security { hostname "a\\"b" }  // trailing',
     "  # dangling",
     "}",
@@ -145,6 +139,42 @@ test("refuses to format a file with syntax errors", () => {
 test("empty and comment-only files", () => {
   assert.is(fmt(""), "");
   assert.is(fmt("\n\n  # x  \n\n"), "# x\n");
+});
+
+test("blocks of several statements stay on one line only where the writer put them there", () => {
+  const src = [
+    "host h {",
+    "  cpus 2",
+    "}",
+    "",
+    "context a {",
+    "  id 1",
+    "  cpu { share 4  reserve 25% }",
+    "  memory {",
+    "    reserve 1GiB",
+    "    limit 2GiB",
+    "  }",
+    "  net { link eth0 { reserve 2gbit  limit 8gbit } }",
+    "  pids {",
+    "    limit 100",
+    "  }",
+    `  io { share 1  device vda { read 1MB/s  write 1MB/s  riops 100  wiops 100 } }`,
+    "}",
+    "",
+  ].join("\n");
+  const out = fmt(src);
+  // The spec's idiom is kept; an opened block stays opened; one statement is always joined.
+  assert.match(out, /\n {2}cpu \{ share 4 {2}reserve 25% \}\n/);
+  assert.match(out, /\n {2}memory \{\n {4}reserve 1GiB\n {4}limit 2GiB\n {2}\}\n/);
+  assert.match(out, /\n {2}net \{ link eth0 \{ reserve 2gbit {2}limit 8gbit \} \}\n/);
+  assert.match(out, /\n {2}pids \{ limit 100 \}\n/);
+  assert.is(fmt(out), out);
+  // Over 100 columns, a one-line block opens (and then stays open).
+  const long = src.replace("riops 100  wiops 100", "riops 100  wiops 100  read 2MB/s  write 3MB/s");
+  const opened = fmt(long);
+  assert.ok(opened.split("\n").every((l) => l.length <= 100));
+  assert.match(opened, /\n {2}io \{\n {4}share 1\n/);
+  assert.is(fmt(opened), opened);
 });
 
 test.run();

@@ -31,4 +31,14 @@ export const cliCodes: CodeTable = {
       "`vsc fmt` could not read a file it was given, or could not write the formatted text back. " +
       "Check the path and its permissions.",
   },
+  VSC9020: {
+    title: "too many errors",
+    explain:
+      "A file produced more than 100 diagnostics (errors and warnings together). vsc prints the " +
+      "first 100 in order and this one, which counts the rest, instead of flooding the terminal: " +
+      "a file with thousands of mistakes is usually not a vsc file at all (a binary, a file " +
+      "generated wrong) or has one early mistake that causes the others. Fix the first ones and " +
+      "run again. The exit code still counts every error. The limit applies to each entry file " +
+      "and to every `--format` (in JSON this is the last element of the array).",
+  },
 };

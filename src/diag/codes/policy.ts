@@ -106,4 +106,14 @@ export const policyCodes: CodeTable = {
       "child with no reservation. Fix: leave part of the parent's guarantee unreserved, give every " +
       "sibling a reservation, or bring the reservations closer together.",
   },
+  VSC4020: {
+    title: "link limit above the link's rate (warning)",
+    explain:
+      "A context's or class's `limit` on a link is higher than the `rate` the host block gives the " +
+      "link. tc cannot let a class borrow more than the link's root class has, so vsc writes the " +
+      "link's rate as the class's ceil and the limit as written has no effect. Lower it to at most " +
+      "the rate, or leave it out (no limit means the link's rate).\n\n" +
+      "    host h { ...  link eth0 rate 1gbit }\n" +
+      "    context web { ...  net { link eth0 { limit 2gbit } } }   # warning: enforced as 1gbit",
+  },
 };

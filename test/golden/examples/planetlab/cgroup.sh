@@ -315,7 +315,7 @@ put planetlab/slices/cornell_nexus pids.max 1000 # node.vsc:24
 put planetlab/slices/cornell_nexus io.weight 'default 100' # node.vsc:25
 put planetlab/slices/cornell_nexus io.max '8:0 rbps=max wbps=max riops=max wiops=max' # node.vsc:25
 
-# planetlab/slices/mit_bitblaze: context mit_bitblaze (slices/mit.vsc:39)
+# planetlab/slices/mit_bitblaze: context mit_bitblaze (slices/mit.vsc:37)
 mk planetlab/slices/mit_bitblaze
 put planetlab/slices/mit_bitblaze cpu.weight 100 # node.vsc:22
 put planetlab/slices/mit_bitblaze cpu.max 'max 100000' # node.vsc:22
@@ -375,7 +375,7 @@ put planetlab/slices/mit_ron pids.max 1000 # node.vsc:24
 put planetlab/slices/mit_ron io.weight 'default 100' # node.vsc:25
 put planetlab/slices/mit_ron io.max '8:0 rbps=max wbps=max riops=max wiops=max' # node.vsc:25
 
-# planetlab/slices/mit_sword: context mit_sword (slices/mit.vsc:22)
+# planetlab/slices/mit_sword: context mit_sword (slices/mit.vsc:20)
 mk planetlab/slices/mit_sword
 put planetlab/slices/mit_sword cpu.weight 100 # node.vsc:22
 put planetlab/slices/mit_sword cpu.max 'max 100000' # node.vsc:22
@@ -390,7 +390,7 @@ put planetlab/slices/mit_sword pids.max 1000 # node.vsc:24
 put planetlab/slices/mit_sword io.weight 'default 100' # node.vsc:25
 put planetlab/slices/mit_sword io.max '8:0 rbps=max wbps=max riops=max wiops=max' # node.vsc:25
 
-# planetlab/slices/mit_tor_relay: context mit_tor_relay (slices/mit.vsc:27)
+# planetlab/slices/mit_tor_relay: context mit_tor_relay (slices/mit.vsc:25)
 mk planetlab/slices/mit_tor_relay
 put planetlab/slices/mit_tor_relay cpu.weight 100 # node.vsc:22
 put planetlab/slices/mit_tor_relay cpu.max 'max 100000' # node.vsc:22

@@ -118,6 +118,9 @@ function allowLines(r: Rule, w: Where): NftLine[] {
 }
 
 const deny = (n: Node): boolean => n.net.default === "deny";
+/** The final drop's comment: where the default was written (a template's line when it came from one). */
+const denyNote = (n: Node, w: Where): string =>
+  `default deny (${w.of(n.net.defaultLoc ?? n.net.loc ?? n.loc)})`;
 
 /**
  * `file:line` made comment-safe. A line number and `:` are always safe, so
@@ -181,7 +184,7 @@ function outChain(
       rule: "ct state established,related accept",
     });
   pushAllows(lines, n.net.rules, "out", w);
-  if (deny(n)) lines.push({ note: `default deny (${w.of(n.net.loc ?? n.loc)})`, rule: "drop" });
+  if (deny(n)) lines.push({ note: denyNote(n, w), rule: "drop" });
   return { name: `out_${n.name}`, note: `${n.path}: outgoing (${at})`, lines };
 }
 
@@ -199,7 +202,7 @@ function inChain(n: Node, at: string, w: Where): NftChain {
       });
   }
   pushAllows(lines, n.net.rules, "in", w);
-  if (deny(n)) lines.push({ note: `default deny (${w.of(n.net.loc ?? n.loc)})`, rule: "drop" });
+  if (deny(n)) lines.push({ note: denyNote(n, w), rule: "drop" });
   return { name: `in_${n.name}`, note: `${n.path}: incoming (${at})`, lines };
 }
 

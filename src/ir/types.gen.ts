@@ -224,6 +224,7 @@ export interface Net {
    * absent: allow (no filtering beyond address binding)
    */
   default?: "allow" | "deny";
+  defaultLoc?: Loc1;
   loc?: Loc;
 }
 /**
@@ -280,6 +281,14 @@ export interface Rule {
 export interface PortRange {
   from: number;
   to: number;
+}
+/**
+ * Where something came from: file relative to the entry file's directory, 1-based line and column.
+ */
+export interface Loc1 {
+  file: string;
+  line: number;
+  col: number;
 }
 /**
  * This interface was referenced by `VscIr`'s JSON-Schema

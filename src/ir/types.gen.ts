@@ -217,11 +217,11 @@ export interface Net {
    */
   links: NetLink[];
   /**
-   * in source order, templates' first
+   * in source order, templates' first; a class's rules also accept packets of every context below it
    */
   rules: Rule[];
   /**
-   * absent: allow (no filtering beyond address binding)
+   * this node's own default (written here or by a template it uses); absent: none. A context's traffic is decided by its own, else its nearest ancestor class's; with none at all it is accepted (language-v2.md §1)
    */
   default?: "allow" | "deny";
   defaultLoc?: Loc1;

@@ -110,7 +110,7 @@ if (process.getuid?.() !== 0 || mount === undefined) {
         const run = spawnSync(cmd, args, { encoding: "utf8", timeout: 60_000 });
         const out = parseClient(run.stdout ?? "", run.stderr ?? "", `client ${from}`);
         if (from !== "far") assert.is(out.cgroup, `0::/${root}/${CONTEXT_PATHS[from]}`);
-        wrong.push(...mismatches(tries, out.results));
+        wrong.push(...mismatches(tries, out));
       }
       const listing = inNs(net.nsA, "nft", ["list", "table", "inet", "vsc"]).stdout;
       assert.ok(wrong.length === 0, `${wrong.join("\n")}\n${listing}`);

@@ -130,26 +130,29 @@ export const TRIES: Try[] = [
 
 /**
  * Listens on HOST for each PORT and answers "ok\n" (server first, so the
- * client never lingers); prints "ready" once every port is up.
+ * client never lingers); prints "ready" once every port is up. A client that
+ * gives up resets its connection: that must not end the listener.
  */
 export const LISTENER = `
 const net = require("net");
 const [host, ...ports] = process.argv.slice(1);
 let up = 0;
 for (const p of ports)
-  net.createServer((s) => s.end("ok\\n")).listen(Number(p), host, () => {
+  net.createServer((s) => { s.on("error", () => {}); s.end("ok\\n"); }).listen(Number(p), host, () => {
     if (++up === ports.length) console.log("ready");
   });`;
 
 /**
- * Runs every try at once and prints {cgroup, results} as JSON: "ok" (the
+ * Runs every try at once and prints {cgroup, results, ms} as JSON: "ok" (the
  * listener answered / ping got its echo reply), an errno code, "timeout" or
  * "ping:N" (ping's exit status).
  */
 export const CLIENT = `
 const net = require("net"), fs = require("fs"), { execFile } = require("child_process");
 const [ms, ...tries] = process.argv.slice(1);
-const one = (t) => new Promise((done) => {
+const one = (t) => new Promise((settle) => {
+  const t0 = Date.now();
+  const done = (r) => settle([r, Date.now() - t0]);
   const [kind, host, a, b] = t.split(",");
   if (kind === "ping") {
     const args = ["-n", "-c", "1", "-W", String(Math.ceil(Number(ms) / 1000)), ...(a ? ["-I", a] : []), host];
@@ -163,14 +166,16 @@ const one = (t) => new Promise((done) => {
   s.on("error", (e) => { clearTimeout(timer); done(e.code || String(e)); });
   s.on("close", () => { clearTimeout(timer); done(data === "ok\\n" ? "ok" : "closed:" + data); });
 });
-Promise.all(tries.map(one)).then((results) => {
+Promise.all(tries.map(one)).then((out) => {
   const cgroup = fs.readFileSync("/proc/self/cgroup", "utf8").trim().split("\\n").pop();
-  console.log(JSON.stringify({ cgroup, results }));
+  console.log(JSON.stringify({ cgroup, results: out.map((x) => x[0]), ms: out.map((x) => x[1]) }));
 });`;
 
 export interface ClientOut {
   cgroup: string;
   results: string[];
+  /** How long each try took (for the failure message). */
+  ms: number[];
 }
 
 export function parseClient(stdout: string, stderr: string, who: string): ClientOut {
@@ -183,13 +188,13 @@ export function parseClient(stdout: string, stderr: string, who: string): Client
 }
 
 /** The tries whose outcome differs from what §1 says, as readable lines. */
-export function mismatches(tries: Try[], results: string[]): string[] {
+export function mismatches(tries: Try[], got: ClientOut): string[] {
   const out: string[] = [];
   tries.forEach((t, i) => {
-    const got = results[i];
-    if ((got === "ok") !== t.ok)
+    const r = got.results[i];
+    if ((r === "ok") !== t.ok)
       out.push(
-        `${t.from}: ${t.spec} gave ${got}, expected ${t.ok ? "ok" : "no answer"} (${t.why})`,
+        `${t.from}: ${t.spec} gave ${r} after ${got.ms[i]} ms, expected ${t.ok ? "ok" : "no answer"} (${t.why})`,
       );
   });
   return out;

@@ -240,7 +240,10 @@ function buildNet(
   const rules: Rule[] = [];
   for (let i = 0; i < net.allow.length; i++) rules.push(rule(net.allow[i]!));
   const out: Net = { addresses, links, rules };
-  if (net.default) out.default = net.default.value;
+  if (net.default) {
+    out.default = net.default.value;
+    out.defaultLoc = loc(net.default.stmt);
+  }
   if (net.loc) out.loc = loc(net.loc.stmt);
   return out;
 }

@@ -211,8 +211,10 @@ class Printer {
   private inline(n: Node, indent: string): string | undefined {
     const b = bodyOf(n);
     if (!b) return head(n);
-    if (n.kind === "Decl") {
-      // Declarations are always expanded, unless empty.
+    if (n.kind === "Decl" && n.span.line !== n.span.endLine) {
+      // A declaration is expanded unless empty, or written on one line by its
+      // author (the spec's `context api in tenant { id 301  net { ... } }`)
+      // and still fitting: then the block rules below keep it on one line.
       return b.children.length === 0 && !this.hasCommentsWithin(n) ? head(n) + " {}" : undefined;
     }
     if (this.hasCommentsWithin(n)) return undefined;

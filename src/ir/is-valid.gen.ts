@@ -421,7 +421,14 @@ function IoDevice(x: any): boolean {
 function Net(x: any): boolean {
   if (!(typeof x === "object" && x !== null && !Array.isArray(x))) return false;
   for (const k in x)
-    if (!(k === "addresses" || k === "links" || k === "rules" || k === "default" || k === "loc"))
+    if (!(
+      k === "addresses" ||
+      k === "links" ||
+      k === "rules" ||
+      k === "default" ||
+      k === "defaultLoc" ||
+      k === "loc"
+    ))
       return false;
   const x79 = x.addresses;
   if (x79 === undefined) return false;
@@ -448,9 +455,13 @@ function Net(x: any): boolean {
   if (x88 !== undefined) {
     if (!(x88 === "allow" || x88 === "deny")) return false;
   }
-  const x89 = x.loc;
+  const x89 = x.defaultLoc;
   if (x89 !== undefined) {
     if (!Loc(x89)) return false;
+  }
+  const x90 = x.loc;
+  if (x90 !== undefined) {
+    if (!Loc(x90)) return false;
   }
   return true;
 }
@@ -459,20 +470,20 @@ function Cidr(x: any): boolean {
   if (!(typeof x === "object" && x !== null && !Array.isArray(x))) return false;
   for (const k in x)
     if (!(k === "family" || k === "address" || k === "prefix" || k === "loc")) return false;
-  const x90 = x.family;
-  if (x90 === undefined) return false;
-  if (!(x90 === 4 || x90 === 6)) return false;
-  const x91 = x.address;
+  const x91 = x.family;
   if (x91 === undefined) return false;
-  if (!(typeof x91 === "string")) return false;
-  const x92 = x.prefix;
+  if (!(x91 === 4 || x91 === 6)) return false;
+  const x92 = x.address;
   if (x92 === undefined) return false;
-  if (!Number.isInteger(x92)) return false;
-  if (!(x92 >= 0)) return false;
-  if (!(x92 <= 128)) return false;
-  const x93 = x.loc;
-  if (x93 !== undefined) {
-    if (!Loc(x93)) return false;
+  if (!(typeof x92 === "string")) return false;
+  const x93 = x.prefix;
+  if (x93 === undefined) return false;
+  if (!Number.isInteger(x93)) return false;
+  if (!(x93 >= 0)) return false;
+  if (!(x93 <= 128)) return false;
+  const x94 = x.loc;
+  if (x94 !== undefined) {
+    if (!Loc(x94)) return false;
   }
   return true;
 }
@@ -482,27 +493,27 @@ function NetLink(x: any): boolean {
   for (const k in x)
     if (!(k === "name" || k === "share" || k === "reserve" || k === "limit" || k === "loc"))
       return false;
-  const x94 = x.name;
-  if (x94 === undefined) return false;
-  if (!(typeof x94 === "string")) return false;
-  const x95 = x.share;
+  const x95 = x.name;
   if (x95 === undefined) return false;
-  if (!Number.isInteger(x95)) return false;
-  if (!(x95 >= 1)) return false;
-  if (!(x95 <= 10000)) return false;
-  const x96 = x.reserve;
-  if (x96 !== undefined) {
-    if (!Number.isInteger(x96)) return false;
-    if (!(x96 >= 1)) return false;
-  }
-  const x97 = x.limit;
+  if (!(typeof x95 === "string")) return false;
+  const x96 = x.share;
+  if (x96 === undefined) return false;
+  if (!Number.isInteger(x96)) return false;
+  if (!(x96 >= 1)) return false;
+  if (!(x96 <= 10000)) return false;
+  const x97 = x.reserve;
   if (x97 !== undefined) {
     if (!Number.isInteger(x97)) return false;
     if (!(x97 >= 1)) return false;
   }
-  const x98 = x.loc;
+  const x98 = x.limit;
   if (x98 !== undefined) {
-    if (!Loc(x98)) return false;
+    if (!Number.isInteger(x98)) return false;
+    if (!(x98 >= 1)) return false;
+  }
+  const x99 = x.loc;
+  if (x99 !== undefined) {
+    if (!Loc(x99)) return false;
   }
   return true;
 }
@@ -512,46 +523,46 @@ function Rule(x: any): boolean {
   for (const k in x)
     if (!(k === "direction" || k === "proto" || k === "peers" || k === "ports" || k === "loc"))
       return false;
-  const x99 = x.direction;
-  if (x99 === undefined) return false;
-  if (!(x99 === "in" || x99 === "out")) return false;
-  const x100 = x.proto;
+  const x100 = x.direction;
   if (x100 === undefined) return false;
-  if (!(x100 === "any" || x100 === "tcp" || x100 === "udp" || x100 === "icmp" || x100 === "icmpv6"))
-    return false;
-  const x101 = x.peers;
+  if (!(x100 === "in" || x100 === "out")) return false;
+  const x101 = x.proto;
   if (x101 === undefined) return false;
-  if (!Array.isArray(x101)) return false;
-  for (let i102 = 0; i102 < x101.length; i102++) {
-    const x103 = x101[i102];
-    if (!Cidr(x103)) return false;
+  if (!(x101 === "any" || x101 === "tcp" || x101 === "udp" || x101 === "icmp" || x101 === "icmpv6"))
+    return false;
+  const x102 = x.peers;
+  if (x102 === undefined) return false;
+  if (!Array.isArray(x102)) return false;
+  for (let i103 = 0; i103 < x102.length; i103++) {
+    const x104 = x102[i103];
+    if (!Cidr(x104)) return false;
   }
-  const x104 = x.ports;
-  if (x104 === undefined) return false;
-  if (!Array.isArray(x104)) return false;
-  for (let i105 = 0; i105 < x104.length; i105++) {
-    const x106 = x104[i105];
-    if (!PortRange(x106)) return false;
+  const x105 = x.ports;
+  if (x105 === undefined) return false;
+  if (!Array.isArray(x105)) return false;
+  for (let i106 = 0; i106 < x105.length; i106++) {
+    const x107 = x105[i106];
+    if (!PortRange(x107)) return false;
   }
-  const x107 = x.loc;
-  if (x107 === undefined) return false;
-  if (!Loc(x107)) return false;
+  const x108 = x.loc;
+  if (x108 === undefined) return false;
+  if (!Loc(x108)) return false;
   return true;
 }
 
 function PortRange(x: any): boolean {
   if (!(typeof x === "object" && x !== null && !Array.isArray(x))) return false;
   for (const k in x) if (!(k === "from" || k === "to")) return false;
-  const x108 = x.from;
-  if (x108 === undefined) return false;
-  if (!Number.isInteger(x108)) return false;
-  if (!(x108 >= 1)) return false;
-  if (!(x108 <= 65535)) return false;
-  const x109 = x.to;
+  const x109 = x.from;
   if (x109 === undefined) return false;
   if (!Number.isInteger(x109)) return false;
   if (!(x109 >= 1)) return false;
   if (!(x109 <= 65535)) return false;
+  const x110 = x.to;
+  if (x110 === undefined) return false;
+  if (!Number.isInteger(x110)) return false;
+  if (!(x110 >= 1)) return false;
+  if (!(x110 <= 65535)) return false;
   return true;
 }
 
@@ -559,36 +570,36 @@ function Rlimit(x: any): boolean {
   if (!(typeof x === "object" && x !== null && !Array.isArray(x))) return false;
   for (const k in x)
     if (!(k === "name" || k === "soft" || k === "hard" || k === "loc")) return false;
-  const x110 = x.name;
-  if (x110 === undefined) return false;
+  const x111 = x.name;
+  if (x111 === undefined) return false;
   if (!(
-    x110 === "as" ||
-    x110 === "core" ||
-    x110 === "cpu" ||
-    x110 === "data" ||
-    x110 === "fsize" ||
-    x110 === "locks" ||
-    x110 === "memlock" ||
-    x110 === "msgqueue" ||
-    x110 === "nice" ||
-    x110 === "nofile" ||
-    x110 === "nproc" ||
-    x110 === "rss" ||
-    x110 === "rtprio" ||
-    x110 === "rttime" ||
-    x110 === "sigpending" ||
-    x110 === "stack"
+    x111 === "as" ||
+    x111 === "core" ||
+    x111 === "cpu" ||
+    x111 === "data" ||
+    x111 === "fsize" ||
+    x111 === "locks" ||
+    x111 === "memlock" ||
+    x111 === "msgqueue" ||
+    x111 === "nice" ||
+    x111 === "nofile" ||
+    x111 === "nproc" ||
+    x111 === "rss" ||
+    x111 === "rtprio" ||
+    x111 === "rttime" ||
+    x111 === "sigpending" ||
+    x111 === "stack"
   ))
     return false;
-  const x111 = x.soft;
-  if (x111 === undefined) return false;
-  if (!(Number.isInteger(x111) || typeof x111 === "string")) return false;
-  const x112 = x.hard;
+  const x112 = x.soft;
   if (x112 === undefined) return false;
   if (!(Number.isInteger(x112) || typeof x112 === "string")) return false;
-  const x113 = x.loc;
-  if (x113 !== undefined) {
-    if (!Loc(x113)) return false;
+  const x113 = x.hard;
+  if (x113 === undefined) return false;
+  if (!(Number.isInteger(x113) || typeof x113 === "string")) return false;
+  const x114 = x.loc;
+  if (x114 !== undefined) {
+    if (!Loc(x114)) return false;
   }
   return true;
 }
@@ -604,49 +615,49 @@ function Security(x: any): boolean {
       k === "loc"
     ))
       return false;
-  const x114 = x.capabilities;
-  if (x114 !== undefined) {
-    if (!(typeof x114 === "object" && x114 !== null && !Array.isArray(x114))) return false;
-    for (const k in x114) if (!(k === "mode" || k === "names")) return false;
-    const x115 = x114.mode;
-    if (x115 === undefined) return false;
-    if (!(x115 === "keep" || x115 === "drop")) return false;
-    const x116 = x114.names;
+  const x115 = x.capabilities;
+  if (x115 !== undefined) {
+    if (!(typeof x115 === "object" && x115 !== null && !Array.isArray(x115))) return false;
+    for (const k in x115) if (!(k === "mode" || k === "names")) return false;
+    const x116 = x115.mode;
     if (x116 === undefined) return false;
-    if (!Array.isArray(x116)) return false;
-    for (let i117 = 0; i117 < x116.length; i117++) {
-      const x118 = x116[i117];
-      if (!(typeof x118 === "string")) return false;
+    if (!(x116 === "keep" || x116 === "drop")) return false;
+    const x117 = x115.names;
+    if (x117 === undefined) return false;
+    if (!Array.isArray(x117)) return false;
+    for (let i118 = 0; i118 < x117.length; i118++) {
+      const x119 = x117[i118];
+      if (!(typeof x119 === "string")) return false;
     }
   }
-  const x119 = x.namespaces;
-  if (x119 === undefined) return false;
-  if (!Array.isArray(x119)) return false;
-  for (let i120 = 0; i120 < x119.length; i120++) {
-    const x121 = x119[i120];
+  const x120 = x.namespaces;
+  if (x120 === undefined) return false;
+  if (!Array.isArray(x120)) return false;
+  for (let i121 = 0; i121 < x120.length; i121++) {
+    const x122 = x120[i121];
     if (!(
-      x121 === "cgroup" ||
-      x121 === "ipc" ||
-      x121 === "mount" ||
-      x121 === "net" ||
-      x121 === "pid" ||
-      x121 === "time" ||
-      x121 === "user" ||
-      x121 === "uts"
+      x122 === "cgroup" ||
+      x122 === "ipc" ||
+      x122 === "mount" ||
+      x122 === "net" ||
+      x122 === "pid" ||
+      x122 === "time" ||
+      x122 === "user" ||
+      x122 === "uts"
     ))
       return false;
   }
-  const x122 = x.hostname;
-  if (x122 !== undefined) {
-    if (!(typeof x122 === "string")) return false;
-  }
-  const x123 = x.root;
+  const x123 = x.hostname;
   if (x123 !== undefined) {
     if (!(typeof x123 === "string")) return false;
   }
-  const x124 = x.loc;
+  const x124 = x.root;
   if (x124 !== undefined) {
-    if (!Loc(x124)) return false;
+    if (!(typeof x124 === "string")) return false;
+  }
+  const x125 = x.loc;
+  if (x125 !== undefined) {
+    if (!Loc(x125)) return false;
   }
   return true;
 }

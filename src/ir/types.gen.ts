@@ -217,13 +217,14 @@ export interface Net {
    */
   links: NetLink[];
   /**
-   * in source order, templates' first
+   * in source order, templates' first; a class's rules also accept packets of every context below it
    */
   rules: Rule[];
   /**
-   * absent: allow (no filtering beyond address binding)
+   * this node's own default (written here or by a template it uses); absent: none. A context's traffic is decided by its own, else its nearest ancestor class's; with none at all it is accepted (language-v2.md §1)
    */
   default?: "allow" | "deny";
+  defaultLoc?: Loc1;
   loc?: Loc;
 }
 /**
@@ -280,6 +281,14 @@ export interface Rule {
 export interface PortRange {
   from: number;
   to: number;
+}
+/**
+ * Where something came from: file relative to the entry file's directory, 1-based line and column.
+ */
+export interface Loc1 {
+  file: string;
+  line: number;
+  col: number;
 }
 /**
  * This interface was referenced by `VscIr`'s JSON-Schema

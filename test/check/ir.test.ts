@@ -112,6 +112,21 @@ test("locations are entry-relative across includes", () => {
   assert.is(r.ir!.entry, "main.vsc");
 });
 
+test("a default's location is where it was written: a template's line when it came from one", () => {
+  const r = checkText(`${HOST}template locked { net { default deny } }
+context a { use locked  id 1  net { address 10.0.0.1 } }
+context b { id 2  net { default allow } }
+context c { id 3 }
+`);
+  assert.equal(summary(r.diagnostics), []);
+  const net = (name: string) => r.ir!.nodes.find((n) => n.name === name)!.net;
+  assert.equal(net("a").defaultLoc, { file: "main.vsc", line: 7, col: 25 });
+  assert.equal(net("b").defaultLoc, { file: "main.vsc", line: 9, col: 25 });
+  assert.is(net("c").default, undefined);
+  assert.is(net("c").defaultLoc, undefined);
+  assert.ok(validate(r.ir));
+});
+
 test("same input, same bytes", () => {
   const a = JSON.stringify(checkText(rich).ir);
   const b = JSON.stringify(checkText(rich).ir);

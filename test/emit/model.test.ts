@@ -161,6 +161,16 @@ test("nft: contexts without addresses are found inbound by socket lookup", () =>
   assert.match(desiredState(ir).nft.ruleset, "meta nfproto ipv4 drop");
 });
 
+test("nft: a default deny's drop cites the line that wrote it, also a template's", () => {
+  const ir = languageIr();
+  const web = ir.nodes[2]!;
+  // web's net block is at line 48; its default, as if a template at line 90 had brought it.
+  web.net.defaultLoc = { file: "language.vsc", line: 90, col: 5 };
+  const r = desiredState(ir).nft.ruleset;
+  assert.is((r.match(/# default deny \(language\.vsc:90\)\n\t\tdrop/g) ?? []).length, 2);
+  assert.not.match(r, "default deny (language.vsc:48)");
+});
+
 test("desired state is deterministic and independent of earlier calls", () => {
   assert.equal(desiredState(languageIr()), d);
 });

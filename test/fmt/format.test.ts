@@ -115,6 +115,16 @@ test("comments inside a one-line block force it open; comments are never lost", 
   assert.is(fmt(out), out);
 });
 
+test("a declaration written on one line stays on one line when it fits (the spec's idiom)", () => {
+  const one =
+    "context api in tenant { id 301  net { address 10.244.1.10  allow in tcp port 443 } }\n";
+  assert.is(fmt(one), one);
+  const long =
+    "context api { id 301  net { address 10.244.1.10  allow in tcp port 443, 8443, 9443, 10443, 11443, 12443 } }\n";
+  assert.is(fmt(long).split("\n")[0], "context api {");
+  assert.is(fmt("context c { id 1\n}"), "context c {\n  id 1\n}\n");
+});
+
 test("a block that would pass the line width stays open", () => {
   const long = 'context c { security { hostname "' + "x".repeat(90) + '" } }';
   assert.is(fmt(long), `context c {\n  security {\n    hostname "${"x".repeat(90)}"\n  }\n}\n`);
@@ -122,7 +132,7 @@ test("a block that would pass the line width stays open", () => {
 
 test("spaced cpu quantities keep one space; strings are re-escaped", () => {
   assert.is(
-    fmt('context c { cpu { limit 1.5\t  cpus } security { root "a\\\\b" } }'),
+    fmt('context c {\n cpu { limit 1.5\t  cpus } security { root "a\\\\b" } }'),
     'context c {\n  cpu { limit 1.5 cpus }\n  security { root "a\\\\b" }\n}\n',
   );
 });

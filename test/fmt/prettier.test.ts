@@ -29,7 +29,7 @@ test("plugin ignores printWidth (the layout is fixed)", async () => {
 });
 
 test("plugin is found by file extension", async () => {
-  const out = await prettier.format("context c { id 1 }", {
+  const out = await prettier.format("context c { id 1\n}", {
     filepath: "x/y.vsc",
     plugins: [plugin],
   });

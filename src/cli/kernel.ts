@@ -5,7 +5,7 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import type { Diagnostic } from "../diag/diagnostic.js";
-import { desiredState } from "../emit/model.js";
+import { desiredState } from "../model/state.js";
 import type { DesiredState } from "../model/desired.js";
 import {
   applySavedPlan,

@@ -4,7 +4,7 @@
  */
 import type { Cidr, Loc, Node, PortRange, Rule, VscIr } from "../ir/types.gen.js";
 import { commentText, nftName } from "./quote.js";
-import { classid } from "./tc.js";
+import { classid } from "../model/links.js";
 
 export interface NftLine {
   /** Comment line above the rule (already comment-safe), or null. */

@@ -1,7 +1,7 @@
 /**
  * The desired kernel state: what a checked program means for the kernel,
  * independent of how it is written down. Built from the IR by
- * `src/emit/model.ts` (pure). Two consumers:
+ * `desiredState` in state.ts (pure). Two consumers:
  *  - the artifact templates (cgroup.sh, ruleset.nft, tc.batch) render it;
  *  - the applier diffs it against the live kernel and writes the difference.
  * So the reviewed scripts and what `apply` does can never disagree.

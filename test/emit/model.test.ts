@@ -3,9 +3,9 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { createHash } from "node:crypto";
 import { desiredState } from "../../src/emit/index.js";
-import { cpuMax, pageBytes } from "../../src/emit/cgroups.js";
-import { cpuList } from "../../src/emit/cpulist.js";
-import { quantum } from "../../src/emit/tc.js";
+import { cpuMax, pageBytes } from "../../src/model/cgroups.js";
+import { cpuList } from "../../src/model/cpulist.js";
+import { quantum } from "../../src/model/links.js";
 import { languageIr } from "./fixtures.js";
 
 const d = desiredState(languageIr());

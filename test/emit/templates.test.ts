@@ -12,7 +12,7 @@ import * as assert from "uvu/assert";
 import { cgroupView, desiredState, tcView } from "../../src/emit/index.js";
 import { nftView } from "../../src/emit/nft.js";
 import { commentText, shQuote } from "../../src/emit/quote.js";
-import { desiredLinks, shapedClassids } from "../../src/emit/tc.js";
+import { desiredLinks, shapedClassids } from "../../src/model/links.js";
 import { templates, type TemplateName } from "../../src/emit/templates.js";
 import type { VscIr } from "../../src/ir/types.gen.js";
 import { packageRoot } from "../../src/paths.js";

@@ -8,7 +8,7 @@ import {
   WEIGHT_MAX,
   WEIGHT_MIN,
   weightCapacity,
-} from "../../src/emit/weights.js";
+} from "../../src/model/weights.js";
 import { languageIr } from "./fixtures.js";
 
 /** Deterministic PRNG (mulberry32) so a failing case can be reproduced by its seed. */

@@ -1,5 +1,8 @@
 /**
- * cpu.weight from shares and reservations (docs/artifacts.md, "CPU weights").
+ * cpu.weight from shares and reservations (docs/artifacts.md, "CPU weights"):
+ * computed here once for an IR, verified by the checker
+ * (src/check/cpu-guarantee.ts) and written by the desired state
+ * (src/model/cgroups.ts), so what is checked is what is written.
  *
  * Among busy siblings a cgroup gets w_i / sum(w) of its parent's CPU. With
  * g the parent's guaranteed millicpu, a_i a child's reservation (millicpu it
@@ -9,11 +12,11 @@
  * must never leave a child below a_i. `fit` makes that hold by construction
  * (lower bounds ceil(a_i W / g) with sum(w) <= W), and
  * `cpuGuaranteeViolations` re-derives every guarantee from the weights alone
- * with exact rational arithmetic, so the emitter checks its own output.
+ * with exact rational arithmetic: the checker's proof that `fit` did.
  *
- * Whole-core contexts (`cpu.cores`) run in their own cpuset partition: they
- * never compete with weights, so they are left out of the sibling groups,
- * keep the default weight, and their cores are taken out of the capacity.
+ * Whole-core contexts (`cpu.cores`) have cpus of their own: they never
+ * compete with weights, so they are left out of the sibling groups, keep the
+ * default weight, and their cores are taken out of the capacity.
  */
 import type { Node, VscIr } from "../ir/types.gen.js";
 import { buildTree, type TreeNode } from "./tree.js";
@@ -190,12 +193,11 @@ export function groupWeights(items: Item[], g: Q): number[] {
 }
 
 /**
- * Results per IR object: the checker verifies the weights of the IR it
- * returns, and the emitter then writes (and re-verifies) the same IR's.
- * IRs are values, never changed once built.
+ * The weights of an IR, computed on first use: the checker verifies them
+ * and the desired state then writes the same map. IRs are values, never
+ * changed once built.
  */
 const weightsCache = new WeakMap<VscIr, Map<string, number>>();
-const violationsCache = new WeakMap<VscIr, CpuViolation[]>();
 
 /** cpu.weight for every class and context, by name (do not modify the map). */
 export function cpuWeights(ir: VscIr): Map<string, number> {
@@ -243,14 +245,6 @@ export interface CpuViolation {
  * reservation. Empty means no reservation is broken under full contention.
  */
 export function cpuGuaranteeViolations(ir: VscIr, weights: Map<string, number>): CpuViolation[] {
-  // Only the weights cpuWeights made for this very IR are remembered.
-  if (weightsCache.get(ir) !== weights) return violations(ir, weights);
-  let bad = violationsCache.get(ir);
-  if (!bad) violationsCache.set(ir, (bad = violations(ir, weights)));
-  return [...bad];
-}
-
-function violations(ir: VscIr, weights: Map<string, number>): CpuViolation[] {
   const roots = buildTree(ir);
   const res = reserves(roots);
   const bad: CpuViolation[] = [];

@@ -4,7 +4,7 @@
  * that nftables did not classify, and one class 1:<id hex> per class or
  * context shaped on that link (ids are stable across edits).
  */
-import type { DesiredLink, DesiredTcClass } from "../model/desired.js";
+import type { DesiredLink, DesiredTcClass } from "./desired.js";
 import type { Link, Node, VscIr } from "../ir/types.gen.js";
 import { buildTree, where, type TreeNode } from "./tree.js";
 

@@ -174,7 +174,7 @@ export interface Pids {
  */
 export interface Io {
   /**
-   * io.weight; absent: kernel default (100)
+   * relative to the siblings' io shares, as cpu.share (io.weight is computed from it); absent: 1
    */
   share?: number;
   /**

@@ -6,7 +6,7 @@ import type { DesiredCgroup, DesiredFile } from "./desired.js";
 import type { Loc, Node, VscIr } from "../ir/types.gen.js";
 import { cpuList } from "./cpulist.js";
 import { buildTree, where, type TreeNode } from "./tree.js";
-import { cpuWeights } from "./weights.js";
+import { cpuWeights, ioWeights } from "./weights.js";
 
 const PAGE = 4096;
 /** cpu.max period in microseconds (the kernel default). */
@@ -137,6 +137,7 @@ export function desiredCgroups(ir: VscIr): DesiredCgroup[] {
   const eff = effective(roots);
   // Verified by the checker (src/check/cpu-guarantee.ts) for this very IR.
   const weights = cpuWeights(ir);
+  const io = ioWeights(ir);
   const cpuset = usesCores(ir);
   const ctl = controllers(ir);
   const rootPath = ir.host.cgroupRoot;
@@ -181,7 +182,7 @@ export function desiredCgroups(ir: VscIr): DesiredCgroup[] {
       file("memory.max", bytesOrMax(m.limit), mem),
       file("memory.swap.max", bytesOrMax(m.swap), mem),
       file("pids.max", n.pids.limit === undefined ? "max" : `${n.pids.limit}`, src(n.pids.loc)),
-      file("io.weight", `default ${n.io.share ?? 100}`, src(n.io.loc)),
+      file("io.weight", `default ${io.get(n.name)}`, src(n.io.loc)),
       ioMax(ir, n, resets),
     );
     out.push({

@@ -229,6 +229,30 @@ function computeWeights(ir: VscIr): Map<string, number> {
   return out;
 }
 
+/**
+ * io.weight for every class and context, by name: `io { share }` means what
+ * `share` means in cpu (language-v2.md). Among siblings the weights are in
+ * proportion to the shares (absent: 1, as in cpu), scaled like cpu.weight
+ * (groupWeights): the smallest about 100, none above 10000. The io
+ * controller has no reservations, so this is cpu.weight with none; the
+ * parent's total is the sum of the shares, which keeps every ideal weight an
+ * exact integer multiple of a share.
+ */
+export function ioWeights(ir: VscIr): Map<string, number> {
+  const out = new Map<string, number>();
+  const walk = (group: readonly TreeNode[]): void => {
+    if (group.length === 0) return;
+    const items = group.map((t) => ({ a: 0, s: t.node.io.share ?? 1 }));
+    const w = groupWeights(items, q(BigInt(items.reduce((s, it) => s + it.s, 0))));
+    group.forEach((t, i) => {
+      out.set(t.node.name, w[i]!);
+      walk(t.children);
+    });
+  };
+  walk(buildTree(ir));
+  return out;
+}
+
 export interface CpuViolation {
   /** Class or context name. */
   name: string;

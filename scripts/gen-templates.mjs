@@ -144,7 +144,7 @@ type View = any; // eslint-disable-line @typescript-eslint/no-explicit-any
  */
 function $absent(o: View, k: string): null {
   if (o[k] === null) return null;
-  throw new Error(\`vsc bug: template field "\${k}" is not defined\`);
+  throw new InternalError(\`template field "\${k}" is not defined\`);
 }
 /** The same for {{value}} (noEscape): a null field renders as nothing. */
 const $blank = (o: View, k: string): string => $absent(o, k) ?? "";
@@ -154,7 +154,7 @@ const $truthy = (v: unknown): boolean => !!v && !(Array.isArray(v) && v.length =
 function $list(v: unknown): readonly View[] {
   if (Array.isArray(v)) return v;
   if (v === null || v === false) return [];
-  throw new Error(\`vsc bug: {{#each}} over \${typeof v}\`);
+  throw new InternalError(\`{{#each}} over \${typeof v}\`);
 }
 `;
 /** Helper definitions, emitted only when a template uses them (noUnusedLocals). */
@@ -167,7 +167,7 @@ const shWords: unknown[] = [];
 const shQuoted: string[] = [];
 function sh(s: unknown, at: number): string {
   if (shWords[at] === s) return shQuoted[at]!;
-  if (typeof s !== "string") throw new Error(\`vsc bug: sh helper given \${typeof s}\`);
+  if (typeof s !== "string") throw new InternalError(\`sh helper given \${typeof s}\`);
   shWords[at] = s;
   return (shQuoted[at] = shQuote(s));
 }
@@ -199,7 +199,7 @@ export async function generate() {
   }
   const helpers = Object.keys(HELPER_CODE).filter((h) => used.has(h));
   const imports = helpers.map((h) => ({ sh: "shQuote", c: "commentText" })[h]).sort();
-  const parts = [BANNER];
+  const parts = [BANNER, `import { InternalError } from "../diag/internal-error.js";\n`];
   if (imports.length) parts.push(`import { ${imports.join(", ")} } from "./quote.js";\n`);
   parts.push(PRELUDE, ...helpers.map((h) => HELPER_CODE[h]), ...fns);
   parts.push(`\nexport const templates = {\n${table.join("\n")}\n} as const;\n`);

@@ -9,8 +9,7 @@ import { Code } from "./codes.js";
 import { formatTime } from "./format-units.js";
 import type { TreeNode } from "./hierarchy.js";
 
-/** cpu.max's period, in microseconds (the kernel's default, which vsc writes). */
-export const CPU_PERIOD_US = 100_000;
+import { CPU_PERIOD_US, CPU_QUOTA_MIN_US } from "../model/cpu.js";
 
 export function checkCpuBurst(n: TreeNode, report: Acceptor): void {
   const { burst, limit } = n.body.cpu;
@@ -45,7 +44,7 @@ export function checkCpuBurst(n: TreeNode, report: Acceptor): void {
 }
 
 /** The kernel's smallest cpu.max quota is 1 ms per period: 10 millicpu at the 100 ms period. */
-export const CPU_LIMIT_MIN_MILLI = (1000 * 1000) / CPU_PERIOD_US;
+export const CPU_LIMIT_MIN_MILLI = (1000 * CPU_QUOTA_MIN_US) / CPU_PERIOD_US;
 
 export function checkCpuLimitMinimum(n: TreeNode, report: Acceptor): void {
   const { limit } = n.body.cpu;

@@ -6,6 +6,7 @@
 import { createHash } from "node:crypto";
 import type { NftView } from "./nft.js";
 import { render } from "./templates.js";
+import { InternalError } from "../diag/internal-error.js";
 
 const DIGEST_SLOT = 'comment "vsc:"';
 
@@ -17,7 +18,7 @@ export function renderRuleset(view: NftView): { text: string; digest: string } {
   const blank = render("ruleset.nft", { ...view, digest: "" });
   const digest = createHash("sha256").update(blank).digest("hex");
   const at = blank.indexOf(DIGEST_SLOT);
-  if (at < 0) throw new Error("vsc bug: ruleset.nft template has no digest slot");
+  if (at < 0) throw new InternalError("ruleset.nft template has no digest slot");
   const text =
     blank.slice(0, at) + `comment "vsc:${digest}"` + blank.slice(at + DIGEST_SLOT.length);
   return { text, digest };

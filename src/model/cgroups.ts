@@ -4,15 +4,12 @@
  */
 import type { DesiredCgroup, DesiredFile } from "./desired.js";
 import type { Loc, Node, VscIr } from "../ir/types.gen.js";
+import { CPU_PERIOD_US, CPU_QUOTA_MIN_US } from "./cpu.js";
 import { cpuList } from "./cpulist.js";
 import { buildTree, where, type TreeNode } from "./tree.js";
 import { cpuWeights, ioWeights } from "./weights.js";
 
 const PAGE = 4096;
-/** cpu.max period in microseconds (the kernel default). */
-export const CPU_PERIOD = 100000;
-/** The kernel rejects a cpu.max quota below 1 ms. */
-export const CPU_QUOTA_MIN = 1000;
 
 /** Bytes as the memory controller stores them: whole pages, rounded down. */
 export const pageBytes = (b: number): number => Math.floor(b / PAGE) * PAGE;
@@ -20,9 +17,9 @@ const bytesOrMax = (b: number | undefined): string => (b === undefined ? "max" :
 
 /** cpu.max text for a millicpu limit ("max 100000" when unlimited). */
 export function cpuMax(limit: number | undefined): string {
-  if (limit === undefined) return `max ${CPU_PERIOD}`;
-  const quota = Math.max(CPU_QUOTA_MIN, Math.floor((limit * CPU_PERIOD) / 1000));
-  return `${quota} ${CPU_PERIOD}`;
+  if (limit === undefined) return `max ${CPU_PERIOD_US}`;
+  const quota = Math.max(CPU_QUOTA_MIN_US, Math.floor((limit * CPU_PERIOD_US) / 1000));
+  return `${quota} ${CPU_PERIOD_US}`;
 }
 
 /** Controllers vsc enables below its root (sorted); cpuset only when some context takes whole cores. */

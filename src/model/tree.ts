@@ -1,4 +1,5 @@
 import type { Node, VscIr } from "../ir/types.gen.js";
+import { InternalError } from "../diag/internal-error.js";
 
 /** A node with its children, in IR order (siblings sorted by name). */
 export interface TreeNode {
@@ -28,7 +29,7 @@ function forest(ir: VscIr): TreeNode[] {
     if (node.parent === null) roots.push(t);
     else {
       const p = byName.get(node.parent);
-      if (!p) throw new Error(`vsc bug: node ${node.name} comes before its parent ${node.parent}`);
+      if (!p) throw new InternalError(`node ${node.name} comes before its parent ${node.parent}`);
       p.children.push(t);
     }
   }

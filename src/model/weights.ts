@@ -20,6 +20,7 @@
  */
 import type { Node, VscIr } from "../ir/types.gen.js";
 import { buildTree, type TreeNode } from "./tree.js";
+import { InternalError } from "../diag/internal-error.js";
 
 export const WEIGHT_MIN = 1;
 export const WEIGHT_MAX = 10000;
@@ -277,9 +278,7 @@ export function cpuGuaranteeViolations(ir: VscIr, weights: Map<string, number>):
     const ws = members.map((t) => {
       const w = weights.get(t.node.name);
       if (w === undefined || !Number.isInteger(w) || w < WEIGHT_MIN || w > WEIGHT_MAX)
-        throw new Error(
-          `vsc bug: cpu.weight of ${t.node.name} is ${w}, not an integer in 1..10000`,
-        );
+        throw new InternalError(`cpu.weight of ${t.node.name} is ${w}, not an integer in 1..10000`);
       return BigInt(w);
     });
     const W = ws.reduce((s, x) => s + x, 0n);

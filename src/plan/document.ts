@@ -9,6 +9,7 @@ import { join } from "node:path";
 import type { Diagnostic } from "../diag/diagnostic.js";
 import { packageRoot } from "../paths.js";
 import type { Plan } from "./types.js";
+import { InternalError } from "../diag/internal-error.js";
 
 let validator: ValidateFunction | undefined;
 
@@ -33,7 +34,7 @@ export function planSchemaErrors(doc: unknown): string[] {
 export function serializePlan(plan: Plan): string {
   const errors = planSchemaErrors(plan);
   if (errors.length > 0)
-    throw new Error(`vsc bug: plan does not match its schema: ${errors.join("; ")}`);
+    throw new InternalError(`plan does not match its schema: ${errors.join("; ")}`);
   return `${JSON.stringify(plan, null, 2)}\n`;
 }
 

@@ -44,7 +44,7 @@ export interface DesiredCgroup {
   name: string;
   /** Controllers to enable in this cgroup's cgroup.subtree_control, sorted. */
   subtreeControl: string[];
-  /** Values in write order (cpuset.cpus before cpuset.cpus.partition, memory.min before .max). */
+  /** Values in write order (cpu.weight first, memory.min before memory.max, io.max last). */
   files: DesiredFile[];
   source: Source;
 }

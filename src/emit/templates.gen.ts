@@ -23,17 +23,9 @@ function $list(v: unknown): readonly View[] {
   if (v === null || v === false) return [];
   throw new InternalError(`{{#each}} over ${typeof v}`);
 }
-/**
- * {{sh}} remembers the last word it quoted at each place in a template (`at`):
- * a cgroup's path is quoted again on every line that writes one of its files.
- */
-const shWords: unknown[] = [];
-const shQuoted: string[] = [];
-function sh(s: unknown, at: number): string {
-  if (shWords[at] === s) return shQuoted[at]!;
+function sh(s: unknown): string {
   if (typeof s !== "string") throw new InternalError(`sh helper given ${typeof s}`);
-  shWords[at] = s;
-  return (shQuoted[at] = shQuote(s));
+  return shQuote(s);
 }
 
 /** templates/cgroup.sh.hbs */
@@ -49,7 +41,7 @@ function cgroupSh(c0: View): string {
     ": creates every cgroup,\n# enables controllers top-down and writes every value vsc manages.\n# Idempotent: running it twice leaves the same state. It also works on a\n# plain scratch directory, where each interface file becomes a plain file.\n#\n# usage: sh cgroup.sh [CGROUP2_MOUNT]\n#   (default: $VSC_CGROUP_MOUNT, else ";
   o += c0.defaultMount ?? $blank(c0, "defaultMount");
   o += ")\nset -eu\n\ndefault_mount=";
-  o += sh(c0.defaultMount ?? $absent(c0, "defaultMount"), 0);
+  o += sh(c0.defaultMount ?? $absent(c0, "defaultMount"));
   o +=
     '\nmnt=${1:-${VSC_CGROUP_MOUNT:-$default_mount}}\n\n# mk PATH: create the cgroup PATH (relative to the mount) unless it exists.\nmk() {\n\t[ -d "$mnt/$1" ] || mkdir "$mnt/$1"\n}\n\n# put PATH FILE VALUE: write one value to an interface file.\nput() {\n\tprintf \'%s\\n\' "$3" >"$mnt/$1/$2"\n}\n\n# need PATH CONTROLLER...: PATH lies above the subtree vsc owns, so vsc only\n# adds what is missing there: if any controller is not yet in PATH\'s\n# cgroup.subtree_control, enable all of them (enabling one that is already\n# on is a no-op) and say so on stderr. Nothing is ever disabled here.\nneed() {\n\tdir=$1\n\tshift\n\thave=""\n\tif [ -f "$mnt/$dir/cgroup.subtree_control" ]; then\n\t\thave=$(cat "$mnt/$dir/cgroup.subtree_control")\n\tfi\n\twant=""\n\tmissing=""\n\tfor c in "$@"; do\n\t\twant="$want +$c"\n\t\tcase " $have " in\n\t\t*" $c "* | *" +$c "*) ;;\n\t\t*) missing="$missing $c" ;;\n\t\tesac\n\tdone\n\tif [ -n "$missing" ]; then\n\t\techo "vsc: enabling${missing} in $mnt/$dir/cgroup.subtree_control" >&2\n\t\tprintf \'%s\\n\' "${want# }" >"$mnt/$dir/cgroup.subtree_control"\n\tfi\n}\n';
   const v0 = c0.ancestors ?? $absent(c0, "ancestors");
@@ -62,11 +54,11 @@ function cgroupSh(c0: View): string {
     const v4 = c3.create ?? $absent(c3, "create");
     if (typeof v4 === "string" ? v4 !== "" : $truthy(v4)) {
       o += "mk ";
-      o += sh(c3.path ?? $absent(c3, "path"), 1);
+      o += sh(c3.path ?? $absent(c3, "path"));
       o += "\n";
     }
     o += "need ";
-    o += sh(c3.path ?? $absent(c3, "path"), 2);
+    o += sh(c3.path ?? $absent(c3, "path"));
     o += " ";
     o += c0.controllers ?? $blank(c0, "controllers");
     o += "\n";
@@ -78,14 +70,14 @@ function cgroupSh(c0: View): string {
     o += "\n# ";
     o += c8.note ?? $blank(c8, "note");
     o += "\nmk ";
-    o += sh(c8.path ?? $absent(c8, "path"), 3);
+    o += sh(c8.path ?? $absent(c8, "path"));
     o += "\n";
     const v9 = c8.subtreeControl ?? $absent(c8, "subtreeControl");
     if (typeof v9 === "string" ? v9 !== "" : $truthy(v9)) {
       o += "put ";
-      o += sh(c8.path ?? $absent(c8, "path"), 4);
+      o += sh(c8.path ?? $absent(c8, "path"));
       o += " cgroup.subtree_control ";
-      o += sh(c8.subtreeControl ?? $absent(c8, "subtreeControl"), 5);
+      o += sh(c8.subtreeControl ?? $absent(c8, "subtreeControl"));
       o += "\n";
     }
     const v10 = c8.writes ?? $absent(c8, "writes");
@@ -93,11 +85,11 @@ function cgroupSh(c0: View): string {
     for (let i11 = 0; i11 < a12.length; i11++) {
       const c13 = a12[i11];
       o += "put ";
-      o += sh(c8.path ?? $absent(c8, "path"), 6);
+      o += sh(c8.path ?? $absent(c8, "path"));
       o += " ";
       o += c13.file ?? $blank(c13, "file");
       o += " ";
-      o += sh(c13.value ?? $absent(c13, "value"), 7);
+      o += sh(c13.value ?? $absent(c13, "value"));
       const v14 = c13.source ?? $absent(c13, "source");
       if (typeof v14 === "string" ? v14 !== "" : $truthy(v14)) {
         o += " # ";

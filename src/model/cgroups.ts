@@ -129,12 +129,11 @@ const ioFile = (value: string, source: string | undefined, writes: string[]): De
     : { name: "io.max", value, writes, source };
 
 /** Every cgroup vsc owns, parents before children, with every managed file in write order. */
-export function desiredCgroups(ir: VscIr): DesiredCgroup[] {
-  const roots = buildTree(ir);
+export function desiredCgroups(ir: VscIr, roots: TreeNode[] = buildTree(ir)): DesiredCgroup[] {
   const eff = effective(roots);
   // Verified by the checker (src/check/cpu-guarantee.ts) for this very IR.
   const weights = cpuWeights(ir);
-  const io = ioWeights(ir);
+  const io = ioWeights(roots);
   const cpuset = usesCores(ir);
   const ctl = controllers(ir);
   const rootPath = ir.host.cgroupRoot;

@@ -132,8 +132,7 @@ function desiredLink(link: Link, roots: TreeNode[]): DesiredLink {
 }
 
 /** One DesiredLink per host link, sorted by device name; classes parents before children. */
-export function desiredLinks(ir: VscIr): DesiredLink[] {
-  const roots = buildTree(ir);
+export function desiredLinks(ir: VscIr, roots: TreeNode[] = buildTree(ir)): DesiredLink[] {
   return [...ir.host.links]
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
     .map((l) => desiredLink(l, roots));

@@ -11,15 +11,17 @@ import { renderRuleset } from "../emit/ruleset.js";
 import { desiredCgroups } from "./cgroups.js";
 import type { DesiredState } from "./desired.js";
 import { desiredLinks, shapedClassids } from "./links.js";
+import { buildTree } from "./tree.js";
 
 export function desiredState(ir: VscIr): DesiredState {
-  const links = desiredLinks(ir);
+  const roots = buildTree(ir);
+  const links = desiredLinks(ir, roots);
   const view = nftView(ir, shapedClassids(links));
   const { text, digest } = renderRuleset(view);
   return {
     host: ir.host.name,
     cgroupRoot: ir.host.cgroupRoot,
-    cgroups: desiredCgroups(ir),
+    cgroups: desiredCgroups(ir, roots),
     nft: { family: "inet", table: "vsc", ruleset: text, digest, cgroupPaths: view.cgroupPaths },
     links,
   };

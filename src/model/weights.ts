@@ -194,9 +194,12 @@ export function groupWeights(items: Item[], g: Q): number[] {
 }
 
 /**
- * The weights of an IR, computed on first use: the checker verifies them
- * and the desired state then writes the same map. IRs are values, never
- * changed once built.
+ * The weights of an IR, computed once: the checker verifies them and the
+ * desired state then writes the same map. Kept per IR object (the IR types
+ * are readonly: an IR never changes once built). Without it the desired
+ * state computes them a second time: +5.5 ms of a 1,000-context compile
+ * (about 1.7%) and +39 ms at 10,000 (CPU, cold, right after the check,
+ * median of 9 and 5 fresh processes; runs 4.2..7.2 and 31..54 ms).
  */
 const weightsCache = new WeakMap<VscIr, Map<string, number>>();
 
@@ -239,7 +242,7 @@ function computeWeights(ir: VscIr): Map<string, number> {
  * parent's total is the sum of the shares, which keeps every ideal weight an
  * exact integer multiple of a share.
  */
-export function ioWeights(ir: VscIr): Map<string, number> {
+export function ioWeights(roots: readonly TreeNode[]): Map<string, number> {
   const out = new Map<string, number>();
   const walk = (group: readonly TreeNode[]): void => {
     if (group.length === 0) return;
@@ -250,7 +253,7 @@ export function ioWeights(ir: VscIr): Map<string, number> {
       walk(t.children);
     });
   };
-  walk(buildTree(ir));
+  walk(roots);
   return out;
 }
 

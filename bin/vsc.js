@@ -11,7 +11,9 @@ import { setFlagsFromString } from "node:v8";
 // 1,000 contexts 0.46 -> 0.36 s, 10,000 contexts 1.97 -> 1.84 s; 100 to 4,000
 // KB were tried, 500 KB was best at both sizes. An operator's own
 // --interrupt-budget (NODE_OPTIONS or the command line) wins.
-const own = [...process.execArgv, process.env.NODE_OPTIONS ?? ""].some((a) => a.includes("--interrupt-budget"));
+const own = [...process.execArgv, process.env.NODE_OPTIONS ?? ""].some((a) =>
+  a.includes("--interrupt-budget"),
+);
 if (!own) setFlagsFromString("--interrupt-budget=500000");
 
 const { main } = await import("../dist/bundle/main.js");
@@ -22,7 +24,9 @@ main(process.argv.slice(2)).then(
   },
   (err) => {
     // Only internal bugs reach here; user errors are diagnostics with exit code 1.
-    process.stderr.write(`vsc: internal error (a bug in vsc, please report it):\n${err && err.stack ? err.stack : err}\n`);
+    process.stderr.write(
+      `vsc: internal error (a bug in vsc, please report it):\n${err && err.stack ? err.stack : err}\n`,
+    );
     process.exitCode = 70;
   },
 );

@@ -31,8 +31,9 @@ import {
   Var,
 } from "./tokens.js";
 
-/** The one definition of a name (also used by the AST builder and tests). */
-export const NAME_RE = /^[a-z][a-z0-9_-]{0,62}$/;
+/** The one definition of a name (src/model/names.ts; also used by the AST builder and tests). */
+import { NAME_RE } from "../src/model/names.js";
+export { NAME_RE };
 
 export type LexIssueKind =
   | "char" // characters that start no token

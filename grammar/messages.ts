@@ -57,8 +57,7 @@ function after(prev: IToken | undefined): string {
 
 const enc = (code: string, message: string, help = ""): string => `${code}\t${message}\t${help}`;
 
-const NAME_HELP =
-  "names are lower case letters, digits, `_` and `-`, starting with a letter, without quotes";
+import { NAME_HELP } from "../src/model/names.js";
 
 export const errorMessageProvider: IParserErrorMessageProvider = {
   buildMismatchTokenMessage({ expected, actual, previous, ruleName }) {
@@ -90,7 +89,7 @@ export const errorMessageProvider: IParserErrorMessageProvider = {
       return enc("VSC1007", `expected a value${after(previous)}, got ${got}`);
     }
     if (expected === Identifier || expected === PlainName) {
-      const help = actual.tokenType === StringLit ? NAME_HELP : "";
+      const help = actual.tokenType === StringLit ? `${NAME_HELP}, without quotes` : "";
       return enc("VSC1006", `expected a name${after(previous)}, got ${got}`, help);
     }
     if (expected === LCurly) {

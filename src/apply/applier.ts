@@ -15,7 +15,7 @@ import {
 import type { ObservedLink, ObservedState, Plan, Scope } from "../plan/types.js";
 import { MANAGED_FILES } from "../plan/values.js";
 import { planProblems } from "../plan/validate.js";
-import { Code } from "./codes.js";
+import { Code } from "../plan/codes.js";
 import { executePlan, type ExecuteResult } from "./execute.js";
 import type { Kernel } from "./kernel.js";
 import { KernelError, errnoMessage } from "./kernel.js";

@@ -22,7 +22,7 @@ import type {
 } from "../plan/types.js";
 import type { ObservedState } from "../plan/types.js";
 import { planProblems } from "../plan/validate.js";
-import { Code } from "./codes.js";
+import { Code } from "../plan/codes.js";
 import { sameClass } from "../plan/plan.js";
 import { normalizeValue } from "../plan/values.js";
 import { KernelError, errnoMessage, type Kernel } from "./kernel.js";
@@ -30,7 +30,7 @@ import { observe, words } from "./observe.js";
 import { listNftTable, readNft } from "./read-nft.js";
 import { parseTcShow } from "./read-tc.js";
 import { StateError, journalMarker, savedRuleset, type StateFiles } from "./state.js";
-import { tcCommands, tcLinesDone } from "./tc-commands.js";
+import { tcCommands, tcLinesDone } from "../plan/tc-commands.js";
 
 export interface ExecuteOptions {
   state: StateFiles;

@@ -8,7 +8,7 @@
  * Every read goes through the Kernel interface (cgroup files, machine files,
  * tools), so a scratch tree stands in for the whole machine in tests.
  */
-import { Code } from "./codes.js";
+import { Code } from "../plan/codes.js";
 import type { Diagnostic } from "../diag/diagnostic.js";
 import { parseCpuList } from "../check/fields.js";
 import { formatBytes } from "../check/format-units.js";

@@ -34,16 +34,3 @@ export const error = (code: string, span: Span | undefined, message: string, ext
 
 export const warning = (code: string, span: Span | undefined, message: string, extra?: DiagExtra) =>
   diag("warning", code, span, message, extra);
-
-/** Span from the start of `a` to the end of `b` (same file). */
-export function joinSpans(a: Span, b: Span): Span {
-  return {
-    file: a.file,
-    start: a.start,
-    line: a.line,
-    col: a.col,
-    end: b.end,
-    endLine: b.endLine,
-    endCol: b.endCol,
-  };
-}

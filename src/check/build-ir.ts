@@ -33,6 +33,7 @@ import {
   type RuleSpec,
   type SecuritySpec,
 } from "./spec.js";
+import type { Writable } from "../ir/draft.js";
 
 export const loc = (s: Span): Loc => ({
   file: s.file,
@@ -59,7 +60,7 @@ function defined<T extends object>(o: T): T {
 }
 
 export function buildHost(h: HostSpec): Host {
-  const overbook: Host["overbook"] = {};
+  const overbook: Writable<Host["overbook"]> = {};
   if (h.overbookCpu) overbook.cpu = h.overbookCpu.value;
   if (h.overbookMemory) overbook.memory = h.overbookMemory.value;
   return {
@@ -134,7 +135,7 @@ export function nodeBuilder(
 // in the first (not yet optimised) run of a process.
 
 function buildCpu(c: CpuSpec, cores?: number[]): Node["cpu"] {
-  const out: Node["cpu"] = { share: c.share?.value ?? 1 };
+  const out: Writable<Node["cpu"]> = { share: c.share?.value ?? 1 };
   if (c.reserve) out.reserve = c.reserve.value;
   if (c.limit) out.limit = c.limit.value;
   if (c.burst) out.burst = c.burst.value;
@@ -144,7 +145,7 @@ function buildCpu(c: CpuSpec, cores?: number[]): Node["cpu"] {
 }
 
 function buildMemory(m: MemorySpec): Node["memory"] {
-  const out: Node["memory"] = {};
+  const out: Writable<Node["memory"]> = {};
   if (m.reserve) out.reserve = m.reserve.value;
   if (m.low) out.low = m.low.value;
   const high = lim(m.high);
@@ -158,7 +159,7 @@ function buildMemory(m: MemorySpec): Node["memory"] {
 }
 
 function buildPids(p: PidsSpec): Node["pids"] {
-  const out: Node["pids"] = {};
+  const out: Writable<Node["pids"]> = {};
   const limit = lim(p.limit);
   if (limit !== undefined) out.limit = limit;
   if (p.loc) out.loc = loc(p.loc.stmt);
@@ -166,7 +167,7 @@ function buildPids(p: PidsSpec): Node["pids"] {
 }
 
 function buildIo(io: IoSpec, host: HostSpec): Io {
-  const devices: Io["devices"] = [];
+  const devices: Writable<Io["devices"]> = [];
   const names = Object.keys(io.device).sort();
   for (let i = 0; i < names.length; i++) {
     const name = names[i]!;
@@ -186,7 +187,7 @@ function buildIo(io: IoSpec, host: HostSpec): Io {
       }),
     );
   }
-  const out: Io = io.share ? { share: io.share.value, devices } : { devices };
+  const out: Writable<Io> = io.share ? { share: io.share.value, devices } : { devices };
   if (io.loc) out.loc = loc(io.loc.stmt);
   return out;
 }
@@ -197,7 +198,7 @@ function cidr(c: ParsedCidr, span: Span): Cidr {
 
 /** A link's IR entry (a link spec lives under one name only, so it can be shared by its spec). */
 function buildLink(l: NetLinkSpec, name: string): Net["links"][number] {
-  const link: Net["links"][number] = { name, share: l.share?.value ?? 1 };
+  const link: Writable<Net["links"][number]> = { name, share: l.share?.value ?? 1 };
   const reserve = l.reserve?.value;
   if (reserve !== undefined && reserve !== 0) link.reserve = reserve;
   const limit = lim(l.limit);
@@ -231,7 +232,7 @@ function buildNet(
     seen.add(key);
     addresses.push(cidr(f.value, f.span));
   }
-  const links: Net["links"] = [];
+  const links: Writable<Net["links"]> = [];
   const linkNames = Object.keys(net.link).sort();
   for (let i = 0; i < linkNames.length; i++) {
     const name = linkNames[i]!;
@@ -239,7 +240,7 @@ function buildNet(
   }
   const rules: Rule[] = [];
   for (let i = 0; i < net.allow.length; i++) rules.push(rule(net.allow[i]!));
-  const out: Net = { addresses, links, rules };
+  const out: Writable<Net> = { addresses, links, rules };
   if (net.default) {
     out.default = net.default.value;
     out.defaultLoc = loc(net.default.stmt);

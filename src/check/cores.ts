@@ -1,6 +1,7 @@
 /**
  * Whole cores (`cpu { cores N }` or `cores "1-2"`): exclusive cpus for one
- * context (a cpuset partition). Named cores must exist and not overlap;
+ * context (its cpuset.cpus holds only them, and no other vsc cgroup's holds
+ * them: plain cpusets, no partitions). Named cores must exist and not overlap;
  * at least one core stays unreserved for everything else; counts are then
  * filled lowest free first, from cpu 1 upward (cpu 0 last: it usually
  * carries the host's interrupts), contexts taken in name order.

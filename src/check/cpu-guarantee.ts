@@ -3,13 +3,14 @@
  * by weights"), and cpu.weight has a floor of 1 and a ceiling of 10000. Some
  * admissible configurations still cannot be expressed: reservations that use
  * all of a parent's guarantee next to a sibling without one (which still
- * needs weight >= 1), or reservations more than 10000:1 apart. This rule asks
- * the compiler's own weights and its independent verifier (src/emit/weights.ts,
- * the same code that writes cpu.weight), so the checker and the artifacts can
- * never disagree, and reports each reservation that would be broken.
+ * needs weight >= 1), or reservations more than 10000:1 apart. This rule
+ * verifies the weights that src/model/weights.ts computes for the IR (the
+ * same map the desired state writes as cpu.weight) with its independent
+ * verifier, and reports each reservation that would be broken. It is the
+ * only place the guarantee is verified.
  */
 import type { VscIr } from "../ir/types.gen.js";
-import { cpuGuaranteeViolations, cpuWeights } from "../emit/weights.js";
+import { cpuGuaranteeViolations, cpuWeights } from "../model/weights.js";
 import { type Acceptor, error } from "./acceptor.js";
 import { Code } from "./codes.js";
 import { formatCpu } from "./format-units.js";

@@ -8,7 +8,7 @@ import type { Span } from "../diag/diagnostic.js";
 import type { Define, Item, Scalar, Value } from "../syntax/ast.js";
 import { type Acceptor, error } from "./acceptor.js";
 import { Code } from "./codes.js";
-import { didYouMean } from "./did-you-mean.js";
+import { didYouMean } from "../diag/suggest.js";
 
 export type Defines = ReadonlyMap<string, Define>;
 

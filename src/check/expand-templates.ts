@@ -6,7 +6,7 @@
 import type { Decl, Ident } from "../syntax/ast.js";
 import { type Acceptor, error } from "./acceptor.js";
 import { Code } from "./codes.js";
-import { didYouMean } from "./did-you-mean.js";
+import { didYouMean } from "../diag/suggest.js";
 import type { DeclSpec } from "./read-body.js";
 import type { Names } from "./resolve-names.js";
 import { type BodySpec, mergeBodies } from "./spec.js";

@@ -8,7 +8,7 @@ import { error } from "./acceptor.js";
 import { Code } from "./codes.js";
 import type { Resolved } from "./defines.js";
 import { type Cores, RLIMIT_NAMES, type RlimitName, type RlimitValue } from "./spec.js";
-import { didYouMean } from "./did-you-mean.js";
+import { didYouMean } from "../diag/suggest.js";
 import { BOUNDS } from "./kernel-bounds.js";
 import type { Kind } from "./units.js";
 import {

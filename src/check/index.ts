@@ -122,7 +122,7 @@ export function check(program: Program): CheckResult {
     }
   }
 
-  const sorted = sortDiagnostics(dedupe(diagnostics));
+  const sorted = sortDiagnostics(dropRepeats(diagnostics));
   if (hasErrors(sorted) || !host) return { ir: undefined, diagnostics: sorted };
   const buildNode = nodeBuilder(host);
   const nodes: Node[] = tree.order.map((n) =>
@@ -138,7 +138,7 @@ export function check(program: Program): CheckResult {
 }
 
 /** A template's mistake seen through several users is one mistake. */
-function dedupe(ds: Diagnostic[]): Diagnostic[] {
+function dropRepeats(ds: Diagnostic[]): Diagnostic[] {
   const seen = new Set<string>();
   return ds.filter((d) => {
     const key = `${d.code}\0${d.span?.file}\0${d.span?.start}\0${d.message}`;

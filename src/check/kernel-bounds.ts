@@ -14,7 +14,7 @@
  * to 0xfeff, below the reserved 0xfffe/0xffff).
  */
 import { Code } from "./codes.js";
-import { CPU_PERIOD_US, CPU_QUOTA_MAX_US } from "./ranges.js";
+import { CPU_PERIOD_US, CPU_QUOTA_MAX_US } from "../model/cpu.js";
 
 export interface KernelBound {
   /** Diagnostic code (VSC2040-2049). */

@@ -23,7 +23,6 @@ function chain(
   fmt: (x: number) => string,
   report: Acceptor,
 ) {
-  // Indexed loops, no intermediate list: this runs for every node of every compile.
   for (let i = 0; i < steps.length; i++) {
     const sa = steps[i]!;
     if (!numeric(sa)) continue;

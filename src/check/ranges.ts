@@ -9,16 +9,7 @@ import { Code } from "./codes.js";
 import { formatTime } from "./format-units.js";
 import type { TreeNode } from "./hierarchy.js";
 
-/** cpu.max's period, in microseconds (the kernel's default, which vsc writes). */
-export const CPU_PERIOD_US = 100_000;
-
-/**
- * cpu.max's largest quota, in microseconds: max_cfs_runtime = MAX_BW usecs,
- * MAX_BW = 2^(64 - BW_SHIFT) - 1 with BW_SHIFT 20 (kernel/sched/sched.h),
- * "more than 203 days". tg_set_cfs_bandwidth (kernel/sched/core.c) refuses a
- * larger quota, and a burst whose sum with the quota is larger.
- */
-export const CPU_QUOTA_MAX_US = 2 ** 44 - 1;
+import { CPU_PERIOD_US, CPU_QUOTA_MAX_US, CPU_QUOTA_MIN_US } from "../model/cpu.js";
 
 export function checkCpuBurst(n: TreeNode, report: Acceptor): void {
   const { burst, limit } = n.body.cpu;
@@ -69,7 +60,7 @@ export function checkCpuBurst(n: TreeNode, report: Acceptor): void {
 }
 
 /** The kernel's smallest cpu.max quota is 1 ms per period: 10 millicpu at the 100 ms period. */
-export const CPU_LIMIT_MIN_MILLI = (1000 * 1000) / CPU_PERIOD_US;
+export const CPU_LIMIT_MIN_MILLI = (1000 * CPU_QUOTA_MIN_US) / CPU_PERIOD_US;
 
 export function checkCpuLimitMinimum(n: TreeNode, report: Acceptor): void {
   const { limit } = n.body.cpu;

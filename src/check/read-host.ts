@@ -42,7 +42,7 @@ export interface HostSpec {
   cgroupRoot: string;
 }
 
-const CGROUP_ROOT = /^[a-z][a-z0-9_-]{0,62}(\/[a-z][a-z0-9_-]{0,62})*$/;
+import { NAME_PATH_RE as CGROUP_ROOT } from "../model/names.js";
 /** Interface names are at most 15 bytes (IFNAMSIZ - 1). */
 const IFNAME_MAX = 15;
 

@@ -5,7 +5,7 @@
 import type { Ident } from "../syntax/ast.js";
 import { error } from "./acceptor.js";
 import { Code } from "./codes.js";
-import { didYouMean } from "./did-you-mean.js";
+import { didYouMean } from "../diag/suggest.js";
 import type { ReadCtx } from "./values.js";
 
 /** True when `label` names something the host declares (or there is no host to ask). */

@@ -7,7 +7,7 @@
 import type { NumberLit, Quantity } from "../syntax/ast.js";
 import { type Acceptor, error } from "./acceptor.js";
 import { Code } from "./codes.js";
-import { closest } from "./did-you-mean.js";
+import { closest } from "../diag/suggest.js";
 
 export type Kind = "cpu" | "bytes" | "bitrate" | "byterate" | "time" | "count";
 

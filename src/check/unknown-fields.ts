@@ -6,7 +6,7 @@
 import type { Ident } from "../syntax/ast.js";
 import { type Acceptor, error } from "./acceptor.js";
 import { Code } from "./codes.js";
-import { didYouMean } from "./did-you-mean.js";
+import { didYouMean } from "../diag/suggest.js";
 
 const ANON = new Set(["anon", "anon-limit", "anon_limit", "anonymous"]);
 

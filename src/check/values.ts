@@ -9,7 +9,7 @@ import { type Acceptor, error, warning } from "./acceptor.js";
 import { type ParsedCidr, parseCidr } from "./addresses.js";
 import { Code } from "./codes.js";
 import type { Defines, Resolved } from "./defines.js";
-import { didYouMean } from "./did-you-mean.js";
+import { didYouMean } from "../diag/suggest.js";
 import type { KernelBound } from "./kernel-bounds.js";
 import { type Kind, BASE_NAMES, KIND_HELP, KIND_NAMES, convert } from "./units.js";
 

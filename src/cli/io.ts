@@ -13,8 +13,7 @@ export interface Io {
   confirm(question: string): Promise<boolean>;
 }
 
-/** Options that every command that reports diagnostics takes. */
-export type DiagFormat = "human" | "short" | "json";
+export type { DiagFormat } from "../diag/render.js";
 
 export function recordingIo(
   opts: { color?: boolean } = {},

@@ -5,7 +5,7 @@
  */
 import { basename, dirname } from "node:path";
 import { hasErrors, type Diagnostic } from "../diag/diagnostic.js";
-import { desiredState } from "../emit/model.js";
+import { desiredState } from "../model/state.js";
 import type { DesiredState } from "../model/desired.js";
 import {
   applySavedPlan,

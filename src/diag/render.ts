@@ -14,6 +14,9 @@ export interface RenderOptions {
   displayPath?: (file: string) => string;
 }
 
+/** The three renderings, as `--format` names them. */
+export type DiagFormat = "human" | "short" | "json";
+
 type Colors = ReturnType<typeof pc.createColors>;
 
 const TAB = "    ";

@@ -5,11 +5,11 @@
 import { assertValidIr } from "../ir/validate.js";
 import type { DesiredState } from "../model/desired.js";
 import type { VscIr } from "../ir/types.gen.js";
-import { desiredState } from "./model.js";
+import { desiredState } from "../model/state.js";
 import { commentText } from "./quote.js";
 import { render } from "./templates.js";
 
-export { desiredState } from "./model.js";
+export { desiredState } from "../model/state.js";
 
 export type ArtifactName = "cgroup.sh" | "ruleset.nft" | "tc.batch" | "plan.json";
 export type EmitTarget = "cgroup" | "nft" | "tc" | "json";

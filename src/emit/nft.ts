@@ -4,7 +4,7 @@
  */
 import type { Cidr, Loc, Node, PortRange, Rule, VscIr } from "../ir/types.gen.js";
 import { commentText, nftName } from "./quote.js";
-import { classid } from "./tc.js";
+import { classid } from "../model/links.js";
 
 export interface NftLine {
   /** Comment line above the rule (already comment-safe), or null. */
@@ -56,8 +56,11 @@ const sep = (i: number): string => (i === 0 ? "" : ", ");
 
 // This code runs once per `vsc compile`, mostly in V8's interpreter, where
 // for-of (an iterator call per element) and pushing to short-lived arrays
-// cost several times what an indexed loop building a string does; so the
-// per-context and per-rule loops below are written that way.
+// cost more than an indexed loop building a string; so the per-context and
+// per-rule loops below are written that way. Measured against the same loops
+// as for-of, map/join and push(...made) (nftView alone, cold, CPU, fresh
+// processes alternating): 1,000 contexts 19.6 against 23.2 ms (median of
+// 15), 10,000 contexts 337 against 419 ms (median of 5).
 
 /** `meta l4proto ...` / `tcp dport ...` part of an allow rule ("" for any protocol). */
 function l4Match(r: Rule, ports: string): string {
@@ -75,7 +78,12 @@ function l4Match(r: Rule, ports: string): string {
  * (numbers and keywords only), then one nft rule per address family its
  * peers name (one rule for any peer).
  */
-function pushAllows(lines: NftLine[], rules: Rule[], direction: Rule["direction"], w: Where): void {
+function pushAllows(
+  lines: NftLine[],
+  rules: readonly Rule[],
+  direction: Rule["direction"],
+  w: Where,
+): void {
   for (let i = 0; i < rules.length; i++) {
     const r = rules[i]!;
     if (r.direction !== direction) continue;

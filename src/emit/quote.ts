@@ -33,13 +33,14 @@ export function commentText(s: string): string {
   return out;
 }
 
-const NAME_PATH = /^[a-z][a-z0-9_-]{0,62}(\/[a-z][a-z0-9_-]{0,62})*$/;
+import { NAME_PATH_RE as NAME_PATH } from "../model/names.js";
+import { InternalError } from "../diag/internal-error.js";
 
 /**
  * A cgroup path or name for a double-quoted nft string. nft strings have no
  * escapes, so anything outside the name grammar is a bug: throw.
  */
 export function nftName(s: string): string {
-  if (!NAME_PATH.test(s)) throw new Error(`vsc bug: ${JSON.stringify(s)} is not a valid name path`);
+  if (!NAME_PATH.test(s)) throw new InternalError(`${JSON.stringify(s)} is not a valid name path`);
   return s;
 }

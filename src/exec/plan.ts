@@ -21,7 +21,7 @@ import type { Host, Node, VscIr } from "../ir/types.gen.js";
 import { CAPABILITIES, ROOT_BREAKING_CAPABILITIES, isCapability } from "./caps.js";
 import { execError, execWarning, spanOf } from "./diag.js";
 import { HOSTNAME_SCRIPT, INIT_SCRIPT, JOIN_SCRIPT } from "./scripts.js";
-import { closest } from "./suggest.js";
+import { closest } from "../diag/suggest.js";
 
 export type Namespace = Node["security"]["namespaces"][number];
 export type ToolName = "sh" | "prlimit" | "unshare" | "setpriv" | "capsh" | "perl";
@@ -41,9 +41,13 @@ export const TOOL_PACKAGES: Record<ToolName, string> = {
 export function selectContext(ir: VscIr, name: string): { node?: Node; diagnostics: Diagnostic[] } {
   const node = ir.nodes.find((n) => n.name === name);
   if (!node) {
+    // Ties by name: candidates sorted.
     const guess = closest(
       name,
-      ir.nodes.filter((n) => n.kind === "context").map((n) => n.name),
+      ir.nodes
+        .filter((n) => n.kind === "context")
+        .map((n) => n.name)
+        .sort(),
     );
     return {
       diagnostics: [
@@ -168,7 +172,7 @@ export function validateNode(node: Node): Diagnostic[] {
   }
   for (const name of sec.capabilities?.names ?? []) {
     if (isCapability(name)) continue;
-    const guess = closest(name.replace(/^cap_/i, ""), CAPABILITIES);
+    const guess = closest(name.replace(/^cap_/i, ""), [...CAPABILITIES].sort());
     ds.push(
       execError("VSC5811", `unknown capability "${name}"`, {
         span: secSpan,
@@ -258,11 +262,12 @@ export interface ExecPlan {
 
 const tool = (tools: ToolPaths, t: ToolName): string => {
   const p = tools[t];
-  if (!p) throw new Error(`vsc exec: bug: tool ${t} was not resolved`);
+  if (!p) throw new InternalError(`vsc exec: tool ${t} was not resolved`);
   return p;
 };
 
-const NAME_RE = /^[a-z][a-z0-9_-]{0,62}$/;
+import { NAME_RE } from "../model/names.js";
+import { InternalError } from "../diag/internal-error.js";
 
 /** The exec chain for a node that validateNode() accepted and the host's preflight passed. */
 export function buildPlan(input: PlanInput): ExecPlan {
@@ -270,7 +275,9 @@ export function buildPlan(input: PlanInput): ExecPlan {
   const sec = node.security;
   const segments = [...input.host.cgroupRoot.split("/"), ...node.path.split("/")];
   if (!segments.every((s) => NAME_RE.test(s))) {
-    throw new Error(`vsc exec: bug: cgroup path ${JSON.stringify(node.path)} escaped the checker`);
+    throw new InternalError(
+      `vsc exec: cgroup path ${JSON.stringify(node.path)} escaped the checker`,
+    );
   }
   const cgroupDir = [input.cgroupMount.replace(/\/+$/, ""), ...segments].join("/");
   const argv = [tool(tools, "sh"), "-c", JOIN_SCRIPT, "vsc-exec"];
@@ -308,7 +315,8 @@ export function buildPlan(input: PlanInput): ExecPlan {
 
   const caps = sec.capabilities;
   if (root !== undefined) {
-    if (!input.commandPath) throw new Error("vsc exec: bug: command not resolved inside the root");
+    if (!input.commandPath)
+      throw new InternalError("vsc exec: command not resolved inside the root");
     argv.push(
       tool(tools, "capsh"),
       "--inh=",

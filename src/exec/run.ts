@@ -7,9 +7,8 @@
  */
 import type { Diagnostic } from "../diag/diagnostic.js";
 import { hasErrors } from "../diag/diagnostic.js";
-import { renderHuman, renderJson, renderShort } from "../diag/render.js";
+import { type DiagFormat, renderHuman, renderJson, renderShort } from "../diag/render.js";
 import type { VscIr } from "../ir/types.gen.js";
-import type { DiagFormat, Io } from "../cli/io.js";
 import { execError } from "./diag.js";
 import { realExecHost, type ExecHost } from "./host.js";
 import { buildPlan, selectContext, validateNode } from "./plan.js";
@@ -30,6 +29,12 @@ export interface ExecDeps extends ExecOptions {
   host?: ExecHost;
 }
 
+/** Where exec's own diagnostics go (the CLI's Io is one): stderr, and whether it takes colour. */
+export interface DiagSink {
+  err(text: string): void;
+  color: boolean;
+}
+
 export const EXIT_VSC_FAILED = 125;
 export const EXIT_NOT_FOUND = 127;
 
@@ -40,7 +45,7 @@ export const EXIT_NOT_FOUND = 127;
 export function printExecDiagnostics(
   ds: Diagnostic[],
   args: Pick<ExecArgs, "format" | "displayPath">,
-  io: Io,
+  io: DiagSink,
 ): void {
   if (ds.length === 0) return;
   const opts = {
@@ -67,7 +72,7 @@ export function missingCommand(): Diagnostic {
 export async function execContext(
   ir: VscIr,
   args: ExecArgs,
-  io: Io,
+  io: DiagSink,
   deps: ExecDeps = {},
 ): Promise<number> {
   const refuse = (ds: Diagnostic[]): number => {

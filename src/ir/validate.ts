@@ -9,6 +9,7 @@
 import { isValidIr } from "./is-valid.gen.js";
 import { validate } from "./validate.gen.js";
 import type { VscIr } from "./types.gen.js";
+import { InternalError } from "../diag/internal-error.js";
 
 interface AjvError {
   instancePath: string;
@@ -27,6 +28,6 @@ export function validateIr(ir: unknown): string | undefined {
 /** Throws (a bug) if `ir` does not validate; returns it typed. */
 export function assertValidIr(ir: unknown): VscIr {
   const problem = validateIr(ir);
-  if (problem) throw new Error(`vsc bug: the IR does not match src/ir/schema.json: ${problem}`);
+  if (problem) throw new InternalError(`the IR does not match src/ir/schema.json: ${problem}`);
   return ir as VscIr;
 }

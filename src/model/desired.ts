@@ -1,7 +1,7 @@
 /**
  * The desired kernel state: what a checked program means for the kernel,
  * independent of how it is written down. Built from the IR by
- * `src/emit/model.ts` (pure). Two consumers:
+ * `desiredState` in state.ts (pure). Two consumers:
  *  - the artifact templates (cgroup.sh, ruleset.nft, tc.batch) render it;
  *  - the applier diffs it against the live kernel and writes the difference.
  * So the reviewed scripts and what `apply` does can never disagree.
@@ -44,7 +44,7 @@ export interface DesiredCgroup {
   name: string;
   /** Controllers to enable in this cgroup's cgroup.subtree_control, sorted. */
   subtreeControl: string[];
-  /** Values in write order (cpuset.cpus before cpuset.cpus.partition, memory.min before .max). */
+  /** Values in write order (cpu.weight first, memory.min before memory.max, io.max last). */
   files: DesiredFile[];
   source: Source;
 }

@@ -8,9 +8,10 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Diagnostic } from "../diag/diagnostic.js";
 import { packageRoot } from "../paths.js";
-import { Code } from "../apply/codes.js";
+import { Code } from "./codes.js";
 import type { Plan } from "./types.js";
 import { planProblems } from "./validate.js";
+import { InternalError } from "../diag/internal-error.js";
 
 let validator: ValidateFunction | undefined;
 
@@ -35,7 +36,7 @@ export function planSchemaErrors(doc: unknown): string[] {
 export function serializePlan(plan: Plan): string {
   const errors = planSchemaErrors(plan);
   if (errors.length > 0)
-    throw new Error(`vsc bug: plan does not match its schema: ${errors.join("; ")}`);
+    throw new InternalError(`plan does not match its schema: ${errors.join("; ")}`);
   return `${JSON.stringify(plan, null, 2)}\n`;
 }
 

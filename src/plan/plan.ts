@@ -11,7 +11,7 @@
  */
 import type { Diagnostic } from "../diag/diagnostic.js";
 import type { DesiredLink, DesiredState, DesiredTcClass } from "../model/desired.js";
-import { Code } from "../apply/codes.js";
+import { Code } from "./codes.js";
 import { fingerprint } from "./fingerprint.js";
 import type {
   Action,

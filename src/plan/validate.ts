@@ -20,8 +20,8 @@
  * touches anything, so a plan built in memory is held to the same rules.
  */
 import { createHash } from "node:crypto";
-import { Code } from "../apply/codes.js";
-import { tcCommands, tcLineProblem } from "../apply/tc-commands.js";
+import { Code } from "./codes.js";
+import { tcCommands, tcLineProblem } from "./tc-commands.js";
 import type { Diagnostic } from "../diag/diagnostic.js";
 import { rulesetProblems } from "./ruleset-check.js";
 import type { Action, Plan } from "./types.js";

@@ -12,8 +12,7 @@ import { type LineMap, tokenSpan } from "./span.js";
 
 export type Parsed = { file: SourceFile; diagnostics: Diagnostic[] };
 
-export const NAME_HELP =
-  "a name is 1 to 63 characters: lower case letters, digits, `_` and `-`, starting with a letter";
+import { NAME_HELP } from "../model/names.js";
 
 export function comments(tokens: IToken[], file: string): Comment[] {
   return tokens.map((t) => ({

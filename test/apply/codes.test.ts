@@ -5,7 +5,7 @@ import * as assert from "uvu/assert";
 import { applyWithLock, planDesired } from "../../src/apply/applier.js";
 import type { Kernel } from "../../src/apply/kernel.js";
 import { KernelError } from "../../src/apply/kernel.js";
-import { Code } from "../../src/apply/codes.js";
+import { Code } from "../../src/plan/codes.js";
 import { hostCodes } from "../../src/diag/codes/host.js";
 import type { DesiredState } from "../../src/model/desired.js";
 import { sampleDesired, scratch, scratchKernel, snapshot } from "./fixture.js";
@@ -85,7 +85,7 @@ test("VSC5035: the live state cannot be read", async () => {
   s.cleanup();
 });
 
-test("src/apply/codes.ts names exactly the catalog's host codes, each once", () => {
+test("src/plan/codes.ts names exactly the catalog's host codes, each once", () => {
   const named = Object.values(Code);
   assert.equal([...named].sort(), Object.keys(hostCodes).sort());
   assert.is(new Set(named).size, named.length);

@@ -21,7 +21,7 @@ import {
 } from "../../src/apply/scratch.js";
 import { cmdApply, cmdPlan } from "../../src/cli/kernel.js";
 import { recordingIo } from "../../src/cli/io.js";
-import { desiredState } from "../../src/emit/model.js";
+import { desiredState } from "../../src/model/state.js";
 import { checkText } from "../check/helpers.js";
 import { instrument, scratchNetns } from "./fixture.js";
 

@@ -5,7 +5,7 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { desiredState } from "../../src/emit/model.js";
+import { desiredState } from "../../src/model/state.js";
 import { BOUND_CASES } from "./kernel-bounds-cases.js";
 import { checkText, errors, pos, summary } from "./helpers.js";
 

@@ -3,7 +3,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import type { Diagnostic } from "../../src/diag/diagnostic.js";
 import type { NumberLit, Quantity } from "../../src/syntax/ast.js";
-import { editDistance, closest } from "../../src/check/did-you-mean.js";
+import { editDistance, closest } from "../../src/diag/suggest.js";
 import { formatBitrate, formatBytes, formatCpu } from "../../src/check/format-units.js";
 import { type Kind, convert } from "../../src/check/units.js";
 

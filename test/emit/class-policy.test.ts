@@ -7,7 +7,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { emitTarget } from "../../src/emit/index.js";
-import { desiredState } from "../../src/emit/model.js";
+import { desiredState } from "../../src/model/state.js";
 import type { VscIr } from "../../src/ir/types.gen.js";
 import { checkFiles, checkText, fixture, summary } from "../check/helpers.js";
 import { isRoot, nftCheck } from "./tools.js";

@@ -1,13 +1,15 @@
 /** Hand-built IRs (typed) for emitter tests that must not wait for the parser and checker. */
+import type { Draft } from "../../src/ir/draft.js";
 import type { Node, VscIr } from "../../src/ir/types.gen.js";
 
 const L = (line: number, col = 3, file = "language.vsc") => ({ file, line, col });
 
 /** What examples/language.vsc checks to (built by hand from the spec's rules). */
-export function languageIr(): VscIr {
+export function languageIr(): Draft<VscIr> {
   const base = (
-    n: Partial<Node> & Pick<Node, "kind" | "name" | "path" | "parent" | "depth" | "id" | "loc">,
-  ): Node => ({
+    n: Partial<Draft<Node>> &
+      Pick<Node, "kind" | "name" | "path" | "parent" | "depth" | "id" | "loc">,
+  ): Draft<Node> => ({
     cpu: { share: 1 },
     memory: {},
     pids: {},
@@ -152,7 +154,7 @@ export function languageIr(): VscIr {
  * A big flat-ish IR: `n` contexts in classes of 100, each with a reservation,
  * limits, an address, a link class and a few rules. For perf and scale tests.
  */
-export function bigIr(n: number, cgroupRoot = "vsc"): VscIr {
+export function bigIr(n: number, cgroupRoot = "vsc"): Draft<VscIr> {
   const ir = languageIr();
   ir.host.millicpus = 64000;
   ir.host.cgroupRoot = cgroupRoot;

@@ -3,9 +3,9 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { createHash } from "node:crypto";
 import { desiredState } from "../../src/emit/index.js";
-import { cpuMax, pageBytes } from "../../src/emit/cgroups.js";
-import { cpuList } from "../../src/emit/cpulist.js";
-import { quantum } from "../../src/emit/tc.js";
+import { cpuMax, pageBytes } from "../../src/model/cgroups.js";
+import { cpuList } from "../../src/model/cpulist.js";
+import { quantum } from "../../src/model/links.js";
 import { languageIr } from "./fixtures.js";
 
 const d = desiredState(languageIr());
@@ -45,7 +45,8 @@ test("memory: page-rounded bytes, max when unset, protections summed up the tree
 test("pids, io.weight as the kernel prints it, io.max lines and their writes", () => {
   assert.is(val("vsc/web-tier/web", "pids.max"), "512");
   assert.is(val("vsc/web-tier", "pids.max"), "max");
-  assert.is(val("vsc/web-tier/web", "io.weight"), "default 2");
+  // web is web-tier's only child: its io share (2) is all of the group.
+  assert.is(val("vsc/web-tier/web", "io.weight"), "default 100");
   assert.is(val("vsc/batch", "io.weight"), "default 100");
   const io = cg("vsc/web-tier/web").files.find((f) => f.name === "io.max")!;
   assert.is(io.value, "254:0 rbps=50000000 wbps=20000000 riops=1000 wiops=500");

@@ -12,11 +12,12 @@ import * as assert from "uvu/assert";
 import { cgroupView, desiredState, tcView } from "../../src/emit/index.js";
 import { nftView } from "../../src/emit/nft.js";
 import { commentText, shQuote } from "../../src/emit/quote.js";
-import { desiredLinks, shapedClassids } from "../../src/emit/tc.js";
+import { desiredLinks, shapedClassids } from "../../src/model/links.js";
 import { templates, type TemplateName } from "../../src/emit/templates.js";
 import type { VscIr } from "../../src/ir/types.gen.js";
 import { packageRoot } from "../../src/paths.js";
 import { bigIr, languageIr } from "./fixtures.js";
+import { InternalError } from "../../src/diag/internal-error.js";
 
 const hb = Handlebars.create();
 hb.registerHelper("sh", (s: unknown) => shQuote(s as string));
@@ -85,7 +86,10 @@ test("edge values: null, empty strings and arrays, no files (same as Handlebars)
 
 test("strict: a missing view-model field throws", () => {
   const view = { entry: "e", host: "h", links: [{ dev: "eth0", classes: [] }] };
-  assert.throws(() => templates["tc.batch"](view), /"source" is not defined/);
+  assert.throws(
+    () => templates["tc.batch"](view),
+    (e: unknown) => e instanceof InternalError && /"source" is not defined/.test(e.message),
+  );
   assert.throws(() => reference("tc.batch")(view), /"source" not defined/);
 });
 

@@ -1,5 +1,6 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import type { Draft } from "../../src/ir/draft.js";
 import type { Node, VscIr } from "../../src/ir/types.gen.js";
 import {
   cpuGuaranteeViolations,
@@ -8,7 +9,7 @@ import {
   WEIGHT_MAX,
   WEIGHT_MIN,
   weightCapacity,
-} from "../../src/emit/weights.js";
+} from "../../src/model/weights.js";
 import { languageIr } from "./fixtures.js";
 
 /** Deterministic PRNG (mulberry32) so a failing case can be reproduced by its seed. */
@@ -27,8 +28,8 @@ function node(
   name: string,
   parent: Node | null,
   id: number,
-  cpu: Node["cpu"],
-): Node {
+  cpu: Draft<Node["cpu"]>,
+): Draft<Node> {
   return {
     kind,
     name,
@@ -47,7 +48,7 @@ function node(
   };
 }
 
-function irOf(millicpus: number, keep: number, nodes: Node[]): VscIr {
+function irOf(millicpus: number, keep: number, nodes: Draft<Node>[]): Draft<VscIr> {
   const ir = languageIr();
   ir.host.millicpus = millicpus;
   ir.host.keep.millicpus = keep;
@@ -65,10 +66,10 @@ function randomIr(seed: number): VscIr {
   const int = (lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
   const millicpus = int(1, 64) * 1000;
   const keep = Math.floor(millicpus * r() * 0.2);
-  const nodes: Node[] = [];
+  const nodes: Draft<Node>[] = [];
   let id = 1;
   // Build top-down with a budget per node; the top level leaves >= 5% slack.
-  const grow = (parent: Node | null, budget: number, depth: number) => {
+  const grow = (parent: Draft<Node> | null, budget: number, depth: number) => {
     const n = int(1, depth === 1 ? 8 : 5);
     let left = budget;
     for (let i = 0; i < n; i++) {
@@ -100,10 +101,10 @@ function randomIr(seed: number): VscIr {
   return irOf(millicpus, keep, sortIr(nodes));
 }
 
-function sortIr(nodes: Node[]): Node[] {
-  const kids = new Map<string | null, Node[]>();
+function sortIr(nodes: Draft<Node>[]): Draft<Node>[] {
+  const kids = new Map<string | null, Draft<Node>[]>();
   for (const n of nodes) kids.set(n.parent, [...(kids.get(n.parent) ?? []), n]);
-  const out: Node[] = [];
+  const out: Draft<Node>[] = [];
   const walk = (p: string | null) => {
     for (const n of (kids.get(p) ?? []).sort((a, b) => (a.name < b.name ? -1 : 1))) {
       out.push(n);

@@ -13,7 +13,7 @@ import { loadProgram } from "../../src/syntax/load.js";
 import { check } from "../../src/check/index.js";
 import { fsSourceHost } from "../../src/cli/source-host.js";
 import { formatSource } from "../../src/fmt/format.js";
-import { cpuWeights } from "../../src/emit/weights.js";
+import { cpuWeights } from "../../src/model/weights.js";
 import {
   CONFIGS,
   htbIdeal,

@@ -8,7 +8,7 @@
 import { mkdirSync, rmSync } from "node:fs";
 import { applyWithLock, planDesired, planDestroyFor } from "../../src/apply/applier.js";
 import { hostKernel } from "../../src/apply/host-kernel.js";
-import { tcCommands } from "../../src/apply/tc-commands.js";
+import { tcCommands } from "../../src/plan/tc-commands.js";
 import { destroyTargetOf, planChanges } from "../../src/plan/plan.js";
 import type { DesiredState } from "../../src/model/desired.js";
 import type { ObservedState } from "../../src/plan/types.js";

@@ -5,7 +5,7 @@
 // io.max needs a real block device: run.sh's scratch disk, /dev/vda (254:0).
 import * as assert from "uvu/assert";
 import { readFileSync } from "node:fs";
-import { desiredState } from "../../src/emit/model.js";
+import { desiredState } from "../../src/model/state.js";
 import { BOUND_CASES } from "../check/kernel-bounds-cases.js";
 import { checkText, errors, pos, summary } from "../check/helpers.js";
 import { labSuite, makeCgroup, must, readCgroup, removeCgroup, run, writeCgroup } from "./lab.js";

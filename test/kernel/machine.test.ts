@@ -6,7 +6,7 @@ import * as assert from "uvu/assert";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { applyWithLock, planDesired } from "../../src/apply/applier.js";
 import { hostKernel } from "../../src/apply/host-kernel.js";
-import { desiredState } from "../../src/emit/model.js";
+import { desiredState } from "../../src/model/state.js";
 import type { DesiredState } from "../../src/model/desired.js";
 import { instrument } from "../apply/fixture.js";
 import { checkText } from "../check/helpers.js";

@@ -81,7 +81,7 @@ export const policyCodes: CodeTable = {
     title: "whole cores with a cpu reserve",
     explain:
       "A context with whole cores already has that cpu to itself; a cpu `reserve` on top is meaningless " +
-      "(a cpuset partition cannot use the shared cpus). Remove the reserve.",
+      "(its cpuset holds only its own cores, never the shared cpus). Remove the reserve.",
   },
   VSC4013: {
     title: "keep leaves nothing",

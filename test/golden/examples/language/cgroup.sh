@@ -101,5 +101,5 @@ put vsc/web-tier/web memory.high 1073741824 # language.vsc:36
 put vsc/web-tier/web memory.max 2147483648 # language.vsc:36
 put vsc/web-tier/web memory.swap.max 0 # language.vsc:36
 put vsc/web-tier/web pids.max 512 # language.vsc:43
-put vsc/web-tier/web io.weight 'default 2' # language.vsc:44
+put vsc/web-tier/web io.weight 'default 100' # language.vsc:44
 put vsc/web-tier/web io.max '254:0 rbps=50000000 wbps=20000000 riops=1000 wiops=500' # language.vsc:46

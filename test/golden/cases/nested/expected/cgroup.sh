@@ -140,7 +140,7 @@ put vsc-golden/nested/tenants/gold/alpha memory.high 3221225472 # input.vsc:26
 put vsc-golden/nested/tenants/gold/alpha memory.max 4294967296 # input.vsc:26
 put vsc-golden/nested/tenants/gold/alpha memory.swap.max 1073741824 # input.vsc:26
 put vsc-golden/nested/tenants/gold/alpha pids.max max
-put vsc-golden/nested/tenants/gold/alpha io.weight 'default 500' # input.vsc:27
+put vsc-golden/nested/tenants/gold/alpha io.weight 'default 10000' # input.vsc:27
 put vsc-golden/nested/tenants/gold/alpha io.max '254:0 rbps=max wbps=max riops=max wiops=max' # input.vsc:27
 put vsc-golden/nested/tenants/gold/alpha io.max '254:16 rbps=max wbps=10000000 riops=max wiops=max' # input.vsc:27
 
@@ -156,6 +156,6 @@ put vsc-golden/nested/tenants/gold/beta memory.high max
 put vsc-golden/nested/tenants/gold/beta memory.max max
 put vsc-golden/nested/tenants/gold/beta memory.swap.max max
 put vsc-golden/nested/tenants/gold/beta pids.max 100 # input.vsc:38
-put vsc-golden/nested/tenants/gold/beta io.weight 'default 100'
+put vsc-golden/nested/tenants/gold/beta io.weight 'default 20'
 put vsc-golden/nested/tenants/gold/beta io.max '254:0 rbps=max wbps=max riops=max wiops=max'
 put vsc-golden/nested/tenants/gold/beta io.max '254:16 rbps=max wbps=max riops=max wiops=max'

@@ -2,17 +2,14 @@
  * Desired cgroup v2 state: one DesiredCgroup per directory vsc owns, every
  * managed file with the exact text the kernel reads back.
  */
-import type { DesiredCgroup, DesiredFile } from "../model/desired.js";
+import type { DesiredCgroup, DesiredFile } from "./desired.js";
 import type { Loc, Node, VscIr } from "../ir/types.gen.js";
+import { CPU_PERIOD_US, CPU_QUOTA_MIN_US } from "./cpu.js";
 import { cpuList } from "./cpulist.js";
 import { buildTree, where, type TreeNode } from "./tree.js";
-import { cpuGuaranteeViolations, cpuWeights } from "./weights.js";
+import { cpuWeights, ioWeights } from "./weights.js";
 
 const PAGE = 4096;
-/** cpu.max period in microseconds (the kernel default). */
-export const CPU_PERIOD = 100000;
-/** The kernel rejects a cpu.max quota below 1 ms. */
-export const CPU_QUOTA_MIN = 1000;
 
 /** Bytes as the memory controller stores them: whole pages, rounded down. */
 export const pageBytes = (b: number): number => Math.floor(b / PAGE) * PAGE;
@@ -20,9 +17,9 @@ const bytesOrMax = (b: number | undefined): string => (b === undefined ? "max" :
 
 /** cpu.max text for a millicpu limit ("max 100000" when unlimited). */
 export function cpuMax(limit: number | undefined): string {
-  if (limit === undefined) return `max ${CPU_PERIOD}`;
-  const quota = Math.max(CPU_QUOTA_MIN, Math.floor((limit * CPU_PERIOD) / 1000));
-  return `${quota} ${CPU_PERIOD}`;
+  if (limit === undefined) return `max ${CPU_PERIOD_US}`;
+  const quota = Math.max(CPU_QUOTA_MIN_US, Math.floor((limit * CPU_PERIOD_US) / 1000));
+  return `${quota} ${CPU_PERIOD_US}`;
 }
 
 /** Controllers vsc enables below its root (sorted); cpuset only when some context takes whole cores. */
@@ -132,15 +129,11 @@ const ioFile = (value: string, source: string | undefined, writes: string[]): De
     : { name: "io.max", value, writes, source };
 
 /** Every cgroup vsc owns, parents before children, with every managed file in write order. */
-export function desiredCgroups(ir: VscIr): DesiredCgroup[] {
-  const roots = buildTree(ir);
+export function desiredCgroups(ir: VscIr, roots: TreeNode[] = buildTree(ir)): DesiredCgroup[] {
   const eff = effective(roots);
+  // Verified by the checker (src/check/cpu-guarantee.ts) for this very IR.
   const weights = cpuWeights(ir);
-  const bad = cpuGuaranteeViolations(ir, weights);
-  if (bad.length > 0) {
-    const list = bad.map((b) => `${b.name} gets ${b.guaranteed.toFixed(3)}m < ${b.reserved}m`);
-    throw new Error(`vsc bug: cpu.weight rounding breaks a reservation: ${list.join(", ")}`);
-  }
+  const io = ioWeights(roots);
   const cpuset = usesCores(ir);
   const ctl = controllers(ir);
   const rootPath = ir.host.cgroupRoot;
@@ -185,7 +178,7 @@ export function desiredCgroups(ir: VscIr): DesiredCgroup[] {
       file("memory.max", bytesOrMax(m.limit), mem),
       file("memory.swap.max", bytesOrMax(m.swap), mem),
       file("pids.max", n.pids.limit === undefined ? "max" : `${n.pids.limit}`, src(n.pids.loc)),
-      file("io.weight", `default ${n.io.share ?? 100}`, src(n.io.loc)),
+      file("io.weight", `default ${io.get(n.name)}`, src(n.io.loc)),
       ioMax(ir, n, resets),
     );
     out.push({

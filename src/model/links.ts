@@ -4,7 +4,7 @@
  * that nftables did not classify, and one class 1:<id hex> per class or
  * context shaped on that link (ids are stable across edits).
  */
-import type { DesiredLink, DesiredTcClass } from "../model/desired.js";
+import type { DesiredLink, DesiredTcClass } from "./desired.js";
 import type { Link, Node, VscIr } from "../ir/types.gen.js";
 import { buildTree, where, type TreeNode } from "./tree.js";
 
@@ -132,8 +132,7 @@ function desiredLink(link: Link, roots: TreeNode[]): DesiredLink {
 }
 
 /** One DesiredLink per host link, sorted by device name; classes parents before children. */
-export function desiredLinks(ir: VscIr): DesiredLink[] {
-  const roots = buildTree(ir);
+export function desiredLinks(ir: VscIr, roots: TreeNode[] = buildTree(ir)): DesiredLink[] {
   return [...ir.host.links]
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
     .map((l) => desiredLink(l, roots));

@@ -1,6 +1,7 @@
 /**
- * "Did you mean ...?" suggestions. Only called once a name is known to be
- * wrong, so its cost never touches a correct program.
+ * "Did you mean ...?": the one edit distance and nearest-candidate search
+ * behind every suggestion (syntax, checker, `vsc exec`). Only called once a
+ * word is known to be wrong, so its cost never touches a correct program.
  */
 
 /** Optimal string alignment distance: Levenshtein plus adjacent transpositions ("limti"). */
@@ -28,17 +29,20 @@ export function editDistance(a: string, b: string): number {
 }
 
 /**
- * The closest candidate within a third of the word's length (at least 1),
- * ties broken by candidate order; undefined if nothing is close.
+ * The candidate closest to `word`, ignoring case, within a third of the
+ * word's length (at least 1 edit); undefined if nothing is that close. A
+ * candidate equal to the word is skipped; ties go to the earlier candidate,
+ * so a caller that wants ties by name passes the candidates sorted.
  */
 export function closest(word: string, candidates: Iterable<string>): string | undefined {
+  const w = word.toLowerCase();
   const limit = Math.max(1, Math.floor(word.length / 3));
   let best: string | undefined;
-  let bestD = Infinity;
+  let bestD = limit + 1;
   for (const c of candidates) {
     if (c === word) continue;
-    const d = editDistance(word.toLowerCase(), c.toLowerCase());
-    if (d <= limit && d < bestD) {
+    const d = editDistance(w, c.toLowerCase());
+    if (d < bestD) {
       best = c;
       bestD = d;
     }

@@ -3,7 +3,7 @@
  * Pure. Names come from the checked config (link names and numeric class ids
  * only), so nothing here can inject into the batch.
  */
-import type { TcClassAction, TcClassState, TcQdiscAction } from "../plan/types.js";
+import type { TcClassAction, TcClassState, TcQdiscAction } from "./types.js";
 
 export interface TcCommand {
   line: string;

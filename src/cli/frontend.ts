@@ -7,8 +7,7 @@ import type { Diagnostic } from "../diag/diagnostic.js";
 import { hasErrors, sortDiagnostics } from "../diag/diagnostic.js";
 import { renderHuman, renderJson, renderShort } from "../diag/render.js";
 import type { VscIr } from "../ir/types.gen.js";
-import { parseFast } from "../syntax/fast-parse.js";
-import { loadWith } from "../syntax/loader.js";
+import { loadProgram } from "../syntax/load.js";
 import { check } from "../check/index.js";
 import type { DiagFormat, Io } from "./io.js";
 import { fsSourceHost } from "./source-host.js";
@@ -46,18 +45,9 @@ export function printDiagnostics(
   else io.err(renderHuman(ds, opts));
 }
 
-/**
- * Loads `path` and its includes. The parser's fast path takes most files on
- * its own; only when it gives up on one is the Chevrotain grammar loaded
- * (about 10 ms of start-up that a valid file never pays) and everything
- * parsed again by the full parser.
- */
+/** Loads `path` and its includes. */
 async function load(path: string) {
-  const host = fsSourceHost();
-  const fast = loadWith(path, host, parseFast);
-  if (fast) return fast;
-  const { loadProgram } = await import("../syntax/load.js");
-  return loadProgram(path, host);
+  return loadProgram(path, fsSourceHost());
 }
 
 /** Loads and checks `path`; prints diagnostics; `ir` is undefined iff there were errors. */

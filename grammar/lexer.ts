@@ -174,6 +174,10 @@ export class Scanner {
    * Words seen before that lexed without an issue: one string per distinct
    * word (names and keywords repeat a lot) and its token type, so a repeated
    * word is not classified again. Classification depends on the text alone.
+   * Measured (2026-12-06, generated config of 10,000 contexts, CPU time,
+   * medians of 9, three alternating runs on this loaded 2-core VM): lexing
+   * 169-218 ms with the cache, 279-318 ms without; the whole parse 401-492 ms
+   * with, 592-666 ms without.
    */
   private readonly words = new Map<string, { image: string; type: TokenType }>();
 

@@ -98,7 +98,12 @@ export function parseSource(text: string, file: string): Parsed {
   };
 }
 
-/** How many tokens a chunk holds at least (measured: see the comment in TokenStream.chunkEnd). */
+/**
+ * How many tokens a chunk holds at least. Measured (2026-12-06, generated
+ * config of 10,000 contexts, CPU time, medians of 9, three alternating runs
+ * on this loaded 2-core VM): parse 401-492 ms and peak RSS 401-418 MiB in
+ * chunks of 4096 tokens, 486-520 ms and 421-518 MiB as one chunk.
+ */
 const CHUNK_TOKENS = 4096;
 
 /**

@@ -24,8 +24,8 @@ async function load(): Promise<typeof C> {
 
 const chevrotain = await load();
 
-export const CstParser = chevrotain.CstParser;
-export type CstParser = C.CstParser;
+export const EmbeddedActionsParser = chevrotain.EmbeddedActionsParser;
+export type EmbeddedActionsParser = C.EmbeddedActionsParser;
 export const Lexer = chevrotain.Lexer;
 export type Lexer = C.Lexer;
 export const EOF = chevrotain.EOF;

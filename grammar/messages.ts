@@ -1,8 +1,9 @@
 /**
- * Human parse-error messages. Chevrotain only lets the provider return a
- * string, so each message is encoded as `CODE\tmessage\thelp` and split again
- * by src/syntax/parse.ts (see `decodeParseMessage`). Codes are listed in
- * src/diag/codes/syntax.ts.
+ * Human parse-error messages, as data: a code (listed in
+ * src/diag/codes/syntax.ts), the message and an optional help line.
+ * Chevrotain's provider interface returns only the message text, so the
+ * provider made by `messageProvider` also hands each whole message to a
+ * sink; the parser keeps them beside its errors (grammar/parser.ts).
  */
 import type { IParserErrorMessageProvider, IToken, TokenType } from "chevrotain";
 import { EOF } from "./chevrotain.js";
@@ -55,11 +56,25 @@ function after(prev: IToken | undefined): string {
   return " after `" + img + "`";
 }
 
-const enc = (code: string, message: string, help = ""): string => `${code}\t${message}\t${help}`;
+/** One syntax error's message, for the diagnostic catalog. */
+export interface ParseMessage {
+  code: string;
+  message: string;
+  help?: string;
+}
+
+const enc = (code: string, message: string, help?: string): ParseMessage =>
+  help ? { code, message, help } : { code, message };
 
 import { NAME_HELP } from "../src/model/names.js";
 
-export const errorMessageProvider: IParserErrorMessageProvider = {
+type Builders = {
+  [K in keyof IParserErrorMessageProvider]: (
+    o: Parameters<IParserErrorMessageProvider[K]>[0],
+  ) => ParseMessage;
+};
+
+const messages: Builders = {
   buildMismatchTokenMessage({ expected, actual, previous, ruleName }) {
     const got = describeToken(actual);
     const atEof = actual.tokenType === EOF;
@@ -138,15 +153,16 @@ export const errorMessageProvider: IParserErrorMessageProvider = {
   },
 };
 
-export function decodeParseMessage(msg: string): {
-  code: string;
-  message: string;
-  help?: string;
-} {
-  const parts = msg.split("\t");
-  if (parts.length < 2) return { code: "VSC1006", message: msg };
-  const help = parts[2] ? parts[2] : undefined;
-  return help
-    ? { code: parts[0]!, message: parts[1]!, help }
-    : { code: parts[0]!, message: parts[1]! };
+/** A Chevrotain message provider whose every message also goes to `sink`, whole. */
+export function messageProvider(sink: (m: ParseMessage) => void): IParserErrorMessageProvider {
+  const text = (m: ParseMessage): string => {
+    sink(m);
+    return m.message;
+  };
+  return {
+    buildMismatchTokenMessage: (o) => text(messages.buildMismatchTokenMessage(o)),
+    buildNotAllInputParsedMessage: (o) => text(messages.buildNotAllInputParsedMessage(o)),
+    buildNoViableAltMessage: (o) => text(messages.buildNoViableAltMessage(o)),
+    buildEarlyExitMessage: (o) => text(messages.buildEarlyExitMessage(o)),
+  };
 }

@@ -1,7 +1,6 @@
 /**
- * The vsc grammar (Chevrotain CstParser). Grammar only: the CST is turned into
- * the AST by src/syntax/cst-to-ast.ts, and error messages are built by
- * grammar/messages.ts.
+ * The vsc grammar: a Chevrotain `EmbeddedActionsParser` whose rules build the
+ * AST (src/syntax/ast.ts) directly. There is no CST and no second parser.
  *
  * Statements are not separated by newlines or `;`: each block knows its keys
  * and how many values each takes, so `cpu { share 4  reserve 25% }` is two
@@ -11,22 +10,39 @@
  * chosen on the key alone (MAX_LOOKAHEAD 1), so `limit }` is "a value is
  * missing after `limit`", not an unknown statement.
  *
- * The CST is kept flat (one node per item and per statement, values stored
- * as tokens in the statement node) because CST allocation dominates parse
- * time on large files. CST labels read by the AST builder:
- *   key      the statement's key token (or the declaration keyword)
- *   name     a declaration's or define's name; `parent` the class after `in`
- *   arg      identifier tokens between the key and the value, in order
- *   item     the value's scalar tokens (one, or a comma list)
- *   lit      an rlimit's one or two values
- *   label    NAME in `link NAME {` / `device NAME {`
- *   lcurly, rcurly, stmt   a body: its braces and its statement nodes in order
- *   value    literalValue nodes (unknown statements only)
- *   direction, proto, peerKw, peers, portKw, ports   an allow rule's parts
- * The node's rule name tells the statement's kind (see cst-to-ast.ts).
+ * How a rule builds its node. Each rule collects its tokens and its
+ * sub-rules' nodes into a small draft object (one per rule invocation) and
+ * turns the draft into the AST node at its end (src/syntax/build.ts). The
+ * building runs inside `ACTION`, so it never runs in Chevrotain's recording
+ * phase (performSelfAnalysis calls every rule once with placeholder tokens
+ * to learn the grammar; the drafts it fills are local and thrown away). The
+ * parser never backtracks (no `BACKTRACK`, no gates that parse), so every
+ * action runs once, on the path that is kept.
+ *
+ * Error recovery. Chevrotain recovers inside a rule (it inserts a missing
+ * `}`, name or value, or deletes one stray token) or re-synchronises at an
+ * enclosing rule (skips to a token that may follow it). A re-synchronised
+ * rule returns its `recoveryValueFunc`'s value: here, the node built from
+ * the draft as far as it got (`partial`, set when the rule's body throws).
+ * So a declaration with a bad statement keeps its other statements, as the
+ * CST did before. A draft lacking a required part, or holding a bad name or
+ * value (already reported by the lexer), builds no node: the AST only ever
+ * holds valid names and values. Messages come from grammar/messages.ts, as
+ * data (code, message, help) kept beside Chevrotain's errors.
  */
-import type { IToken, TokenType } from "chevrotain";
-import { CstParser } from "./chevrotain.js";
+import type { IRecognitionException, IToken, ParserMethod, TokenType } from "chevrotain";
+import { EmbeddedActionsParser } from "./chevrotain.js";
+import type { Item, Stmt, Value } from "../src/syntax/ast.js";
+import {
+  Build,
+  type AllowDraft,
+  type BlockDraft,
+  type DeclDraft,
+  type DefineDraft,
+  type IncludeDraft,
+  type SettingDraft,
+  type UnknownDraft,
+} from "../src/syntax/build.js";
 import {
   Allow,
   Capabilities,
@@ -76,9 +92,14 @@ import {
   To,
   allTokens,
 } from "./tokens.js";
-import { errorMessageProvider } from "./messages.js";
+import { messageProvider, type ParseMessage } from "./messages.js";
 
 type Alt = { ALT: () => unknown; IGNORE_AMBIGUITIES?: boolean };
+/** A body's statement alternatives: chosen on the key alone. */
+type StmtAlts = { MAX_LOOKAHEAD: 1; DEF: Alt[] };
+const stmtAlts = (alts: Alt[]): StmtAlts => ({ MAX_LOOKAHEAD: 1, DEF: alts });
+/** Where a body's statements and braces go. */
+type BodyDraft = { lcurly?: IToken; stmts: Stmt[]; rcurly?: IToken };
 
 /**
  * The token types of grammar/tokens.ts are plain objects; constructing any
@@ -87,26 +108,114 @@ type Alt = { ALT: () => unknown; IGNORE_AMBIGUITIES?: boolean };
  * augments, so the types are augmented once by this empty parser first, and
  * VscParser then sees the categories.
  */
-class Augment extends CstParser {
+class Augment extends EmbeddedActionsParser {
   constructor() {
     super(allTokens);
   }
 }
 let augmented = false;
 
-export class VscParser extends CstParser {
+/** One syntax error: Chevrotain's exception (token, kind) and its message as data. */
+export interface ParseError {
+  exception: IRecognitionException;
+  message: ParseMessage;
+}
+
+export class VscParser extends EmbeddedActionsParser {
+  /** Messages built for this parse, one per entry of `errors`, in the same order; the error budget. */
+  private readonly state: { messages: ParseMessage[]; budget: number };
+  /** The rule an error is passing through, and how to build its node from its draft so far. */
+  private partial: { rule: string; make: () => unknown } | undefined;
+  private build = new Build("");
+
+  // Arrays of alternatives, made once (Chevrotain's performance guide: an OR's
+  // array and closures made at every call are garbage at every call). Their
+  // closures only call sub-rules; what a rule keeps is done with the result.
+  private readonly itemAlts: Alt[] = [
+    { ALT: () => this.SUBRULE(this.define) },
+    { ALT: () => this.SUBRULE(this.include) },
+    { ALT: () => this.SUBRULE(this.hostDecl) },
+    { ALT: () => this.SUBRULE(this.templateDecl) },
+    { ALT: () => this.SUBRULE(this.nodeDecl) },
+  ];
+  private readonly hostAlts = stmtAlts([
+    { ALT: () => this.SUBRULE(this.hostKv) },
+    { ALT: () => this.SUBRULE(this.hostDisk) },
+    { ALT: () => this.SUBRULE(this.hostLink) },
+    { ALT: () => this.SUBRULE(this.hostPair) },
+    this.unknownAlt(),
+  ]);
+  private readonly nodeAlts = stmtAlts([
+    { ALT: () => this.SUBRULE(this.nodeKv) },
+    { ALT: () => this.SUBRULE(this.cpuBlock) },
+    { ALT: () => this.SUBRULE(this.memoryBlock) },
+    { ALT: () => this.SUBRULE(this.pidsBlock) },
+    { ALT: () => this.SUBRULE(this.ioBlock) },
+    { ALT: () => this.SUBRULE(this.netBlock) },
+    { ALT: () => this.SUBRULE(this.rlimitBlock) },
+    { ALT: () => this.SUBRULE(this.securityBlock) },
+    this.unknownAlt(),
+  ]);
+  private readonly classOrContext = tokenAlts(this, Class, Context);
+  private readonly keepOrOverbook = tokenAlts(this, Keep, Overbook);
+  private readonly inOrOut = tokenAlts(this, In, Out);
+  private readonly fromOrTo = tokenAlts(this, From, To);
+
   constructor(validate: boolean) {
     if (!augmented) {
       new Augment();
       augmented = true;
     }
+    const state = { messages: [] as ParseMessage[], budget: Infinity };
     super(allTokens, {
       recoveryEnabled: true,
       maxLookahead: 3,
       skipValidations: !validate,
-      errorMessageProvider,
+      errorMessageProvider: messageProvider((m) => {
+        // Past the budget, stop the whole parse (parseItems catches this).
+        if (state.messages.length >= state.budget) throw TOO_MANY;
+        state.messages.push(m);
+      }),
     });
+    this.state = state;
     this.performSelfAnalysis();
+  }
+
+  /**
+   * Parses `tokens` (of `file`) as a sequence of top-level items. After
+   * `budget` errors the parse stops: `stoppedAt` is the token it stopped at.
+   */
+  parseItems(
+    tokens: IToken[],
+    file: string,
+    budget = Infinity,
+  ): { items: Item[]; errors: ParseError[]; stoppedAt?: IToken } {
+    if (this.build.file !== file) this.build = new Build(file);
+    this.input = tokens; // resets the parser, and with it the messages (see reset)
+    this.state.budget = budget;
+    let items: Item[];
+    let stoppedAt: IToken | undefined;
+    try {
+      items = this.file() ?? [];
+    } catch (e) {
+      if (e !== TOO_MANY) throw e;
+      stoppedAt = this.LA(1);
+      // The items so far: the `file` rule's draft, as for any rule cut short.
+      items = (this.partial?.make() as Item[] | undefined) ?? [];
+      this.partial = undefined;
+    }
+    const errors = this.errors;
+    const messages = this.state.messages;
+    if (errors.length !== messages.length)
+      throw new Error("vsc bug: parse errors and their messages are out of step");
+    const out = errors.map((exception, i) => ({ exception, message: messages[i]! }));
+    return stoppedAt ? { items, errors: out, stoppedAt } : { items, errors: out };
+  }
+
+  override reset(): void {
+    super.reset();
+    if (this.state) this.state.messages.length = 0;
+    this.partial = undefined;
   }
 
   /**
@@ -117,262 +226,377 @@ export class VscParser extends CstParser {
     return tokType !== LCurly;
   }
 
+  /**
+   * A rule that fills a draft and builds its node from it, also when it is
+   * cut short by an error (then from the draft as far as it got). When a
+   * sub-rule's error passes through this rule, the sub-rule's partial node
+   * is first given to this rule's draft (`adopt`), as the CST kept a partial
+   * child: so `partial` always holds the draft of the rule the error is
+   * passing through, for its `recoveryValueFunc` if that rule re-syncs.
+   */
+  private node<D, R>(
+    name: string,
+    draft: () => D,
+    fill: (d: D) => void,
+    make: (d: D) => R | undefined,
+    adopt?: (d: D, child: unknown, rule: string) => void,
+  ) {
+    return this.RULE(
+      name,
+      (): R | undefined => {
+        const d = draft();
+        try {
+          fill(d);
+        } catch (e) {
+          const child = this.partial;
+          if (child !== undefined && adopt !== undefined) adopt(d, child.make(), child.rule);
+          this.partial = { rule: name, make: () => make(d) };
+          throw e;
+        }
+        // What ACTION does, without a closure per call: never build in the recording phase.
+        return this.RECORDING_PHASE ? undefined : make(d);
+      },
+      {
+        recoveryValueFunc: (): R | undefined => {
+          const p = this.partial;
+          this.partial = undefined;
+          return p === undefined ? undefined : (p.make() as R | undefined);
+        },
+      },
+    );
+  }
+
   // ---------------------------------------------------------------- top level
 
-  public file = this.RULE("file", () => {
-    this.MANY(() => {
-      this.OR([
-        { ALT: () => this.SUBRULE(this.define, { LABEL: "item" }) },
-        { ALT: () => this.SUBRULE(this.include, { LABEL: "item" }) },
-        { ALT: () => this.SUBRULE(this.hostDecl, { LABEL: "item" }) },
-        { ALT: () => this.SUBRULE(this.templateDecl, { LABEL: "item" }) },
-        { ALT: () => this.SUBRULE(this.nodeDecl, { LABEL: "item" }) },
-      ]);
-    });
-  });
+  public file = this.node(
+    "file",
+    (): { items: Item[] } => ({ items: [] }),
+    (d) => {
+      this.MANY(() => {
+        const item = this.OR(this.itemAlts) as Item | undefined;
+        if (item !== undefined) d.items.push(item);
+      });
+    },
+    (d) => d.items,
+    (d, item) => {
+      if (item !== undefined) d.items.push(item as Item);
+    },
+  );
 
-  public define = this.RULE("define", () => {
-    this.CONSUME(Define, { LABEL: "key" });
-    this.CONSUME(Identifier, { LABEL: "name" });
-    this.CONSUME(Equals);
-    this.list(Scalar, "item");
-  });
+  public define = this.node(
+    "define",
+    (): DefineDraft => ({ items: [] }),
+    (d) => {
+      d.key = this.CONSUME(Define);
+      d.name = this.CONSUME(Identifier);
+      this.CONSUME(Equals);
+      this.list(Scalar, d.items);
+    },
+    (d) => this.build.define(d),
+  );
 
-  public include = this.RULE("include", () => {
-    this.CONSUME(Include, { LABEL: "key" });
-    this.CONSUME(StringLit, { LABEL: "path" });
-  });
+  public include = this.node(
+    "include",
+    (): IncludeDraft => ({}),
+    (d) => {
+      d.key = this.CONSUME(Include);
+      d.path = this.CONSUME(StringLit);
+    },
+    (d) => this.build.include(d),
+  );
 
-  public hostDecl = this.RULE("hostDecl", () => {
-    this.CONSUME(Host, { LABEL: "key" });
-    this.CONSUME(Identifier, { LABEL: "name" });
-    this.body([
-      { ALT: () => this.SUBRULE(this.hostKv, { LABEL: "stmt" }) },
-      { ALT: () => this.SUBRULE(this.hostDisk, { LABEL: "stmt" }) },
-      { ALT: () => this.SUBRULE(this.hostLink, { LABEL: "stmt" }) },
-      { ALT: () => this.SUBRULE(this.hostPair, { LABEL: "stmt" }) },
-      this.unknownAlt(),
-    ]);
-  });
+  public hostDecl = this.node(
+    "hostDecl",
+    (): DeclDraft => ({ stmts: [] }),
+    (d) => {
+      d.key = this.CONSUME(Host);
+      d.name = this.CONSUME(Identifier);
+      this.body(d, this.hostAlts);
+    },
+    (d) => this.build.decl(d),
+    adoptStmt,
+  );
 
-  public templateDecl = this.RULE("templateDecl", () => {
-    this.CONSUME(Template, { LABEL: "key" });
-    this.CONSUME(Identifier, { LABEL: "name" });
-    this.nodeBody();
-  });
+  public templateDecl = this.node(
+    "templateDecl",
+    (): DeclDraft => ({ stmts: [] }),
+    (d) => {
+      d.key = this.CONSUME(Template);
+      d.name = this.CONSUME(Identifier);
+      this.body(d, this.nodeAlts);
+    },
+    (d) => this.build.decl(d),
+    adoptStmt,
+  );
 
-  public nodeDecl = this.RULE("nodeDecl", () => {
-    this.OR([
-      { ALT: () => this.CONSUME(Class, { LABEL: "key" }) },
-      { ALT: () => this.CONSUME(Context, { LABEL: "key" }) },
-    ]);
-    this.CONSUME1(Identifier, { LABEL: "name" });
-    this.OPTION(() => {
-      this.CONSUME(In, { LABEL: "inKw" });
-      this.CONSUME2(Identifier, { LABEL: "parent" });
-    });
-    this.nodeBody();
-  });
+  public nodeDecl = this.node(
+    "nodeDecl",
+    (): DeclDraft => ({ stmts: [] }),
+    (d) => {
+      d.key = this.OR(this.classOrContext) as IToken;
+      d.name = this.CONSUME1(Identifier);
+      this.OPTION(() => {
+        d.inKw = this.CONSUME(In);
+        d.parent = this.CONSUME2(Identifier);
+      });
+      this.body(d, this.nodeAlts);
+    },
+    (d) => this.build.decl(d),
+    adoptStmt,
+  );
 
   // ---------------------------------------------------------------- host statements
 
   /** cpus, memory, cgroup-root */
-  public hostKv = this.RULE("hostKv", () => this.keyList(HostKey));
+  public hostKv = this.keyList("hostKv", HostKey);
   /** disk NAME MAJ:MIN */
-  public hostDisk = this.RULE("hostDisk", () => {
-    this.CONSUME(Disk, { LABEL: "key" });
-    this.CONSUME(Identifier, { LABEL: "arg" });
-    this.list(Scalar, "item");
+  public hostDisk = this.setting("hostDisk", (d) => {
+    d.key = this.CONSUME(Disk);
+    (d.args ??= []).push(this.CONSUME(Identifier));
+    this.list(Scalar, d.items);
   });
   /** link NAME rate RATE */
-  public hostLink = this.RULE("hostLink", () => {
-    this.CONSUME(Link, { LABEL: "key" });
-    this.CONSUME(Identifier, { LABEL: "arg" });
-    this.CONSUME(Rate, { LABEL: "arg" });
-    this.list(Scalar, "item");
+  public hostLink = this.setting("hostLink", (d) => {
+    d.key = this.CONSUME(Link);
+    (d.args ??= []).push(this.CONSUME(Identifier));
+    (d.args ??= []).push(this.CONSUME(Rate));
+    this.list(Scalar, d.items);
   });
   /** keep cpu|memory Q, overbook cpu|memory F */
-  public hostPair = this.RULE("hostPair", () => {
-    this.OR([
-      { ALT: () => this.CONSUME(Keep, { LABEL: "key" }) },
-      { ALT: () => this.CONSUME(Overbook, { LABEL: "key" }) },
-    ]);
-    this.CONSUME(Identifier, { LABEL: "arg" });
-    this.list(Scalar, "item");
+  public hostPair = this.setting("hostPair", (d) => {
+    d.key = this.OR(this.keepOrOverbook) as IToken;
+    (d.args ??= []).push(this.CONSUME(Identifier));
+    this.list(Scalar, d.items);
   });
 
   // ---------------------------------------------------------------- template / class / context
 
   /** use NAME, id N */
-  public nodeKv = this.RULE("nodeKv", () => this.keyList(NodeKey));
+  public nodeKv = this.keyList("nodeKv", NodeKey);
 
-  public cpuBlock = this.RULE("cpuBlock", () => {
-    this.CONSUME(Cpu, { LABEL: "key" });
-    this.body([{ ALT: () => this.SUBRULE(this.cpuKv, { LABEL: "stmt" }) }, this.unknownAlt()]);
-  });
-  public cpuKv = this.RULE("cpuKv", () => this.keyList(CpuKey));
+  public cpuBlock = this.block("cpuBlock", Cpu, () => [
+    { ALT: () => this.SUBRULE(this.cpuKv) },
+    this.unknownAlt(),
+  ]);
+  public cpuKv = this.keyList("cpuKv", CpuKey);
 
-  public memoryBlock = this.RULE("memoryBlock", () => {
-    this.CONSUME(Memory, { LABEL: "key" });
-    this.body([{ ALT: () => this.SUBRULE(this.memoryKv, { LABEL: "stmt" }) }, this.unknownAlt()]);
-  });
-  public memoryKv = this.RULE("memoryKv", () => this.keyList(MemoryKey));
+  public memoryBlock = this.block("memoryBlock", Memory, () => [
+    { ALT: () => this.SUBRULE(this.memoryKv) },
+    this.unknownAlt(),
+  ]);
+  public memoryKv = this.keyList("memoryKv", MemoryKey);
 
-  public pidsBlock = this.RULE("pidsBlock", () => {
-    this.CONSUME(Pids, { LABEL: "key" });
-    this.body([{ ALT: () => this.SUBRULE(this.pidsKv, { LABEL: "stmt" }) }, this.unknownAlt()]);
-  });
-  public pidsKv = this.RULE("pidsKv", () => this.keyList(PidsKey));
+  public pidsBlock = this.block("pidsBlock", Pids, () => [
+    { ALT: () => this.SUBRULE(this.pidsKv) },
+    this.unknownAlt(),
+  ]);
+  public pidsKv = this.keyList("pidsKv", PidsKey);
 
-  public ioBlock = this.RULE("ioBlock", () => {
-    this.CONSUME(Io, { LABEL: "key" });
-    this.body([
-      { ALT: () => this.SUBRULE(this.ioKv, { LABEL: "stmt" }) },
-      { ALT: () => this.SUBRULE(this.deviceBlock, { LABEL: "stmt" }) },
-      this.unknownAlt(),
-    ]);
-  });
-  public ioKv = this.RULE("ioKv", () => this.keyList(IoKey));
-  public deviceBlock = this.RULE("deviceBlock", () => {
-    this.CONSUME(Device, { LABEL: "key" });
-    this.CONSUME(Identifier, { LABEL: "label" });
-    this.body([{ ALT: () => this.SUBRULE(this.deviceKv, { LABEL: "stmt" }) }, this.unknownAlt()]);
-  });
-  public deviceKv = this.RULE("deviceKv", () => this.keyList(DeviceKey));
+  public ioBlock = this.block("ioBlock", Io, () => [
+    { ALT: () => this.SUBRULE(this.ioKv) },
+    { ALT: () => this.SUBRULE(this.deviceBlock) },
+    this.unknownAlt(),
+  ]);
+  public ioKv = this.keyList("ioKv", IoKey);
+  public deviceBlock = this.subBlock("deviceBlock", Device, () => [
+    { ALT: () => this.SUBRULE(this.deviceKv) },
+    this.unknownAlt(),
+  ]);
+  public deviceKv = this.keyList("deviceKv", DeviceKey);
 
-  public netBlock = this.RULE("netBlock", () => {
-    this.CONSUME(Net, { LABEL: "key" });
-    this.body([
-      { ALT: () => this.SUBRULE(this.netKv, { LABEL: "stmt" }) },
-      { ALT: () => this.SUBRULE(this.linkBlock, { LABEL: "stmt" }) },
-      { ALT: () => this.SUBRULE(this.allowStmt, { LABEL: "stmt" }) },
-      this.unknownAlt(),
-    ]);
-  });
+  public netBlock = this.block("netBlock", Net, () => [
+    { ALT: () => this.SUBRULE(this.netKv) },
+    { ALT: () => this.SUBRULE(this.linkBlock) },
+    { ALT: () => this.SUBRULE(this.allowStmt) },
+    this.unknownAlt(),
+  ]);
   /** address LIST, default deny|allow */
-  public netKv = this.RULE("netKv", () => this.keyList(NetKey));
-  public linkBlock = this.RULE("linkBlock", () => {
-    this.CONSUME(Link, { LABEL: "key" });
-    this.CONSUME(Identifier, { LABEL: "label" });
-    this.body([{ ALT: () => this.SUBRULE(this.linkKv, { LABEL: "stmt" }) }, this.unknownAlt()]);
-  });
-  public linkKv = this.RULE("linkKv", () => this.keyList(LinkKey));
+  public netKv = this.keyList("netKv", NetKey);
+  public linkBlock = this.subBlock("linkBlock", Link, () => [
+    { ALT: () => this.SUBRULE(this.linkKv) },
+    this.unknownAlt(),
+  ]);
+  public linkKv = this.keyList("linkKv", LinkKey);
 
   /** allow (in|out) PROTO? ((from|to) LIST)? (port LIST)? */
-  public allowStmt = this.RULE("allowStmt", () => {
-    this.CONSUME(Allow, { LABEL: "key" });
-    this.OR([
-      { ALT: () => this.CONSUME(In, { LABEL: "direction" }) },
-      { ALT: () => this.CONSUME(Out, { LABEL: "direction" }) },
-    ]);
-    this.OPTION1(() => this.CONSUME(PlainName, { LABEL: "proto" }));
-    this.OPTION2(() => {
-      this.OR2([
-        { ALT: () => this.CONSUME(From, { LABEL: "peerKw" }) },
-        { ALT: () => this.CONSUME(To, { LABEL: "peerKw" }) },
-      ]);
-      this.CONSUME1(Scalar, { LABEL: "peers" });
-      this.MANY1(() => {
-        this.CONSUME1(Comma);
-        this.CONSUME2(Scalar, { LABEL: "peers" });
+  public allowStmt = this.node(
+    "allowStmt",
+    (): AllowDraft => ({ peers: [], ports: [] }),
+    (d) => {
+      d.key = this.CONSUME(Allow);
+      d.direction = this.OR(this.inOrOut) as IToken;
+      this.OPTION1(() => {
+        d.proto = this.CONSUME(PlainName);
       });
-    });
-    this.OPTION3(() => {
-      this.CONSUME(Port, { LABEL: "portKw" });
-      this.CONSUME3(Scalar, { LABEL: "ports" });
-      this.MANY2(() => {
-        this.CONSUME2(Comma);
-        this.CONSUME4(Scalar, { LABEL: "ports" });
+      this.OPTION2(() => {
+        d.peerKw = this.OR2(this.fromOrTo) as IToken;
+        d.peers.push(this.CONSUME1(Scalar));
+        this.MANY1(() => {
+          this.CONSUME1(Comma);
+          d.peers.push(this.CONSUME2(Scalar));
+        });
       });
-    });
-  });
+      this.OPTION3(() => {
+        d.portKw = this.CONSUME(Port);
+        d.ports.push(this.CONSUME3(Scalar));
+        this.MANY2(() => {
+          this.CONSUME2(Comma);
+          d.ports.push(this.CONSUME4(Scalar));
+        });
+      });
+    },
+    (d) => this.build.allow(d),
+  );
 
-  public rlimitBlock = this.RULE("rlimitBlock", () => {
-    this.CONSUME(Rlimit, { LABEL: "key" });
-    this.body([{ ALT: () => this.SUBRULE(this.rlimitStmt, { LABEL: "stmt" }) }]);
-  });
+  public rlimitBlock = this.block("rlimitBlock", Rlimit, () => [
+    { ALT: () => this.SUBRULE(this.rlimitStmt) },
+  ]);
   /** Any rlimit name (the checker knows the list) and `soft` or `soft hard`. */
-  public rlimitStmt = this.RULE("rlimitStmt", () => {
-    this.CONSUME(StmtKey, { LABEL: "key" });
-    this.CONSUME1(Literal, { LABEL: "lit" });
-    this.OPTION(() => this.CONSUME2(Literal, { LABEL: "lit" }));
+  public rlimitStmt = this.setting("rlimitStmt", (d) => {
+    d.key = this.CONSUME(StmtKey);
+    (d.lits ??= []).push(this.CONSUME1(Literal));
+    this.OPTION(() => {
+      (d.lits ??= []).push(this.CONSUME2(Literal));
+    });
   });
 
-  public securityBlock = this.RULE("securityBlock", () => {
-    this.CONSUME(Security, { LABEL: "key" });
-    this.body([
-      { ALT: () => this.SUBRULE(this.capsStmt, { LABEL: "stmt" }) },
-      { ALT: () => this.SUBRULE(this.securityKv, { LABEL: "stmt" }) },
-      this.unknownAlt(),
-    ]);
-  });
+  public securityBlock = this.block("securityBlock", Security, () => [
+    { ALT: () => this.SUBRULE(this.capsStmt) },
+    { ALT: () => this.SUBRULE(this.securityKv) },
+    this.unknownAlt(),
+  ]);
   /** capabilities keep|drop LIST */
-  public capsStmt = this.RULE("capsStmt", () => {
-    this.CONSUME(Capabilities, { LABEL: "key" });
-    this.CONSUME(Identifier, { LABEL: "arg" });
-    this.list(Scalar, "item");
+  public capsStmt = this.setting("capsStmt", (d) => {
+    d.key = this.CONSUME(Capabilities);
+    (d.args ??= []).push(this.CONSUME(Identifier));
+    this.list(Scalar, d.items);
   });
   /** namespaces LIST, hostname "..", root ".." */
-  public securityKv = this.RULE("securityKv", () => this.keyList(SecurityKey));
+  public securityKv = this.keyList("securityKv", SecurityKey);
 
   // ---------------------------------------------------------------- unknown keys
 
-  public unknownStmt = this.RULE("unknownStmt", () => {
-    this.CONSUME(StmtKey, { LABEL: "key" });
-    this.MANY1(() => this.SUBRULE(this.literalValue, { LABEL: "value" }));
-    this.OPTION(() => {
-      this.CONSUME(LCurly, { LABEL: "lcurly" });
-      this.MANY2(() => this.SUBRULE(this.unknownStmt, { LABEL: "stmt" }));
-      this.CONSUME(RCurly, { LABEL: "rcurly" });
-    });
-  });
+  public unknownStmt: ParserMethod<[], Stmt | undefined> = this.node(
+    "unknownStmt",
+    (): UnknownDraft => ({ values: [], stmts: [] }),
+    (d) => {
+      d.key = this.CONSUME(StmtKey);
+      this.MANY1(() => {
+        d.values.push(this.SUBRULE(this.literalValue));
+      });
+      this.OPTION(() => {
+        d.lcurly = this.CONSUME(LCurly);
+        this.MANY2(() => {
+          const s = this.SUBRULE(this.unknownStmt);
+          if (s !== undefined) d.stmts.push(s);
+        });
+        d.rcurly = this.CONSUME(RCurly);
+      });
+    },
+    (d) => this.build.unknown(d),
+    (d, child, rule) => {
+      if (rule === "literalValue") d.values.push(child as Value | null | undefined);
+      else adoptStmt(d, child);
+    },
+  );
 
-  /** Literals (no identifiers) after an unknown key: one, or a comma list. */
-  public literalValue = this.RULE("literalValue", () => this.list(Literal, "item"));
+  /**
+   * Literals (no identifiers) after an unknown key: one, or a comma list. A
+   * value with a bad token is `null`, which drops the whole unknown statement
+   * (undefined: the rule was cut short and gave nothing).
+   */
+  public literalValue = this.node(
+    "literalValue",
+    (): IToken[] => [],
+    (d) => this.list(Literal, d),
+    (d): Value | null => this.build.valueOrNull(d),
+  );
+
+  // ---------------------------------------------------------------- rule makers
+
+  private setting(name: string, fill: (d: SettingDraft) => void) {
+    return this.node(
+      name,
+      (): SettingDraft => ({ items: [] }),
+      fill,
+      (d) => this.build.setting(d),
+    );
+  }
+
+  private keyList(name: string, key: TokenType) {
+    return this.setting(name, (d) => {
+      d.key = this.CONSUME8(key);
+      this.list(Scalar, d.items);
+    });
+  }
+
+  private block(name: string, key: TokenType, alts: () => Alt[]) {
+    let cached: StmtAlts | undefined;
+    return this.node(
+      name,
+      (): BlockDraft => ({ stmts: [] }),
+      (d) => {
+        d.key = this.CONSUME(key);
+        this.body(d, (cached ??= stmtAlts(alts())));
+      },
+      (d) => this.build.block(d),
+      adoptStmt,
+    );
+  }
+
+  private subBlock(name: string, key: TokenType, alts: () => Alt[]) {
+    let cached: StmtAlts | undefined;
+    return this.node(
+      name,
+      (): BlockDraft => ({ stmts: [] }),
+      (d) => {
+        d.key = this.CONSUME(key);
+        d.label = this.CONSUME(Identifier);
+        this.body(d, (cached ??= stmtAlts(alts())));
+      },
+      (d) => this.build.subBlock(d),
+      adoptStmt,
+    );
+  }
 
   // ---------------------------------------------------------------- helpers (inlined into the calling rule)
 
-  private nodeBody(): void {
-    this.body([
-      { ALT: () => this.SUBRULE(this.nodeKv, { LABEL: "stmt" }) },
-      { ALT: () => this.SUBRULE(this.cpuBlock, { LABEL: "stmt" }) },
-      { ALT: () => this.SUBRULE(this.memoryBlock, { LABEL: "stmt" }) },
-      { ALT: () => this.SUBRULE(this.pidsBlock, { LABEL: "stmt" }) },
-      { ALT: () => this.SUBRULE(this.ioBlock, { LABEL: "stmt" }) },
-      { ALT: () => this.SUBRULE(this.netBlock, { LABEL: "stmt" }) },
-      { ALT: () => this.SUBRULE(this.rlimitBlock, { LABEL: "stmt" }) },
-      { ALT: () => this.SUBRULE(this.securityBlock, { LABEL: "stmt" }) },
-      this.unknownAlt(),
-    ]);
-  }
-
   private unknownAlt(): Alt {
-    return {
-      ALT: () => this.SUBRULE9(this.unknownStmt, { LABEL: "stmt" }),
-      IGNORE_AMBIGUITIES: true,
-    };
+    return { ALT: () => this.SUBRULE9(this.unknownStmt), IGNORE_AMBIGUITIES: true };
   }
 
   /** `{ stmt* }`, each statement chosen on its key alone. */
-  private body(alts: Alt[]): void {
-    this.CONSUME9(LCurly, { LABEL: "lcurly" });
-    this.MANY9(() => this.OR9({ MAX_LOOKAHEAD: 1, DEF: alts }));
-    this.CONSUME9(RCurly, { LABEL: "rcurly" });
+  private body(d: BodyDraft, alts: StmtAlts): void {
+    d.lcurly = this.CONSUME9(LCurly);
+    this.MANY9(() => {
+      const s = this.OR9(alts) as Stmt | undefined;
+      if (s !== undefined) d.stmts.push(s);
+    });
+    d.rcurly = this.CONSUME9(RCurly);
   }
 
-  private keyList(key: TokenType): void {
-    this.CONSUME8(key, { LABEL: "key" });
-    this.list(Scalar, "item");
-  }
-
-  /** One value or a comma list, stored as `label` tokens of the calling rule. */
-  private list(type: TokenType, label: string): void {
-    this.CONSUME7(type, { LABEL: label });
+  /** One value or a comma list, its tokens pushed to `out`. */
+  private list(type: TokenType, out: IToken[]): void {
+    out.push(this.CONSUME7(type));
     this.MANY8(() => {
       this.CONSUME7(Comma);
-      this.CONSUME6(type, { LABEL: label });
+      out.push(this.CONSUME6(type));
     });
   }
+}
+
+/** Thrown by the message sink when the error budget is spent; caught in parseItems. */
+const TOO_MANY = new Error("too many errors");
+
+/** `CONSUME(a) | CONSUME(b)` as a reusable array of alternatives. */
+function tokenAlts(p: VscParser, a: TokenType, b: TokenType): Alt[] {
+  const c = p as unknown as { CONSUME(t: TokenType): IToken };
+  return [{ ALT: () => c.CONSUME(a) }, { ALT: () => c.CONSUME(b) }];
+}
+
+/** A body's partial statement (undefined if it built none). */
+function adoptStmt(d: BodyDraft, stmt: unknown): void {
+  if (stmt !== undefined) d.stmts.push(stmt as Stmt);
 }
 
 let shared: VscParser | undefined;

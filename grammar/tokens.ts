@@ -16,10 +16,9 @@
 import type { TokenType } from "chevrotain";
 
 /**
- * A token type as a plain object. Chevrotain is not loaded to make them: the
- * lexer and the parser's fast path (src/syntax/fast-parse.ts) need only the
- * objects' identities and categories, and most runs never load Chevrotain.
- * When the grammar is built, Chevrotain "augments" every type in its
+ * A token type as a plain object: the lexer needs only the objects'
+ * identities and categories, so it runs (and is tested) without loading
+ * Chevrotain. When the grammar is built, Chevrotain "augments" every type in its
  * vocabulary (indices, transitive category maps: the same work `createToken`
  * does), as it does for token types made by any means.
  */

@@ -17,6 +17,8 @@ export const Code = {
   unknownDefine: "VSC2019",
   defineWrongType: "VSC2020",
   defineCycle: "VSC2021",
+  treeTooDeep: "VSC2034",
+  defineTooDeep: "VSC2035",
   unknownField: "VSC2022",
   unknownBlock: "VSC2023",
   duplicateField: "VSC2024",

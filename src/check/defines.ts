@@ -47,6 +47,9 @@ export function flatten(v: Value, defs: Defines, report: Acceptor): Resolved[] {
   return out;
 }
 
+/** How deep defines may refer to defines (docs/security.md, "Limits"); resolution recurses. */
+export const MAX_DEFINE_DEPTH = 64;
+
 function walk(
   v: Value,
   at: Span | undefined,
@@ -73,6 +76,17 @@ function walk(
       error(Code.unknownDefine, v.span, `unknown define "$${v.name}"`, {
         help: help ?? `add \`define ${v.name} = ...\` at the top level`,
       }),
+    );
+    return;
+  }
+  if (seen.size >= MAX_DEFINE_DEPTH) {
+    report(
+      error(
+        Code.defineTooDeep,
+        v.span,
+        `defines refer to defines more than ${MAX_DEFINE_DEPTH} deep here ("$${v.name}")`,
+        { help: "give one define in the chain a literal value" },
+      ),
     );
     return;
   }

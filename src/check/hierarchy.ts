@@ -30,7 +30,17 @@ export interface Tree {
   order: TreeNode[];
   /** False when a parent could not be resolved (policy rules then skip the tree-wide checks). */
   ok: boolean;
+  /** A chain deeper than MAX_TREE_DEPTH: the checker stops after the tree (its rules recurse over it). */
+  tooDeep: boolean;
 }
+
+/**
+ * How deep classes and contexts may nest (docs/security.md, "Limits"): each
+ * level is a cgroup, an HTB class and an nft `socket cgroupv2 level`; real
+ * hierarchies are a few levels, and the later stages walk the tree
+ * recursively, so a hostile chain of thousands stops here.
+ */
+export const MAX_TREE_DEPTH = 32;
 
 const byName = (a: TreeNode, b: TreeNode) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
@@ -137,19 +147,34 @@ export function buildTree(
     const n = all[i]!;
     (n.parent ? n.parent.children : roots).push(n);
   }
+  // Depth-first with an explicit stack (a chain of thousands of classes must
+  // not overflow the call stack); a node deeper than MAX_TREE_DEPTH is
+  // reported once per chain and its subtree left out.
   const order: TreeNode[] = [];
-  const visit = (list: TreeNode[], parent: TreeNode | undefined) => {
-    list.sort(byName);
-    for (let i = 0; i < list.length; i++) {
-      const n = list[i]!;
-      if (parent) {
-        n.depth = parent.depth + 1;
-        n.path = `${parent.path}/${n.name}`;
-      }
-      order.push(n);
-      visit(n.children, n);
+  let tooDeep = false;
+  const stack: TreeNode[] = [...roots.sort(byName)].reverse();
+  while (stack.length > 0) {
+    const n = stack.pop()!;
+    const parent = n.parent;
+    if (parent) {
+      n.depth = parent.depth + 1;
+      n.path = `${parent.path}/${n.name}`;
     }
-  };
-  visit(roots, undefined);
-  return { roots, order, ok };
+    if (n.depth > MAX_TREE_DEPTH) {
+      tooDeep = true;
+      report(
+        error(
+          Code.treeTooDeep,
+          n.decl.name.span,
+          `"${n.name}" is ${n.depth} levels deep; vsc allows at most ${MAX_TREE_DEPTH} (classes nested in classes)`,
+          { help: "flatten the class hierarchy: every level is a cgroup and an HTB class" },
+        ),
+      );
+      continue;
+    }
+    order.push(n);
+    n.children.sort(byName);
+    for (let i = n.children.length - 1; i >= 0; i--) stack.push(n.children[i]!);
+  }
+  return { roots, order, ok: ok && !tooDeep, tooDeep };
 }

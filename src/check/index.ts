@@ -64,6 +64,8 @@ export function check(program: Program): CheckResult {
   }
   const bodies = expandTemplates(specs, names, report);
   const tree = buildTree(bodies, names, report);
+  if (tree.tooDeep)
+    return { ir: undefined, diagnostics: sortDiagnostics(dropRepeats(diagnostics)) };
   const contexts = tree.order.filter((n) => n.kind === "context");
 
   const orderingSeen = new Set<object>();

@@ -8,8 +8,7 @@ import { hasErrors, sortDiagnostics } from "../diag/diagnostic.js";
 import { capDiagnostics } from "../diag/cap.js";
 import { jsonDiagnostics, renderHuman, renderShort } from "../diag/render.js";
 import type { VscIr } from "../ir/types.gen.js";
-import { parseFast } from "../syntax/fast-parse.js";
-import { loadWith } from "../syntax/loader.js";
+import { loadProgram } from "../syntax/load.js";
 import { check } from "../check/index.js";
 import type { DiagFormat, Io } from "./io.js";
 import { fsSourceHost } from "./source-host.js";
@@ -74,18 +73,9 @@ export function diagnosticsAsJson(
   return objects.map((o) => ({ ...o, entry: entryPath }));
 }
 
-/**
- * Loads `path` and its includes. The parser's fast path takes most files on
- * its own; only when it gives up on one is the Chevrotain grammar loaded
- * (about 10 ms of start-up that a valid file never pays) and everything
- * parsed again by the full parser.
- */
+/** Loads `path` and its includes. */
 async function load(path: string) {
-  const host = fsSourceHost();
-  const fast = loadWith(path, host, parseFast);
-  if (fast) return fast;
-  const { loadProgram } = await import("../syntax/load.js");
-  return loadProgram(path, host);
+  return loadProgram(path, fsSourceHost());
 }
 
 /**

@@ -14,8 +14,20 @@ export const MAX_DIAGNOSTICS = 100;
 
 export const TOO_MANY_CODE = "VSC9020";
 
+/**
+ * The parser's own stop (VSC1015: it read no further after LIMITS.errors
+ * errors, src/syntax/parse.ts) is the same idea at its source: it is always
+ * shown, last, and never counted as hidden.
+ */
+const PARSER_STOP = "VSC1015";
+
 /** The first `max` diagnostics of `ds` (already sorted), plus VSC9020 if any were left out. */
 export function capDiagnostics(ds: Diagnostic[], max = MAX_DIAGNOSTICS): Diagnostic[] {
+  const stop = ds.findIndex((d) => d.code === PARSER_STOP);
+  if (stop >= 0) {
+    const rest = [...ds.slice(0, stop), ...ds.slice(stop + 1)];
+    return [...capDiagnostics(rest, max), ds[stop]!];
+  }
   if (ds.length <= max) return ds;
   const shown = ds.slice(0, max);
   let errors = 0;

@@ -85,6 +85,30 @@ function displayLine(line: string): { text: string; cols: number[] } {
   return { text, cols };
 }
 
+/** Longest source line shown whole under a caret; a longer one is cut to a window around the span. */
+export const EXCERPT_MAX = 160;
+const ELLIPSIS = "...";
+
+/**
+ * The part of a source line shown under the gutter: the whole line when it is
+ * short, else EXCERPT_MAX code units starting a little before the span
+ * (a 16 MiB one-line file must not print 16 MiB per diagnostic). `offset` is
+ * the number of code units cut from the start; `before`/`after` say where
+ * something was cut (shown as "...").
+ */
+function excerpt(
+  line: string,
+  col: number,
+): { src: string; offset: number; before: boolean; after: boolean } {
+  if (line.length <= EXCERPT_MAX) return { src: line, offset: 0, before: false, after: false };
+  let from = Math.max(0, Math.min(col - 1 - 40, line.length - EXCERPT_MAX));
+  // Never split a surrogate pair.
+  if (from > 0 && /[\uDC00-\uDFFF]/.test(line[from]!)) from--;
+  let to = from + EXCERPT_MAX;
+  if (to < line.length && /[\uDC00-\uDFFF]/.test(line[to]!)) to++;
+  return { src: line.slice(from, to), offset: from, before: from > 0, after: to < line.length };
+}
+
 /** Visual column (0-based) of code-unit column `col` (1-based) in a displayed line. */
 function visualCol(shown: { cols: number[] }, col: number): number {
   const len = shown.cols.length - 1;
@@ -137,16 +161,22 @@ function renderOne(d: Diagnostic, opts: RenderOptions, c: Colors): string {
       `${pad}${c.blue(arrow.slice(0, 3).padStart(4))} ${show(m.span.file)}:${m.span.line}:${m.span.col}`,
     );
     const text = opts.sources.get(m.span.file);
-    const src = text === undefined ? undefined : sourceLine(text, m.span.line);
-    if (src === undefined) return;
+    const line = text === undefined ? undefined : sourceLine(text, m.span.line);
+    if (line === undefined) return;
+    const { src, offset, before, after } = excerpt(line, m.span.col);
     const shown = displayLine(src);
-    const start = visualCol(shown, m.span.col);
-    const endCol = m.span.endLine === m.span.line ? m.span.endCol : src.length + 1;
-    const end = Math.max(start + 1, visualCol(shown, endCol));
+    const lead = before ? ELLIPSIS.length : 0;
+    const start = lead + visualCol(shown, m.span.col - offset);
+    const endCol = Math.min(
+      m.span.endLine === m.span.line ? m.span.endCol - offset : Infinity,
+      src.length + 1,
+    );
+    const end = Math.max(start + 1, lead + visualCol(shown, endCol));
     const mark = (m.primary ? "^" : "-").repeat(end - start);
     const color = m.primary ? sev : c.blue;
     lines.push(bar);
-    lines.push(`${c.blue(`${String(m.span.line).padStart(gutterWidth)} |`)} ${shown.text}`);
+    const body = `${before ? ELLIPSIS : ""}${shown.text}${after ? ELLIPSIS : ""}`;
+    lines.push(`${c.blue(`${String(m.span.line).padStart(gutterWidth)} |`)} ${body}`);
     lines.push(`${bar} ${" ".repeat(start)}${color(mark)}${m.label ? " " + color(m.label) : ""}`);
   });
   if (marks.length > 0 && (d.help || d.notes?.length)) lines.push(bar);

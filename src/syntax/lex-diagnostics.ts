@@ -1,11 +1,10 @@
 /**
- * What every parse path shares, without the grammar: the lexer's issues as
- * diagnostics, comments, and one error per position. Kept apart from
- * parse.ts so that the fast path (fast-parse.ts) loads without Chevrotain.
+ * The lexer's side of parsing: the lexer's issues as diagnostics, comments,
+ * and one error per position.
  */
 import type { IToken } from "chevrotain";
 import type { Diagnostic } from "../diag/diagnostic.js";
-import type { LexIssue } from "../../grammar/lexer.js";
+import { MAX_TOKEN_CHARS, type LexIssue } from "../../grammar/lexer.js";
 import { KEYWORDS } from "../../grammar/tokens.js";
 import type { Comment, SourceFile } from "./ast.js";
 import { type LineMap, tokenSpan } from "./span.js";
@@ -108,6 +107,13 @@ export function lexDiagnostic(i: LexIssue, lines: LineMap): Diagnostic {
         "VSC1012",
         `\`${shown(i.text)}\` is not a valid address`,
         "IPv4 octets are 0..255 with a prefix up to /32; IPv6 prefixes go up to /128",
+      );
+    case "long":
+      return d(
+        "VSC1014",
+        `a token of ${i.length} characters, more than ${MAX_TOKEN_CHARS}`,
+        "no value in a vsc file is this long: names have at most 63 characters, strings at most " +
+          `${MAX_TOKEN_CHARS}`,
       );
     case "value":
       return d(

@@ -1,7 +1,7 @@
 /**
  * A literal token's AST value: the one definition of what `512MiB`, `1.5
  * cpus`, `10.0.0.0/8`, `$name`, `254:0`, `8000-8080` and `max` become, used
- * by both parse paths (fast-parse.ts and cst-to-ast.ts). The lexer has
+ * by the AST builder (build.ts). The lexer has
  * already checked each shape (grammar/lexer.ts), so this only takes the
  * text apart.
  */

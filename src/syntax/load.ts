@@ -1,7 +1,6 @@
 /**
- * loadProgram: the entry file plus everything it includes, parsed with the
- * full parser (fast path, then the Chevrotain grammar for anything it does
- * not take). The loading rules are in loader.ts.
+ * loadProgram: the entry file plus everything it includes, parsed by the
+ * grammar (parse.ts). The loading rules are in loader.ts.
  */
 import type { Diagnostic } from "../diag/diagnostic.js";
 import type { Program } from "./ast.js";

@@ -35,17 +35,20 @@ export function joinSpans(a: Span, b: Span): Span {
  * issues, end of file). Lines end at `\n`, `\r\n` or `\r`, as in the lexer.
  */
 export class LineMap {
-  private starts: number[] | undefined;
+  /** Line starts found so far: those up to `scanned` (lines are found as far as needed). */
+  private readonly starts = [0];
+  private scanned = 0;
   constructor(
     private readonly text: string,
     private readonly file: string,
   ) {}
 
-  private lineStarts(): number[] {
-    if (this.starts) return this.starts;
-    const s = [0];
+  /** The line starts, found at least up to `offset`. */
+  private lineStarts(offset: number): number[] {
+    const s = this.starts;
     const t = this.text;
-    for (let i = 0; i < t.length; i++) {
+    let i = this.scanned;
+    for (; i < t.length && i <= offset; i++) {
       const c = t.charCodeAt(i);
       if (c === 10) s.push(i + 1);
       else if (c === 13) {
@@ -53,11 +56,12 @@ export class LineMap {
         s.push(i + 1);
       }
     }
-    return (this.starts = s);
+    this.scanned = Math.max(this.scanned, i);
+    return s;
   }
 
   position(offset: number): { line: number; col: number } {
-    const s = this.lineStarts();
+    const s = this.lineStarts(offset);
     let lo = 0;
     let hi = s.length - 1;
     while (lo < hi) {

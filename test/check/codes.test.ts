@@ -74,6 +74,21 @@ const cases: Case[] = [
   { code: "VSC2031", src: `${HOST}class c { rlimit { nofile 10 } }\n`, at: "rlimit" },
   { code: "VSC2032", src: `host h { cpus 2 }\n`, at: "host »h" },
   { code: "VSC2033", src: `${HOST}context a { }\n`, at: "context »a" },
+  {
+    code: "VSC2034",
+    src:
+      `${HOST}class k1 {}\n` +
+      Array.from({ length: 32 }, (_, i) => `class k${i + 2} in k${i + 1} {}\n`).join(""),
+    at: "class »k33",
+  },
+  {
+    code: "VSC2035",
+    src:
+      "define d0 = 5\n" +
+      Array.from({ length: 65 }, (_, i) => `define d${i + 1} = $d${i}\n`).join("") +
+      ctx("pids { limit $d65 }"),
+    at: "define d2 = »$d1",
+  },
   { code: "VSC3001", src: ctx("memory { limit 2GIB }"), at: "2GIB" },
   { code: "VSC3002", src: ctx("memory { limit 512M }"), at: "512M" },
   { code: "VSC3003", src: ctx("net { link eth0 { limit 512MiB } }"), at: "512MiB" },

@@ -138,4 +138,26 @@ test("a caret on an escaped character covers its whole escape", () => {
   );
   assert.match(out, /1 \| aU\+001Bb\n  \|  \^{6}\n/);
 });
+test("human: a very long line is cut to a window around the span, caret still under it", () => {
+  const line = "x".repeat(500_000) + "BAD" + "y".repeat(500_000);
+  const sources = new Map([["big.vsc", line + "\n"]]);
+  const out = renderHuman(
+    [
+      {
+        code: "VSC1001",
+        severity: "error",
+        message: "bad",
+        span: { ...span(1, 500_001, 3), file: "big.vsc" },
+      },
+    ],
+    { color: false, sources },
+  );
+  assert.ok(out.length < 1000, `${out.length} characters`);
+  const rows = out.split("\n");
+  const text = rows.find((r) => r.startsWith("1 | "))!;
+  const caret = rows[rows.indexOf(text) + 1]!;
+  assert.ok(text.startsWith("1 | ...") && text.endsWith("..."), text);
+  assert.is(text.indexOf("BAD"), caret.indexOf("^^^"));
+});
+
 test.run();

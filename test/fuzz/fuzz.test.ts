@@ -1,6 +1,6 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { checkOne, fuzz, spanProblem } from "./fuzz.js";
+import { checkOne, fuzz, hostile, rng, spanProblem } from "./fuzz.js";
 import { seedTexts } from "./seeds.js";
 
 // The seed set that runs in `npm test`; `npm run bench -- fuzz` runs 10,000 cases.
@@ -16,6 +16,16 @@ test(`${CASES} mutated and random inputs end in an IR or diagnostics with valid 
     failures.map((f) => `${f.problem}\n  input: ${JSON.stringify(f.input.slice(0, 300))}`),
     [],
   );
+});
+
+test("60 hostile inputs (deep nesting, huge tokens, floods of errors) end in valid diagnostics", () => {
+  const r = rng(13);
+  const seeds = seedTexts();
+  for (let i = 0; i < 60; i++) {
+    const input = hostile(r, i % 2 ? seeds[i % seeds.length] : "");
+    const problem = checkOne(input);
+    assert.is(problem, undefined, `${problem}\n  input: ${JSON.stringify(input.slice(0, 200))}`);
+  }
 });
 
 test("the span validator rejects spans that do not match their file", () => {

@@ -129,6 +129,38 @@ export function noise(r: () => number): string {
   return s;
 }
 
+/**
+ * Hostile input (issue #13): deep nesting, huge tokens, floods of errors,
+ * at random sizes, alone or spliced into a seed. Each must end in
+ * diagnostics like any other input (the parser's limits, docs/syntax.md).
+ */
+export function hostile(r: () => number, seed = ""): string {
+  const size = (max: number) => 1 + Math.floor(r() ** 2 * max);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
+  const kind = Math.floor(r() * 6);
+  let bad: string;
+  if (kind === 0) {
+    const n = size(3000);
+    const open = pick(["x { ", "cpu { ", "context a { ", "{ ", "net { link e { "]);
+    bad = open.repeat(n) + (r() < 0.5 ? "}".repeat(n) : "");
+  } else if (kind === 1) {
+    bad = '"' + pick(["a", "\\", "é", " "]).repeat(size(200_000)) + (r() < 0.5 ? '"' : "");
+  } else if (kind === 2) {
+    bad = pick(["a", "1", "$", ":", "A", "-"]).repeat(size(200_000));
+  } else if (kind === 3) {
+    bad = pick(["; ", ";\n", ";", "} ", "= ", "@", "\u0000", "1.2.3 ", "Web "]).repeat(
+      size(100_000),
+    );
+  } else if (kind === 4) {
+    bad = "context a { " + pick(["= ", "cpu { limit } ", "} ", "{ ", ", "]).repeat(size(20_000));
+  } else {
+    bad = "x {".repeat(size(2000)) + '"' + "a".repeat(size(10_000));
+  }
+  if (!seed || r() < 0.5) return bad;
+  const at = Math.floor(r() * (seed.length + 1));
+  return seed.slice(0, at) + bad + seed.slice(at);
+}
+
 export function spanProblem(sp: Span, files: ReadonlyMap<string, string>): string | undefined {
   const text = files.get(sp.file);
   if (text === undefined) return `span names unknown file ${JSON.stringify(sp.file)}`;
@@ -190,7 +222,9 @@ export function fuzz(
   const r = rng(seed);
   const failures: { input: string; problem: string }[] = [];
   for (let i = 0; i < count && failures.length < 10; i++) {
-    const input = r() < 0.1 ? noise(r) : mutate(seeds[Math.floor(r() * seeds.length)], r);
+    const k = r();
+    const seedText = seeds[Math.floor(r() * seeds.length)]!;
+    const input = k < 0.05 ? hostile(r, seedText) : k < 0.15 ? noise(r) : mutate(seedText, r);
     const problem = checkOne(input);
     if (problem) failures.push({ input, problem });
   }

@@ -100,6 +100,15 @@ const codeCases: Array<[string, string, string[]]> = [
   ["VSC1010", "contxt a { id 1 }\ncontext b { id 2 }", ["1:1 VSC1010"]],
   ["VSC1011", "context a { cpu { share .5 } }", ["1:25 VSC1011"]],
   ["VSC1012", "context a { net { address 10.0.0.256 } }", ["1:27 VSC1012"]],
+  // 63 nested `x {` inside the context's `{` make 64 levels; the 64th `x {` opens level 65.
+  ["VSC1013", "context a {\n" + "x { ".repeat(70) + "}".repeat(70) + "\n}", ["2:255 VSC1013"]],
+  ["VSC1014", 'context a { security { hostname "' + "a".repeat(5000) + '" } }', ["1:33 VSC1014"]],
+  // 100 stray `;` (VSC1001 each), then the 101st stops the file.
+  [
+    "VSC1015",
+    "context a {\n" + "; ".repeat(150) + "}",
+    [...Array.from({ length: 100 }, (_, i) => `2:${2 * i + 1} VSC1001`), "2:201 VSC1015"],
+  ],
 ];
 
 for (const [code, src, want] of codeCases) {

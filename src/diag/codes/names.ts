@@ -78,6 +78,20 @@ export const namesCodes: CodeTable = {
       "Defines may refer to other defines, but not in a loop: `define a = $b` with `define b = $a`. " +
       "Give one of them a literal value.",
   },
+  VSC2034: {
+    title: "classes nested too deep",
+    explain:
+      "Classes and contexts may nest at most 32 levels (`class b in a`, `class c in b`, ...). Every " +
+      "level is a cgroup, an HTB class and an nft `socket cgroupv2 level`, and real hierarchies are a " +
+      "few levels deep; a chain of thousands is a generated file gone wrong or hostile input, and is " +
+      "refused at the first node past the limit. Flatten the hierarchy.",
+  },
+  VSC2035: {
+    title: "defines nested too deep",
+    explain:
+      "A define may refer to another define (`define b = $a`), at most 64 deep. Past that the " +
+      "reference is refused: give a define in the chain a literal value.",
+  },
   VSC2022: {
     title: "unknown field",
     explain:

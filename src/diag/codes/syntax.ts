@@ -98,6 +98,31 @@ export const syntaxCodes: CodeTable = {
       "An IPv4 address has an octet above 255 or a prefix above /32, or an IPv6 address has a prefix " +
       "above /128.\n\n    address 10.0.0.300               # error\n\nFix the address.",
   },
+  VSC1013: {
+    title: "blocks nested too deep",
+    explain:
+      "Braces nest at most 64 deep. A vsc file needs three or four levels (a context, its `net` block, " +
+      "a `link` in it); the limit exists so that a hostile or broken file (thousands of `{`) ends in " +
+      "this error instead of exhausting the parser's stack.\n\n" +
+      "    context a { x { x { x { ... } } } }     # 65 levels: error\n\n" +
+      "vsc skips the block that goes too deep (to its matching `}`) and goes on. Flatten the file.",
+  },
+  VSC1014: {
+    title: "token too long",
+    explain:
+      "A word, number or string is longer than 4096 characters. Names have at most 63 characters, " +
+      "and strings hold hostnames and paths (a Linux path has at most 4096 bytes), so nothing valid is " +
+      "this long; the limit keeps the lexer's work and memory bounded on hostile input.\n\n" +
+      "Shorten the value, or check the file for a missing closing quote.",
+  },
+  VSC1015: {
+    title: "too many errors",
+    explain:
+      "After 100 errors in one file, vsc stops reading it and reports this error where it stopped. A " +
+      "file with that many errors is usually not a vsc file at all (a binary, a wrong path, generated " +
+      "garbage); stopping keeps the time and memory spent on it bounded and the report readable.\n\n" +
+      "Fix the errors shown (often the first one causes the rest) and run vsc again.",
+  },
   VSC2001: {
     title: "include matches no file",
     explain:

@@ -131,13 +131,20 @@ export function noise(r: () => number): string {
 
 /**
  * Hostile input (issue #13): deep nesting, huge tokens, floods of errors,
+ * chains of classes, defines and templates thousands long,
  * at random sizes, alone or spliced into a seed. Each must end in
  * diagnostics like any other input (the parser's limits, docs/syntax.md).
  */
 export function hostile(r: () => number, seed = ""): string {
   const size = (max: number) => 1 + Math.floor(r() ** 2 * max);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
-  const kind = Math.floor(r() * 6);
+  const kind = Math.floor(r() * 9);
+  const host = "host h { cpus 2  memory 1GiB }\n";
+  const chain = (n: number, first: string, next: (i: number) => string, use: string) => {
+    let t = host + first;
+    for (let i = 1; i < n; i++) t += next(i);
+    return t + use;
+  };
   let bad: string;
   if (kind === 0) {
     const n = size(3000);
@@ -153,8 +160,33 @@ export function hostile(r: () => number, seed = ""): string {
     );
   } else if (kind === 4) {
     bad = "context a { " + pick(["= ", "cpu { limit } ", "} ", "{ ", ", "]).repeat(size(20_000));
-  } else {
+  } else if (kind === 5) {
     bad = "x {".repeat(size(2000)) + '"' + "a".repeat(size(10_000));
+  } else if (kind === 6) {
+    // The checker's recursion: class chains, define chains, template chains.
+    const n = size(3000);
+    bad = chain(
+      n,
+      "class c0 {}\n",
+      (i) => `class c${i} in c${i - 1} {}\n`,
+      `context x in c${n - 1} { id 1 }\n`,
+    );
+  } else if (kind === 7) {
+    const n = size(6000);
+    bad = chain(
+      n,
+      "define d0 = 1\n",
+      (i) => `define d${i} = $d${i - 1}\n`,
+      `context x { id 1  pids { limit $d${n - 1} } }\n`,
+    );
+  } else {
+    const n = size(3000);
+    bad = chain(
+      n,
+      "template t0 { pids { limit 5 } }\n",
+      (i) => `template t${i} { use t${i - 1} }\n`,
+      `context x { id 1  use t${n - 1} }\n`,
+    );
   }
   if (!seed || r() < 0.5) return bad;
   const at = Math.floor(r() * (seed.length + 1));

@@ -85,9 +85,11 @@ test("io { device vda ... } is applied to 254:0: io.max and io.weight read back 
     readCgroup("vsc-io/slow", "io.max"),
     "254:0 rbps=100000 wbps=5242880 riops=1000 wiops=500",
   );
-  assert.is(readCgroup("vsc-io/slow", "io.weight"), "default 200");
+  // io shares 200 : 1 (an absent share counts as 1) become weights 10000 : 50,
+  // as cpu shares do (docs/artifacts.md, "IO weights").
+  assert.is(readCgroup("vsc-io/slow", "io.weight"), "default 10000");
   assert.is(readCgroup("vsc-io/fast", "io.max"), "");
-  assert.is(readCgroup("vsc-io/fast", "io.weight"), "default 100");
+  assert.is(readCgroup("vsc-io/fast", "io.weight"), "default 50");
   // Converged: a second plan has nothing to do.
   assert.is(planDesired(kernel(), d, {}).plan?.actions.length, 0);
 });

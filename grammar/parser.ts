@@ -45,7 +45,6 @@ import {
 } from "../src/syntax/build.js";
 import {
   Allow,
-  Capabilities,
   Class,
   Comma,
   Context,
@@ -71,6 +70,7 @@ import {
   Literal,
   Memory,
   MemoryKey,
+  ModeKey,
   Net,
   NetKey,
   NodeKey,
@@ -465,11 +465,18 @@ export class VscParser extends EmbeddedActionsParser {
     { ALT: () => this.SUBRULE(this.securityKv) },
     this.unknownAlt(),
   ]);
-  /** capabilities keep|drop LIST */
+  /**
+   * capabilities keep|drop|none LIST?, syscalls deny LIST: the list is
+   * optional (`none`; a `keep` without names is the checker's error), so it
+   * never starts at the block's next key.
+   */
   public capsStmt = this.setting("capsStmt", (d) => {
-    d.key = this.CONSUME(Capabilities);
+    d.key = this.CONSUME(ModeKey);
     (d.args ??= []).push(this.CONSUME(Identifier));
-    this.list(Scalar, d.items);
+    this.OPTION({
+      GATE: () => !startsSecurityStmt(this.LA(1).tokenType),
+      DEF: () => this.list(Scalar, d.items),
+    });
   });
   /** namespaces LIST, hostname "..", root ".." */
   public securityKv = this.keyList("securityKv", SecurityKey);
@@ -587,6 +594,12 @@ export class VscParser extends EmbeddedActionsParser {
 
 /** Thrown by the message sink when the error budget is spent; caught in parseItems. */
 const TOO_MANY = new Error("too many errors");
+
+/** A token that starts a security statement (so it is not a capability or set name). */
+function startsSecurityStmt(t: TokenType): boolean {
+  const cats = t.CATEGORIES ?? [];
+  return cats.includes(SecurityKey) || cats.includes(ModeKey);
+}
 
 /** `CONSUME(a) | CONSUME(b)` as a reusable array of alternatives. */
 function tokenAlts(p: VscParser, a: TokenType, b: TokenType): Alt[] {

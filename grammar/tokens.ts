@@ -108,6 +108,8 @@ export const NodeKey = createToken({ name: "NodeKey" });
 export const PidsKey = createToken({ name: "PidsKey" });
 export const IoKey = createToken({ name: "IoKey" });
 export const NetKey = createToken({ name: "NetKey" });
+/** `KEY MODE LIST` statements of security: `capabilities keep a, b`, `syscalls deny "@mount"`. */
+export const ModeKey = createToken({ name: "ModeKey" });
 
 export const Define = kw("define", []);
 export const Include = kw("include", []);
@@ -120,7 +122,7 @@ export const Out = kw("out");
 export const Use = kw("use", [StmtKey, NodeKey]);
 export const Id = kw("id", [StmtKey, NodeKey]);
 export const Cpu = kw("cpu");
-export const Cpus = kw("cpus", [StmtKey, HostKey]);
+export const Cpus = kw("cpus", [StmtKey, HostKey, CpuKey]);
 export const Memory = kw("memory", [StmtKey, HostKey]);
 export const Pids = kw("pids");
 export const Io = kw("io");
@@ -147,7 +149,15 @@ export const From = kw("from");
 export const To = kw("to");
 export const Port = kw("port");
 export const Default = kw("default", [StmtKey, NetKey]);
-export const Capabilities = kw("capabilities");
+export const Capabilities = kw("capabilities", [StmtKey, ModeKey]);
+export const Syscalls = kw("syscalls", [StmtKey, ModeKey]);
+export const User = kw("user", [StmtKey, SecurityKey]);
+export const Group = kw("group", [StmtKey, SecurityKey]);
+export const Filesystem = kw("filesystem", [StmtKey, SecurityKey]);
+export const Writable = kw("writable", [StmtKey, SecurityKey]);
+export const Tmp = kw("tmp", [StmtKey, SecurityKey]);
+export const Devices = kw("devices", [StmtKey, SecurityKey]);
+export const Oom = kw("oom", [StmtKey, MemoryKey]);
 export const Namespaces = kw("namespaces", [StmtKey, SecurityKey]);
 export const Hostname = kw("hostname", [StmtKey, SecurityKey]);
 export const Root = kw("root", [StmtKey, SecurityKey]);
@@ -201,6 +211,14 @@ export const KEYWORDS: ReadonlyMap<string, TokenType> = new Map(
     Port,
     Default,
     Capabilities,
+    Syscalls,
+    User,
+    Group,
+    Filesystem,
+    Writable,
+    Tmp,
+    Devices,
+    Oom,
     Namespaces,
     Hostname,
     Root,
@@ -247,6 +265,7 @@ export const allTokens: TokenType[] = [
   PidsKey,
   IoKey,
   NetKey,
+  ModeKey,
   Name,
   BadName,
   NumberLit,

@@ -58,6 +58,7 @@ export const CONTROLLER_FILES: Record<string, Record<string, string>> = {
     "memory.high": "max",
     "memory.max": "max",
     "memory.swap.max": "max",
+    "memory.oom.group": "0",
     "memory.current": "0",
   },
   pids: { "pids.max": "max", "pids.current": "0" },

@@ -34,6 +34,7 @@ import {
   type SecuritySpec,
 } from "./spec.js";
 import type { Writable } from "../ir/draft.js";
+import { cpuList } from "../model/cpulist.js";
 
 export const loc = (s: Span): Loc => ({
   file: s.file,
@@ -140,6 +141,7 @@ function buildCpu(c: CpuSpec, cores?: number[]): Node["cpu"] {
   if (c.limit) out.limit = c.limit.value;
   if (c.burst) out.burst = c.burst.value;
   if (cores && cores.length > 0) out.cores = cores;
+  if (c.cpus) out.cpus = cpuList(c.cpus.value);
   if (c.loc) out.loc = loc(c.loc.stmt);
   return out;
 }
@@ -154,6 +156,7 @@ function buildMemory(m: MemorySpec): Node["memory"] {
   if (limit !== undefined) out.limit = limit;
   const swap = lim(m.swap);
   if (swap !== undefined) out.swap = swap;
+  if (m.oom) out.oomGroup = true;
   if (m.loc) out.loc = loc(m.loc.stmt);
   return out;
 }
@@ -274,6 +277,12 @@ function buildSecurity(s: SecuritySpec): Security {
     namespaces: (s.namespaces?.value ?? []) as Security["namespaces"],
     hostname: s.hostname?.value,
     root: s.root?.value,
+    user: s.user?.value,
+    group: s.group?.value,
+    filesystem: s.filesystem && { mode: s.filesystem.value, writable: s.writable?.value ?? [] },
+    tmp: s.tmp?.value,
+    devices: s.devices?.value,
+    syscalls: s.syscalls && { mode: s.syscalls.value.mode, sets: s.syscalls.value.sets },
     ...(s.loc ? { loc: loc(s.loc.stmt) } : {}),
   });
 }

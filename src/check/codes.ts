@@ -31,6 +31,9 @@ export const Code = {
   contextOnly: "VSC2031",
   missingHostField: "VSC2032",
   missingId: "VSC2033",
+  // VSC2050-2059 security names (#16)
+  badAccountName: "VSC2050",
+  unknownSyscallSet: "VSC2051",
   // VSC2040-2049 values beyond the kernel's bounds (src/check/kernel-bounds.ts)
   pidsAboveKernel: "VSC2040",
   cpuQuotaAboveKernel: "VSC2041",
@@ -51,6 +54,8 @@ export const Code = {
   hostBits: "VSC3011",
   portsNeedProto: "VSC3012",
   badString: "VSC3013",
+  // VSC3020-3029 security values (#16)
+  badWritablePath: "VSC3020",
   // VSC4xxx policy
   ordering: "VSC4001",
   childAboveClass: "VSC4002",
@@ -68,6 +73,15 @@ export const Code = {
   hostnameNeedsUts: "VSC4014",
   weightsCannotGuarantee: "VSC4015",
   linkLimitAboveRate: "VSC4020",
+  // VSC4030-4039 security and shared cpus (#16)
+  capsNoneWithNames: "VSC4030",
+  writableWithoutReadOnly: "VSC4031",
+  coresAndCpus: "VSC4032",
+  cpusNotOnHost: "VSC4033",
+  cpusOnExclusiveCore: "VSC4034",
+  syscallsNeedSystemd: "VSC4035",
+  netNamespaceRules: "VSC4036",
+  rlimitNproc: "VSC4037",
 } as const;
 
 export type CodeName = keyof typeof Code;

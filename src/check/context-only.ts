@@ -13,6 +13,7 @@ export function checkContextOnly(n: TreeNode, report: Acceptor): void {
   const found: Array<[string, Field<unknown>]> = [];
   const b = n.body;
   if (b.cpu.cores) found.push(["cpu cores", b.cpu.cores]);
+  if (b.cpu.cpus) found.push(["cpu cpus", b.cpu.cpus]);
   if (b.net.address[0]) found.push(["net address", b.net.address[0]]);
   if (b.rlimit.loc) found.push(["rlimit", b.rlimit.loc]);
   if (b.security.loc) found.push(["security", b.security.loc]);

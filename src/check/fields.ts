@@ -133,12 +133,25 @@ export const NAMESPACES = ["cgroup", "ipc", "mount", "net", "pid", "time", "user
 const capabilities: ReadValue = (items, stmt, ctx, what) => {
   const [head, ...rest] = items;
   if (!head) return one(items, what, stmt, ctx);
-  const mode = word(head, ["keep", "drop"] as const, "capabilities mode", ctx);
+  const mode = word(head, ["keep", "drop", "none"] as const, "capabilities mode", ctx);
   if (!mode) return undefined;
+  if (mode === "none") {
+    if (rest.length === 0) return { mode, names: [] };
+    ctx.report(
+      error(Code.capsNoneWithNames, rest[0]!.at, "capabilities none takes no capability names", {
+        label: "none empties the bounding set; a name here conflicts with it",
+        help: "write `capabilities none` alone, or `capabilities keep NAME, ...`",
+      }),
+    );
+    return undefined;
+  }
   if (rest.length === 0) {
     ctx.report(
       error(Code.wrongType, stmt, `capabilities ${mode} needs capability names`, {
-        help: `write e.g. capabilities ${mode} chown, setuid`,
+        help:
+          mode === "keep"
+            ? "for an empty bounding set write `capabilities none`; otherwise e.g. capabilities keep chown, setuid"
+            : `write e.g. capabilities ${mode} chown, setuid`,
       }),
     );
     return undefined;
@@ -159,12 +172,176 @@ const capabilities: ReadValue = (items, stmt, ctx, what) => {
     }
     ctx.report(
       error(Code.unknownCapability, r.at, `unknown capability "${r.s.name}"`, {
-        help: didYouMean(n, CAPABILITIES) ?? "see capabilities(7) for the names (without cap_)",
+        help:
+          n === "all"
+            ? mode === "drop"
+              ? "to drop every capability write `capabilities none`"
+              : "to keep every capability leave `capabilities` out"
+            : (didYouMean(n, CAPABILITIES) ?? "see capabilities(7) for the names (without cap_)"),
       }),
     );
     ok = false;
   }
   return ok ? { mode, names: [...names].sort() } : undefined;
+};
+
+/**
+ * User and group names as useradd(8) and systemd accept them portably: a
+ * letter or `_` first, then letters, digits, `_`, `-`, `.`, at most 32
+ * characters, an optional trailing `$` (Samba machine accounts); or a
+ * decimal id below 2^32-1 (4294967295 is the kernel's "no id").
+ */
+const ACCOUNT = /^[A-Za-z_][A-Za-z0-9_.-]{0,30}\$?$/;
+const account: ReadValue = (items, stmt, ctx, what) => {
+  const r = one(items, what, stmt, ctx);
+  if (!r) return undefined;
+  let s: string | undefined;
+  if (r.s.kind === "Number") s = r.s.text;
+  else if (r.s.kind === "String") s = r.s.value;
+  else if (r.s.kind === "Ident") s = r.s.name;
+  else return mismatch(r, "a name or a numeric id", what, ctx);
+  if (/^\d+$/.test(s)) {
+    const n = Number(s);
+    if (n < 4294967295 && String(n) === s) return s;
+  } else if (ACCOUNT.test(s)) return s;
+  ctx.report(
+    error(Code.badAccountName, r.at, `${what} "${s}" is not a valid ${what} name or id`, {
+      label: "no user or group name looks like this",
+      help: "a name starts with a letter or _, then letters, digits, _ - . (at most 32); an id is a decimal number below 4294967295",
+    }),
+  );
+  return undefined;
+};
+
+/** An absolute path without `.`/`..` parts or control characters, normalised; undefined if not. */
+export function absolutePath(s: string): string | undefined {
+  const parts = s.split("/");
+  if (!s.startsWith("/") || parts.includes("..") || parts.includes(".") || /[\0-\x1f\x7f]/.test(s))
+    return undefined;
+  return s.length > 1 ? s.replace(/\/{2,}/g, "/").replace(/(.)\/+$/, "$1") : s;
+}
+
+const writablePaths: ReadValue = (items, stmt, ctx, what) => {
+  if (items.length === 0) return one(items, what, stmt, ctx);
+  const out: string[] = [];
+  let ok = true;
+  for (const r of items) {
+    const s = string(r, what, ctx);
+    if (s === undefined) {
+      ok = false;
+      continue;
+    }
+    const p = absolutePath(s);
+    if (p === undefined || p === "/") {
+      ctx.report(
+        error(Code.badWritablePath, r.at, `writable "${s}" must be an absolute path below /`, {
+          help: 'write a path like "/var/lib/app", without "." or ".." parts',
+        }),
+      );
+      ok = false;
+      continue;
+    }
+    out.push(p);
+  }
+  return ok ? [...new Set(out)].sort() : undefined;
+};
+
+const onlyWord =
+  <T extends string>(words: readonly T[]): ReadValue =>
+  (items, stmt, ctx, what) => {
+    const r = one(items, what, stmt, ctx);
+    return r && word(r, words, what, ctx);
+  };
+
+/**
+ * systemd's syscall sets (systemd.exec(5), SystemCallFilter=; `systemd-analyze
+ * syscall-filter` lists them), by name only: the systemd driver passes them
+ * to systemd, which knows their members for its own version.
+ */
+export const SYSCALL_SETS = [
+  "@aio",
+  "@basic-io",
+  "@chown",
+  "@clock",
+  "@cpu-emulation",
+  "@debug",
+  "@default",
+  "@file-system",
+  "@io-event",
+  "@ipc",
+  "@keyring",
+  "@known",
+  "@memlock",
+  "@module",
+  "@mount",
+  "@network-io",
+  "@obsolete",
+  "@pkey",
+  "@privileged",
+  "@process",
+  "@raw-io",
+  "@reboot",
+  "@resources",
+  "@sandbox",
+  "@setuid",
+  "@signal",
+  "@swap",
+  "@sync",
+  "@system-service",
+  "@timer",
+] as const;
+
+const syscalls: ReadValue = (items, stmt, ctx, what) => {
+  const [head, ...rest] = items;
+  if (!head) return one(items, what, stmt, ctx);
+  const mode = word(head, ["deny"] as const, "syscalls mode", ctx);
+  if (!mode) return undefined;
+  if (rest.length === 0) {
+    ctx.report(
+      error(Code.wrongType, stmt, "syscalls deny needs set names", {
+        help: 'write e.g. syscalls deny "@mount", "@reboot"',
+      }),
+    );
+    return undefined;
+  }
+  const sets = new Set<string>();
+  let ok = true;
+  for (const r of rest) {
+    const s = string(r, "a syscall set", ctx);
+    if (s === undefined) {
+      ok = false;
+      continue;
+    }
+    if ((SYSCALL_SETS as readonly string[]).includes(s)) {
+      sets.add(s);
+      continue;
+    }
+    const guess = didYouMean(s.startsWith("@") ? s : "@" + s, SYSCALL_SETS);
+    ctx.report(
+      error(Code.unknownSyscallSet, r.at, `unknown syscall set "${s}"`, {
+        help: guess ?? "see `systemd-analyze syscall-filter` for systemd's set names",
+      }),
+    );
+    ok = false;
+  }
+  return ok ? { mode, sets: [...sets].sort() } : undefined;
+};
+
+/** `cpus "1,3-4"`: a shared cpuset, normalised ("1,3-4"). */
+const cpuSet: ReadValue = (items, stmt, ctx, what) => {
+  const r = one(items, what, stmt, ctx);
+  const s = r && string(r, what, ctx);
+  if (s === undefined) return undefined;
+  const cpus = parseCpuList(s);
+  if (cpus === undefined || cpus.length === 0) {
+    ctx.report(
+      error(Code.badString, r!.at, `cpu cpus "${s}" is not a cpu list`, {
+        help: 'name cpus like "1", "2-3" or "2-3,6"',
+      }),
+    );
+    return undefined;
+  }
+  return cpus;
 };
 
 const namespaces: ReadValue = (items, stmt, ctx, what) => {
@@ -293,16 +470,18 @@ export const BLOCKS: Record<string, BlockDef> = {
       limit: { read: amt("cpu", { min: 10, kernel: BOUNDS.cpuLimit }) },
       burst: { read: amt("time") },
       cores: { read: cores, contextOnly: true },
+      cpus: { read: cpuSet, contextOnly: true },
     },
     subs: {},
   },
   memory: {
     fields: {
-      reserve: { read: amt("bytes") },
-      low: { read: amt("bytes") },
-      high: { read: amt("bytes", { allowMax: true }) },
-      limit: { read: amt("bytes", { allowMax: true }) },
+      reserve: { read: amt("bytes", { percentOfHost: true }) },
+      low: { read: amt("bytes", { percentOfHost: true }) },
+      high: { read: amt("bytes", { allowMax: true, percentOfHost: true }) },
+      limit: { read: amt("bytes", { allowMax: true, percentOfHost: true }) },
       swap: { read: amt("bytes", { allowMax: true }) },
+      oom: { read: onlyWord(["group"] as const) },
     },
     subs: {},
   },
@@ -346,6 +525,13 @@ export const BLOCKS: Record<string, BlockDef> = {
       namespaces: { read: namespaces },
       hostname: { read: hostname },
       root: { read: rootPath },
+      user: { read: account },
+      group: { read: account },
+      filesystem: { read: onlyWord(["read-only"] as const) },
+      writable: { read: writablePaths },
+      tmp: { read: onlyWord(["private"] as const) },
+      devices: { read: onlyWord(["private"] as const) },
+      syscalls: { read: syscalls },
     },
     subs: {},
     contextOnly: true,

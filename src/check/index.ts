@@ -4,6 +4,7 @@
  * through an acceptor; this module only runs them in order. A later rule
  * never sees a value an earlier one rejected: bad values are absent.
  */
+import { checkSecurityNode, checkSharedCpus } from "./security.js";
 import { type Diagnostic, hasErrors, sortDiagnostics } from "../diag/diagnostic.js";
 import type { Node, VscIr } from "../ir/types.gen.js";
 import type { Decl, Program } from "../syntax/ast.js";
@@ -55,6 +56,7 @@ export function check(program: Program): CheckResult {
         report,
         defs,
         hostMillicpus: host?.millicpus?.value,
+        hostMemory: host?.memory?.value,
         hostDisks,
         hostLinks,
         owner: decl.name.name,
@@ -76,6 +78,7 @@ export function check(program: Program): CheckResult {
     checkCpuBurst(n, report);
     checkCpuLimitMinimum(n, report);
     checkHostnameNamespace(n, report);
+    checkSecurityNode(n, undefined, report);
     if (n.kind === "context" && !n.body.id) {
       report(
         error(Code.missingId, n.decl.name.span, `context "${n.name}" has no id`, {
@@ -97,6 +100,7 @@ export function check(program: Program): CheckResult {
       const a = assignCores(contexts, host.millicpus.value / 1000, order, report);
       cores = a.cores;
       coresOk = a.ok;
+      checkSharedCpus(contexts, Math.floor(host.millicpus.value / 1000), cores, report);
     }
     for (const res of resources(host)) {
       // Conflicting whole cores are reported as such; a cpu total would count them twice.

@@ -36,6 +36,8 @@ export interface CpuSpec extends BlockSpec {
   limit?: Field<number>;
   burst?: Field<number>;
   cores?: Field<Cores>;
+  /** Shared cpuset (sorted cpu numbers). */
+  cpus?: Field<number[]>;
 }
 
 export interface MemorySpec extends BlockSpec {
@@ -44,6 +46,7 @@ export interface MemorySpec extends BlockSpec {
   high?: Field<Limit>;
   limit?: Field<Limit>;
   swap?: Field<Limit>;
+  oom?: Field<"group">;
 }
 
 export interface PidsSpec extends BlockSpec {
@@ -123,7 +126,14 @@ export type RlimitName = (typeof RLIMIT_NAMES)[number];
 export type RlimitSpec = BlockSpec & Partial<Record<RlimitName, Field<RlimitValue>>>;
 
 export interface SecuritySpec extends BlockSpec {
-  capabilities?: Field<{ mode: "keep" | "drop"; names: string[] }>;
+  capabilities?: Field<{ mode: "keep" | "drop" | "none"; names: string[] }>;
+  user?: Field<string>;
+  group?: Field<string>;
+  filesystem?: Field<"read-only">;
+  writable?: Field<string[]>;
+  tmp?: Field<"private">;
+  devices?: Field<"private">;
+  syscalls?: Field<{ mode: "deny"; sets: string[] }>;
   namespaces?: Field<string[]>;
   hostname?: Field<string>;
   root?: Field<string>;

@@ -107,6 +107,11 @@ export interface ConvertCtx {
   what: string;
   /** Host capacity for `%`; undefined when there is no usable host (already reported). */
   hostMillicpus: number | undefined;
+  /**
+   * Host memory in bytes when `%` of it is accepted (memory reserve/low/high/
+   * limit); null: accepted, but the host is unusable (already reported).
+   */
+  hostMemory?: number | null | undefined;
   report: Acceptor;
 }
 
@@ -200,6 +205,19 @@ export function convert(
       );
       return undefined;
     }
+  } else if (v.unit === "%" && expected === "bytes" && ctx.hostMemory !== undefined) {
+    if (dec.mant > 100n * pow) {
+      ctx.report(
+        error(Code.outOfRange, v.span, `${ctx.what} ${v.text} is above 100%`, {
+          help: "a percentage of memory is of what the host block declares, 0% to 100%",
+        }),
+      );
+      return undefined;
+    }
+    if (ctx.hostMemory === null) return undefined;
+    // Rounded down to a whole byte, as systemd does for MemoryMax=N%; the
+    // cgroup files then hold whole pages (rounded down again by the model).
+    base = (dec.mant * BigInt(ctx.hostMemory)) / (100n * pow);
   } else if (v.unit === "%") {
     if (expected !== "cpu") {
       ctx.report(wrongKind(v, expected, "percent", ctx));

@@ -18,6 +18,8 @@ export interface ReadCtx {
   defs: Defines;
   /** Host capacity for `%`; undefined if the host is missing or broken (already reported). */
   hostMillicpus: number | undefined;
+  /** Host memory in bytes for memory `%` (undefined: no usable host). */
+  hostMemory?: number | undefined;
   /** Known host disks and links (undefined: no host, so references are not checked). */
   hostDisks: ReadonlySet<string> | undefined;
   hostLinks: ReadonlySet<string> | undefined;
@@ -80,6 +82,8 @@ export interface AmountOpts {
   max?: number;
   /** The kernel's bound on the value this becomes (kernel-bounds.ts), checked after min/max. */
   kernel?: KernelBound;
+  /** `%` of the host's memory is accepted (bytes only: memory reserve/low/high/limit). */
+  percentOfHost?: boolean;
 }
 
 /** A number with a unit of `kind` (or `max` when allowed), range-checked in base units. */
@@ -104,6 +108,7 @@ export function amount(
   const v = convert(s, kind, {
     what,
     hostMillicpus: ctx.hostMillicpus,
+    hostMemory: opts.percentOfHost ? (ctx.hostMemory ?? null) : undefined,
     report: ctx.report,
   });
   if (v === undefined) return undefined;

@@ -7,6 +7,7 @@ import { hostCodes } from "./codes/host.js";
 import { execCodes } from "./codes/exec.js";
 import { cliCodes } from "./codes/cli.js";
 import { filesCodes } from "./codes/files.js";
+import { securityCheckCodes, securityExecCodes } from "./codes/security.js";
 
 /**
  * The one catalog of diagnostic codes, grouped by range:
@@ -23,6 +24,8 @@ export const catalog: CodeTable = Object.freeze({
   ...execCodes,
   ...cliCodes,
   ...filesCodes,
+  ...securityCheckCodes,
+  ...securityExecCodes,
 });
 
 export function lookupCode(code: string): CodeInfo | undefined {

@@ -246,6 +246,7 @@ function Cpu(x: any): boolean {
       k === "limit" ||
       k === "burst" ||
       k === "cores" ||
+      k === "cpus" ||
       k === "loc"
     ))
       return false;
@@ -278,9 +279,13 @@ function Cpu(x: any): boolean {
       if (!(x56 >= 0)) return false;
     }
   }
-  const x57 = x.loc;
+  const x57 = x.cpus;
   if (x57 !== undefined) {
-    if (!Loc(x57)) return false;
+    if (!(typeof x57 === "string")) return false;
+  }
+  const x58 = x.loc;
+  if (x58 !== undefined) {
+    if (!Loc(x58)) return false;
   }
   return true;
 }
@@ -294,48 +299,38 @@ function Memory(x: any): boolean {
       k === "high" ||
       k === "limit" ||
       k === "swap" ||
+      k === "oomGroup" ||
       k === "loc"
     ))
       return false;
-  const x58 = x.reserve;
-  if (x58 !== undefined) {
-    if (!Number.isInteger(x58)) return false;
-    if (!(x58 >= 0)) return false;
-  }
-  const x59 = x.low;
+  const x59 = x.reserve;
   if (x59 !== undefined) {
     if (!Number.isInteger(x59)) return false;
     if (!(x59 >= 0)) return false;
   }
-  const x60 = x.high;
+  const x60 = x.low;
   if (x60 !== undefined) {
     if (!Number.isInteger(x60)) return false;
     if (!(x60 >= 0)) return false;
   }
-  const x61 = x.limit;
+  const x61 = x.high;
   if (x61 !== undefined) {
     if (!Number.isInteger(x61)) return false;
     if (!(x61 >= 0)) return false;
   }
-  const x62 = x.swap;
+  const x62 = x.limit;
   if (x62 !== undefined) {
     if (!Number.isInteger(x62)) return false;
     if (!(x62 >= 0)) return false;
   }
-  const x63 = x.loc;
+  const x63 = x.swap;
   if (x63 !== undefined) {
-    if (!Loc(x63)) return false;
+    if (!Number.isInteger(x63)) return false;
+    if (!(x63 >= 0)) return false;
   }
-  return true;
-}
-
-function Pids(x: any): boolean {
-  if (!(typeof x === "object" && x !== null && !Array.isArray(x))) return false;
-  for (const k in x) if (!(k === "limit" || k === "loc")) return false;
-  const x64 = x.limit;
+  const x64 = x.oomGroup;
   if (x64 !== undefined) {
-    if (!Number.isInteger(x64)) return false;
-    if (!(x64 >= 0)) return false;
+    if (x64 !== true) return false;
   }
   const x65 = x.loc;
   if (x65 !== undefined) {
@@ -344,25 +339,40 @@ function Pids(x: any): boolean {
   return true;
 }
 
+function Pids(x: any): boolean {
+  if (!(typeof x === "object" && x !== null && !Array.isArray(x))) return false;
+  for (const k in x) if (!(k === "limit" || k === "loc")) return false;
+  const x66 = x.limit;
+  if (x66 !== undefined) {
+    if (!Number.isInteger(x66)) return false;
+    if (!(x66 >= 0)) return false;
+  }
+  const x67 = x.loc;
+  if (x67 !== undefined) {
+    if (!Loc(x67)) return false;
+  }
+  return true;
+}
+
 function Io(x: any): boolean {
   if (!(typeof x === "object" && x !== null && !Array.isArray(x))) return false;
   for (const k in x) if (!(k === "share" || k === "devices" || k === "loc")) return false;
-  const x66 = x.share;
-  if (x66 !== undefined) {
-    if (!Number.isInteger(x66)) return false;
-    if (!(x66 >= 1)) return false;
-    if (!(x66 <= 10000)) return false;
+  const x68 = x.share;
+  if (x68 !== undefined) {
+    if (!Number.isInteger(x68)) return false;
+    if (!(x68 >= 1)) return false;
+    if (!(x68 <= 10000)) return false;
   }
-  const x67 = x.devices;
-  if (x67 === undefined) return false;
-  if (!Array.isArray(x67)) return false;
-  for (let i68 = 0; i68 < x67.length; i68++) {
-    const x69 = x67[i68];
-    if (!IoDevice(x69)) return false;
+  const x69 = x.devices;
+  if (x69 === undefined) return false;
+  if (!Array.isArray(x69)) return false;
+  for (let i70 = 0; i70 < x69.length; i70++) {
+    const x71 = x69[i70];
+    if (!IoDevice(x71)) return false;
   }
-  const x70 = x.loc;
-  if (x70 !== undefined) {
-    if (!Loc(x70)) return false;
+  const x72 = x.loc;
+  if (x72 !== undefined) {
+    if (!Loc(x72)) return false;
   }
   return true;
 }
@@ -381,40 +391,40 @@ function IoDevice(x: any): boolean {
       k === "loc"
     ))
       return false;
-  const x71 = x.name;
-  if (x71 === undefined) return false;
-  if (!(typeof x71 === "string")) return false;
-  const x72 = x.major;
-  if (x72 === undefined) return false;
-  if (!Number.isInteger(x72)) return false;
-  if (!(x72 >= 0)) return false;
-  const x73 = x.minor;
+  const x73 = x.name;
   if (x73 === undefined) return false;
-  if (!Number.isInteger(x73)) return false;
-  if (!(x73 >= 0)) return false;
-  const x74 = x.rbps;
-  if (x74 !== undefined) {
-    if (!Number.isInteger(x74)) return false;
-    if (!(x74 >= 1)) return false;
-  }
-  const x75 = x.wbps;
-  if (x75 !== undefined) {
-    if (!Number.isInteger(x75)) return false;
-    if (!(x75 >= 1)) return false;
-  }
-  const x76 = x.riops;
+  if (!(typeof x73 === "string")) return false;
+  const x74 = x.major;
+  if (x74 === undefined) return false;
+  if (!Number.isInteger(x74)) return false;
+  if (!(x74 >= 0)) return false;
+  const x75 = x.minor;
+  if (x75 === undefined) return false;
+  if (!Number.isInteger(x75)) return false;
+  if (!(x75 >= 0)) return false;
+  const x76 = x.rbps;
   if (x76 !== undefined) {
     if (!Number.isInteger(x76)) return false;
     if (!(x76 >= 1)) return false;
   }
-  const x77 = x.wiops;
+  const x77 = x.wbps;
   if (x77 !== undefined) {
     if (!Number.isInteger(x77)) return false;
     if (!(x77 >= 1)) return false;
   }
-  const x78 = x.loc;
-  if (x78 === undefined) return false;
-  if (!Loc(x78)) return false;
+  const x78 = x.riops;
+  if (x78 !== undefined) {
+    if (!Number.isInteger(x78)) return false;
+    if (!(x78 >= 1)) return false;
+  }
+  const x79 = x.wiops;
+  if (x79 !== undefined) {
+    if (!Number.isInteger(x79)) return false;
+    if (!(x79 >= 1)) return false;
+  }
+  const x80 = x.loc;
+  if (x80 === undefined) return false;
+  if (!Loc(x80)) return false;
   return true;
 }
 
@@ -430,38 +440,38 @@ function Net(x: any): boolean {
       k === "loc"
     ))
       return false;
-  const x79 = x.addresses;
-  if (x79 === undefined) return false;
-  if (!Array.isArray(x79)) return false;
-  for (let i80 = 0; i80 < x79.length; i80++) {
-    const x81 = x79[i80];
-    if (!Cidr(x81)) return false;
+  const x81 = x.addresses;
+  if (x81 === undefined) return false;
+  if (!Array.isArray(x81)) return false;
+  for (let i82 = 0; i82 < x81.length; i82++) {
+    const x83 = x81[i82];
+    if (!Cidr(x83)) return false;
   }
-  const x82 = x.links;
-  if (x82 === undefined) return false;
-  if (!Array.isArray(x82)) return false;
-  for (let i83 = 0; i83 < x82.length; i83++) {
-    const x84 = x82[i83];
-    if (!NetLink(x84)) return false;
+  const x84 = x.links;
+  if (x84 === undefined) return false;
+  if (!Array.isArray(x84)) return false;
+  for (let i85 = 0; i85 < x84.length; i85++) {
+    const x86 = x84[i85];
+    if (!NetLink(x86)) return false;
   }
-  const x85 = x.rules;
-  if (x85 === undefined) return false;
-  if (!Array.isArray(x85)) return false;
-  for (let i86 = 0; i86 < x85.length; i86++) {
-    const x87 = x85[i86];
-    if (!Rule(x87)) return false;
+  const x87 = x.rules;
+  if (x87 === undefined) return false;
+  if (!Array.isArray(x87)) return false;
+  for (let i88 = 0; i88 < x87.length; i88++) {
+    const x89 = x87[i88];
+    if (!Rule(x89)) return false;
   }
-  const x88 = x.default;
-  if (x88 !== undefined) {
-    if (!(x88 === "allow" || x88 === "deny")) return false;
-  }
-  const x89 = x.defaultLoc;
-  if (x89 !== undefined) {
-    if (!Loc(x89)) return false;
-  }
-  const x90 = x.loc;
+  const x90 = x.default;
   if (x90 !== undefined) {
-    if (!Loc(x90)) return false;
+    if (!(x90 === "allow" || x90 === "deny")) return false;
+  }
+  const x91 = x.defaultLoc;
+  if (x91 !== undefined) {
+    if (!Loc(x91)) return false;
+  }
+  const x92 = x.loc;
+  if (x92 !== undefined) {
+    if (!Loc(x92)) return false;
   }
   return true;
 }
@@ -470,20 +480,20 @@ function Cidr(x: any): boolean {
   if (!(typeof x === "object" && x !== null && !Array.isArray(x))) return false;
   for (const k in x)
     if (!(k === "family" || k === "address" || k === "prefix" || k === "loc")) return false;
-  const x91 = x.family;
-  if (x91 === undefined) return false;
-  if (!(x91 === 4 || x91 === 6)) return false;
-  const x92 = x.address;
-  if (x92 === undefined) return false;
-  if (!(typeof x92 === "string")) return false;
-  const x93 = x.prefix;
+  const x93 = x.family;
   if (x93 === undefined) return false;
-  if (!Number.isInteger(x93)) return false;
-  if (!(x93 >= 0)) return false;
-  if (!(x93 <= 128)) return false;
-  const x94 = x.loc;
-  if (x94 !== undefined) {
-    if (!Loc(x94)) return false;
+  if (!(x93 === 4 || x93 === 6)) return false;
+  const x94 = x.address;
+  if (x94 === undefined) return false;
+  if (!(typeof x94 === "string")) return false;
+  const x95 = x.prefix;
+  if (x95 === undefined) return false;
+  if (!Number.isInteger(x95)) return false;
+  if (!(x95 >= 0)) return false;
+  if (!(x95 <= 128)) return false;
+  const x96 = x.loc;
+  if (x96 !== undefined) {
+    if (!Loc(x96)) return false;
   }
   return true;
 }
@@ -493,27 +503,27 @@ function NetLink(x: any): boolean {
   for (const k in x)
     if (!(k === "name" || k === "share" || k === "reserve" || k === "limit" || k === "loc"))
       return false;
-  const x95 = x.name;
-  if (x95 === undefined) return false;
-  if (!(typeof x95 === "string")) return false;
-  const x96 = x.share;
-  if (x96 === undefined) return false;
-  if (!Number.isInteger(x96)) return false;
-  if (!(x96 >= 1)) return false;
-  if (!(x96 <= 10000)) return false;
-  const x97 = x.reserve;
-  if (x97 !== undefined) {
-    if (!Number.isInteger(x97)) return false;
-    if (!(x97 >= 1)) return false;
-  }
-  const x98 = x.limit;
-  if (x98 !== undefined) {
-    if (!Number.isInteger(x98)) return false;
-    if (!(x98 >= 1)) return false;
-  }
-  const x99 = x.loc;
+  const x97 = x.name;
+  if (x97 === undefined) return false;
+  if (!(typeof x97 === "string")) return false;
+  const x98 = x.share;
+  if (x98 === undefined) return false;
+  if (!Number.isInteger(x98)) return false;
+  if (!(x98 >= 1)) return false;
+  if (!(x98 <= 10000)) return false;
+  const x99 = x.reserve;
   if (x99 !== undefined) {
-    if (!Loc(x99)) return false;
+    if (!Number.isInteger(x99)) return false;
+    if (!(x99 >= 1)) return false;
+  }
+  const x100 = x.limit;
+  if (x100 !== undefined) {
+    if (!Number.isInteger(x100)) return false;
+    if (!(x100 >= 1)) return false;
+  }
+  const x101 = x.loc;
+  if (x101 !== undefined) {
+    if (!Loc(x101)) return false;
   }
   return true;
 }
@@ -523,46 +533,46 @@ function Rule(x: any): boolean {
   for (const k in x)
     if (!(k === "direction" || k === "proto" || k === "peers" || k === "ports" || k === "loc"))
       return false;
-  const x100 = x.direction;
-  if (x100 === undefined) return false;
-  if (!(x100 === "in" || x100 === "out")) return false;
-  const x101 = x.proto;
-  if (x101 === undefined) return false;
-  if (!(x101 === "any" || x101 === "tcp" || x101 === "udp" || x101 === "icmp" || x101 === "icmpv6"))
-    return false;
-  const x102 = x.peers;
+  const x102 = x.direction;
   if (x102 === undefined) return false;
-  if (!Array.isArray(x102)) return false;
-  for (let i103 = 0; i103 < x102.length; i103++) {
-    const x104 = x102[i103];
-    if (!Cidr(x104)) return false;
+  if (!(x102 === "in" || x102 === "out")) return false;
+  const x103 = x.proto;
+  if (x103 === undefined) return false;
+  if (!(x103 === "any" || x103 === "tcp" || x103 === "udp" || x103 === "icmp" || x103 === "icmpv6"))
+    return false;
+  const x104 = x.peers;
+  if (x104 === undefined) return false;
+  if (!Array.isArray(x104)) return false;
+  for (let i105 = 0; i105 < x104.length; i105++) {
+    const x106 = x104[i105];
+    if (!Cidr(x106)) return false;
   }
-  const x105 = x.ports;
-  if (x105 === undefined) return false;
-  if (!Array.isArray(x105)) return false;
-  for (let i106 = 0; i106 < x105.length; i106++) {
-    const x107 = x105[i106];
-    if (!PortRange(x107)) return false;
+  const x107 = x.ports;
+  if (x107 === undefined) return false;
+  if (!Array.isArray(x107)) return false;
+  for (let i108 = 0; i108 < x107.length; i108++) {
+    const x109 = x107[i108];
+    if (!PortRange(x109)) return false;
   }
-  const x108 = x.loc;
-  if (x108 === undefined) return false;
-  if (!Loc(x108)) return false;
+  const x110 = x.loc;
+  if (x110 === undefined) return false;
+  if (!Loc(x110)) return false;
   return true;
 }
 
 function PortRange(x: any): boolean {
   if (!(typeof x === "object" && x !== null && !Array.isArray(x))) return false;
   for (const k in x) if (!(k === "from" || k === "to")) return false;
-  const x109 = x.from;
-  if (x109 === undefined) return false;
-  if (!Number.isInteger(x109)) return false;
-  if (!(x109 >= 1)) return false;
-  if (!(x109 <= 65535)) return false;
-  const x110 = x.to;
-  if (x110 === undefined) return false;
-  if (!Number.isInteger(x110)) return false;
-  if (!(x110 >= 1)) return false;
-  if (!(x110 <= 65535)) return false;
+  const x111 = x.from;
+  if (x111 === undefined) return false;
+  if (!Number.isInteger(x111)) return false;
+  if (!(x111 >= 1)) return false;
+  if (!(x111 <= 65535)) return false;
+  const x112 = x.to;
+  if (x112 === undefined) return false;
+  if (!Number.isInteger(x112)) return false;
+  if (!(x112 >= 1)) return false;
+  if (!(x112 <= 65535)) return false;
   return true;
 }
 
@@ -570,36 +580,36 @@ function Rlimit(x: any): boolean {
   if (!(typeof x === "object" && x !== null && !Array.isArray(x))) return false;
   for (const k in x)
     if (!(k === "name" || k === "soft" || k === "hard" || k === "loc")) return false;
-  const x111 = x.name;
-  if (x111 === undefined) return false;
+  const x113 = x.name;
+  if (x113 === undefined) return false;
   if (!(
-    x111 === "as" ||
-    x111 === "core" ||
-    x111 === "cpu" ||
-    x111 === "data" ||
-    x111 === "fsize" ||
-    x111 === "locks" ||
-    x111 === "memlock" ||
-    x111 === "msgqueue" ||
-    x111 === "nice" ||
-    x111 === "nofile" ||
-    x111 === "nproc" ||
-    x111 === "rss" ||
-    x111 === "rtprio" ||
-    x111 === "rttime" ||
-    x111 === "sigpending" ||
-    x111 === "stack"
+    x113 === "as" ||
+    x113 === "core" ||
+    x113 === "cpu" ||
+    x113 === "data" ||
+    x113 === "fsize" ||
+    x113 === "locks" ||
+    x113 === "memlock" ||
+    x113 === "msgqueue" ||
+    x113 === "nice" ||
+    x113 === "nofile" ||
+    x113 === "nproc" ||
+    x113 === "rss" ||
+    x113 === "rtprio" ||
+    x113 === "rttime" ||
+    x113 === "sigpending" ||
+    x113 === "stack"
   ))
     return false;
-  const x112 = x.soft;
-  if (x112 === undefined) return false;
-  if (!(Number.isInteger(x112) || typeof x112 === "string")) return false;
-  const x113 = x.hard;
-  if (x113 === undefined) return false;
-  if (!(Number.isInteger(x113) || typeof x113 === "string")) return false;
-  const x114 = x.loc;
-  if (x114 !== undefined) {
-    if (!Loc(x114)) return false;
+  const x114 = x.soft;
+  if (x114 === undefined) return false;
+  if (!(Number.isInteger(x114) || typeof x114 === "string")) return false;
+  const x115 = x.hard;
+  if (x115 === undefined) return false;
+  if (!(Number.isInteger(x115) || typeof x115 === "string")) return false;
+  const x116 = x.loc;
+  if (x116 !== undefined) {
+    if (!Loc(x116)) return false;
   }
   return true;
 }
@@ -612,52 +622,104 @@ function Security(x: any): boolean {
       k === "namespaces" ||
       k === "hostname" ||
       k === "root" ||
+      k === "user" ||
+      k === "group" ||
+      k === "filesystem" ||
+      k === "tmp" ||
+      k === "devices" ||
+      k === "syscalls" ||
       k === "loc"
     ))
       return false;
-  const x115 = x.capabilities;
-  if (x115 !== undefined) {
-    if (!(typeof x115 === "object" && x115 !== null && !Array.isArray(x115))) return false;
-    for (const k in x115) if (!(k === "mode" || k === "names")) return false;
-    const x116 = x115.mode;
-    if (x116 === undefined) return false;
-    if (!(x116 === "keep" || x116 === "drop")) return false;
-    const x117 = x115.names;
-    if (x117 === undefined) return false;
-    if (!Array.isArray(x117)) return false;
-    for (let i118 = 0; i118 < x117.length; i118++) {
-      const x119 = x117[i118];
-      if (!(typeof x119 === "string")) return false;
+  const x117 = x.capabilities;
+  if (x117 !== undefined) {
+    if (!(typeof x117 === "object" && x117 !== null && !Array.isArray(x117))) return false;
+    for (const k in x117) if (!(k === "mode" || k === "names")) return false;
+    const x118 = x117.mode;
+    if (x118 === undefined) return false;
+    if (!(x118 === "keep" || x118 === "drop" || x118 === "none")) return false;
+    const x119 = x117.names;
+    if (x119 === undefined) return false;
+    if (!Array.isArray(x119)) return false;
+    for (let i120 = 0; i120 < x119.length; i120++) {
+      const x121 = x119[i120];
+      if (!(typeof x121 === "string")) return false;
     }
   }
-  const x120 = x.namespaces;
-  if (x120 === undefined) return false;
-  if (!Array.isArray(x120)) return false;
-  for (let i121 = 0; i121 < x120.length; i121++) {
-    const x122 = x120[i121];
+  const x122 = x.namespaces;
+  if (x122 === undefined) return false;
+  if (!Array.isArray(x122)) return false;
+  for (let i123 = 0; i123 < x122.length; i123++) {
+    const x124 = x122[i123];
     if (!(
-      x122 === "cgroup" ||
-      x122 === "ipc" ||
-      x122 === "mount" ||
-      x122 === "net" ||
-      x122 === "pid" ||
-      x122 === "time" ||
-      x122 === "user" ||
-      x122 === "uts"
+      x124 === "cgroup" ||
+      x124 === "ipc" ||
+      x124 === "mount" ||
+      x124 === "net" ||
+      x124 === "pid" ||
+      x124 === "time" ||
+      x124 === "user" ||
+      x124 === "uts"
     ))
       return false;
   }
-  const x123 = x.hostname;
-  if (x123 !== undefined) {
-    if (!(typeof x123 === "string")) return false;
-  }
-  const x124 = x.root;
-  if (x124 !== undefined) {
-    if (!(typeof x124 === "string")) return false;
-  }
-  const x125 = x.loc;
+  const x125 = x.hostname;
   if (x125 !== undefined) {
-    if (!Loc(x125)) return false;
+    if (!(typeof x125 === "string")) return false;
+  }
+  const x126 = x.root;
+  if (x126 !== undefined) {
+    if (!(typeof x126 === "string")) return false;
+  }
+  const x127 = x.user;
+  if (x127 !== undefined) {
+    if (!(typeof x127 === "string")) return false;
+  }
+  const x128 = x.group;
+  if (x128 !== undefined) {
+    if (!(typeof x128 === "string")) return false;
+  }
+  const x129 = x.filesystem;
+  if (x129 !== undefined) {
+    if (!(typeof x129 === "object" && x129 !== null && !Array.isArray(x129))) return false;
+    for (const k in x129) if (!(k === "mode" || k === "writable")) return false;
+    const x130 = x129.mode;
+    if (x130 === undefined) return false;
+    if (!(x130 === "read-only")) return false;
+    const x131 = x129.writable;
+    if (x131 === undefined) return false;
+    if (!Array.isArray(x131)) return false;
+    for (let i132 = 0; i132 < x131.length; i132++) {
+      const x133 = x131[i132];
+      if (!(typeof x133 === "string")) return false;
+    }
+  }
+  const x134 = x.tmp;
+  if (x134 !== undefined) {
+    if (!(x134 === "private")) return false;
+  }
+  const x135 = x.devices;
+  if (x135 !== undefined) {
+    if (!(x135 === "private")) return false;
+  }
+  const x136 = x.syscalls;
+  if (x136 !== undefined) {
+    if (!(typeof x136 === "object" && x136 !== null && !Array.isArray(x136))) return false;
+    for (const k in x136) if (!(k === "mode" || k === "sets")) return false;
+    const x137 = x136.mode;
+    if (x137 === undefined) return false;
+    if (!(x137 === "deny")) return false;
+    const x138 = x136.sets;
+    if (x138 === undefined) return false;
+    if (!Array.isArray(x138)) return false;
+    for (let i139 = 0; i139 < x138.length; i139++) {
+      const x140 = x138[i139];
+      if (!(typeof x140 === "string")) return false;
+    }
+  }
+  const x141 = x.loc;
+  if (x141 !== undefined) {
+    if (!Loc(x141)) return false;
   }
   return true;
 }

@@ -141,6 +141,10 @@ export interface Cpu {
    * Exclusive whole cores, resolved to cpu numbers (sorted, unique).
    */
   readonly cores?: readonly number[];
+  /**
+   * Shared (not exclusive) cpuset: a normalised cpu list like "1,3-4" (cpuset.cpus).
+   */
+  readonly cpus?: string;
   readonly loc?: Loc;
 }
 /**
@@ -155,6 +159,10 @@ export interface Memory {
   readonly high?: number;
   readonly limit?: number;
   readonly swap?: number;
+  /**
+   * memory.oom.group 1: an OOM kill takes every process of the cgroup
+   */
+  readonly oomGroup?: true;
   readonly loc?: Loc;
 }
 /**
@@ -325,7 +333,7 @@ export interface Rlimit {
  */
 export interface Security {
   readonly capabilities?: {
-    readonly mode: "keep" | "drop";
+    readonly mode: "keep" | "drop" | "none";
     /**
      * lower-case names without cap_, sorted, unique
      */
@@ -342,5 +350,32 @@ export interface Security {
    * absolute path
    */
   readonly root?: string;
+  /**
+   * as written: a user name, or a decimal uid as a string; resolved on the host at exec time
+   */
+  readonly user?: string;
+  /**
+   * as written: a group name, or a decimal gid as a string; absent: the user's primary group
+   */
+  readonly group?: string;
+  readonly filesystem?: {
+    readonly mode: "read-only";
+    /**
+     * absolute paths, sorted, unique
+     */
+    readonly writable: readonly string[];
+  };
+  readonly tmp?: "private";
+  /**
+   * only the pseudo devices null, zero, full, random, urandom, tty
+   */
+  readonly devices?: "private";
+  readonly syscalls?: {
+    readonly mode: "deny";
+    /**
+     * systemd set names like "@mount", sorted, unique
+     */
+    readonly sets: readonly string[];
+  };
   readonly loc?: Loc;
 }

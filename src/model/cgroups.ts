@@ -22,15 +22,28 @@ export function cpuMax(limit: number | undefined): string {
   return `${quota} ${CPU_PERIOD_US}`;
 }
 
-/** Controllers vsc enables below its root (sorted); cpuset only when some context takes whole cores. */
+/** Controllers vsc enables below its root (sorted); cpuset only when some context takes whole cores or shared cpus. */
 export function controllers(ir: VscIr): string[] {
   const cs = ["cpu", "io", "memory", "pids"];
-  if (usesCores(ir)) cs.push("cpuset");
+  if (usesCpuset(ir)) cs.push("cpuset");
   return cs.sort();
 }
 
 export const usesCores = (ir: VscIr): boolean =>
   ir.nodes.some((n) => n.kind === "context" && (n.cpu.cores?.length ?? 0) > 0);
+
+/** cpuset is managed when a context takes whole cores or names shared cpus (`cpu.cpus`). */
+export const usesCpuset = (ir: VscIr): boolean =>
+  ir.nodes.some(
+    (n) => n.kind === "context" && ((n.cpu.cores?.length ?? 0) > 0 || n.cpu.cpus !== undefined),
+  );
+
+/**
+ * memory.oom.group is managed (written in every cgroup vsc owns, 1 or 0)
+ * once some node asks for it; a configuration that never does leaves the
+ * file alone, so v1 artifacts stay as they were.
+ */
+export const usesOomGroup = (ir: VscIr): boolean => ir.nodes.some((n) => n.memory.oomGroup);
 
 interface Effective {
   /** memory.min / memory.low as written (bytes, page-rounded). */
@@ -134,7 +147,8 @@ export function desiredCgroups(ir: VscIr, roots: TreeNode[] = buildTree(ir)): De
   // Verified by the checker (src/check/cpu-guarantee.ts) for this very IR.
   const weights = cpuWeights(ir);
   const io = ioWeights(roots);
-  const cpuset = usesCores(ir);
+  const cpuset = usesCpuset(ir);
+  const oomGroup = usesOomGroup(ir);
   const ctl = controllers(ir);
   const rootPath = ir.host.cgroupRoot;
   const reserved = new Set(roots.flatMap((t) => eff.get(t.node.name)!.cores));
@@ -177,6 +191,9 @@ export function desiredCgroups(ir: VscIr, roots: TreeNode[] = buildTree(ir)): De
       file("memory.high", bytesOrMax(m.high), mem),
       file("memory.max", bytesOrMax(m.limit), mem),
       file("memory.swap.max", bytesOrMax(m.swap), mem),
+    );
+    if (oomGroup) files.push(file("memory.oom.group", m.oomGroup ? "1" : "0", mem));
+    files.push(
       file("pids.max", n.pids.limit === undefined ? "max" : `${n.pids.limit}`, src(n.pids.loc)),
       file("io.weight", `default ${io.get(n.name)}`, src(n.io.loc)),
       ioMax(ir, n, resets),
@@ -213,6 +230,9 @@ function cpusetFile(
 ): DesiredFile {
   const own = n.cpu.cores ?? [];
   if (n.kind === "context" && own.length > 0) return file("cpuset.cpus", cpuList(own), source);
+  // Shared cpus: exactly the named ones (the checker keeps them off others' whole cores).
+  if (n.kind === "context" && n.cpu.cpus !== undefined)
+    return file("cpuset.cpus", n.cpu.cpus, source);
   const cpus = [...new Set([...shared, ...subtreeCores])].sort((a, b) => a - b);
   return file("cpuset.cpus", cpuList(cpus), source);
 }

@@ -15,6 +15,7 @@ export const MANAGED_FILES: readonly string[] = [
   "memory.low",
   "memory.max",
   "memory.min",
+  "memory.oom.group",
   "memory.swap.max",
   "pids.max",
 ];

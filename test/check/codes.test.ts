@@ -9,6 +9,7 @@ import { Code } from "../../src/check/codes.js";
 import { namesCodes } from "../../src/diag/codes/names.js";
 import { policyCodes } from "../../src/diag/codes/policy.js";
 import { unitsCodes } from "../../src/diag/codes/units.js";
+import { securityCheckCodes } from "../../src/diag/codes/security.js";
 import { HOST, checkText, pos, summary } from "./helpers.js";
 
 interface Case {
@@ -169,6 +170,34 @@ const cases: Case[] = [
     at: "limit »2gbit",
     severity: "warning",
   },
+  // #16: security depth and shared cpus.
+  { code: "VSC2050", src: ctx('security { user "www data;" }'), at: '"www data;"' },
+  { code: "VSC2050", src: ctx("security { group 4294967295 }"), at: "4294967295" },
+  { code: "VSC2051", src: ctx('security { syscalls deny "@mout" }'), at: '"@mout"' },
+  {
+    code: "VSC3020",
+    src: ctx('security { filesystem read-only  writable "var/lib" }'),
+    at: '"var/lib"',
+  },
+  { code: "VSC4030", src: ctx("security { capabilities none chown }"), at: "none »chown" },
+  { code: "VSC4031", src: ctx('security { writable "/var/lib/app" }'), at: "writable" },
+  { code: "VSC4032", src: ctx('cpu { cores "1"  cpus "1-2" }'), at: 'cpus "1-2"' },
+  { code: "VSC4033", src: ctx('cpu { cpus "2-5" }'), at: '"2-5"' },
+  {
+    code: "VSC4034",
+    src: `${HOST}context a { id 1  cpu { cores "2" } }\ncontext b { id 2  cpu { cpus "1-2" } }\n`,
+    at: '"1-2"',
+  },
+  { code: "VSC4035", src: ctx('security { syscalls deny "@mount", "@reboot" }'), at: "syscalls" },
+  {
+    code: "VSC4036",
+    src: ctx("net { address 10.0.0.1 }  security { namespaces net, pid }"),
+    at: "namespaces",
+    severity: "warning",
+  },
+  { code: "VSC4037", src: ctx("rlimit { nproc 100 }"), at: "nproc", severity: "warning" },
+  { code: "VSC3006", src: ctx("memory { limit 150% }"), at: "150%" },
+  { code: "VSC3007", src: ctx("security { capabilities keep }"), at: "capabilities" },
   // cpu.max cannot express less than 1ms per 100ms period.
   { code: "VSC3006", src: ctx("cpu { limit 5m }"), at: "limit »5m" },
 ];
@@ -198,7 +227,7 @@ for (const c of cases) {
 }
 
 test("every checker code has a catalog entry and a case here, and vice versa", () => {
-  const catalog = { ...namesCodes, ...unitsCodes, ...policyCodes };
+  const catalog = { ...namesCodes, ...unitsCodes, ...policyCodes, ...securityCheckCodes };
   const defined = Object.values(Code).sort();
   assert.equal(defined, Object.keys(catalog).sort());
   const tested = new Set(cases.map((c) => c.code));

@@ -3,6 +3,7 @@
  * interface so the checks (preflight.ts) are tested without root or cgroups.
  * realExecHost() is the only implementation that touches the system.
  */
+import { execFileSync } from "node:child_process";
 import {
   accessSync,
   constants,
@@ -27,6 +28,12 @@ export interface ExecHost {
   capLastCap(): number;
   /** The PATH the chain's tools will search. */
   path(): string;
+  /**
+   * One entry of the host's account databases (getent(1): passwd, group,
+   * initgroups), split on ":" (initgroups: on blanks); undefined when there
+   * is none. Optional so that fakes without accounts stay small.
+   */
+  getent?(db: "passwd" | "group" | "initgroups", key: string): string[] | undefined;
 }
 
 export const CGROUP2_SUPER_MAGIC = 0x63677270;
@@ -58,5 +65,16 @@ export function realExecHost(env: NodeJS.ProcessEnv = process.env): ExecHost {
     capLastCap: () =>
       attempt(() => Number(readFileSync("/proc/sys/kernel/cap_last_cap", "utf8").trim())) ?? 40,
     path: () => env.PATH || DEFAULT_PATH,
+    // getent(1) (libc-bin, Essential) asks NSS, so LDAP/sssd users resolve
+    // as they do for login; an argv, and keys the checker allowed.
+    getent: (db, key) =>
+      attempt(() => {
+        const out = execFileSync("getent", [db, key], {
+          encoding: "utf8",
+          stdio: ["ignore", "pipe", "ignore"],
+        });
+        const line = out.split("\n")[0]!;
+        return db === "initgroups" ? line.trim().split(/\s+/) : line.split(":");
+      }),
   };
 }

@@ -20,11 +20,12 @@ import type { Diagnostic } from "../diag/diagnostic.js";
 import type { Host, Node, VscIr } from "../ir/types.gen.js";
 import { CAPABILITIES, ROOT_BREAKING_CAPABILITIES, isCapability } from "./caps.js";
 import { execError, execWarning, spanOf } from "./diag.js";
-import { HOSTNAME_SCRIPT, INIT_SCRIPT, JOIN_SCRIPT } from "./scripts.js";
+import { HOSTNAME_SCRIPT, INIT_SCRIPT, JOIN_SCRIPT, MOUNT_SCRIPT } from "./scripts.js";
 import { closest } from "../diag/suggest.js";
 
 export type Namespace = Node["security"]["namespaces"][number];
-export type ToolName = "sh" | "prlimit" | "unshare" | "setpriv" | "capsh" | "perl";
+export type ToolName =
+  "sh" | "prlimit" | "unshare" | "setpriv" | "capsh" | "perl" | "mount" | "mknod";
 export type ToolPaths = Partial<Record<ToolName, string>>;
 
 /** Where each tool comes from, for the "missing tool" message. */
@@ -35,7 +36,23 @@ export const TOOL_PACKAGES: Record<ToolName, string> = {
   setpriv: "util-linux",
   capsh: "libcap2-bin",
   perl: "perl-base",
+  mount: "mount",
+  mknod: "coreutils",
 };
+
+/** The context asks for mounts of its own (#16): read-only tree, private /tmp or /dev. */
+export const needsMounts = (node: Node): boolean =>
+  node.security.filesystem !== undefined ||
+  node.security.tmp !== undefined ||
+  node.security.devices !== undefined;
+
+/** The identity the command runs as, resolved on the host (preflight). */
+export interface Identity {
+  uid: number;
+  gid: number;
+  /** Supplementary groups (the user's, from the host's group database; empty: none). */
+  groups: number[];
+}
 
 /** Finds the context `name`; unknown names and classes are diagnostics. */
 export function selectContext(ir: VscIr, name: string): { node?: Node; diagnostics: Diagnostic[] } {
@@ -81,7 +98,7 @@ export function selectContext(ir: VscIr, name: string): { node?: Node; diagnosti
 export function effectiveNamespaces(node: Node): Namespace[] {
   const ns = new Set<Namespace>(node.security.namespaces);
   if (node.security.hostname !== undefined) ns.add("uts");
-  if (ns.has("pid")) ns.add("mount");
+  if (ns.has("pid") || needsMounts(node)) ns.add("mount");
   return NAMESPACE_ORDER.filter((n) => ns.has(n));
 }
 
@@ -113,7 +130,9 @@ export function requiredTools(node: Node): ToolName[] {
   if (node.rlimits.length > 0) tools.push("prlimit");
   const ns = effectiveNamespaces(node);
   if (ns.length > 0) tools.push("unshare");
-  if (ns.includes("pid")) tools.push("perl");
+  if (ns.includes("pid") || needsMounts(node)) tools.push("perl");
+  if (needsMounts(node)) tools.push("mount");
+  if (node.security.devices !== undefined) tools.push("mknod");
   tools.push(node.security.root !== undefined ? "capsh" : "setpriv");
   return tools;
 }
@@ -132,6 +151,7 @@ const limitValue = (v: number | string): number | undefined =>
 function keptCapabilities(node: Node): string[] {
   const caps = node.security.capabilities;
   if (!caps) return [...CAPABILITIES];
+  if (caps.mode === "none") return [];
   if (caps.mode === "keep") return CAPABILITIES.filter((c) => caps.names.includes(c));
   return CAPABILITIES.filter((c) => !caps.names.includes(c));
 }
@@ -189,6 +209,32 @@ export function validateNode(node: Node): Diagnostic[] {
         help: "use letters, digits, hyphens and dots; at most 64 characters",
       }),
     );
+  }
+  for (const [what, v] of [
+    ["user", sec.user],
+    ["group", sec.group],
+  ] as const) {
+    if (v !== undefined && !/^(\d{1,10}|[A-Za-z_][A-Za-z0-9_.-]{0,30}\$?)$/.test(v)) {
+      ds.push(
+        execError(
+          what === "user" ? "VSC5820" : "VSC5821",
+          `${JSON.stringify(v)} is not a ${what} name or id`,
+          {
+            span: secSpan,
+            help: "a name starts with a letter or _, then letters, digits, _ - . ; or a decimal id",
+          },
+        ),
+      );
+    }
+  }
+  for (const w of sec.filesystem?.writable ?? []) {
+    if (!w.startsWith("/") || w.split("/").some((p) => p === "." || p === "..") || /[\0\n]/.test(w))
+      ds.push(
+        execError("VSC5822", `writable path ${JSON.stringify(w)} is not an absolute path`, {
+          span: secSpan,
+          help: 'write absolute paths like "/var/lib/app"',
+        }),
+      );
   }
   if (sec.root !== undefined) {
     if (!sec.root.startsWith("/") || sec.root.includes("\0")) {
@@ -248,6 +294,8 @@ export interface PlanInput {
   tools: ToolPaths;
   /** /proc/sys/kernel/cap_last_cap: capabilities above the table are dropped by number. */
   capLastCap: number;
+  /** security.user/group resolved on the host; absent: the caller's identity. */
+  identity?: Identity;
 }
 
 export interface ExecPlan {
@@ -311,7 +359,24 @@ export function buildPlan(input: PlanInput): ExecPlan {
   if (sec.hostname !== undefined) {
     argv.push(tool(tools, "sh"), "-c", HOSTNAME_SCRIPT, "vsc-hostname", sec.hostname);
   }
+  if (needsMounts(node)) {
+    argv.push(
+      tool(tools, "perl"),
+      "-e",
+      MOUNT_SCRIPT,
+      "--",
+      tool(tools, "mount"),
+      sec.devices !== undefined ? tool(tools, "mknod") : "-",
+      root ?? "/",
+      sec.filesystem ? "ro" : "-",
+      sec.tmp !== undefined ? "tmp" : "-",
+      sec.devices !== undefined ? "dev" : "-",
+      ...(sec.filesystem?.writable ?? []),
+      "--",
+    );
+  }
   if (pid) argv.push(tool(tools, "perl"), "-e", INIT_SCRIPT, "--", root ?? "");
+  const id = input.identity;
 
   const caps = sec.capabilities;
   if (root !== undefined) {
@@ -324,6 +389,13 @@ export function buildPlan(input: PlanInput): ExecPlan {
       `--drop=${capshDrops(node, input.capLastCap).join(",")}`,
       "--no-new-privs",
       `--chroot=${root}`,
+      ...(id
+        ? [
+            `--gid=${id.gid}`,
+            `--groups=${(id.groups.length > 0 ? id.groups : [id.gid]).join(",")}`,
+            `--uid=${id.uid}`,
+          ]
+        : []),
       `--shell=${input.commandPath}`,
       "--",
       ...input.command.slice(1),
@@ -337,7 +409,14 @@ export function buildPlan(input: PlanInput): ExecPlan {
       "--ambient-caps",
       "-all",
     );
-    if (caps?.mode === "keep") {
+    if (id) {
+      argv.push(`--reuid=${id.uid}`, `--regid=${id.gid}`);
+      if (id.groups.length > 0) argv.push(`--groups=${id.groups.join(",")}`);
+      else argv.push("--clear-groups");
+    }
+    if (caps?.mode === "none") {
+      argv.push("--bounding-set", "-all");
+    } else if (caps?.mode === "keep") {
       argv.push("--bounding-set", ["-all", ...caps.names.map((c) => `+${c}`)].join(","));
     } else if (caps?.mode === "drop" && caps.names.length > 0) {
       argv.push("--bounding-set", caps.names.map((c) => `-${c}`).join(","));
@@ -359,7 +438,8 @@ function capshDrops(node: Node, capLastCap: number): string[] {
   for (let i = 0; i <= capLastCap; i++) {
     const name = CAPABILITIES[i];
     if (name === undefined) {
-      if (node.security.capabilities?.mode === "keep") drops.push(String(i));
+      if (node.security.capabilities?.mode !== "drop" && node.security.capabilities)
+        drops.push(String(i));
     } else if (!kept.has(name)) drops.push(`cap_${name}`);
   }
   return drops;

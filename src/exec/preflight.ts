@@ -14,6 +14,7 @@ import {
   TOOL_PACKAGES,
   effectiveNamespaces,
   requiredTools,
+  type Identity,
   type ToolPaths,
 } from "./plan.js";
 
@@ -24,6 +25,8 @@ export interface Preflight {
   /** The root with symlinks resolved. */
   root?: string;
   capLastCap: number;
+  /** security.user/group resolved on the host. */
+  identity?: Identity;
   diagnostics: Diagnostic[];
 }
 
@@ -109,6 +112,8 @@ export function preflight(
 
   const sec = node.security;
   const secSpan = spanOf(sec.loc ?? node.loc);
+  if (sec.user !== undefined || sec.group !== undefined)
+    out.identity = resolveIdentity(node, h, ds);
   const [cmd] = opts.command;
   if (sec.root !== undefined) {
     const root = h.realpath(sec.root);
@@ -122,6 +127,7 @@ export function preflight(
       return out;
     }
     out.root = root;
+    checkWritable(node, root, h, ds);
     if (effectiveNamespaces(node).includes("pid") && !h.isDir(posix.join(root, "proc"))) {
       ds.push(
         execError("VSC5808", `the context's root ${sec.root} has no proc directory`, {
@@ -144,7 +150,10 @@ export function preflight(
         );
       }
     }
-  } else if (cmd !== undefined) {
+  } else {
+    checkWritable(node, "/", h, ds);
+  }
+  if (sec.root === undefined && cmd !== undefined) {
     const found = cmd.includes("/")
       ? h.isExecutable(cmd)
       : searchDirs(h.path(), false).some((d) => h.isExecutable(posix.join(d, cmd)));
@@ -159,4 +168,70 @@ export function preflight(
     }
   }
   return out;
+}
+
+const isId = (s: string) => /^\d+$/.test(s);
+
+/**
+ * security.user/group on this host, now (#16): a name must exist (getent,
+ * so NSS sources count); a numeric id is used as it is. The user's primary
+ * group and its supplementary groups come with it unless `group` names one.
+ */
+function resolveIdentity(node: Node, h: ExecHost, ds: Diagnostic[]): Identity | undefined {
+  const sec = node.security;
+  const span = spanOf(sec.loc ?? node.loc);
+  const getent = (db: "passwd" | "group" | "initgroups", key: string) => h.getent?.(db, key);
+  let uid = 0;
+  let gid = 0;
+  let groups: number[] = [];
+  if (sec.user !== undefined) {
+    const pw = getent("passwd", sec.user);
+    if (pw && pw.length >= 4 && isId(pw[2]!) && isId(pw[3]!)) {
+      uid = Number(pw[2]);
+      gid = Number(pw[3]);
+      const ig = getent("initgroups", pw[0]!);
+      groups = (ig ?? []).slice(1).filter(isId).map(Number);
+    } else if (isId(sec.user)) {
+      uid = gid = Number(sec.user);
+    } else {
+      ds.push(
+        execError("VSC5820", `user "${sec.user}" does not exist on this host`, {
+          span,
+          help: `create it (adduser --system ${sec.user}) or name an existing user or a numeric uid`,
+        }),
+      );
+      return undefined;
+    }
+  }
+  if (sec.group !== undefined) {
+    const gr = getent("group", sec.group);
+    if (gr && gr.length >= 3 && isId(gr[2]!)) gid = Number(gr[2]);
+    else if (isId(sec.group)) gid = Number(sec.group);
+    else {
+      ds.push(
+        execError("VSC5821", `group "${sec.group}" does not exist on this host`, {
+          span,
+          help: "create it (addgroup --system NAME) or name an existing group or a numeric gid",
+        }),
+      );
+      return undefined;
+    }
+    if (!groups.includes(gid) && groups.length > 0) groups = [gid, ...groups];
+  }
+  if (sec.user === undefined) groups = [];
+  return { uid, gid, groups: [...new Set(groups)].sort((a, b) => a - b) };
+}
+
+/** Each writable path must exist (it is bind-mounted onto itself) under `base`. */
+function checkWritable(node: Node, base: string, h: ExecHost, ds: Diagnostic[]): void {
+  for (const w of node.security.filesystem?.writable ?? []) {
+    const p = base === "/" ? w : base + w;
+    if (h.exists(p)) continue;
+    ds.push(
+      execError("VSC5822", `writable path ${p} does not exist`, {
+        span: spanOf(node.security.loc ?? node.loc),
+        help: `create it first (mkdir -p ${p}): a writable path is bind-mounted onto itself`,
+      }),
+    );
+  }
 }

@@ -102,6 +102,7 @@ export async function execContext(
     root: pre.root,
     tools: pre.tools,
     capLastCap: pre.capLastCap,
+    identity: pre.identity,
   });
   printExecDiagnostics([...problems, ...pre.diagnostics], args, io);
   const outcome = await startExec(plan, deps).done;

@@ -102,9 +102,10 @@ const STRING = /"(?:[^"\\\x00-\x08\x0a-\x1f\x7f]|\\["\\])*"/y;
 /**
  * `1.5 cpus` / `1 cpu`, spaced: only when the unit word ends there (not
  * `cpusx`) and is not followed on the same line by `{` (in `id 101 cpu {`
- * the `cpu` opens a block) or a digit (`cpus 2` in a host is a statement).
+ * the `cpu` opens a block), a digit (`cpus 2` in a host is a statement) or
+ * a string (`cores 1 cpus "0"`: `cpus "LIST"` in a cpu block is a statement).
  */
-const SPACED_CPU = /[0-9]+(?:\.[0-9]+)?[ \t]+cpus?(?![^\s{},="#$])(?![ \t]*[{0-9])/y;
+const SPACED_CPU = /[0-9]+(?:\.[0-9]+)?[ \t]+cpus?(?![^\s{},="#$])(?![ \t]*[{0-9"])/y;
 /** JavaScript's `\s` (the blanks that end an atom) beyond ASCII: U+00A0, U+2028, U+FEFF, ... */
 const WIDE_SPACE = /\s/;
 

@@ -144,9 +144,14 @@ export function assignCores(
     return { cores: out, ok };
   }
   if (!ok) return { cores: out, ok };
-  const free = [...Array.from({ length: hostCpus - 1 }, (_, i) => i + 1), 0].filter(
-    (c) => !owner.has(c),
+  // Cpus that some context names as shared (`cpu.cpus`, #16) are taken last,
+  // so a count does not land on them when another cpu is free.
+  const named = new Set(
+    nodes.flatMap((n) => (n.body.cpu.cores ? [] : (n.body.cpu.cpus?.value ?? []))),
   );
+  const free = [...Array.from({ length: hostCpus - 1 }, (_, i) => i + 1), 0]
+    .filter((c) => !owner.has(c))
+    .sort((a, b) => Number(named.has(a)) - Number(named.has(b)));
   const byName = withCores
     .filter((n) => "count" in n.body.cpu.cores!.value)
     .sort((a, b) => (a.name < b.name ? -1 : 1));

@@ -205,10 +205,15 @@ const account: ReadValue = (items, stmt, ctx, what) => {
     if (n < 4294967295 && String(n) === s) return s;
   } else if (ACCOUNT.test(s)) return s;
   ctx.report(
-    error(Code.badAccountName, r.at, `${what} "${s}" is not a valid ${what} name or id`, {
-      label: "no user or group name looks like this",
-      help: "a name starts with a letter or _, then letters, digits, _ - . (at most 32); an id is a decimal number below 4294967295",
-    }),
+    error(
+      Code.badAccountName,
+      r.at,
+      `${what} "${s}" is not a valid ${what.replace(/^security /, "")} name or id`,
+      {
+        label: "no user or group name looks like this",
+        help: "a name starts with a letter or _, then letters, digits, _ - . (at most 32); an id is a decimal number below 4294967295",
+      },
+    ),
   );
   return undefined;
 };

@@ -100,6 +100,14 @@ test("shared cpus are normalised and may overlap", () => {
   assert.is(r.ir!.nodes.find((n) => n.name === "a")!.cpu.cpus, "1-3");
 });
 
+test("counted whole cores avoid cpus named as shared when others are free", () => {
+  const r = checkText(
+    `${HOST}context a { id 1  cpu { cores 1 } }\ncontext b { id 2  cpu { cpus "1" } }\n`,
+  );
+  assert.equal(r.diagnostics, []);
+  assert.equal(r.ir!.nodes.find((n) => n.name === "a")!.cpu.cores, [2]);
+});
+
 test("shared cpus are context-only", () => {
   const r = checkText(`${HOST}class k { cpu { cpus "1" } }\ncontext a in k { id 1 }\n`);
   assert.ok(r.diagnostics.some((d) => d.code === "VSC2031"));

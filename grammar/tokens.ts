@@ -146,7 +146,10 @@ export const Allow = kw("allow");
 export const From = kw("from");
 export const To = kw("to");
 export const Port = kw("port");
-export const Default = kw("default", [StmtKey, NetKey]);
+/** `default deny|reject|allow [log]` has its own rule (netBlock), so `default` is no NetKey. */
+export const Default = kw("default");
+export const Except = kw("except", []);
+export const Log = kw("log", []);
 export const Capabilities = kw("capabilities");
 export const Namespaces = kw("namespaces", [StmtKey, SecurityKey]);
 export const Hostname = kw("hostname", [StmtKey, SecurityKey]);
@@ -200,6 +203,8 @@ export const KEYWORDS: ReadonlyMap<string, TokenType> = new Map(
     To,
     Port,
     Default,
+    Except,
+    Log,
     Capabilities,
     Namespaces,
     Hostname,

@@ -18,6 +18,9 @@ export const Code = {
   defineWrongType: "VSC2020",
   defineCycle: "VSC2021",
   treeTooDeep: "VSC2034",
+  // VSC2060-2069 peers by name (language-v2.md §2)
+  unknownPeer: "VSC2060",
+  peerWrongKind: "VSC2061",
   defineTooDeep: "VSC2035",
   unknownField: "VSC2022",
   unknownBlock: "VSC2023",
@@ -68,6 +71,11 @@ export const Code = {
   hostnameNeedsUts: "VSC4014",
   weightsCannotGuarantee: "VSC4015",
   linkLimitAboveRate: "VSC4020",
+  // VSC4040-4049 peers by name, except, reject, log (language-v2.md §2)
+  peerWithoutAddress: "VSC4040",
+  peerIsSelf: "VSC4041",
+  exceptOutside: "VSC4042",
+  peerPartlyAddressed: "VSC4043",
 } as const;
 
 export type CodeName = keyof typeof Code;

@@ -427,6 +427,7 @@ function Net(x: any): boolean {
       k === "rules" ||
       k === "default" ||
       k === "defaultLoc" ||
+      k === "defaultLog" ||
       k === "loc"
     ))
       return false;
@@ -453,15 +454,19 @@ function Net(x: any): boolean {
   }
   const x88 = x.default;
   if (x88 !== undefined) {
-    if (!(x88 === "allow" || x88 === "deny")) return false;
+    if (!(x88 === "allow" || x88 === "deny" || x88 === "reject")) return false;
   }
   const x89 = x.defaultLoc;
   if (x89 !== undefined) {
     if (!Loc(x89)) return false;
   }
-  const x90 = x.loc;
+  const x90 = x.defaultLog;
   if (x90 !== undefined) {
-    if (!Loc(x90)) return false;
+    if (x90 !== true) return false;
+  }
+  const x91 = x.loc;
+  if (x91 !== undefined) {
+    if (!Loc(x91)) return false;
   }
   return true;
 }
@@ -470,20 +475,20 @@ function Cidr(x: any): boolean {
   if (!(typeof x === "object" && x !== null && !Array.isArray(x))) return false;
   for (const k in x)
     if (!(k === "family" || k === "address" || k === "prefix" || k === "loc")) return false;
-  const x91 = x.family;
-  if (x91 === undefined) return false;
-  if (!(x91 === 4 || x91 === 6)) return false;
-  const x92 = x.address;
+  const x92 = x.family;
   if (x92 === undefined) return false;
-  if (!(typeof x92 === "string")) return false;
-  const x93 = x.prefix;
+  if (!(x92 === 4 || x92 === 6)) return false;
+  const x93 = x.address;
   if (x93 === undefined) return false;
-  if (!Number.isInteger(x93)) return false;
-  if (!(x93 >= 0)) return false;
-  if (!(x93 <= 128)) return false;
-  const x94 = x.loc;
-  if (x94 !== undefined) {
-    if (!Loc(x94)) return false;
+  if (!(typeof x93 === "string")) return false;
+  const x94 = x.prefix;
+  if (x94 === undefined) return false;
+  if (!Number.isInteger(x94)) return false;
+  if (!(x94 >= 0)) return false;
+  if (!(x94 <= 128)) return false;
+  const x95 = x.loc;
+  if (x95 !== undefined) {
+    if (!Loc(x95)) return false;
   }
   return true;
 }
@@ -493,27 +498,27 @@ function NetLink(x: any): boolean {
   for (const k in x)
     if (!(k === "name" || k === "share" || k === "reserve" || k === "limit" || k === "loc"))
       return false;
-  const x95 = x.name;
-  if (x95 === undefined) return false;
-  if (!(typeof x95 === "string")) return false;
-  const x96 = x.share;
+  const x96 = x.name;
   if (x96 === undefined) return false;
-  if (!Number.isInteger(x96)) return false;
-  if (!(x96 >= 1)) return false;
-  if (!(x96 <= 10000)) return false;
-  const x97 = x.reserve;
-  if (x97 !== undefined) {
-    if (!Number.isInteger(x97)) return false;
-    if (!(x97 >= 1)) return false;
-  }
-  const x98 = x.limit;
+  if (!(typeof x96 === "string")) return false;
+  const x97 = x.share;
+  if (x97 === undefined) return false;
+  if (!Number.isInteger(x97)) return false;
+  if (!(x97 >= 1)) return false;
+  if (!(x97 <= 10000)) return false;
+  const x98 = x.reserve;
   if (x98 !== undefined) {
     if (!Number.isInteger(x98)) return false;
     if (!(x98 >= 1)) return false;
   }
-  const x99 = x.loc;
+  const x99 = x.limit;
   if (x99 !== undefined) {
-    if (!Loc(x99)) return false;
+    if (!Number.isInteger(x99)) return false;
+    if (!(x99 >= 1)) return false;
+  }
+  const x100 = x.loc;
+  if (x100 !== undefined) {
+    if (!Loc(x100)) return false;
   }
   return true;
 }
@@ -521,48 +526,84 @@ function NetLink(x: any): boolean {
 function Rule(x: any): boolean {
   if (!(typeof x === "object" && x !== null && !Array.isArray(x))) return false;
   for (const k in x)
-    if (!(k === "direction" || k === "proto" || k === "peers" || k === "ports" || k === "loc"))
+    if (!(
+      k === "direction" ||
+      k === "proto" ||
+      k === "peers" ||
+      k === "named" ||
+      k === "except" ||
+      k === "ports" ||
+      k === "loc"
+    ))
       return false;
-  const x100 = x.direction;
-  if (x100 === undefined) return false;
-  if (!(x100 === "in" || x100 === "out")) return false;
-  const x101 = x.proto;
+  const x101 = x.direction;
   if (x101 === undefined) return false;
-  if (!(x101 === "any" || x101 === "tcp" || x101 === "udp" || x101 === "icmp" || x101 === "icmpv6"))
-    return false;
-  const x102 = x.peers;
+  if (!(x101 === "in" || x101 === "out")) return false;
+  const x102 = x.proto;
   if (x102 === undefined) return false;
-  if (!Array.isArray(x102)) return false;
-  for (let i103 = 0; i103 < x102.length; i103++) {
-    const x104 = x102[i103];
-    if (!Cidr(x104)) return false;
+  if (!(x102 === "any" || x102 === "tcp" || x102 === "udp" || x102 === "icmp" || x102 === "icmpv6"))
+    return false;
+  const x103 = x.peers;
+  if (x103 === undefined) return false;
+  if (!Array.isArray(x103)) return false;
+  for (let i104 = 0; i104 < x103.length; i104++) {
+    const x105 = x103[i104];
+    if (!Cidr(x105)) return false;
   }
-  const x105 = x.ports;
-  if (x105 === undefined) return false;
-  if (!Array.isArray(x105)) return false;
-  for (let i106 = 0; i106 < x105.length; i106++) {
-    const x107 = x105[i106];
-    if (!PortRange(x107)) return false;
+  const x106 = x.named;
+  if (x106 !== undefined) {
+    if (!Array.isArray(x106)) return false;
+    for (let i107 = 0; i107 < x106.length; i107++) {
+      const x108 = x106[i107];
+      if (!PeerName(x108)) return false;
+    }
   }
-  const x108 = x.loc;
-  if (x108 === undefined) return false;
-  if (!Loc(x108)) return false;
+  const x109 = x.except;
+  if (x109 !== undefined) {
+    if (!Array.isArray(x109)) return false;
+    for (let i110 = 0; i110 < x109.length; i110++) {
+      const x111 = x109[i110];
+      if (!Cidr(x111)) return false;
+    }
+  }
+  const x112 = x.ports;
+  if (x112 === undefined) return false;
+  if (!Array.isArray(x112)) return false;
+  for (let i113 = 0; i113 < x112.length; i113++) {
+    const x114 = x112[i113];
+    if (!PortRange(x114)) return false;
+  }
+  const x115 = x.loc;
+  if (x115 === undefined) return false;
+  if (!Loc(x115)) return false;
+  return true;
+}
+
+function PeerName(x: any): boolean {
+  if (!(typeof x === "object" && x !== null && !Array.isArray(x))) return false;
+  for (const k in x) if (!(k === "kind" || k === "name")) return false;
+  const x116 = x.kind;
+  if (x116 === undefined) return false;
+  if (!(x116 === "context" || x116 === "class")) return false;
+  const x117 = x.name;
+  if (x117 === undefined) return false;
+  if (!(typeof x117 === "string")) return false;
   return true;
 }
 
 function PortRange(x: any): boolean {
   if (!(typeof x === "object" && x !== null && !Array.isArray(x))) return false;
   for (const k in x) if (!(k === "from" || k === "to")) return false;
-  const x109 = x.from;
-  if (x109 === undefined) return false;
-  if (!Number.isInteger(x109)) return false;
-  if (!(x109 >= 1)) return false;
-  if (!(x109 <= 65535)) return false;
-  const x110 = x.to;
-  if (x110 === undefined) return false;
-  if (!Number.isInteger(x110)) return false;
-  if (!(x110 >= 1)) return false;
-  if (!(x110 <= 65535)) return false;
+  const x118 = x.from;
+  if (x118 === undefined) return false;
+  if (!Number.isInteger(x118)) return false;
+  if (!(x118 >= 1)) return false;
+  if (!(x118 <= 65535)) return false;
+  const x119 = x.to;
+  if (x119 === undefined) return false;
+  if (!Number.isInteger(x119)) return false;
+  if (!(x119 >= 1)) return false;
+  if (!(x119 <= 65535)) return false;
   return true;
 }
 
@@ -570,36 +611,36 @@ function Rlimit(x: any): boolean {
   if (!(typeof x === "object" && x !== null && !Array.isArray(x))) return false;
   for (const k in x)
     if (!(k === "name" || k === "soft" || k === "hard" || k === "loc")) return false;
-  const x111 = x.name;
-  if (x111 === undefined) return false;
+  const x120 = x.name;
+  if (x120 === undefined) return false;
   if (!(
-    x111 === "as" ||
-    x111 === "core" ||
-    x111 === "cpu" ||
-    x111 === "data" ||
-    x111 === "fsize" ||
-    x111 === "locks" ||
-    x111 === "memlock" ||
-    x111 === "msgqueue" ||
-    x111 === "nice" ||
-    x111 === "nofile" ||
-    x111 === "nproc" ||
-    x111 === "rss" ||
-    x111 === "rtprio" ||
-    x111 === "rttime" ||
-    x111 === "sigpending" ||
-    x111 === "stack"
+    x120 === "as" ||
+    x120 === "core" ||
+    x120 === "cpu" ||
+    x120 === "data" ||
+    x120 === "fsize" ||
+    x120 === "locks" ||
+    x120 === "memlock" ||
+    x120 === "msgqueue" ||
+    x120 === "nice" ||
+    x120 === "nofile" ||
+    x120 === "nproc" ||
+    x120 === "rss" ||
+    x120 === "rtprio" ||
+    x120 === "rttime" ||
+    x120 === "sigpending" ||
+    x120 === "stack"
   ))
     return false;
-  const x112 = x.soft;
-  if (x112 === undefined) return false;
-  if (!(Number.isInteger(x112) || typeof x112 === "string")) return false;
-  const x113 = x.hard;
-  if (x113 === undefined) return false;
-  if (!(Number.isInteger(x113) || typeof x113 === "string")) return false;
-  const x114 = x.loc;
-  if (x114 !== undefined) {
-    if (!Loc(x114)) return false;
+  const x121 = x.soft;
+  if (x121 === undefined) return false;
+  if (!(Number.isInteger(x121) || typeof x121 === "string")) return false;
+  const x122 = x.hard;
+  if (x122 === undefined) return false;
+  if (!(Number.isInteger(x122) || typeof x122 === "string")) return false;
+  const x123 = x.loc;
+  if (x123 !== undefined) {
+    if (!Loc(x123)) return false;
   }
   return true;
 }
@@ -615,49 +656,49 @@ function Security(x: any): boolean {
       k === "loc"
     ))
       return false;
-  const x115 = x.capabilities;
-  if (x115 !== undefined) {
-    if (!(typeof x115 === "object" && x115 !== null && !Array.isArray(x115))) return false;
-    for (const k in x115) if (!(k === "mode" || k === "names")) return false;
-    const x116 = x115.mode;
-    if (x116 === undefined) return false;
-    if (!(x116 === "keep" || x116 === "drop")) return false;
-    const x117 = x115.names;
-    if (x117 === undefined) return false;
-    if (!Array.isArray(x117)) return false;
-    for (let i118 = 0; i118 < x117.length; i118++) {
-      const x119 = x117[i118];
-      if (!(typeof x119 === "string")) return false;
+  const x124 = x.capabilities;
+  if (x124 !== undefined) {
+    if (!(typeof x124 === "object" && x124 !== null && !Array.isArray(x124))) return false;
+    for (const k in x124) if (!(k === "mode" || k === "names")) return false;
+    const x125 = x124.mode;
+    if (x125 === undefined) return false;
+    if (!(x125 === "keep" || x125 === "drop")) return false;
+    const x126 = x124.names;
+    if (x126 === undefined) return false;
+    if (!Array.isArray(x126)) return false;
+    for (let i127 = 0; i127 < x126.length; i127++) {
+      const x128 = x126[i127];
+      if (!(typeof x128 === "string")) return false;
     }
   }
-  const x120 = x.namespaces;
-  if (x120 === undefined) return false;
-  if (!Array.isArray(x120)) return false;
-  for (let i121 = 0; i121 < x120.length; i121++) {
-    const x122 = x120[i121];
+  const x129 = x.namespaces;
+  if (x129 === undefined) return false;
+  if (!Array.isArray(x129)) return false;
+  for (let i130 = 0; i130 < x129.length; i130++) {
+    const x131 = x129[i130];
     if (!(
-      x122 === "cgroup" ||
-      x122 === "ipc" ||
-      x122 === "mount" ||
-      x122 === "net" ||
-      x122 === "pid" ||
-      x122 === "time" ||
-      x122 === "user" ||
-      x122 === "uts"
+      x131 === "cgroup" ||
+      x131 === "ipc" ||
+      x131 === "mount" ||
+      x131 === "net" ||
+      x131 === "pid" ||
+      x131 === "time" ||
+      x131 === "user" ||
+      x131 === "uts"
     ))
       return false;
   }
-  const x123 = x.hostname;
-  if (x123 !== undefined) {
-    if (!(typeof x123 === "string")) return false;
+  const x132 = x.hostname;
+  if (x132 !== undefined) {
+    if (!(typeof x132 === "string")) return false;
   }
-  const x124 = x.root;
-  if (x124 !== undefined) {
-    if (!(typeof x124 === "string")) return false;
+  const x133 = x.root;
+  if (x133 !== undefined) {
+    if (!(typeof x133 === "string")) return false;
   }
-  const x125 = x.loc;
-  if (x125 !== undefined) {
-    if (!Loc(x125)) return false;
+  const x134 = x.loc;
+  if (x134 !== undefined) {
+    if (!Loc(x134)) return false;
   }
   return true;
 }

@@ -12,6 +12,7 @@ import { parseSource } from "../../src/syntax/parse.js";
 import { formatSource } from "../../src/fmt/format.js";
 import { checkText, summary } from "../check/helpers.js";
 import { isRoot, nftCheck } from "./tools.js";
+import { rulesetProblems } from "../../src/plan/ruleset-check.js";
 
 const HOST = `host h {
   cpus 2
@@ -202,6 +203,21 @@ test("the formatter keeps every new form", () => {
   const f = formatSource(src, "m.vsc");
   assert.equal(f.diagnostics, []);
   assert.is(f.text, src);
+});
+
+test("a saved plan's ruleset check accepts the sets, rejects and logs vsc writes", () => {
+  const d = desiredState(
+    compile(PEERS + `context edge { id 5  net { address 10.0.0.5  default deny log } }\n`),
+  );
+  assert.equal(rulesetProblems(d.nft.ruleset), []);
+  // The digest covers the sets: moving a peer's address changes it (so plan/apply reload).
+  const moved = desiredState(
+    compile(
+      PEERS.replace("10.0.0.1, fd00::1", "10.0.0.7, fd00::1") +
+        `context edge { id 5  net { address 10.0.0.5  default deny log } }\n`,
+    ),
+  );
+  assert.is.not(moved.nft.digest, d.nft.digest);
 });
 
 test("ruleset with sets, reject and log passes nft -c", () => {

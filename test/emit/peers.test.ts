@@ -12,6 +12,7 @@ import { parseSource } from "../../src/syntax/parse.js";
 import { formatSource } from "../../src/fmt/format.js";
 import { checkText, summary } from "../check/helpers.js";
 import { isRoot, nftCheck } from "./tools.js";
+import { InternalError } from "../../src/diag/internal-error.js";
 import { rulesetProblems } from "../../src/plan/ruleset-check.js";
 
 const HOST = `host h {
@@ -230,6 +231,25 @@ test("ruleset with sets, reject and log passes nft -c", () => {
   );
   const r = nftCheck(d.nft.ruleset, d.nft.cgroupPaths);
   assert.is(r.status, 0, r.stderr);
+});
+
+test("a name that could leave the log prefix or a set name is refused by the emitter, never written", () => {
+  const ir = compile(
+    PEERS + `context edge { id 5  net { address 10.0.0.5  default deny log } }\n`,
+  ) as unknown as { nodes: { name: string; net: { rules: { named?: { name: string }[] }[] } }[] };
+  const evil = `edge" ; } table ip evil { chain c { drop; } } #`;
+  const hostile = structuredClone(ir);
+  hostile.nodes.find((n) => n.name === "edge")!.name = evil;
+  assert.throws(
+    () => emitTarget(hostile as unknown as VscIr, "nft"),
+    (e: Error) => e instanceof InternalError,
+  );
+  const hostilePeer = structuredClone(ir);
+  hostilePeer.nodes.find((n) => n.name === "db")!.net.rules[0]!.named![0]!.name = evil;
+  assert.throws(
+    () => emitTarget(hostilePeer as unknown as VscIr, "nft"),
+    (e: Error) => e instanceof InternalError,
+  );
 });
 
 test.run();

@@ -40,7 +40,7 @@ context edge { id 313  net { address 10.244.1.12  allow in tcp port 443  default
 test("apply loads the peer sets; an address move is one nft action; destroy removes them", () => {
   const dir = mkdtempSync("/tmp/vsc-peers-");
   const file = join(dir, "peers.vsc");
-  const env = { ...process.env, VSC_STATE_DIR: join(dir, "state") };
+  const env = { ...process.env, FORCE_COLOR: "", NO_COLOR: "1", VSC_STATE_DIR: join(dir, "state") };
   const net = scratchNet("vpe");
   const ns = net.nsA;
   const args = ["--netns", ns, "--cgroup-mount", LAB_CGROUP_MOUNT];
@@ -68,7 +68,7 @@ test("apply loads the peer sets; an address move is one nft action; destroy remo
     writeFileSync(file, config("10.244.1.13"));
     const moved = cli(["plan", file, "--detailed-exitcode", ...args]);
     assert.is(moved.code, 2, moved.stdout + moved.stderr);
-    assert.match(moved.stdout, /Plan: 0 to add, 1 to change, 0 to destroy\./);
+    assert.match(moved.stdout, /Plan: 0 to add, 1 to change, 0 to destroy\./, moved.stdout);
     const applied2 = cli(["apply", file, "--auto-approve", ...args]);
     assert.is(applied2.code, 0, `vsc apply: ${applied2.stderr}${applied2.stdout}`);
     assert.match(setOf("peer_app_v4"), /elements = \{ 10\.244\.1\.13 \}/);

@@ -5,7 +5,17 @@
  * filter rules. Deterministic: the same n gives the same text. Used by the
  * benchmarks and as seeds for the fuzz tests.
  */
-export function generateConfig(n: number, opts: { cgroupRoot?: string } = {}): string {
+/**
+ * `peers`: every context also names peers (language-v2.md §2): inbound from
+ * the context before it (`from context ctx-(i-1)`, a set per context) and
+ * outbound to its whole class (`to class tier-c`, a set of 100 addresses).
+ * Without it the text is byte for byte what it always was (the parser's
+ * corpus and every other benchmark use it).
+ */
+export function generateConfig(
+  n: number,
+  opts: { cgroupRoot?: string; peers?: boolean } = {},
+): string {
   if (n < 1 || n > 60000) throw new Error(`generateConfig: n must be in 1..60000, got ${n}`);
   const out: string[] = [];
   out.push(`# generated: ${n} contexts`);
@@ -63,6 +73,10 @@ export function generateConfig(n: number, opts: { cgroupRoot?: string } = {}): s
     );
     out.push(`    allow in tcp port 80, 443`);
     out.push(`    allow out tcp to 10.254.0.0/16 port 5432`);
+    if (opts.peers) {
+      if (i > 1) out.push(`    allow in tcp from context ctx-${i - 1} port 5432`);
+      out.push(`    allow out to class tier-${cls}`);
+    }
     out.push(`  }`);
     out.push(`}`);
   }

@@ -341,7 +341,60 @@ async function benchApply(): Promise<void> {
   }
 }
 
+/**
+ * Peers by name (language-v2.md §2) against the plain 1,000-context compile,
+ * in the same run, alternating: every context names the context before it
+ * and its class (1,000 + 10 nft sets). Issue #17's budget: under 2x (with
+ * traffic classes too, which another branch adds).
+ */
+function benchPeers(): void {
+  console.log(
+    "## compile: 1,000 contexts with peers by name, against the plain 1,000 (same run)\n",
+  );
+  const dir = mkdtempSync(join(tmpdir(), "vsc-bench-peers-"));
+  try {
+    const cases = [
+      { name: "1,000 contexts", peers: false },
+      { name: "1,000 contexts with peers by name", peers: true },
+    ].map((c) => {
+      const src = join(dir, `${c.peers ? "peers" : "plain"}.vsc`);
+      writeFileSync(src, generateConfig(1000, { cgroupRoot: "vsc-bench", peers: c.peers }));
+      return {
+        ...c,
+        args: [join(root, "bin/vsc.js"), "compile", src, "-o", join(dir, `out-${c.peers}`)],
+        runs: [] as number[],
+      };
+    });
+    const nodeRuns: number[] = [];
+    for (let i = 0; i < 11; i++) {
+      nodeRuns.push(commandMs(1, node, ["-e", "0"]));
+      for (const c of cases) c.runs.push(commandMs(1, node, c.args));
+    }
+    const base = median(cases[0]!.runs);
+    const nodeMs = median(nodeRuns);
+    console.log(
+      table(
+        ["case", "vsc compile", "/ plain", "minus node start", "/ plain (minus node start)"],
+        cases.map((c) => [
+          c.name,
+          fmtMs(median(c.runs)),
+          fmtRatio(median(c.runs) / base),
+          fmtMs(median(c.runs) - nodeMs),
+          fmtRatio((median(c.runs) - nodeMs) / (base - nodeMs)),
+        ]),
+      ),
+    );
+    const ratio = median(cases[1]!.runs) / base;
+    console.log(
+      `\ntarget: peers by name < 2x the plain compile: ${ratio < 2 ? "met" : "MISSED"} (${fmtRatio(ratio)}; 11 alternating runs, node -e 0 ${fmtMs(nodeMs)})\n`,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 if (on("check")) benchCheck();
 if (on("compile")) benchCompile();
+if (on("compile") || on("peers")) benchPeers();
 if (on("fuzz")) await benchFuzz();
 if (on("apply")) await benchApply();

@@ -36,6 +36,7 @@ import type { Item, Stmt, Value } from "../src/syntax/ast.js";
 import {
   Build,
   type AllowDraft,
+  type PeerPortDraft,
   type BlockDraft,
   type DeclDraft,
   type DefineDraft,
@@ -54,9 +55,12 @@ import {
   Device,
   DeviceKey,
   Disk,
+  Default,
   Equals,
+  Except,
   From,
   Host,
+  Log,
   HostKey,
   Identifier,
   In,
@@ -408,9 +412,10 @@ export class VscParser extends EmbeddedActionsParser {
     { ALT: () => this.SUBRULE(this.netKv) },
     { ALT: () => this.SUBRULE(this.linkBlock) },
     { ALT: () => this.SUBRULE(this.allowStmt) },
+    { ALT: () => this.SUBRULE(this.defaultStmt) },
     this.unknownAlt(),
   ]);
-  /** address LIST, default deny|allow */
+  /** address LIST */
   public netKv = this.keyList("netKv", NetKey);
   public linkBlock = this.subBlock("linkBlock", Link, () => [
     { ALT: () => this.SUBRULE(this.linkKv) },
@@ -418,35 +423,79 @@ export class VscParser extends EmbeddedActionsParser {
   ]);
   public linkKv = this.keyList("linkKv", LinkKey);
 
-  /** allow (in|out) PROTO? ((from|to) LIST)? (port LIST)? */
+  /** allow (in|out) PROTO? PEERPORT */
   public allowStmt = this.node(
     "allowStmt",
-    (): AllowDraft => ({ peers: [], ports: [] }),
+    (): AllowDraft => ({ peers: [], except: [], ports: [] }),
     (d) => {
       d.key = this.CONSUME(Allow);
       d.direction = this.OR(this.inOrOut) as IToken;
       this.OPTION1(() => {
         d.proto = this.CONSUME(PlainName);
       });
-      this.OPTION2(() => {
-        d.peerKw = this.OR2(this.fromOrTo) as IToken;
-        d.peers.push(this.CONSUME1(Scalar));
-        this.MANY1(() => {
-          this.CONSUME1(Comma);
-          d.peers.push(this.CONSUME2(Scalar));
-        });
-      });
-      this.OPTION3(() => {
-        d.portKw = this.CONSUME(Port);
-        d.ports.push(this.CONSUME3(Scalar));
-        this.MANY2(() => {
-          this.CONSUME2(Comma);
-          d.ports.push(this.CONSUME4(Scalar));
-        });
-      });
+      this.SUBRULE(this.peerPort, { ARGS: [d] });
     },
     (d) => this.build.allow(d),
   );
+
+  /**
+   * The peer and port part of a rule, ONE rule for every statement that
+   * matches packets (`allow`, and whatever reuses it): it fills the caller's
+   * draft. `((from|to) PEER (, PEER)* (except LIST)?)? (port LIST)?`, where
+   * PEER is `context NAME`, `class NAME` or a value (an address, a `$ref`).
+   * `context`/`class` are keywords and so also values: the named forms are
+   * tried first (IGNORE_AMBIGUITIES: the first alternative that fits wins).
+   */
+  public peerPort = this.RULE("peerPort", (given?: PeerPortDraft) => {
+    // No draft in Chevrotain's recording phase (rules are called without arguments).
+    const d = given ?? { peers: [], except: [], ports: [] };
+    this.OPTION2(() => {
+      d.peerKw = this.OR2(this.fromOrTo) as IToken;
+      const first = this.SUBRULE1(this.peer);
+      if (first !== undefined) d.peers.push(first);
+      this.MANY1(() => {
+        this.CONSUME1(Comma);
+        const next = this.SUBRULE2(this.peer);
+        if (next !== undefined) d.peers.push(next);
+      });
+      this.OPTION4(() => {
+        d.exceptKw = this.CONSUME(Except);
+        d.except.push(this.CONSUME5(Scalar));
+        this.MANY3(() => {
+          this.CONSUME3(Comma);
+          d.except.push(this.CONSUME6(Scalar));
+        });
+      });
+    });
+    this.OPTION3(() => {
+      d.portKw = this.CONSUME(Port);
+      d.ports.push(this.CONSUME3(Scalar));
+      this.MANY2(() => {
+        this.CONSUME2(Comma);
+        d.ports.push(this.CONSUME4(Scalar));
+      });
+    });
+  });
+  /** One peer: `context NAME`, `class NAME` or a value (the named forms first). */
+  public peer = this.RULE("peer", (): IToken | { kw: IToken; name: IToken } | undefined =>
+    this.OR7({
+      IGNORE_AMBIGUITIES: true,
+      DEF: [
+        { ALT: () => ({ kw: this.CONSUME(Context), name: this.CONSUME1(Identifier) }) },
+        { ALT: () => ({ kw: this.CONSUME(Class), name: this.CONSUME2(Identifier) }) },
+        { ALT: () => this.CONSUME(Scalar) },
+      ],
+    }),
+  );
+
+  /** default deny|reject|allow [log] (a value list, as every key's, for the checker to judge) */
+  public defaultStmt = this.setting("defaultStmt", (d) => {
+    d.key = this.CONSUME(Default);
+    this.list(Scalar, d.items);
+    this.OPTION(() => {
+      (d.lits ??= []).push(this.CONSUME(Log));
+    });
+  });
 
   public rlimitBlock = this.block("rlimitBlock", Rlimit, () => [
     { ALT: () => this.SUBRULE(this.rlimitStmt) },

@@ -148,7 +148,10 @@ export const Allow = kw("allow");
 export const From = kw("from");
 export const To = kw("to");
 export const Port = kw("port");
-export const Default = kw("default", [StmtKey, NetKey]);
+/** `default deny|reject|allow [log]` has its own rule (netBlock), so `default` is no NetKey. */
+export const Default = kw("default");
+export const Except = kw("except", []);
+export const Log = kw("log", []);
 export const Capabilities = kw("capabilities", [StmtKey, ModeKey]);
 export const Syscalls = kw("syscalls", [StmtKey, ModeKey]);
 export const User = kw("user", [StmtKey, SecurityKey]);
@@ -210,6 +213,8 @@ export const KEYWORDS: ReadonlyMap<string, TokenType> = new Map(
     To,
     Port,
     Default,
+    Except,
+    Log,
     Capabilities,
     Syscalls,
     User,

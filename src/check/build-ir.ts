@@ -211,13 +211,18 @@ function buildLink(l: NetLinkSpec, name: string): Net["links"][number] {
 }
 
 function buildRule(f: Field<RuleSpec>): Rule {
-  return {
+  const r: Writable<Rule> = {
     direction: f.value.direction,
     proto: f.value.proto,
     peers: f.value.peers.map((p) => cidr(p.cidr, p.span)),
     ports: f.value.ports.map((p) => ({ from: p.from, to: p.to })),
     loc: loc(f.stmt),
   };
+  // Absent when unused, so v1 plans keep their bytes.
+  if (f.value.named.length > 0)
+    r.named = f.value.named.map((p) => ({ kind: p.kind, name: p.name }));
+  if (f.value.except.length > 0) r.except = f.value.except.map((p) => cidr(p.cidr, p.span));
+  return r;
 }
 
 function buildNet(
@@ -245,8 +250,9 @@ function buildNet(
   for (let i = 0; i < net.allow.length; i++) rules.push(rule(net.allow[i]!));
   const out: Writable<Net> = { addresses, links, rules };
   if (net.default) {
-    out.default = net.default.value;
+    out.default = net.default.value.action;
     out.defaultLoc = loc(net.default.stmt);
+    if (net.default.value.log) out.defaultLog = true;
   }
   if (net.loc) out.loc = loc(net.loc.stmt);
   return out;

@@ -18,6 +18,9 @@ export const Code = {
   defineWrongType: "VSC2020",
   defineCycle: "VSC2021",
   treeTooDeep: "VSC2034",
+  // VSC2060-2069 peers by name (language-v2.md §2)
+  unknownPeer: "VSC2060",
+  peerWrongKind: "VSC2061",
   defineTooDeep: "VSC2035",
   unknownField: "VSC2022",
   unknownBlock: "VSC2023",
@@ -82,6 +85,11 @@ export const Code = {
   syscallsNeedSystemd: "VSC4035",
   netNamespaceRules: "VSC4036",
   rlimitNproc: "VSC4037",
+  // VSC4040-4049 peers by name, except, reject, log (language-v2.md §2)
+  peerWithoutAddress: "VSC4040",
+  peerIsSelf: "VSC4041",
+  exceptOutside: "VSC4042",
+  peerPartlyAddressed: "VSC4043",
 } as const;
 
 export type CodeName = keyof typeof Code;

@@ -123,7 +123,9 @@ export function checkInboundPorts(
       const allow = n.body.net.allow;
       for (let j = 0; j < allow.length; j++) {
         const rule = allow[j]!;
-        if (rule.value.direction !== "in" || rule.value.proto !== proto) continue;
+        if (rule.value.direction !== "in") continue;
+        // `any` with ports is tcp and udp (check/allow.ts).
+        if (rule.value.proto !== proto && rule.value.proto !== "any") continue;
         const ports = rule.value.ports;
         for (let k = 0; k < ports.length; k++) {
           const p = ports[k]!;

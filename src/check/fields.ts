@@ -4,6 +4,7 @@
  * find statement ends; the meaning lives here.
  */
 import type { Span } from "../diag/diagnostic.js";
+import type { NetDefault } from "./spec.js";
 import { error } from "./acceptor.js";
 import { Code } from "./codes.js";
 import type { Resolved } from "./defines.js";
@@ -461,9 +462,13 @@ const rlimit =
     } satisfies RlimitValue;
   };
 
+/** `default deny|reject|allow`, optionally followed by `log` (the parser allows nothing else there). */
 const defaultWord: ReadValue = (items, stmt, ctx, what) => {
-  const r = one(items, what, stmt, ctx);
-  return r && word(r, ["deny", "allow"] as const, "net default", ctx);
+  const last = items[items.length - 1];
+  const log = items.length === 2 && last?.s.kind === "Ident" && last.s.name === "log";
+  const r = one(log ? items.slice(0, 1) : items, what, stmt, ctx);
+  const action = r && word(r, ["deny", "reject", "allow"] as const, "net default", ctx);
+  return action && ({ action, log } satisfies NetDefault);
 };
 
 export const BLOCKS: Record<string, BlockDef> = {

@@ -26,6 +26,7 @@ import { checkCpuBurst, checkCpuLimitMinimum } from "./ranges.js";
 import { checkCpuGuarantees } from "./cpu-guarantee.js";
 import { type DeclSpec, readDecl } from "./read-body.js";
 import { readHost } from "./read-host.js";
+import { checkPeers } from "./peers.js";
 import { resolveNames } from "./resolve-names.js";
 import { spanOrder } from "./source-order.js";
 
@@ -90,6 +91,7 @@ export function check(program: Program): CheckResult {
   checkIds(tree.order, order, report);
   checkAddresses(contexts, order, report);
   checkInboundPorts(contexts, order, report);
+  if (tree.ok) checkPeers(tree.order, report);
   checkNestedLimits(tree.roots, host ? [...host.links.keys()].sort() : [], report);
   if (host) checkLinkLimits(tree.order, host, report);
 

@@ -83,18 +83,36 @@ export interface PeerSpec {
   span: Span;
 }
 
+/** `context NAME` / `class NAME` as a peer (resolved in check/peers.ts). */
+export interface NamedPeerSpec {
+  kind: "context" | "class";
+  name: string;
+  span: Span;
+  nameSpan: Span;
+}
+
 export interface RuleSpec {
   direction: "in" | "out";
   proto: "any" | "tcp" | "udp" | "icmp" | "icmpv6";
   peers: PeerSpec[];
+  /** Peers by name, in source order. */
+  named: NamedPeerSpec[];
+  /** Prefixes carved out of the peers (`except`). */
+  except: PeerSpec[];
   ports: PortSpec[];
+}
+
+/** `default deny|reject|allow [log]`. */
+export interface NetDefault {
+  action: "allow" | "deny" | "reject";
+  log: boolean;
 }
 
 export interface NetSpec extends BlockSpec {
   address: Field<ParsedCidr>[];
   link: Record<string, NetLinkSpec>;
   allow: Field<RuleSpec>[];
-  default?: Field<"allow" | "deny">;
+  default?: Field<NetDefault>;
 }
 
 export interface RlimitValue {

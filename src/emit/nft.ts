@@ -5,6 +5,7 @@
 import type { Cidr, Loc, Node, PortRange, Rule, VscIr } from "../ir/types.gen.js";
 import { commentText, nftName } from "./quote.js";
 import { classid } from "../model/links.js";
+import { InternalError } from "../diag/internal-error.js";
 
 export interface NftLine {
   /** Comment line above the rule (already comment-safe), or null. */
@@ -68,6 +69,9 @@ function l4Match(r: Rule, ports: string): string {
     return r.ports.length > 0
       ? `${r.proto} dport ${set(ports, r.ports.length)}`
       : `meta l4proto ${r.proto}`;
+  // No protocol written, but ports: tcp and udp (language-v2.md §2).
+  if (r.proto === "any" && r.ports.length > 0)
+    return `meta l4proto { tcp, udp } th dport ${set(ports, r.ports.length)}`;
   if (r.proto === "icmp") return "meta l4proto icmp";
   if (r.proto === "icmpv6") return "meta l4proto ipv6-icmp";
   return "";
@@ -111,17 +115,46 @@ function allowLines(r: Rule, w: Where): NftLine[] {
     if (p.family === 4) v4 += sep(n4++) + c;
     else v6 += sep(n6++) + c;
   }
+  const named = r.named ?? [];
+  for (let j = 0; j < named.length; j++)
+    peers += sep(r.peers.length + j) + `${named[j]!.kind} ${named[j]!.name}`;
+  const except = r.except ?? [];
+  let e4 = "";
+  let e6 = "";
+  let x4 = 0;
+  let x6 = 0;
+  for (let j = 0; j < except.length; j++) {
+    const c = cidr(except[j]!);
+    if (except[j]!.family === 4) e4 += sep(x4++) + c;
+    else e6 += sep(x6++) + c;
+  }
   let note = `allow ${direction} ${r.proto}`;
-  if (r.peers.length > 0) note += ` ${direction === "in" ? "from" : "to"} ${peers}`;
+  if (peers !== "") note += ` ${direction === "in" ? "from" : "to"} ${peers}`;
+  if (except.length > 0) note += ` except ${e4}${x4 > 0 && x6 > 0 ? ", " : ""}${e6}`;
   if (r.ports.length > 0) note += ` port ${ports}`;
   note += ` (${w.of(r.loc)})`;
   const l4 = l4Match(r, ports);
   const tail = l4 === "" ? "accept" : `${l4} accept`;
-  if (r.peers.length === 0) return [{ note, rule: tail }];
+  if (r.peers.length === 0 && named.length === 0) return [{ note, rule: tail }];
   const field = direction === "in" ? "saddr" : "daddr";
   const out: NftLine[] = [];
-  if (n4 > 0) out.push({ note, rule: `ip ${field} ${set(v4, n4)} ${tail}` });
-  if (n6 > 0) out.push({ note: n4 > 0 ? null : note, rule: `ip6 ${field} ${set(v6, n6)} ${tail}` });
+  const push = (rule: string): void => {
+    out.push({ note: out.length === 0 ? note : null, rule });
+  };
+  // One rule per address family and per source of peers (the written
+  // addresses, then each named peer's set): nft matches one set per expression.
+  const ex4 = x4 > 0 ? ` ip ${field} != ${set(e4, x4)}` : "";
+  const ex6 = x6 > 0 ? ` ip6 ${field} != ${set(e6, x6)}` : "";
+  if (n4 > 0) push(`ip ${field} ${set(v4, n4)}${ex4} ${tail}`);
+  for (let j = 0; j < named.length; j++) {
+    const s4 = w.peerSet(named[j]!.name, 4);
+    if (s4 !== undefined) push(`ip ${field} @${s4}${ex4} ${tail}`);
+  }
+  if (n6 > 0) push(`ip6 ${field} ${set(v6, n6)}${ex6} ${tail}`);
+  for (let j = 0; j < named.length; j++) {
+    const s6 = w.peerSet(named[j]!.name, 6);
+    if (s6 !== undefined) push(`ip6 ${field} @${s6}${ex6} ${tail}`);
+  }
   return out;
 }
 
@@ -144,7 +177,7 @@ interface Inherited {
   /** The same for `allow out`. */
   outFrom: string[];
   /** The nearest ancestor's default, with the class that wrote it and where. */
-  default?: { value: "allow" | "deny"; of: string; loc: Loc };
+  default?: { value: "allow" | "deny" | "reject"; log: boolean; of: string; loc: Loc };
 }
 
 const NOTHING: Inherited = { inFrom: [], outFrom: [] };
@@ -153,26 +186,59 @@ const NOTHING: Inherited = { inFrom: [], outFrom: [] };
 interface Policy {
   n: Node;
   up: Inherited;
-  deny: boolean;
-  /** Comment of the final drop: where the deciding default was written. */
+  /** The deciding default: allow (or none), deny (drop) or reject (answered). */
+  decide: "allow" | "deny" | "reject";
+  /** Log what reaches the default (language-v2.md §2). */
+  log: boolean;
+  /** Comment of the final lines: where the deciding default was written. */
   denyNote: string;
 }
+
+/** Does the chain end in a decision of its own (a drop, a reject or a log)? */
+const closed = (p: Policy): boolean => p.decide !== "allow" || p.log;
 
 function policyOf(n: Node, up: Inherited, w: Where): Policy {
   if (n.net.default !== undefined)
     return {
       n,
       up,
-      deny: n.net.default === "deny",
-      denyNote: `default deny (${w.of(n.net.defaultLoc ?? n.net.loc ?? n.loc)})`,
+      decide: n.net.default,
+      log: n.net.defaultLog === true,
+      denyNote: `default ${n.net.default}${n.net.defaultLog ? " log" : ""} (${w.of(n.net.defaultLoc ?? n.net.loc ?? n.loc)})`,
     };
   const d = up.default;
   return {
     n,
     up,
-    deny: d?.value === "deny",
-    denyNote: d ? `default deny of class ${d.of} (${w.of(d.loc)})` : "",
+    decide: d?.value ?? "allow",
+    log: d?.log ?? false,
+    denyNote: d ? `default ${d.value}${d.log ? " log" : ""} of class ${d.of} (${w.of(d.loc)})` : "",
   };
+}
+
+// nft's `log` of a default: at most 10 lines a second (bursts of 20) per
+// context and direction, so a flood cannot fill the log; the counter shows
+// how many were logged (`nft list chain inet vsc in_NAME`).
+const LOG_LIMIT = "limit rate 10/second burst 20 packets";
+
+/**
+ * The last lines of a context's chain: log (when asked), then the decision.
+ * `reject` answers as a closed port would: tcp with a reset, udp with icmp
+ * port-unreachable, everything else with icmp admin-prohibited (icmpx: the
+ * v4 or v6 kind, whichever the packet is).
+ */
+function pushDecision(lines: NftLine[], p: Policy): void {
+  if (p.log)
+    lines.push({
+      note: `${p.denyNote}: logged, rate-limited`,
+      rule: `${LOG_LIMIT} counter log prefix "vsc ${nftName(p.n.name)}: "`,
+    });
+  if (p.decide === "deny") lines.push({ note: p.log ? null : p.denyNote, rule: "drop" });
+  else if (p.decide === "reject") {
+    lines.push({ note: p.log ? null : p.denyNote, rule: "meta l4proto tcp reject with tcp reset" });
+    lines.push({ note: null, rule: "meta l4proto udp reject with icmpx type port-unreachable" });
+    lines.push({ note: null, rule: "reject with icmpx type admin-prohibited" });
+  }
 }
 
 /** What the children of class `c` inherit: its own rules and default first, then its parent's. */
@@ -189,7 +255,12 @@ function inherit(c: Node, parent: Inherited): Inherited {
   };
   const d =
     c.net.default !== undefined
-      ? { value: c.net.default, of: c.name, loc: c.net.defaultLoc ?? c.net.loc ?? c.loc }
+      ? {
+          value: c.net.default,
+          log: c.net.defaultLog === true,
+          of: c.name,
+          loc: c.net.defaultLoc ?? c.net.loc ?? c.loc,
+        }
       : parent.default;
   if (d) out.default = d;
   return out;
@@ -210,6 +281,52 @@ class Where {
   private readonly files = new Map<string, string>();
   /** Each allow rule's lines, made once per view (see pushAllows). */
   readonly allowLines = new Map<Rule, NftLine[]>();
+  /** The sets of peers by name that rules use, by set name. */
+  readonly peerSets = new Map<string, NftSet>();
+  private byName: Map<string, Node> | undefined;
+  private children: Map<string, Node[]> | undefined;
+  constructor(private readonly ir: VscIr) {}
+  /**
+   * The name of the set holding the `family` addresses of node `name` (a
+   * context's own, or every context's below a class), made on first use;
+   * undefined when it has none of that family. Classes and contexts share
+   * one name space, so `peer_<name>_v4` names one peer.
+   */
+  peerSet(name: string, family: 4 | 6): string | undefined {
+    const setName = `peer_${nftName(name)}_v${family}`;
+    const known = this.peerSets.get(setName);
+    if (known !== undefined) return known.elements === "" ? undefined : setName;
+    if (this.byName === undefined) {
+      this.byName = new Map();
+      this.children = new Map();
+      for (const n of this.ir.nodes) {
+        this.byName.set(n.name, n);
+        if (n.parent !== null) {
+          let list = this.children.get(n.parent);
+          if (!list) this.children.set(n.parent, (list = []));
+          list.push(n);
+        }
+      }
+    }
+    const node = this.byName.get(name);
+    if (node === undefined) throw new InternalError(`peer ${JSON.stringify(name)} is not a node`);
+    let elements = "";
+    let count = 0;
+    const walk = (n: Node): void => {
+      if (n.kind === "context") {
+        for (const a of n.net.addresses)
+          if (a.family === family) elements += sep(count++) + cidr(a);
+      } else for (const c of this.children!.get(n.name) ?? []) walk(c);
+    };
+    walk(node);
+    this.peerSets.set(setName, {
+      name: setName,
+      type: family === 4 ? "ipv4_addr" : "ipv6_addr",
+      note: `the IPv${family} addresses of ${node.kind} ${node.name}${node.kind === "class" ? " (every context below it)" : ""}, a peer by name`,
+      elements,
+    });
+    return elements === "" ? undefined : setName;
+  }
   of(loc: Loc): string {
     let f = this.files.get(loc.file);
     if (f === undefined) this.files.set(loc.file, (f = commentText(loc.file)));
@@ -258,21 +375,21 @@ function outChain(
       rule: n6 > 0 ? `ip6 saddr != ${set(v6, n6)} drop` : "meta nfproto ipv6 drop",
     });
   }
-  if (p.deny)
+  if (closed(p))
     lines.push({
       note: "replies to accepted inbound traffic",
       rule: "ct state established,related accept",
     });
   pushAllows(lines, n.net.rules, "out", w);
   pushJumps(lines, p.up.outFrom, "out_");
-  if (p.deny) lines.push({ note: p.denyNote, rule: "drop" });
+  pushDecision(lines, p);
   return { name: `out_${n.name}`, note: `${n.path}: outgoing (${at})`, lines };
 }
 
 function inChain(p: Policy, at: string, w: Where): NftChain {
   const n = p.n;
   const lines: NftLine[] = [];
-  if (p.deny) {
+  if (closed(p)) {
     lines.push({
       note: "replies to accepted outgoing traffic",
       rule: "ct state established,related accept",
@@ -285,7 +402,7 @@ function inChain(p: Policy, at: string, w: Where): NftChain {
   }
   pushAllows(lines, n.net.rules, "in", w);
   pushJumps(lines, p.up.inFrom, "in_");
-  if (p.deny) lines.push({ note: p.denyNote, rule: "drop" });
+  pushDecision(lines, p);
   return { name: `in_${n.name}`, note: `${n.path}: incoming (${at})`, lines };
 }
 
@@ -365,7 +482,7 @@ function socketDispatch(entries: { path: string; chain: string; note: string }[]
 
 export function nftView(ir: VscIr, shapedIds: Set<string>): NftView {
   const root = ir.host.cgroupRoot;
-  const w = new Where();
+  const w = new Where(ir);
   const chains: NftChain[] = [];
   const outs: { path: string; chain: string; note: string }[] = [];
   const insBySocket: { path: string; chain: string; note: string }[] = [];
@@ -403,13 +520,19 @@ export function nftView(ir: VscIr, shapedIds: Set<string>): NftView {
     const inRules = n.net.rules.length - ownOut + up.inFrom.length;
     // Does this context need an output chain / an input chain?
     const unbound = n.net.addresses.length === 0 && sets.length > 0;
-    if (shaped !== undefined || n.net.addresses.length > 0 || unbound || p.deny || outRules > 0) {
+    if (
+      shaped !== undefined ||
+      n.net.addresses.length > 0 ||
+      unbound ||
+      closed(p) ||
+      outRules > 0
+    ) {
       const c = outChain(p, shaped, at, w, sets);
       chains.push(c);
       outs.push({ path, chain: c.name, note });
       paths.add(path);
     }
-    if (p.deny || inRules > 0) {
+    if (closed(p) || inRules > 0) {
       const c = inChain(p, at, w);
       chains.push(c);
       if (n.net.addresses.length > 0) {
@@ -437,7 +560,12 @@ export function nftView(ir: VscIr, shapedIds: Set<string>): NftView {
   return {
     entry: commentText(ir.entry),
     host: commentText(ir.host.name),
-    sets,
+    sets: [
+      ...sets,
+      ...[...w.peerSets.values()]
+        .filter((x) => x.elements !== "")
+        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+    ],
     outDispatch: socketDispatch(outs),
     inDispatch,
     chains,

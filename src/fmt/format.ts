@@ -153,7 +153,14 @@ function head(n: Node): string {
       let s = "allow " + n.direction.name;
       if (n.proto) s += " " + n.proto.name;
       if (n.peerKeyword && n.peers)
-        s += " " + n.peerKeyword.name + " " + n.peers.map(scalar).join(", ");
+        s +=
+          " " +
+          n.peerKeyword.name +
+          " " +
+          n.peers
+            .map((p) => (p.kind === "PeerName" ? `${p.keyword.name} ${p.name.name}` : scalar(p)))
+            .join(", ");
+      if (n.except) s += " except " + n.except.map(scalar).join(", ");
       if (n.ports) s += " port " + n.ports.map(scalar).join(", ");
       return s;
     }

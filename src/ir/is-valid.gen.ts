@@ -437,6 +437,7 @@ function Net(x: any): boolean {
       k === "rules" ||
       k === "default" ||
       k === "defaultLoc" ||
+      k === "defaultLog" ||
       k === "loc"
     ))
       return false;
@@ -463,15 +464,19 @@ function Net(x: any): boolean {
   }
   const x90 = x.default;
   if (x90 !== undefined) {
-    if (!(x90 === "allow" || x90 === "deny")) return false;
+    if (!(x90 === "allow" || x90 === "deny" || x90 === "reject")) return false;
   }
   const x91 = x.defaultLoc;
   if (x91 !== undefined) {
     if (!Loc(x91)) return false;
   }
-  const x92 = x.loc;
+  const x92 = x.defaultLog;
   if (x92 !== undefined) {
-    if (!Loc(x92)) return false;
+    if (x92 !== true) return false;
+  }
+  const x93 = x.loc;
+  if (x93 !== undefined) {
+    if (!Loc(x93)) return false;
   }
   return true;
 }
@@ -480,20 +485,20 @@ function Cidr(x: any): boolean {
   if (!(typeof x === "object" && x !== null && !Array.isArray(x))) return false;
   for (const k in x)
     if (!(k === "family" || k === "address" || k === "prefix" || k === "loc")) return false;
-  const x93 = x.family;
-  if (x93 === undefined) return false;
-  if (!(x93 === 4 || x93 === 6)) return false;
-  const x94 = x.address;
+  const x94 = x.family;
   if (x94 === undefined) return false;
-  if (!(typeof x94 === "string")) return false;
-  const x95 = x.prefix;
+  if (!(x94 === 4 || x94 === 6)) return false;
+  const x95 = x.address;
   if (x95 === undefined) return false;
-  if (!Number.isInteger(x95)) return false;
-  if (!(x95 >= 0)) return false;
-  if (!(x95 <= 128)) return false;
-  const x96 = x.loc;
-  if (x96 !== undefined) {
-    if (!Loc(x96)) return false;
+  if (!(typeof x95 === "string")) return false;
+  const x96 = x.prefix;
+  if (x96 === undefined) return false;
+  if (!Number.isInteger(x96)) return false;
+  if (!(x96 >= 0)) return false;
+  if (!(x96 <= 128)) return false;
+  const x97 = x.loc;
+  if (x97 !== undefined) {
+    if (!Loc(x97)) return false;
   }
   return true;
 }
@@ -503,27 +508,27 @@ function NetLink(x: any): boolean {
   for (const k in x)
     if (!(k === "name" || k === "share" || k === "reserve" || k === "limit" || k === "loc"))
       return false;
-  const x97 = x.name;
-  if (x97 === undefined) return false;
-  if (!(typeof x97 === "string")) return false;
-  const x98 = x.share;
+  const x98 = x.name;
   if (x98 === undefined) return false;
-  if (!Number.isInteger(x98)) return false;
-  if (!(x98 >= 1)) return false;
-  if (!(x98 <= 10000)) return false;
-  const x99 = x.reserve;
-  if (x99 !== undefined) {
-    if (!Number.isInteger(x99)) return false;
-    if (!(x99 >= 1)) return false;
-  }
-  const x100 = x.limit;
+  if (!(typeof x98 === "string")) return false;
+  const x99 = x.share;
+  if (x99 === undefined) return false;
+  if (!Number.isInteger(x99)) return false;
+  if (!(x99 >= 1)) return false;
+  if (!(x99 <= 10000)) return false;
+  const x100 = x.reserve;
   if (x100 !== undefined) {
     if (!Number.isInteger(x100)) return false;
     if (!(x100 >= 1)) return false;
   }
-  const x101 = x.loc;
+  const x101 = x.limit;
   if (x101 !== undefined) {
-    if (!Loc(x101)) return false;
+    if (!Number.isInteger(x101)) return false;
+    if (!(x101 >= 1)) return false;
+  }
+  const x102 = x.loc;
+  if (x102 !== undefined) {
+    if (!Loc(x102)) return false;
   }
   return true;
 }
@@ -531,48 +536,84 @@ function NetLink(x: any): boolean {
 function Rule(x: any): boolean {
   if (!(typeof x === "object" && x !== null && !Array.isArray(x))) return false;
   for (const k in x)
-    if (!(k === "direction" || k === "proto" || k === "peers" || k === "ports" || k === "loc"))
+    if (!(
+      k === "direction" ||
+      k === "proto" ||
+      k === "peers" ||
+      k === "named" ||
+      k === "except" ||
+      k === "ports" ||
+      k === "loc"
+    ))
       return false;
-  const x102 = x.direction;
-  if (x102 === undefined) return false;
-  if (!(x102 === "in" || x102 === "out")) return false;
-  const x103 = x.proto;
+  const x103 = x.direction;
   if (x103 === undefined) return false;
-  if (!(x103 === "any" || x103 === "tcp" || x103 === "udp" || x103 === "icmp" || x103 === "icmpv6"))
-    return false;
-  const x104 = x.peers;
+  if (!(x103 === "in" || x103 === "out")) return false;
+  const x104 = x.proto;
   if (x104 === undefined) return false;
-  if (!Array.isArray(x104)) return false;
-  for (let i105 = 0; i105 < x104.length; i105++) {
-    const x106 = x104[i105];
-    if (!Cidr(x106)) return false;
+  if (!(x104 === "any" || x104 === "tcp" || x104 === "udp" || x104 === "icmp" || x104 === "icmpv6"))
+    return false;
+  const x105 = x.peers;
+  if (x105 === undefined) return false;
+  if (!Array.isArray(x105)) return false;
+  for (let i106 = 0; i106 < x105.length; i106++) {
+    const x107 = x105[i106];
+    if (!Cidr(x107)) return false;
   }
-  const x107 = x.ports;
-  if (x107 === undefined) return false;
-  if (!Array.isArray(x107)) return false;
-  for (let i108 = 0; i108 < x107.length; i108++) {
-    const x109 = x107[i108];
-    if (!PortRange(x109)) return false;
+  const x108 = x.named;
+  if (x108 !== undefined) {
+    if (!Array.isArray(x108)) return false;
+    for (let i109 = 0; i109 < x108.length; i109++) {
+      const x110 = x108[i109];
+      if (!PeerName(x110)) return false;
+    }
   }
-  const x110 = x.loc;
-  if (x110 === undefined) return false;
-  if (!Loc(x110)) return false;
+  const x111 = x.except;
+  if (x111 !== undefined) {
+    if (!Array.isArray(x111)) return false;
+    for (let i112 = 0; i112 < x111.length; i112++) {
+      const x113 = x111[i112];
+      if (!Cidr(x113)) return false;
+    }
+  }
+  const x114 = x.ports;
+  if (x114 === undefined) return false;
+  if (!Array.isArray(x114)) return false;
+  for (let i115 = 0; i115 < x114.length; i115++) {
+    const x116 = x114[i115];
+    if (!PortRange(x116)) return false;
+  }
+  const x117 = x.loc;
+  if (x117 === undefined) return false;
+  if (!Loc(x117)) return false;
+  return true;
+}
+
+function PeerName(x: any): boolean {
+  if (!(typeof x === "object" && x !== null && !Array.isArray(x))) return false;
+  for (const k in x) if (!(k === "kind" || k === "name")) return false;
+  const x118 = x.kind;
+  if (x118 === undefined) return false;
+  if (!(x118 === "context" || x118 === "class")) return false;
+  const x119 = x.name;
+  if (x119 === undefined) return false;
+  if (!(typeof x119 === "string")) return false;
   return true;
 }
 
 function PortRange(x: any): boolean {
   if (!(typeof x === "object" && x !== null && !Array.isArray(x))) return false;
   for (const k in x) if (!(k === "from" || k === "to")) return false;
-  const x111 = x.from;
-  if (x111 === undefined) return false;
-  if (!Number.isInteger(x111)) return false;
-  if (!(x111 >= 1)) return false;
-  if (!(x111 <= 65535)) return false;
-  const x112 = x.to;
-  if (x112 === undefined) return false;
-  if (!Number.isInteger(x112)) return false;
-  if (!(x112 >= 1)) return false;
-  if (!(x112 <= 65535)) return false;
+  const x120 = x.from;
+  if (x120 === undefined) return false;
+  if (!Number.isInteger(x120)) return false;
+  if (!(x120 >= 1)) return false;
+  if (!(x120 <= 65535)) return false;
+  const x121 = x.to;
+  if (x121 === undefined) return false;
+  if (!Number.isInteger(x121)) return false;
+  if (!(x121 >= 1)) return false;
+  if (!(x121 <= 65535)) return false;
   return true;
 }
 
@@ -580,36 +621,36 @@ function Rlimit(x: any): boolean {
   if (!(typeof x === "object" && x !== null && !Array.isArray(x))) return false;
   for (const k in x)
     if (!(k === "name" || k === "soft" || k === "hard" || k === "loc")) return false;
-  const x113 = x.name;
-  if (x113 === undefined) return false;
+  const x122 = x.name;
+  if (x122 === undefined) return false;
   if (!(
-    x113 === "as" ||
-    x113 === "core" ||
-    x113 === "cpu" ||
-    x113 === "data" ||
-    x113 === "fsize" ||
-    x113 === "locks" ||
-    x113 === "memlock" ||
-    x113 === "msgqueue" ||
-    x113 === "nice" ||
-    x113 === "nofile" ||
-    x113 === "nproc" ||
-    x113 === "rss" ||
-    x113 === "rtprio" ||
-    x113 === "rttime" ||
-    x113 === "sigpending" ||
-    x113 === "stack"
+    x122 === "as" ||
+    x122 === "core" ||
+    x122 === "cpu" ||
+    x122 === "data" ||
+    x122 === "fsize" ||
+    x122 === "locks" ||
+    x122 === "memlock" ||
+    x122 === "msgqueue" ||
+    x122 === "nice" ||
+    x122 === "nofile" ||
+    x122 === "nproc" ||
+    x122 === "rss" ||
+    x122 === "rtprio" ||
+    x122 === "rttime" ||
+    x122 === "sigpending" ||
+    x122 === "stack"
   ))
     return false;
-  const x114 = x.soft;
-  if (x114 === undefined) return false;
-  if (!(Number.isInteger(x114) || typeof x114 === "string")) return false;
-  const x115 = x.hard;
-  if (x115 === undefined) return false;
-  if (!(Number.isInteger(x115) || typeof x115 === "string")) return false;
-  const x116 = x.loc;
-  if (x116 !== undefined) {
-    if (!Loc(x116)) return false;
+  const x123 = x.soft;
+  if (x123 === undefined) return false;
+  if (!(Number.isInteger(x123) || typeof x123 === "string")) return false;
+  const x124 = x.hard;
+  if (x124 === undefined) return false;
+  if (!(Number.isInteger(x124) || typeof x124 === "string")) return false;
+  const x125 = x.loc;
+  if (x125 !== undefined) {
+    if (!Loc(x125)) return false;
   }
   return true;
 }
@@ -631,95 +672,95 @@ function Security(x: any): boolean {
       k === "loc"
     ))
       return false;
-  const x117 = x.capabilities;
-  if (x117 !== undefined) {
-    if (!(typeof x117 === "object" && x117 !== null && !Array.isArray(x117))) return false;
-    for (const k in x117) if (!(k === "mode" || k === "names")) return false;
-    const x118 = x117.mode;
-    if (x118 === undefined) return false;
-    if (!(x118 === "keep" || x118 === "drop" || x118 === "none")) return false;
-    const x119 = x117.names;
-    if (x119 === undefined) return false;
-    if (!Array.isArray(x119)) return false;
-    for (let i120 = 0; i120 < x119.length; i120++) {
-      const x121 = x119[i120];
-      if (!(typeof x121 === "string")) return false;
+  const x126 = x.capabilities;
+  if (x126 !== undefined) {
+    if (!(typeof x126 === "object" && x126 !== null && !Array.isArray(x126))) return false;
+    for (const k in x126) if (!(k === "mode" || k === "names")) return false;
+    const x127 = x126.mode;
+    if (x127 === undefined) return false;
+    if (!(x127 === "keep" || x127 === "drop" || x127 === "none")) return false;
+    const x128 = x126.names;
+    if (x128 === undefined) return false;
+    if (!Array.isArray(x128)) return false;
+    for (let i129 = 0; i129 < x128.length; i129++) {
+      const x130 = x128[i129];
+      if (!(typeof x130 === "string")) return false;
     }
   }
-  const x122 = x.namespaces;
-  if (x122 === undefined) return false;
-  if (!Array.isArray(x122)) return false;
-  for (let i123 = 0; i123 < x122.length; i123++) {
-    const x124 = x122[i123];
+  const x131 = x.namespaces;
+  if (x131 === undefined) return false;
+  if (!Array.isArray(x131)) return false;
+  for (let i132 = 0; i132 < x131.length; i132++) {
+    const x133 = x131[i132];
     if (!(
-      x124 === "cgroup" ||
-      x124 === "ipc" ||
-      x124 === "mount" ||
-      x124 === "net" ||
-      x124 === "pid" ||
-      x124 === "time" ||
-      x124 === "user" ||
-      x124 === "uts"
+      x133 === "cgroup" ||
+      x133 === "ipc" ||
+      x133 === "mount" ||
+      x133 === "net" ||
+      x133 === "pid" ||
+      x133 === "time" ||
+      x133 === "user" ||
+      x133 === "uts"
     ))
       return false;
   }
-  const x125 = x.hostname;
-  if (x125 !== undefined) {
-    if (!(typeof x125 === "string")) return false;
-  }
-  const x126 = x.root;
-  if (x126 !== undefined) {
-    if (!(typeof x126 === "string")) return false;
-  }
-  const x127 = x.user;
-  if (x127 !== undefined) {
-    if (!(typeof x127 === "string")) return false;
-  }
-  const x128 = x.group;
-  if (x128 !== undefined) {
-    if (!(typeof x128 === "string")) return false;
-  }
-  const x129 = x.filesystem;
-  if (x129 !== undefined) {
-    if (!(typeof x129 === "object" && x129 !== null && !Array.isArray(x129))) return false;
-    for (const k in x129) if (!(k === "mode" || k === "writable")) return false;
-    const x130 = x129.mode;
-    if (x130 === undefined) return false;
-    if (!(x130 === "read-only")) return false;
-    const x131 = x129.writable;
-    if (x131 === undefined) return false;
-    if (!Array.isArray(x131)) return false;
-    for (let i132 = 0; i132 < x131.length; i132++) {
-      const x133 = x131[i132];
-      if (!(typeof x133 === "string")) return false;
-    }
-  }
-  const x134 = x.tmp;
+  const x134 = x.hostname;
   if (x134 !== undefined) {
-    if (!(x134 === "private")) return false;
+    if (!(typeof x134 === "string")) return false;
   }
-  const x135 = x.devices;
+  const x135 = x.root;
   if (x135 !== undefined) {
-    if (!(x135 === "private")) return false;
+    if (!(typeof x135 === "string")) return false;
   }
-  const x136 = x.syscalls;
+  const x136 = x.user;
   if (x136 !== undefined) {
-    if (!(typeof x136 === "object" && x136 !== null && !Array.isArray(x136))) return false;
-    for (const k in x136) if (!(k === "mode" || k === "sets")) return false;
-    const x137 = x136.mode;
-    if (x137 === undefined) return false;
-    if (!(x137 === "deny")) return false;
-    const x138 = x136.sets;
-    if (x138 === undefined) return false;
-    if (!Array.isArray(x138)) return false;
-    for (let i139 = 0; i139 < x138.length; i139++) {
-      const x140 = x138[i139];
-      if (!(typeof x140 === "string")) return false;
+    if (!(typeof x136 === "string")) return false;
+  }
+  const x137 = x.group;
+  if (x137 !== undefined) {
+    if (!(typeof x137 === "string")) return false;
+  }
+  const x138 = x.filesystem;
+  if (x138 !== undefined) {
+    if (!(typeof x138 === "object" && x138 !== null && !Array.isArray(x138))) return false;
+    for (const k in x138) if (!(k === "mode" || k === "writable")) return false;
+    const x139 = x138.mode;
+    if (x139 === undefined) return false;
+    if (!(x139 === "read-only")) return false;
+    const x140 = x138.writable;
+    if (x140 === undefined) return false;
+    if (!Array.isArray(x140)) return false;
+    for (let i141 = 0; i141 < x140.length; i141++) {
+      const x142 = x140[i141];
+      if (!(typeof x142 === "string")) return false;
     }
   }
-  const x141 = x.loc;
-  if (x141 !== undefined) {
-    if (!Loc(x141)) return false;
+  const x143 = x.tmp;
+  if (x143 !== undefined) {
+    if (!(x143 === "private")) return false;
+  }
+  const x144 = x.devices;
+  if (x144 !== undefined) {
+    if (!(x144 === "private")) return false;
+  }
+  const x145 = x.syscalls;
+  if (x145 !== undefined) {
+    if (!(typeof x145 === "object" && x145 !== null && !Array.isArray(x145))) return false;
+    for (const k in x145) if (!(k === "mode" || k === "sets")) return false;
+    const x146 = x145.mode;
+    if (x146 === undefined) return false;
+    if (!(x146 === "deny")) return false;
+    const x147 = x145.sets;
+    if (x147 === undefined) return false;
+    if (!Array.isArray(x147)) return false;
+    for (let i148 = 0; i148 < x147.length; i148++) {
+      const x149 = x147[i148];
+      if (!(typeof x149 === "string")) return false;
+    }
+  }
+  const x150 = x.loc;
+  if (x150 !== undefined) {
+    if (!Loc(x150)) return false;
   }
   return true;
 }

@@ -229,10 +229,14 @@ export interface Net {
    */
   readonly rules: readonly Rule[];
   /**
-   * this node's own default (written here or by a template it uses); absent: none. A context's traffic is decided by its own, else its nearest ancestor class's; with none at all it is accepted (language-v2.md §1)
+   * this node's own default (reject: answered, tcp reset / icmp unreachable, language-v2.md §2) (written here or by a template it uses); absent: none. A context's traffic is decided by its own, else its nearest ancestor class's; with none at all it is accepted (language-v2.md §1)
    */
-  readonly default?: "allow" | "deny";
+  readonly default?: "allow" | "deny" | "reject";
   readonly defaultLoc?: Loc1;
+  /**
+   * `log` after the default: the packets that reach the default are logged (rate-limited, prefix naming the context); absent: not logged
+   */
+  readonly defaultLog?: true;
   readonly loc?: Loc;
 }
 /**
@@ -271,16 +275,35 @@ export interface NetLink {
  */
 export interface Rule {
   readonly direction: "in" | "out";
+  /**
+   * any with ports: tcp and udp (no protocol written, language-v2.md §2)
+   */
   readonly proto: "any" | "tcp" | "udp" | "icmp" | "icmpv6";
   /**
-   * remote addresses (from for in, to for out); empty: any
+   * remote addresses (from for in, to for out); empty (and no `named`): any
    */
   readonly peers: readonly Cidr[];
+  /**
+   * peers by name (language-v2.md §2): the addresses of a context, or of every context below a class, as an nft set named after it; source order; absent: none
+   */
+  readonly named?: readonly PeerName[];
+  /**
+   * prefixes carved out of the peers (each inside one of them); absent: none
+   */
+  readonly except?: readonly Cidr[];
   /**
    * local port for in, remote port for out; empty: any; only with tcp/udp
    */
   readonly ports: readonly PortRange[];
   readonly loc: Loc;
+}
+/**
+ * This interface was referenced by `VscIr`'s JSON-Schema
+ * via the `definition` "PeerName".
+ */
+export interface PeerName {
+  readonly kind: "context" | "class";
+  readonly name: string;
 }
 /**
  * This interface was referenced by `VscIr`'s JSON-Schema

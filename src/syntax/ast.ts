@@ -129,14 +129,32 @@ export interface SubBlock extends NodeBase {
  * `allow out udp port 53`, `allow in from 10.0.0.0/8`.
  * Shape: allow (in|out) PROTO? ((from|to) PEERS)? (port PORTS)?
  */
-export interface Allow extends NodeBase {
+export interface Allow extends NodeBase, PeerPort {
   kind: "Allow";
   direction: Ident; // `in` | `out`
   proto?: Ident; // tcp | udp | icmp | icmpv6 | any (the checker validates)
+}
+
+/**
+ * The peer and port part of a rule, shared by `allow` and any statement that
+ * matches packets the same way (grammar: parser.ts `peerPort`; checker:
+ * check/allow.ts `readPeerPort`):
+ * `((from|to) PEER, ... (except PREFIX, ...)?)? (port PORTS)?`.
+ */
+export interface PeerPort {
   peerKeyword?: Ident; // `from` | `to`
-  peers?: Scalar[]; // addresses and $refs
+  peers?: Peer[]; // addresses, $refs, `context NAME`, `class NAME`
+  except?: Scalar[]; // prefixes carved out of the peers
   ports?: Scalar[]; // numbers and ranges
 }
+
+/** `context NAME` / `class NAME` as a peer: the addresses of the contexts it means. */
+export interface PeerName extends NodeBase {
+  kind: "PeerName";
+  keyword: Ident; // `context` | `class`
+  name: Ident;
+}
+export type Peer = Scalar | PeerName;
 
 /** A resource block inside a host/class/context/template: `cpu { ... }`. */
 export interface Block extends NodeBase {

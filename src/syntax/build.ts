@@ -15,6 +15,8 @@ import type {
   Define,
   Ident,
   Include,
+  Peer,
+  PeerPort,
   Scalar,
   Setting,
   Span,
@@ -60,14 +62,20 @@ export interface SettingDraft {
   /** rlimit's one or two values, each its own value. */
   lits?: IToken[];
 }
-export interface AllowDraft {
+/** What the shared `peerPort` rule fills: the peer and port part of a rule. */
+export interface PeerPortDraft {
+  peerKw?: IToken;
+  /** A value's token, or `context|class NAME`. */
+  peers: (IToken | { kw: IToken; name: IToken })[];
+  exceptKw?: IToken;
+  except: IToken[];
+  portKw?: IToken;
+  ports: IToken[];
+}
+export interface AllowDraft extends PeerPortDraft {
   key?: IToken;
   direction?: IToken;
   proto?: IToken;
-  peerKw?: IToken;
-  peers: IToken[];
-  portKw?: IToken;
-  ports: IToken[];
 }
 export interface UnknownDraft extends BodyDraft {
   key?: IToken;
@@ -186,20 +194,44 @@ export class Build {
       const a: Allow = { kind: "Allow", direction, span: this.span(key) };
       let end = direction.span;
       if (d.proto) end = (a.proto = this.ident(d.proto)).span;
-      if (d.peerKw) {
-        a.peerKeyword = this.ident(d.peerKw);
-        a.peers = this.scalars(d.peers);
-        end = a.peers[a.peers.length - 1]!.span;
-      }
-      if (d.portKw) {
-        a.ports = this.scalars(d.ports);
-        end = a.ports[a.ports.length - 1]!.span;
-      }
+      end = this.peerPort(d, a) ?? end;
       a.span = joinSpans(a.span, end);
       return a;
     } catch (e) {
       return dropped(e);
     }
+  }
+
+  /**
+   * The peer and port part into `into` (the shared rule's node part); the
+   * span of its last token, or undefined if it is empty. Throws DROP (as the
+   * caller's other parts do) when a part lacks its values.
+   */
+  peerPort(d: PeerPortDraft, into: PeerPort): Span | undefined {
+    let end: Span | undefined;
+    if (d.peerKw) {
+      into.peerKeyword = this.ident(d.peerKw);
+      if (d.peers.length === 0) throw DROP;
+      const peers: Peer[] = [];
+      for (const p of d.peers) {
+        if ("kw" in p) {
+          const keyword = this.ident(p.kw);
+          const name = this.ident(p.name);
+          peers.push({ kind: "PeerName", keyword, name, span: joinSpans(keyword.span, name.span) });
+        } else peers.push(this.scalar(p));
+      }
+      into.peers = peers;
+      end = peers[peers.length - 1]!.span;
+      if (d.exceptKw) {
+        into.except = this.scalars(d.except);
+        end = into.except[into.except.length - 1]!.span;
+      }
+    }
+    if (d.portKw) {
+      into.ports = this.scalars(d.ports);
+      end = into.ports[into.ports.length - 1]!.span;
+    }
+    return end;
   }
 
   unknown(d: UnknownDraft): Unknown | undefined {

@@ -106,7 +106,61 @@ const cases: Case[] = [
     at: "10.0.0.11/24",
     severity: "warning",
   },
-  { code: "VSC3012", src: ctx("net { allow in port 80 }"), at: "80" },
+  { code: "VSC3012", src: ctx("net { allow in any port 80 }"), at: "80" },
+  {
+    code: "VSC2060",
+    src:
+      `${HOST}context app { id 2  net { address 10.0.0.2 } }\n` +
+      ctx("net { allow in from context ap }"),
+    at: "context »ap }",
+  },
+  {
+    code: "VSC2061",
+    src:
+      `${HOST}class k { }\ncontext b in k { id 2  net { address 10.0.0.2 } }\n` +
+      ctx("net { allow in from context k }"),
+    at: "from »context k",
+  },
+  {
+    code: "VSC4040",
+    src: `${HOST}context app { id 2 }\n` + ctx("net { allow in from context app }"),
+    at: "from »context app",
+  },
+  {
+    code: "VSC4040",
+    src: `${HOST}class k { }\ncontext b in k { id 2 }\n` + ctx("net { allow out to class k }"),
+    at: "to »class k",
+  },
+  {
+    code: "VSC4041",
+    src: ctx("net { address 10.0.0.1  allow in from context a }"),
+    at: "from »context a",
+  },
+  {
+    code: "VSC4042",
+    src: ctx("net { allow in from 172.17.0.0/16 except 10.0.0.0/8 }"),
+    at: "except »10.0.0.0/8",
+  },
+  {
+    code: "VSC4042",
+    src: ctx("net { allow in from 172.17.0.0/16 except 172.17.0.0/16 }"),
+    at: "except »172.17.0.0/16",
+  },
+  {
+    code: "VSC4042",
+    src:
+      `${HOST}context app { id 2  net { address 10.0.0.2 } }\n` +
+      ctx("net { allow in from context app except 10.0.1.0/24 }"),
+    at: "except »10.0.1.0/24",
+  },
+  {
+    code: "VSC4043",
+    src:
+      `${HOST}class k { }\ncontext b in k { id 2  net { address 10.0.0.2 } }\ncontext c in k { id 3 }\n` +
+      ctx("net { allow out to class k }"),
+    at: "to »class k",
+    severity: "warning",
+  },
   { code: "VSC3013", src: ctx('security { root "srv/a"  namespaces mount }'), at: '"srv/a"' },
   { code: "VSC4001", src: ctx("memory { reserve 2GiB  limit 1GiB }"), at: "reserve" },
   {

@@ -211,4 +211,19 @@ export const namesCodes: CodeTable = {
       'it ("rate" is required), and so does the kernel (net/sched/sch_htb.c, htb_change_class). ' +
       "A host link rate or a link reserve must be 0 (reserve only: no reservation) or at least 8bit.",
   },
+  VSC2060: {
+    title: "unknown peer name",
+    explain:
+      "`allow ... from context NAME` / `to class NAME` names a peer by the addresses of a context, or " +
+      "of every context below a class (language-v2.md §2). No class or context of that name is declared; " +
+      "the message suggests the closest name of the kind written.\n\n" +
+      '    context db { net { allow in tcp from context ap port 5432 } }   # error: did you mean "app"?',
+  },
+  VSC2061: {
+    title: "peer names a class as a context, or a context as a class",
+    explain:
+      "`context NAME` means one context's addresses and `class NAME` the addresses of every context " +
+      "below a class; the name exists but is the other kind. Write the keyword that matches the " +
+      "declaration (`class backend`, not `context backend`).",
+  },
 };

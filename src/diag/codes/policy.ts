@@ -116,4 +116,39 @@ export const policyCodes: CodeTable = {
       "    host h { ...  link eth0 rate 1gbit }\n" +
       "    context web { ...  net { link eth0 { limit 2gbit } } }   # warning: enforced as 1gbit",
   },
+  VSC4040: {
+    title: "a peer by name without any address",
+    explain:
+      "A peer named by `context NAME` or `class NAME` is matched by the addresses of the contexts it " +
+      "means (an nft set named after it, `peer_NAME_v4`/`_v6`). That context (or every context below " +
+      "that class) declares no `net { address ... }`, so nothing could match: give it an address.\n\n" +
+      "    context app { id 1 }                                          # no address\n" +
+      "    context db { id 2  net { allow in from context app } }        # error",
+  },
+  VSC4041: {
+    title: "a context names itself as a peer",
+    explain:
+      "`allow ... from context X` inside context X: a context's traffic to its own addresses never " +
+      "passes through its own policy as a peer, so the rule means nothing; it is most likely a copy " +
+      "and paste slip. (A context may name a class it belongs to: `allow out to class backend` " +
+      "inside a context of backend means its siblings and itself; a class may name itself, for the " +
+      "contexts below it talking to each other.)",
+  },
+  VSC4042: {
+    title: "except outside its prefix",
+    explain:
+      "`except PREFIX` carves a smaller prefix out of the rule's peers (Kubernetes' ipBlock.except), " +
+      "so it must lie strictly inside one of them: inside a written prefix, or inside an address of a " +
+      "peer named by context/class. An exception outside them would do nothing, and one as large as " +
+      "its prefix would leave nothing.\n\n" +
+      "    allow in from 172.17.0.0/16 except 172.17.1.0/24 port 6379    # fine\n" +
+      "    allow in from 172.17.0.0/16 except 10.0.0.0/8                 # error",
+  },
+  VSC4043: {
+    title: "a class peer with contexts that have no address (warning)",
+    explain:
+      "`class NAME` as a peer means the addresses of every context below the class; some of them " +
+      "declare no address, so their traffic (sent from whatever address the host picks) is not " +
+      "matched by this peer. Give them an address, or name the contexts that have one.",
+  },
 };

@@ -87,8 +87,10 @@ export const unitsCodes: CodeTable = {
   VSC3012: {
     title: "ports without tcp or udp",
     explain:
-      "Ports exist only for tcp and udp; a rule with ports must name one of them.\n\n" +
-      "    allow in port 80             # error\n    allow in tcp port 80",
+      "Ports exist only for tcp and udp. A rule with ports and no protocol means both (language v2); " +
+      "a rule that names `any`, `icmp` or `icmpv6` cannot have ports.\n\n" +
+      "    allow in icmp port 80        # error\n    allow in tcp port 80         # tcp only\n" +
+      "    allow in port 53             # tcp and udp",
   },
   VSC3013: {
     title: "invalid string value",

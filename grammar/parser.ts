@@ -40,6 +40,8 @@ import {
   type DeclDraft,
   type DefineDraft,
   type IncludeDraft,
+  type MatchDraft,
+  type PeerPortDraft,
   type SettingDraft,
   type UnknownDraft,
 } from "../src/syntax/build.js";
@@ -59,9 +61,12 @@ import {
   From,
   Host,
   HostKey,
+  HostLinkKey,
   Identifier,
   In,
   Include,
+  Ingress,
+  IngressKey,
   Io,
   IoKey,
   Keep,
@@ -69,8 +74,10 @@ import {
   Link,
   LinkKey,
   Literal,
+  Match,
   Memory,
   MemoryKey,
+  Name,
   Net,
   NetKey,
   NodeKey,
@@ -90,6 +97,9 @@ import {
   StringLit,
   Template,
   To,
+  Traffic,
+  TrafficKey,
+  Default,
   allTokens,
 } from "./tokens.js";
 import { messageProvider, type ParseMessage } from "./messages.js";
@@ -154,6 +164,11 @@ export class VscParser extends EmbeddedActionsParser {
     { ALT: () => this.SUBRULE(this.netBlock) },
     { ALT: () => this.SUBRULE(this.rlimitBlock) },
     { ALT: () => this.SUBRULE(this.securityBlock) },
+    this.unknownAlt(),
+  ]);
+  private readonly hostLinkAlts = stmtAlts([
+    { ALT: () => this.SUBRULE(this.hostLinkKv) },
+    { ALT: () => this.SUBRULE(this.hostLinkDefault) },
     this.unknownAlt(),
   ]);
   private readonly classOrContext = tokenAlts(this, Class, Context);
@@ -355,13 +370,23 @@ export class VscParser extends EmbeddedActionsParser {
     (d.args ??= []).push(this.CONSUME(Identifier));
     this.list(Scalar, d.items);
   });
-  /** link NAME rate RATE */
+  /** link NAME rate RATE, optionally with a body: `{ default { ... }  qdisc Q  ingress R }` */
   public hostLink = this.setting("hostLink", (d) => {
     d.key = this.CONSUME(Link);
     (d.args ??= []).push(this.CONSUME(Identifier));
     (d.args ??= []).push(this.CONSUME(Rate));
     this.list(Scalar, d.items);
+    this.OPTION(() => {
+      d.stmts = [];
+      this.body(d as BodyDraft, this.hostLinkAlts);
+    });
   });
+  public hostLinkKv = this.keyList("hostLinkKv", HostLinkKey);
+  /** `default { reserve R  limit L }`: the class of traffic no context owns. */
+  public hostLinkDefault = this.block("hostLinkDefault", Default, () => [
+    { ALT: () => this.SUBRULE(this.ingressKv) },
+    this.unknownAlt(),
+  ]);
   /** keep cpu|memory Q, overbook cpu|memory F */
   public hostPair = this.setting("hostPair", (d) => {
     d.key = this.OR(this.keepOrOverbook) as IToken;
@@ -414,38 +439,101 @@ export class VscParser extends EmbeddedActionsParser {
   public netKv = this.keyList("netKv", NetKey);
   public linkBlock = this.subBlock("linkBlock", Link, () => [
     { ALT: () => this.SUBRULE(this.linkKv) },
+    { ALT: () => this.SUBRULE(this.trafficBlock) },
+    { ALT: () => this.SUBRULE(this.ingressBlock) },
     this.unknownAlt(),
   ]);
   public linkKv = this.keyList("linkKv", LinkKey);
+  /** traffic NAME { match ...  reserve R  limit L  prio P  qdisc Q } */
+  public trafficBlock = this.subBlock("trafficBlock", Traffic, () => [
+    { ALT: () => this.SUBRULE(this.matchStmt) },
+    { ALT: () => this.SUBRULE(this.trafficKv) },
+    this.unknownAlt(),
+  ]);
+  public trafficKv = this.keyList("trafficKv", TrafficKey);
+  /** ingress { reserve R  limit L } (a context's link) */
+  public ingressBlock = this.block("ingressBlock", Ingress, () => [
+    { ALT: () => this.SUBRULE(this.ingressKv) },
+    this.unknownAlt(),
+  ]);
+  public ingressKv = this.keyList("ingressKv", IngressKey);
 
-  /** allow (in|out) PROTO? ((from|to) LIST)? (port LIST)? */
-  public allowStmt = this.node(
-    "allowStmt",
-    (): AllowDraft => ({ peers: [], ports: [] }),
-    (d) => {
-      d.key = this.CONSUME(Allow);
-      d.direction = this.OR(this.inOrOut) as IToken;
+  /**
+   * The peer/port part of `allow` and `match` (one rule for both, so a peer
+   * form added here serves both): PROTO? ((from|to) LIST)? (port LIST)?
+   * In a match (`inMatch`), the lists stop before a comma that starts the
+   * next alternative. It fills the calling rule's draft (`d`), so a part
+   * cut short by an error is in that draft, as when the part was inline.
+   */
+  public peerPort = this.RULE(
+    "peerPort",
+    (into: PeerPortDraft | undefined, inMatch: boolean): void => {
+      // The recording phase calls the rule without arguments.
+      const d = into ?? { peers: [], ports: [] };
+      const more = () => !inMatch || !this.clauseStart(2);
       this.OPTION1(() => {
         d.proto = this.CONSUME(PlainName);
       });
       this.OPTION2(() => {
         d.peerKw = this.OR2(this.fromOrTo) as IToken;
         d.peers.push(this.CONSUME1(Scalar));
-        this.MANY1(() => {
-          this.CONSUME1(Comma);
-          d.peers.push(this.CONSUME2(Scalar));
+        this.MANY1({
+          GATE: more,
+          DEF: () => {
+            this.CONSUME1(Comma);
+            d.peers.push(this.CONSUME2(Scalar));
+          },
         });
       });
       this.OPTION3(() => {
         d.portKw = this.CONSUME(Port);
         d.ports.push(this.CONSUME3(Scalar));
-        this.MANY2(() => {
-          this.CONSUME2(Comma);
-          d.ports.push(this.CONSUME4(Scalar));
+        this.MANY2({
+          GATE: more,
+          DEF: () => {
+            this.CONSUME2(Comma);
+            d.ports.push(this.CONSUME4(Scalar));
+          },
         });
       });
     },
+  );
+
+  /** allow (in|out) PEER-PORT */
+  public allowStmt = this.node(
+    "allowStmt",
+    (): AllowDraft => ({ peers: [], ports: [] }),
+    (d) => {
+      d.key = this.CONSUME(Allow);
+      d.direction = this.OR(this.inOrOut) as IToken;
+      this.SUBRULE(this.peerPort, { ARGS: [d, false] });
+    },
     (d) => this.build.allow(d),
+  );
+
+  /**
+   * match PEER-PORT (, PEER-PORT)*: inside a match, a comma followed by a
+   * protocol, `from`, `to` or `port` starts the next alternative.
+   */
+  public matchStmt = this.node(
+    "matchStmt",
+    (): MatchDraft => ({ clauses: [] }),
+    (d) => {
+      d.key = this.CONSUME(Match);
+      const first: PeerPortDraft = { peers: [], ports: [] };
+      d.clauses.push(first);
+      this.SUBRULE1(this.peerPort, { ARGS: [first, true] });
+      this.MANY3({
+        GATE: () => this.clauseStart(2),
+        DEF: () => {
+          this.CONSUME3(Comma);
+          const next: PeerPortDraft = { peers: [], ports: [] };
+          d.clauses.push(next);
+          this.SUBRULE2(this.peerPort, { ARGS: [next, true] });
+        },
+      });
+    },
+    (d) => this.build.match(d),
   );
 
   public rlimitBlock = this.block("rlimitBlock", Rlimit, () => [
@@ -560,6 +648,12 @@ export class VscParser extends EmbeddedActionsParser {
   }
 
   // ---------------------------------------------------------------- helpers (inlined into the calling rule)
+
+  /** Whether the token at `k` starts a match alternative (after a comma). */
+  private clauseStart(k: number): boolean {
+    const t = this.LA(k).tokenType;
+    return t === Name || t === From || t === To || t === Port;
+  }
 
   private unknownAlt(): Alt {
     return { ALT: () => this.SUBRULE9(this.unknownStmt), IGNORE_AMBIGUITIES: true };

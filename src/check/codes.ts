@@ -68,6 +68,16 @@ export const Code = {
   hostnameNeedsUts: "VSC4014",
   weightsCannotGuarantee: "VSC4015",
   linkLimitAboveRate: "VSC4020",
+  // traffic classes, leaf queues, ingress (language-v2.md §3; catalog in src/diag/codes/traffic.ts)
+  duplicateTraffic: "VSC2070",
+  unknownQdisc: "VSC2071",
+  percentOfLink: "VSC3036",
+  matchFrom: "VSC3037",
+  trafficAdmission: "VSC4050",
+  matchOverlap: "VSC4051",
+  ingressNeedsAddress: "VSC4052",
+  ingressAdmission: "VSC4053",
+  trafficOnClass: "VSC4054",
 } as const;
 
 export type CodeName = keyof typeof Code;

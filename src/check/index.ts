@@ -16,6 +16,7 @@ import { checkAddresses, checkIds, checkInboundPorts } from "./conflicts.js";
 import { checkContextOnly, checkHostnameNamespace } from "./context-only.js";
 import { assignCores } from "./cores.js";
 import { checkLinkLimits } from "./link-limits.js";
+import { checkTraffic } from "./traffic.js";
 import { collectDefines } from "./defines.js";
 import { expandTemplates } from "./expand-templates.js";
 import { buildTree } from "./hierarchy.js";
@@ -47,6 +48,7 @@ export function check(program: Program): CheckResult {
   const specs = new Map<Decl, DeclSpec>();
   const hostDisks = host && new Set(host.disks.keys());
   const hostLinks = host && new Set(host.links.keys());
+  const hostLinkRates = host && new Map([...host.links].map(([n, l]) => [n, l.rate]));
   for (let i = 0; i < names.ordered.length; i++) {
     const decl = names.ordered[i]!;
     specs.set(
@@ -57,6 +59,7 @@ export function check(program: Program): CheckResult {
         hostMillicpus: host?.millicpus?.value,
         hostDisks,
         hostLinks,
+        ...(hostLinkRates ? { hostLinkRates } : {}),
         owner: decl.name.name,
         ownerKind: decl.keyword === "host" ? "host" : decl.keyword,
       }),
@@ -89,6 +92,7 @@ export function check(program: Program): CheckResult {
   checkInboundPorts(contexts, order, report);
   checkNestedLimits(tree.roots, host ? [...host.links.keys()].sort() : [], report);
   if (host) checkLinkLimits(tree.order, host, report);
+  checkTraffic(tree.order, host, report);
 
   let cores = new Map<(typeof tree.order)[number], number[]>();
   if (host && tree.ok) {

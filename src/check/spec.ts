@@ -67,6 +67,40 @@ export interface NetLinkSpec extends BlockSpec {
   share?: Field<number>;
   reserve?: Field<number>;
   limit?: Field<Limit>;
+  /** The leaf queue of the node's own class (language-v2.md §3). */
+  qdisc?: Field<Qdisc>;
+  /** `traffic NAME { ... }` in source order (a context's templates' first). */
+  traffic?: Field<TrafficSpec>[];
+  /** `ingress { reserve  limit }`: shaped on the link's IFB device by destination address. */
+  ingress?: Field<IngressSpec>;
+}
+
+/** Leaf queues vsc writes (language-v2.md §3); fq_codel is the default. */
+export const QDISCS = ["fq_codel", "sfq", "pfifo", "cake"] as const;
+export type Qdisc = (typeof QDISCS)[number];
+
+/** One alternative of a `match`: the peer/port part of `allow`, destinations only. */
+export interface MatchSpec {
+  proto: RuleSpec["proto"];
+  peers: PeerSpec[];
+  ports: PortSpec[];
+  span: Span;
+}
+
+export interface TrafficSpec {
+  name: string;
+  nameSpan: Span;
+  /** Alternatives of every `match` in the block, in order; none: the class takes nothing. */
+  matches: MatchSpec[];
+  reserve?: Field<number>;
+  limit?: Field<Limit>;
+  prio?: Field<number>;
+  qdisc?: Field<Qdisc>;
+}
+
+export interface IngressSpec {
+  reserve?: Field<number>;
+  limit?: Field<Limit>;
 }
 
 export interface PortSpec {

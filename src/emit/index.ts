@@ -81,6 +81,7 @@ export function tcView(ir: VscIr, d: DesiredState): object {
         rate: c.rate,
         ceil: c.ceil,
         quantum: c.quantum,
+        prio: c.prio !== undefined ? ` prio ${c.prio}` : "",
         leaf: c.leafQdisc ?? null,
         note: `${c.name} (${commentText(c.source)})`,
       })),

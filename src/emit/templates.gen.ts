@@ -242,7 +242,9 @@ function tcBatch(c0: View): string {
       o += c7.rate ?? $blank(c7, "rate");
       o += "bit ceil ";
       o += c7.ceil ?? $blank(c7, "ceil");
-      o += "bit quantum ";
+      o += "bit";
+      o += c7.prio ?? $blank(c7, "prio");
+      o += " quantum ";
       o += c7.quantum ?? $blank(c7, "quantum");
       o += "\n";
       const v8 = c7.leaf ?? $absent(c7, "leaf");

@@ -49,6 +49,8 @@ function bodyOf(n: Container): { children: Node[]; bodySpan?: Span } | undefined
       return { children: n.body, bodySpan: n.bodySpan };
     case "Unknown":
       return n.body ? { children: n.body } : undefined;
+    case "Setting":
+      return n.body ? { children: n.body, bodySpan: n.bodySpan! } : undefined;
     default:
       return undefined;
   }
@@ -56,6 +58,7 @@ function bodyOf(n: Container): { children: Node[]; bodySpan?: Span } | undefined
 
 /** Where an unknown statement's head ends (its body, which has no span of its own, follows). */
 function headEnd(n: Node): number {
+  if (n.kind === "Setting" && n.body) return n.values[n.values.length - 1]!.span.end;
   if (n.kind !== "Unknown") return n.span.end;
   const last = n.values[n.values.length - 1];
   return (last ?? n.key).span.end;
@@ -157,6 +160,20 @@ function head(n: Node): string {
       if (n.ports) s += " port " + n.ports.map(scalar).join(", ");
       return s;
     }
+    case "Match":
+      return (
+        "match " +
+        n.clauses
+          .map((c) => {
+            const parts: string[] = [];
+            if (c.proto) parts.push(c.proto.name);
+            if (c.peerKeyword && c.peers)
+              parts.push(c.peerKeyword.name + " " + c.peers.map(scalar).join(", "));
+            if (c.ports) parts.push("port " + c.ports.map(scalar).join(", "));
+            return parts.join(" ");
+          })
+          .join(", ")
+      );
     case "Unknown":
       return [n.key.name, ...n.values.map(value)].join(" ");
     case "Block":

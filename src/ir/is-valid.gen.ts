@@ -150,7 +150,17 @@ function Disk(x: any): boolean {
 
 function Link(x: any): boolean {
   if (!(typeof x === "object" && x !== null && !Array.isArray(x))) return false;
-  for (const k in x) if (!(k === "name" || k === "rate" || k === "loc")) return false;
+  for (const k in x)
+    if (!(
+      k === "name" ||
+      k === "rate" ||
+      k === "defaultReserve" ||
+      k === "defaultLimit" ||
+      k === "qdisc" ||
+      k === "ingress" ||
+      k === "loc"
+    ))
+      return false;
   const x31 = x.name;
   if (x31 === undefined) return false;
   if (!(typeof x31 === "string")) return false;
@@ -159,9 +169,110 @@ function Link(x: any): boolean {
   if (x32 === undefined) return false;
   if (!Number.isInteger(x32)) return false;
   if (!(x32 >= 1)) return false;
-  const x33 = x.loc;
-  if (x33 === undefined) return false;
-  if (!Loc(x33)) return false;
+  const x33 = x.defaultReserve;
+  if (x33 !== undefined) {
+    if (!Number.isInteger(x33)) return false;
+    if (!(x33 >= 1)) return false;
+  }
+  const x34 = x.defaultLimit;
+  if (x34 !== undefined) {
+    if (!Number.isInteger(x34)) return false;
+    if (!(x34 >= 1)) return false;
+  }
+  const x35 = x.qdisc;
+  if (x35 !== undefined) {
+    if (!Qdisc(x35)) return false;
+  }
+  const x36 = x.ingress;
+  if (x36 !== undefined) {
+    if (!Number.isInteger(x36)) return false;
+    if (!(x36 >= 1)) return false;
+  }
+  const x37 = x.loc;
+  if (x37 === undefined) return false;
+  if (!Loc(x37)) return false;
+  return true;
+}
+
+function Qdisc(x: any): boolean {
+  if (!(x === "fq_codel" || x === "sfq" || x === "pfifo" || x === "cake")) return false;
+  return true;
+}
+
+function Traffic(x: any): boolean {
+  if (!(typeof x === "object" && x !== null && !Array.isArray(x))) return false;
+  for (const k in x)
+    if (!(
+      k === "name" ||
+      k === "matches" ||
+      k === "reserve" ||
+      k === "limit" ||
+      k === "prio" ||
+      k === "qdisc" ||
+      k === "loc"
+    ))
+      return false;
+  const x38 = x.name;
+  if (x38 === undefined) return false;
+  if (!(typeof x38 === "string")) return false;
+  const x39 = x.matches;
+  if (x39 === undefined) return false;
+  if (!Array.isArray(x39)) return false;
+  for (let i40 = 0; i40 < x39.length; i40++) {
+    const x41 = x39[i40];
+    if (!Match(x41)) return false;
+  }
+  const x42 = x.reserve;
+  if (x42 !== undefined) {
+    if (!Number.isInteger(x42)) return false;
+    if (!(x42 >= 1)) return false;
+  }
+  const x43 = x.limit;
+  if (x43 !== undefined) {
+    if (!Number.isInteger(x43)) return false;
+    if (!(x43 >= 1)) return false;
+  }
+  const x44 = x.prio;
+  if (x44 !== undefined) {
+    if (!Number.isInteger(x44)) return false;
+    if (!(x44 >= 0)) return false;
+    if (!(x44 <= 7)) return false;
+  }
+  const x45 = x.qdisc;
+  if (x45 !== undefined) {
+    if (!Qdisc(x45)) return false;
+  }
+  const x46 = x.loc;
+  if (x46 === undefined) return false;
+  if (!Loc(x46)) return false;
+  return true;
+}
+
+function Match(x: any): boolean {
+  if (!(typeof x === "object" && x !== null && !Array.isArray(x))) return false;
+  for (const k in x)
+    if (!(k === "proto" || k === "peers" || k === "ports" || k === "loc")) return false;
+  const x47 = x.proto;
+  if (x47 === undefined) return false;
+  if (!(x47 === "any" || x47 === "tcp" || x47 === "udp" || x47 === "icmp" || x47 === "icmpv6"))
+    return false;
+  const x48 = x.peers;
+  if (x48 === undefined) return false;
+  if (!Array.isArray(x48)) return false;
+  for (let i49 = 0; i49 < x48.length; i49++) {
+    const x50 = x48[i49];
+    if (!Cidr(x50)) return false;
+  }
+  const x51 = x.ports;
+  if (x51 === undefined) return false;
+  if (!Array.isArray(x51)) return false;
+  for (let i52 = 0; i52 < x51.length; i52++) {
+    const x53 = x51[i52];
+    if (!PortRange(x53)) return false;
+  }
+  const x54 = x.loc;
+  if (x54 === undefined) return false;
+  if (!Loc(x54)) return false;
   return true;
 }
 
@@ -185,55 +296,55 @@ function Node(x: any): boolean {
       k === "security"
     ))
       return false;
-  const x34 = x.kind;
-  if (x34 === undefined) return false;
-  if (!(x34 === "class" || x34 === "context")) return false;
-  const x35 = x.name;
-  if (x35 === undefined) return false;
-  if (!(typeof x35 === "string")) return false;
-  const x36 = x.path;
-  if (x36 === undefined) return false;
-  if (!(typeof x36 === "string")) return false;
-  const x37 = x.parent;
-  if (x37 === undefined) return false;
-  if (!(typeof x37 === "string" || x37 === null)) return false;
-  const x38 = x.depth;
-  if (x38 === undefined) return false;
-  if (!Number.isInteger(x38)) return false;
-  if (!(x38 >= 1)) return false;
-  const x39 = x.id;
-  if (x39 === undefined) return false;
-  if (!Number.isInteger(x39)) return false;
-  if (!(x39 >= 1)) return false;
-  if (!(x39 <= 65279)) return false;
-  const x40 = x.loc;
-  if (x40 === undefined) return false;
-  if (!Loc(x40)) return false;
-  const x41 = x.cpu;
-  if (x41 === undefined) return false;
-  if (!Cpu(x41)) return false;
-  const x42 = x.memory;
-  if (x42 === undefined) return false;
-  if (!Memory(x42)) return false;
-  const x43 = x.pids;
-  if (x43 === undefined) return false;
-  if (!Pids(x43)) return false;
-  const x44 = x.io;
-  if (x44 === undefined) return false;
-  if (!Io(x44)) return false;
-  const x45 = x.net;
-  if (x45 === undefined) return false;
-  if (!Net(x45)) return false;
-  const x46 = x.rlimits;
-  if (x46 === undefined) return false;
-  if (!Array.isArray(x46)) return false;
-  for (let i47 = 0; i47 < x46.length; i47++) {
-    const x48 = x46[i47];
-    if (!Rlimit(x48)) return false;
+  const x55 = x.kind;
+  if (x55 === undefined) return false;
+  if (!(x55 === "class" || x55 === "context")) return false;
+  const x56 = x.name;
+  if (x56 === undefined) return false;
+  if (!(typeof x56 === "string")) return false;
+  const x57 = x.path;
+  if (x57 === undefined) return false;
+  if (!(typeof x57 === "string")) return false;
+  const x58 = x.parent;
+  if (x58 === undefined) return false;
+  if (!(typeof x58 === "string" || x58 === null)) return false;
+  const x59 = x.depth;
+  if (x59 === undefined) return false;
+  if (!Number.isInteger(x59)) return false;
+  if (!(x59 >= 1)) return false;
+  const x60 = x.id;
+  if (x60 === undefined) return false;
+  if (!Number.isInteger(x60)) return false;
+  if (!(x60 >= 1)) return false;
+  if (!(x60 <= 65279)) return false;
+  const x61 = x.loc;
+  if (x61 === undefined) return false;
+  if (!Loc(x61)) return false;
+  const x62 = x.cpu;
+  if (x62 === undefined) return false;
+  if (!Cpu(x62)) return false;
+  const x63 = x.memory;
+  if (x63 === undefined) return false;
+  if (!Memory(x63)) return false;
+  const x64 = x.pids;
+  if (x64 === undefined) return false;
+  if (!Pids(x64)) return false;
+  const x65 = x.io;
+  if (x65 === undefined) return false;
+  if (!Io(x65)) return false;
+  const x66 = x.net;
+  if (x66 === undefined) return false;
+  if (!Net(x66)) return false;
+  const x67 = x.rlimits;
+  if (x67 === undefined) return false;
+  if (!Array.isArray(x67)) return false;
+  for (let i68 = 0; i68 < x67.length; i68++) {
+    const x69 = x67[i68];
+    if (!Rlimit(x69)) return false;
   }
-  const x49 = x.security;
-  if (x49 === undefined) return false;
-  if (!Security(x49)) return false;
+  const x70 = x.security;
+  if (x70 === undefined) return false;
+  if (!Security(x70)) return false;
   return true;
 }
 
@@ -249,38 +360,38 @@ function Cpu(x: any): boolean {
       k === "loc"
     ))
       return false;
-  const x50 = x.share;
-  if (x50 === undefined) return false;
-  if (!Number.isInteger(x50)) return false;
-  if (!(x50 >= 1)) return false;
-  if (!(x50 <= 10000)) return false;
-  const x51 = x.reserve;
-  if (x51 !== undefined) {
-    if (!Number.isInteger(x51)) return false;
-    if (!(x51 >= 0)) return false;
+  const x71 = x.share;
+  if (x71 === undefined) return false;
+  if (!Number.isInteger(x71)) return false;
+  if (!(x71 >= 1)) return false;
+  if (!(x71 <= 10000)) return false;
+  const x72 = x.reserve;
+  if (x72 !== undefined) {
+    if (!Number.isInteger(x72)) return false;
+    if (!(x72 >= 0)) return false;
   }
-  const x52 = x.limit;
-  if (x52 !== undefined) {
-    if (!Number.isInteger(x52)) return false;
-    if (!(x52 >= 1)) return false;
+  const x73 = x.limit;
+  if (x73 !== undefined) {
+    if (!Number.isInteger(x73)) return false;
+    if (!(x73 >= 1)) return false;
   }
-  const x53 = x.burst;
-  if (x53 !== undefined) {
-    if (!Number.isInteger(x53)) return false;
-    if (!(x53 >= 0)) return false;
+  const x74 = x.burst;
+  if (x74 !== undefined) {
+    if (!Number.isInteger(x74)) return false;
+    if (!(x74 >= 0)) return false;
   }
-  const x54 = x.cores;
-  if (x54 !== undefined) {
-    if (!Array.isArray(x54)) return false;
-    for (let i55 = 0; i55 < x54.length; i55++) {
-      const x56 = x54[i55];
-      if (!Number.isInteger(x56)) return false;
-      if (!(x56 >= 0)) return false;
+  const x75 = x.cores;
+  if (x75 !== undefined) {
+    if (!Array.isArray(x75)) return false;
+    for (let i76 = 0; i76 < x75.length; i76++) {
+      const x77 = x75[i76];
+      if (!Number.isInteger(x77)) return false;
+      if (!(x77 >= 0)) return false;
     }
   }
-  const x57 = x.loc;
-  if (x57 !== undefined) {
-    if (!Loc(x57)) return false;
+  const x78 = x.loc;
+  if (x78 !== undefined) {
+    if (!Loc(x78)) return false;
   }
   return true;
 }
@@ -297,34 +408,34 @@ function Memory(x: any): boolean {
       k === "loc"
     ))
       return false;
-  const x58 = x.reserve;
-  if (x58 !== undefined) {
-    if (!Number.isInteger(x58)) return false;
-    if (!(x58 >= 0)) return false;
+  const x79 = x.reserve;
+  if (x79 !== undefined) {
+    if (!Number.isInteger(x79)) return false;
+    if (!(x79 >= 0)) return false;
   }
-  const x59 = x.low;
-  if (x59 !== undefined) {
-    if (!Number.isInteger(x59)) return false;
-    if (!(x59 >= 0)) return false;
+  const x80 = x.low;
+  if (x80 !== undefined) {
+    if (!Number.isInteger(x80)) return false;
+    if (!(x80 >= 0)) return false;
   }
-  const x60 = x.high;
-  if (x60 !== undefined) {
-    if (!Number.isInteger(x60)) return false;
-    if (!(x60 >= 0)) return false;
+  const x81 = x.high;
+  if (x81 !== undefined) {
+    if (!Number.isInteger(x81)) return false;
+    if (!(x81 >= 0)) return false;
   }
-  const x61 = x.limit;
-  if (x61 !== undefined) {
-    if (!Number.isInteger(x61)) return false;
-    if (!(x61 >= 0)) return false;
+  const x82 = x.limit;
+  if (x82 !== undefined) {
+    if (!Number.isInteger(x82)) return false;
+    if (!(x82 >= 0)) return false;
   }
-  const x62 = x.swap;
-  if (x62 !== undefined) {
-    if (!Number.isInteger(x62)) return false;
-    if (!(x62 >= 0)) return false;
+  const x83 = x.swap;
+  if (x83 !== undefined) {
+    if (!Number.isInteger(x83)) return false;
+    if (!(x83 >= 0)) return false;
   }
-  const x63 = x.loc;
-  if (x63 !== undefined) {
-    if (!Loc(x63)) return false;
+  const x84 = x.loc;
+  if (x84 !== undefined) {
+    if (!Loc(x84)) return false;
   }
   return true;
 }
@@ -332,14 +443,14 @@ function Memory(x: any): boolean {
 function Pids(x: any): boolean {
   if (!(typeof x === "object" && x !== null && !Array.isArray(x))) return false;
   for (const k in x) if (!(k === "limit" || k === "loc")) return false;
-  const x64 = x.limit;
-  if (x64 !== undefined) {
-    if (!Number.isInteger(x64)) return false;
-    if (!(x64 >= 0)) return false;
+  const x85 = x.limit;
+  if (x85 !== undefined) {
+    if (!Number.isInteger(x85)) return false;
+    if (!(x85 >= 0)) return false;
   }
-  const x65 = x.loc;
-  if (x65 !== undefined) {
-    if (!Loc(x65)) return false;
+  const x86 = x.loc;
+  if (x86 !== undefined) {
+    if (!Loc(x86)) return false;
   }
   return true;
 }
@@ -347,22 +458,22 @@ function Pids(x: any): boolean {
 function Io(x: any): boolean {
   if (!(typeof x === "object" && x !== null && !Array.isArray(x))) return false;
   for (const k in x) if (!(k === "share" || k === "devices" || k === "loc")) return false;
-  const x66 = x.share;
-  if (x66 !== undefined) {
-    if (!Number.isInteger(x66)) return false;
-    if (!(x66 >= 1)) return false;
-    if (!(x66 <= 10000)) return false;
+  const x87 = x.share;
+  if (x87 !== undefined) {
+    if (!Number.isInteger(x87)) return false;
+    if (!(x87 >= 1)) return false;
+    if (!(x87 <= 10000)) return false;
   }
-  const x67 = x.devices;
-  if (x67 === undefined) return false;
-  if (!Array.isArray(x67)) return false;
-  for (let i68 = 0; i68 < x67.length; i68++) {
-    const x69 = x67[i68];
-    if (!IoDevice(x69)) return false;
+  const x88 = x.devices;
+  if (x88 === undefined) return false;
+  if (!Array.isArray(x88)) return false;
+  for (let i89 = 0; i89 < x88.length; i89++) {
+    const x90 = x88[i89];
+    if (!IoDevice(x90)) return false;
   }
-  const x70 = x.loc;
-  if (x70 !== undefined) {
-    if (!Loc(x70)) return false;
+  const x91 = x.loc;
+  if (x91 !== undefined) {
+    if (!Loc(x91)) return false;
   }
   return true;
 }
@@ -381,40 +492,40 @@ function IoDevice(x: any): boolean {
       k === "loc"
     ))
       return false;
-  const x71 = x.name;
-  if (x71 === undefined) return false;
-  if (!(typeof x71 === "string")) return false;
-  const x72 = x.major;
-  if (x72 === undefined) return false;
-  if (!Number.isInteger(x72)) return false;
-  if (!(x72 >= 0)) return false;
-  const x73 = x.minor;
-  if (x73 === undefined) return false;
-  if (!Number.isInteger(x73)) return false;
-  if (!(x73 >= 0)) return false;
-  const x74 = x.rbps;
-  if (x74 !== undefined) {
-    if (!Number.isInteger(x74)) return false;
-    if (!(x74 >= 1)) return false;
+  const x92 = x.name;
+  if (x92 === undefined) return false;
+  if (!(typeof x92 === "string")) return false;
+  const x93 = x.major;
+  if (x93 === undefined) return false;
+  if (!Number.isInteger(x93)) return false;
+  if (!(x93 >= 0)) return false;
+  const x94 = x.minor;
+  if (x94 === undefined) return false;
+  if (!Number.isInteger(x94)) return false;
+  if (!(x94 >= 0)) return false;
+  const x95 = x.rbps;
+  if (x95 !== undefined) {
+    if (!Number.isInteger(x95)) return false;
+    if (!(x95 >= 1)) return false;
   }
-  const x75 = x.wbps;
-  if (x75 !== undefined) {
-    if (!Number.isInteger(x75)) return false;
-    if (!(x75 >= 1)) return false;
+  const x96 = x.wbps;
+  if (x96 !== undefined) {
+    if (!Number.isInteger(x96)) return false;
+    if (!(x96 >= 1)) return false;
   }
-  const x76 = x.riops;
-  if (x76 !== undefined) {
-    if (!Number.isInteger(x76)) return false;
-    if (!(x76 >= 1)) return false;
+  const x97 = x.riops;
+  if (x97 !== undefined) {
+    if (!Number.isInteger(x97)) return false;
+    if (!(x97 >= 1)) return false;
   }
-  const x77 = x.wiops;
-  if (x77 !== undefined) {
-    if (!Number.isInteger(x77)) return false;
-    if (!(x77 >= 1)) return false;
+  const x98 = x.wiops;
+  if (x98 !== undefined) {
+    if (!Number.isInteger(x98)) return false;
+    if (!(x98 >= 1)) return false;
   }
-  const x78 = x.loc;
-  if (x78 === undefined) return false;
-  if (!Loc(x78)) return false;
+  const x99 = x.loc;
+  if (x99 === undefined) return false;
+  if (!Loc(x99)) return false;
   return true;
 }
 
@@ -430,38 +541,38 @@ function Net(x: any): boolean {
       k === "loc"
     ))
       return false;
-  const x79 = x.addresses;
-  if (x79 === undefined) return false;
-  if (!Array.isArray(x79)) return false;
-  for (let i80 = 0; i80 < x79.length; i80++) {
-    const x81 = x79[i80];
-    if (!Cidr(x81)) return false;
+  const x100 = x.addresses;
+  if (x100 === undefined) return false;
+  if (!Array.isArray(x100)) return false;
+  for (let i101 = 0; i101 < x100.length; i101++) {
+    const x102 = x100[i101];
+    if (!Cidr(x102)) return false;
   }
-  const x82 = x.links;
-  if (x82 === undefined) return false;
-  if (!Array.isArray(x82)) return false;
-  for (let i83 = 0; i83 < x82.length; i83++) {
-    const x84 = x82[i83];
-    if (!NetLink(x84)) return false;
+  const x103 = x.links;
+  if (x103 === undefined) return false;
+  if (!Array.isArray(x103)) return false;
+  for (let i104 = 0; i104 < x103.length; i104++) {
+    const x105 = x103[i104];
+    if (!NetLink(x105)) return false;
   }
-  const x85 = x.rules;
-  if (x85 === undefined) return false;
-  if (!Array.isArray(x85)) return false;
-  for (let i86 = 0; i86 < x85.length; i86++) {
-    const x87 = x85[i86];
-    if (!Rule(x87)) return false;
+  const x106 = x.rules;
+  if (x106 === undefined) return false;
+  if (!Array.isArray(x106)) return false;
+  for (let i107 = 0; i107 < x106.length; i107++) {
+    const x108 = x106[i107];
+    if (!Rule(x108)) return false;
   }
-  const x88 = x.default;
-  if (x88 !== undefined) {
-    if (!(x88 === "allow" || x88 === "deny")) return false;
+  const x109 = x.default;
+  if (x109 !== undefined) {
+    if (!(x109 === "allow" || x109 === "deny")) return false;
   }
-  const x89 = x.defaultLoc;
-  if (x89 !== undefined) {
-    if (!Loc(x89)) return false;
+  const x110 = x.defaultLoc;
+  if (x110 !== undefined) {
+    if (!Loc(x110)) return false;
   }
-  const x90 = x.loc;
-  if (x90 !== undefined) {
-    if (!Loc(x90)) return false;
+  const x111 = x.loc;
+  if (x111 !== undefined) {
+    if (!Loc(x111)) return false;
   }
   return true;
 }
@@ -470,20 +581,20 @@ function Cidr(x: any): boolean {
   if (!(typeof x === "object" && x !== null && !Array.isArray(x))) return false;
   for (const k in x)
     if (!(k === "family" || k === "address" || k === "prefix" || k === "loc")) return false;
-  const x91 = x.family;
-  if (x91 === undefined) return false;
-  if (!(x91 === 4 || x91 === 6)) return false;
-  const x92 = x.address;
-  if (x92 === undefined) return false;
-  if (!(typeof x92 === "string")) return false;
-  const x93 = x.prefix;
-  if (x93 === undefined) return false;
-  if (!Number.isInteger(x93)) return false;
-  if (!(x93 >= 0)) return false;
-  if (!(x93 <= 128)) return false;
-  const x94 = x.loc;
-  if (x94 !== undefined) {
-    if (!Loc(x94)) return false;
+  const x112 = x.family;
+  if (x112 === undefined) return false;
+  if (!(x112 === 4 || x112 === 6)) return false;
+  const x113 = x.address;
+  if (x113 === undefined) return false;
+  if (!(typeof x113 === "string")) return false;
+  const x114 = x.prefix;
+  if (x114 === undefined) return false;
+  if (!Number.isInteger(x114)) return false;
+  if (!(x114 >= 0)) return false;
+  if (!(x114 <= 128)) return false;
+  const x115 = x.loc;
+  if (x115 !== undefined) {
+    if (!Loc(x115)) return false;
   }
   return true;
 }
@@ -491,29 +602,69 @@ function Cidr(x: any): boolean {
 function NetLink(x: any): boolean {
   if (!(typeof x === "object" && x !== null && !Array.isArray(x))) return false;
   for (const k in x)
-    if (!(k === "name" || k === "share" || k === "reserve" || k === "limit" || k === "loc"))
+    if (!(
+      k === "name" ||
+      k === "share" ||
+      k === "reserve" ||
+      k === "limit" ||
+      k === "qdisc" ||
+      k === "traffic" ||
+      k === "ingress" ||
+      k === "loc"
+    ))
       return false;
-  const x95 = x.name;
-  if (x95 === undefined) return false;
-  if (!(typeof x95 === "string")) return false;
-  const x96 = x.share;
-  if (x96 === undefined) return false;
-  if (!Number.isInteger(x96)) return false;
-  if (!(x96 >= 1)) return false;
-  if (!(x96 <= 10000)) return false;
-  const x97 = x.reserve;
-  if (x97 !== undefined) {
-    if (!Number.isInteger(x97)) return false;
-    if (!(x97 >= 1)) return false;
+  const x116 = x.name;
+  if (x116 === undefined) return false;
+  if (!(typeof x116 === "string")) return false;
+  const x117 = x.share;
+  if (x117 === undefined) return false;
+  if (!Number.isInteger(x117)) return false;
+  if (!(x117 >= 1)) return false;
+  if (!(x117 <= 10000)) return false;
+  const x118 = x.reserve;
+  if (x118 !== undefined) {
+    if (!Number.isInteger(x118)) return false;
+    if (!(x118 >= 1)) return false;
   }
-  const x98 = x.limit;
-  if (x98 !== undefined) {
-    if (!Number.isInteger(x98)) return false;
-    if (!(x98 >= 1)) return false;
+  const x119 = x.limit;
+  if (x119 !== undefined) {
+    if (!Number.isInteger(x119)) return false;
+    if (!(x119 >= 1)) return false;
   }
-  const x99 = x.loc;
-  if (x99 !== undefined) {
-    if (!Loc(x99)) return false;
+  const x120 = x.qdisc;
+  if (x120 !== undefined) {
+    if (!Qdisc(x120)) return false;
+  }
+  const x121 = x.traffic;
+  if (x121 !== undefined) {
+    if (!Array.isArray(x121)) return false;
+    for (let i122 = 0; i122 < x121.length; i122++) {
+      const x123 = x121[i122];
+      if (!Traffic(x123)) return false;
+    }
+  }
+  const x124 = x.ingress;
+  if (x124 !== undefined) {
+    if (!(typeof x124 === "object" && x124 !== null && !Array.isArray(x124))) return false;
+    for (const k in x124) if (!(k === "reserve" || k === "limit" || k === "loc")) return false;
+    const x125 = x124.reserve;
+    if (x125 !== undefined) {
+      if (!Number.isInteger(x125)) return false;
+      if (!(x125 >= 1)) return false;
+    }
+    const x126 = x124.limit;
+    if (x126 !== undefined) {
+      if (!Number.isInteger(x126)) return false;
+      if (!(x126 >= 1)) return false;
+    }
+    const x127 = x124.loc;
+    if (x127 !== undefined) {
+      if (!Loc(x127)) return false;
+    }
+  }
+  const x128 = x.loc;
+  if (x128 !== undefined) {
+    if (!Loc(x128)) return false;
   }
   return true;
 }
@@ -523,46 +674,46 @@ function Rule(x: any): boolean {
   for (const k in x)
     if (!(k === "direction" || k === "proto" || k === "peers" || k === "ports" || k === "loc"))
       return false;
-  const x100 = x.direction;
-  if (x100 === undefined) return false;
-  if (!(x100 === "in" || x100 === "out")) return false;
-  const x101 = x.proto;
-  if (x101 === undefined) return false;
-  if (!(x101 === "any" || x101 === "tcp" || x101 === "udp" || x101 === "icmp" || x101 === "icmpv6"))
+  const x129 = x.direction;
+  if (x129 === undefined) return false;
+  if (!(x129 === "in" || x129 === "out")) return false;
+  const x130 = x.proto;
+  if (x130 === undefined) return false;
+  if (!(x130 === "any" || x130 === "tcp" || x130 === "udp" || x130 === "icmp" || x130 === "icmpv6"))
     return false;
-  const x102 = x.peers;
-  if (x102 === undefined) return false;
-  if (!Array.isArray(x102)) return false;
-  for (let i103 = 0; i103 < x102.length; i103++) {
-    const x104 = x102[i103];
-    if (!Cidr(x104)) return false;
+  const x131 = x.peers;
+  if (x131 === undefined) return false;
+  if (!Array.isArray(x131)) return false;
+  for (let i132 = 0; i132 < x131.length; i132++) {
+    const x133 = x131[i132];
+    if (!Cidr(x133)) return false;
   }
-  const x105 = x.ports;
-  if (x105 === undefined) return false;
-  if (!Array.isArray(x105)) return false;
-  for (let i106 = 0; i106 < x105.length; i106++) {
-    const x107 = x105[i106];
-    if (!PortRange(x107)) return false;
+  const x134 = x.ports;
+  if (x134 === undefined) return false;
+  if (!Array.isArray(x134)) return false;
+  for (let i135 = 0; i135 < x134.length; i135++) {
+    const x136 = x134[i135];
+    if (!PortRange(x136)) return false;
   }
-  const x108 = x.loc;
-  if (x108 === undefined) return false;
-  if (!Loc(x108)) return false;
+  const x137 = x.loc;
+  if (x137 === undefined) return false;
+  if (!Loc(x137)) return false;
   return true;
 }
 
 function PortRange(x: any): boolean {
   if (!(typeof x === "object" && x !== null && !Array.isArray(x))) return false;
   for (const k in x) if (!(k === "from" || k === "to")) return false;
-  const x109 = x.from;
-  if (x109 === undefined) return false;
-  if (!Number.isInteger(x109)) return false;
-  if (!(x109 >= 1)) return false;
-  if (!(x109 <= 65535)) return false;
-  const x110 = x.to;
-  if (x110 === undefined) return false;
-  if (!Number.isInteger(x110)) return false;
-  if (!(x110 >= 1)) return false;
-  if (!(x110 <= 65535)) return false;
+  const x138 = x.from;
+  if (x138 === undefined) return false;
+  if (!Number.isInteger(x138)) return false;
+  if (!(x138 >= 1)) return false;
+  if (!(x138 <= 65535)) return false;
+  const x139 = x.to;
+  if (x139 === undefined) return false;
+  if (!Number.isInteger(x139)) return false;
+  if (!(x139 >= 1)) return false;
+  if (!(x139 <= 65535)) return false;
   return true;
 }
 
@@ -570,36 +721,36 @@ function Rlimit(x: any): boolean {
   if (!(typeof x === "object" && x !== null && !Array.isArray(x))) return false;
   for (const k in x)
     if (!(k === "name" || k === "soft" || k === "hard" || k === "loc")) return false;
-  const x111 = x.name;
-  if (x111 === undefined) return false;
+  const x140 = x.name;
+  if (x140 === undefined) return false;
   if (!(
-    x111 === "as" ||
-    x111 === "core" ||
-    x111 === "cpu" ||
-    x111 === "data" ||
-    x111 === "fsize" ||
-    x111 === "locks" ||
-    x111 === "memlock" ||
-    x111 === "msgqueue" ||
-    x111 === "nice" ||
-    x111 === "nofile" ||
-    x111 === "nproc" ||
-    x111 === "rss" ||
-    x111 === "rtprio" ||
-    x111 === "rttime" ||
-    x111 === "sigpending" ||
-    x111 === "stack"
+    x140 === "as" ||
+    x140 === "core" ||
+    x140 === "cpu" ||
+    x140 === "data" ||
+    x140 === "fsize" ||
+    x140 === "locks" ||
+    x140 === "memlock" ||
+    x140 === "msgqueue" ||
+    x140 === "nice" ||
+    x140 === "nofile" ||
+    x140 === "nproc" ||
+    x140 === "rss" ||
+    x140 === "rtprio" ||
+    x140 === "rttime" ||
+    x140 === "sigpending" ||
+    x140 === "stack"
   ))
     return false;
-  const x112 = x.soft;
-  if (x112 === undefined) return false;
-  if (!(Number.isInteger(x112) || typeof x112 === "string")) return false;
-  const x113 = x.hard;
-  if (x113 === undefined) return false;
-  if (!(Number.isInteger(x113) || typeof x113 === "string")) return false;
-  const x114 = x.loc;
-  if (x114 !== undefined) {
-    if (!Loc(x114)) return false;
+  const x141 = x.soft;
+  if (x141 === undefined) return false;
+  if (!(Number.isInteger(x141) || typeof x141 === "string")) return false;
+  const x142 = x.hard;
+  if (x142 === undefined) return false;
+  if (!(Number.isInteger(x142) || typeof x142 === "string")) return false;
+  const x143 = x.loc;
+  if (x143 !== undefined) {
+    if (!Loc(x143)) return false;
   }
   return true;
 }
@@ -615,49 +766,49 @@ function Security(x: any): boolean {
       k === "loc"
     ))
       return false;
-  const x115 = x.capabilities;
-  if (x115 !== undefined) {
-    if (!(typeof x115 === "object" && x115 !== null && !Array.isArray(x115))) return false;
-    for (const k in x115) if (!(k === "mode" || k === "names")) return false;
-    const x116 = x115.mode;
-    if (x116 === undefined) return false;
-    if (!(x116 === "keep" || x116 === "drop")) return false;
-    const x117 = x115.names;
-    if (x117 === undefined) return false;
-    if (!Array.isArray(x117)) return false;
-    for (let i118 = 0; i118 < x117.length; i118++) {
-      const x119 = x117[i118];
-      if (!(typeof x119 === "string")) return false;
+  const x144 = x.capabilities;
+  if (x144 !== undefined) {
+    if (!(typeof x144 === "object" && x144 !== null && !Array.isArray(x144))) return false;
+    for (const k in x144) if (!(k === "mode" || k === "names")) return false;
+    const x145 = x144.mode;
+    if (x145 === undefined) return false;
+    if (!(x145 === "keep" || x145 === "drop")) return false;
+    const x146 = x144.names;
+    if (x146 === undefined) return false;
+    if (!Array.isArray(x146)) return false;
+    for (let i147 = 0; i147 < x146.length; i147++) {
+      const x148 = x146[i147];
+      if (!(typeof x148 === "string")) return false;
     }
   }
-  const x120 = x.namespaces;
-  if (x120 === undefined) return false;
-  if (!Array.isArray(x120)) return false;
-  for (let i121 = 0; i121 < x120.length; i121++) {
-    const x122 = x120[i121];
+  const x149 = x.namespaces;
+  if (x149 === undefined) return false;
+  if (!Array.isArray(x149)) return false;
+  for (let i150 = 0; i150 < x149.length; i150++) {
+    const x151 = x149[i150];
     if (!(
-      x122 === "cgroup" ||
-      x122 === "ipc" ||
-      x122 === "mount" ||
-      x122 === "net" ||
-      x122 === "pid" ||
-      x122 === "time" ||
-      x122 === "user" ||
-      x122 === "uts"
+      x151 === "cgroup" ||
+      x151 === "ipc" ||
+      x151 === "mount" ||
+      x151 === "net" ||
+      x151 === "pid" ||
+      x151 === "time" ||
+      x151 === "user" ||
+      x151 === "uts"
     ))
       return false;
   }
-  const x123 = x.hostname;
-  if (x123 !== undefined) {
-    if (!(typeof x123 === "string")) return false;
+  const x152 = x.hostname;
+  if (x152 !== undefined) {
+    if (!(typeof x152 === "string")) return false;
   }
-  const x124 = x.root;
-  if (x124 !== undefined) {
-    if (!(typeof x124 === "string")) return false;
+  const x153 = x.root;
+  if (x153 !== undefined) {
+    if (!(typeof x153 === "string")) return false;
   }
-  const x125 = x.loc;
-  if (x125 !== undefined) {
-    if (!Loc(x125)) return false;
+  const x154 = x.loc;
+  if (x154 !== undefined) {
+    if (!Loc(x154)) return false;
   }
   return true;
 }

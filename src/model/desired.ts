@@ -60,6 +60,8 @@ export interface DesiredTcClass {
   ceil: number;
   /** bytes */
   quantum: number;
+  /** HTB prio (traffic classes only, language-v2.md §3). */
+  prio?: number;
   /** Leaf classes get a qdisc, e.g. "fq_codel"; inner classes: undefined. */
   leafQdisc?: string;
   /** Name of the class/context it shapes ("default" for the catch-all class). */

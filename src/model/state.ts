@@ -11,12 +11,14 @@ import { renderRuleset } from "../emit/ruleset.js";
 import { desiredCgroups } from "./cgroups.js";
 import type { DesiredState } from "./desired.js";
 import { desiredLinks, shapedClassids } from "./links.js";
+import { trafficIds } from "./traffic.js";
 import { buildTree, where } from "./tree.js";
 
 export function desiredState(ir: VscIr): DesiredState {
   const roots = buildTree(ir);
-  const links = desiredLinks(ir, roots);
-  const view = nftView(ir, shapedClassids(links));
+  const ids = trafficIds(ir);
+  const links = desiredLinks(ir, roots, ids);
+  const view = nftView(ir, shapedClassids(links), ids);
   const { text, digest } = renderRuleset(view);
   const h = ir.host;
   return {

@@ -110,6 +110,9 @@ export interface Setting extends NodeBase {
   kind: "Setting";
   key: Ident;
   values: Value[];
+  /** `link eth0 rate 100mbit { ... }` (host links only, language-v2.md §3): the body and its span. */
+  body?: Stmt[];
+  bodySpan?: Span;
 }
 
 /**
@@ -129,13 +132,36 @@ export interface SubBlock extends NodeBase {
  * `allow out udp port 53`, `allow in from 10.0.0.0/8`.
  * Shape: allow (in|out) PROTO? ((from|to) PEERS)? (port PORTS)?
  */
-export interface Allow extends NodeBase {
+export interface Allow extends NodeBase, PeerPort {
   kind: "Allow";
   direction: Ident; // `in` | `out`
+}
+
+/**
+ * The peer and port part shared by `allow` and `match` (one grammar rule,
+ * `peerPort`, and one checker rule, `readPeerPort`):
+ * PROTO? ((from|to) PEERS)? (port PORTS)?
+ */
+export interface PeerPort {
   proto?: Ident; // tcp | udp | icmp | icmpv6 | any (the checker validates)
   peerKeyword?: Ident; // `from` | `to`
   peers?: Scalar[]; // addresses and $refs
   ports?: Scalar[]; // numbers and ranges
+}
+
+/** One alternative of a `match`: a peer/port part with its own span. */
+export interface MatchClause extends NodeBase, PeerPort {
+  kind: "MatchClause";
+}
+
+/**
+ * `match tcp port 22`, `match tcp to 10.9.0.0/16, udp port 5000-5100`
+ * (inside `traffic NAME { ... }`): alternatives separated by commas; a
+ * comma followed by a protocol, `to`, `from` or `port` starts the next one.
+ */
+export interface Match extends NodeBase {
+  kind: "Match";
+  clauses: MatchClause[];
 }
 
 /** A resource block inside a host/class/context/template: `cpu { ... }`. */
@@ -160,7 +186,7 @@ export interface Unknown extends NodeBase {
   body?: Stmt[];
 }
 
-export type Stmt = Setting | SubBlock | Allow | Block | Unknown;
+export type Stmt = Setting | SubBlock | Allow | Match | Block | Unknown;
 
 // ---------------------------------------------------------------- items
 

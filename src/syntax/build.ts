@@ -15,6 +15,9 @@ import type {
   Define,
   Ident,
   Include,
+  Match,
+  MatchClause,
+  PeerPort,
   Scalar,
   Setting,
   Span,
@@ -52,7 +55,7 @@ export interface BlockDraft extends BodyDraft {
   label?: IToken;
 }
 /** `key ARG* ITEM(, ITEM)*` or, in rlimit, `key LIT LIT?`. */
-export interface SettingDraft {
+export interface SettingDraft extends Partial<BodyDraft> {
   key?: IToken;
   /** Names between the key and the value (`disk NAME`, `link NAME rate`). */
   args?: IToken[];
@@ -60,14 +63,24 @@ export interface SettingDraft {
   /** rlimit's one or two values, each its own value. */
   lits?: IToken[];
 }
-export interface AllowDraft {
-  key?: IToken;
-  direction?: IToken;
+/** The peer/port part shared by `allow` and each alternative of `match`. */
+export interface PeerPortDraft {
   proto?: IToken;
   peerKw?: IToken;
   peers: IToken[];
   portKw?: IToken;
   ports: IToken[];
+}
+export interface AllowDraft extends PeerPortDraft {
+  key?: IToken;
+  direction?: IToken;
+  /** The peer/port part was cut short by an error: no node. */
+  broken?: boolean;
+}
+export interface MatchDraft {
+  key?: IToken;
+  clauses: PeerPortDraft[];
+  broken?: boolean;
 }
 export interface UnknownDraft extends BodyDraft {
   key?: IToken;
@@ -147,12 +160,23 @@ export class Build {
       if (d.items.length > 0) values.push(this.value(d.items));
       if (d.lits) for (const t of d.lits) values.push(this.scalar(t));
       if (values.length === 0) throw DROP;
-      return {
+      const st: Setting = {
         kind: "Setting",
         key,
         values,
         span: joinSpans(key.span, values[values.length - 1]!.span),
       };
+      if (d.lcurly !== undefined) {
+        const { body, bodySpan } = this.body({
+          lcurly: d.lcurly,
+          stmts: d.stmts ?? [],
+          rcurly: d.rcurly,
+        });
+        st.body = body;
+        st.bodySpan = bodySpan;
+        st.span = joinSpans(st.span, bodySpan);
+      }
+      return st;
     } catch (e) {
       return dropped(e);
     }
@@ -182,24 +206,53 @@ export class Build {
   allow(d: AllowDraft): Allow | undefined {
     try {
       const key = need(d.key);
+      if (d.broken) throw DROP;
       const direction = this.ident(d.direction);
       const a: Allow = { kind: "Allow", direction, span: this.span(key) };
-      let end = direction.span;
-      if (d.proto) end = (a.proto = this.ident(d.proto)).span;
-      if (d.peerKw) {
-        a.peerKeyword = this.ident(d.peerKw);
-        a.peers = this.scalars(d.peers);
-        end = a.peers[a.peers.length - 1]!.span;
-      }
-      if (d.portKw) {
-        a.ports = this.scalars(d.ports);
-        end = a.ports[a.ports.length - 1]!.span;
-      }
-      a.span = joinSpans(a.span, end);
+      a.span = joinSpans(a.span, this.peerPort(d, a) ?? direction.span);
       return a;
     } catch (e) {
       return dropped(e);
     }
+  }
+
+  match(d: MatchDraft): Match | undefined {
+    try {
+      const key = need(d.key);
+      if (d.broken) throw DROP;
+      const clauses: MatchClause[] = [];
+      for (const c of d.clauses) {
+        const first = c.proto ?? c.peerKw ?? c.portKw;
+        if (first === undefined) throw DROP;
+        const m: MatchClause = { kind: "MatchClause", span: this.span(first) };
+        m.span = joinSpans(m.span, this.peerPort(c, m)!);
+        clauses.push(m);
+      }
+      if (clauses.length === 0) throw DROP;
+      return {
+        kind: "Match",
+        clauses,
+        span: joinSpans(this.span(key), clauses[clauses.length - 1]!.span),
+      };
+    } catch (e) {
+      return dropped(e);
+    }
+  }
+
+  /** Fills `into`'s peer/port part; returns the span of its last part (undefined: none). */
+  private peerPort(d: PeerPortDraft, into: PeerPort): Span | undefined {
+    let end: Span | undefined;
+    if (d.proto) end = (into.proto = this.ident(d.proto)).span;
+    if (d.peerKw) {
+      into.peerKeyword = this.ident(d.peerKw);
+      into.peers = this.scalars(d.peers);
+      end = into.peers[into.peers.length - 1]!.span;
+    }
+    if (d.portKw) {
+      into.ports = this.scalars(d.ports);
+      end = into.ports[into.ports.length - 1]!.span;
+    }
+    return end;
   }
 
   unknown(d: UnknownDraft): Unknown | undefined {

@@ -128,7 +128,9 @@ export function tcBatchTwice(text: string, devs: string[]) {
       if (r.status) throw new Error(`ip link add ${d}: ${r.stderr}`);
     });
     let batch = text;
-    if (devs.length > 0) {
+    // Every leaf queue vsc writes (language-v2.md §3): the ones this kernel lacks are checked as pfifo.
+    for (const kind of devs.length > 0 ? ["fq_codel", "sfq", "cake"] : []) {
+      if (!new RegExp(` ${kind}$`, "m").test(batch)) continue;
       const probe = run("ip", [
         "netns",
         "exec",
@@ -137,14 +139,14 @@ export function tcBatchTwice(text: string, devs: string[]) {
         "qdisc",
         "add",
         "dev",
-        devs[0],
+        devs[0]!,
         "root",
-        "fq_codel",
+        kind,
       ]);
-      run("ip", ["netns", "exec", ns, "tc", "qdisc", "del", "dev", devs[0], "root"]);
+      run("ip", ["netns", "exec", ns, "tc", "qdisc", "del", "dev", devs[0]!, "root"]);
       if (probe.status) {
-        batch = batch.replace(/ fq_codel$/gm, " pfifo");
-        notes.push("kernel has no fq_codel: leaves checked as pfifo");
+        batch = batch.replace(new RegExp(` ${kind}$`, "gm"), " pfifo");
+        notes.push(`kernel has no ${kind}: leaves checked as pfifo`);
       }
     }
     const f = tempFile("tc.batch", batch);

@@ -16,6 +16,8 @@
  *    at their default, so removing a field from the config resets it.
  */
 
+import type { DesiredIngress } from "./ingress.js";
+
 /** Where a piece of desired state came from, as "file:line" (entry-relative). */
 export type Source = string;
 
@@ -121,4 +123,6 @@ export interface DesiredState {
   nft: DesiredNft;
   /** One entry per host link, sorted by dev. */
   links: DesiredLink[];
+  /** Ingress shaping on IFB devices (language-v2.md §3), per link that has any; absent: none. */
+  ingress?: DesiredIngress[];
 }

@@ -117,7 +117,7 @@ let netnsCount = 0;
  * scratch network namespace with every link as a veth. Kernels without
  * fq_codel (some CI kernels) get pfifo leaves instead, reported in `notes`.
  */
-export function tcBatchTwice(text: string, devs: string[]) {
+export function tcBatchTwice(text: string, devs: string[], ifbs: string[] = []) {
   const ns = `vsc-t-${process.pid}-${netnsCount++}`;
   const notes: string[] = [];
   const add = run("ip", ["netns", "add", ns]);
@@ -127,6 +127,11 @@ export function tcBatchTwice(text: string, devs: string[]) {
       const r = run("ip", ["-n", ns, "link", "add", d, "type", "veth", "peer", "name", `vscp${i}`]);
       if (r.status) throw new Error(`ip link add ${d}: ${r.stderr}`);
     });
+    // The IFB devices vsc apply creates for ingress shaping (language-v2.md §3).
+    for (const d of ifbs) {
+      const r = run("ip", ["-n", ns, "link", "add", d, "type", "ifb"]);
+      if (r.status) throw new Error(`ip link add ${d} type ifb: ${r.stderr}`);
+    }
     let batch = text;
     // Every leaf queue vsc writes (language-v2.md §3): the ones this kernel lacks are checked as pfifo.
     for (const kind of devs.length > 0 ? ["fq_codel", "sfq", "cake"] : []) {

@@ -265,7 +265,7 @@ export function fakeTools(k: Kernel, extraTables: string[] = []): Kernel & { tab
   const self = {
     ...k,
     tables: extraTables,
-    run(tool: "nft" | "tc", args: string[], input?: string) {
+    run(tool: "nft" | "tc" | "ip", args: string[], input?: string) {
       if (tool === "nft" && input?.startsWith("list tables")) {
         const m = table ? /comment "vsc:([0-9a-f]+)"/.exec(table) : null;
         const all = [...self.tables, ...(table ? ["inet vsc"] : [])].sort();

@@ -212,6 +212,12 @@ export function mergeBodies(base: BodySpec, over: BodySpec): BodySpec {
   if (out.net !== base.net && out.net !== over.net) {
     out.net.address = concat(base.net.address, over.net.address);
     out.net.link = named(base.net.link, over.net.link);
+    // Traffic classes are a list, like allow: the template's first (language-v2.md §3).
+    for (const k in over.net.link) {
+      const a = base.net.link[k]?.traffic;
+      const b = over.net.link[k]!.traffic;
+      if (a && b && out.net.link[k] !== over.net.link[k]) out.net.link[k]!.traffic = [...a, ...b];
+    }
     out.net.allow = concat(base.net.allow, over.net.allow);
   }
   return out;

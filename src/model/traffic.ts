@@ -49,6 +49,9 @@ export function trafficIds(ir: VscIr): TrafficIds {
   const taken = new Set<number>();
   for (let i = 0; i < ir.nodes.length; i++) taken.add(ir.nodes[i]!.id);
   keys.sort();
+  // The checker refuses more (VSC4055); never loop forever on an IR made elsewhere.
+  if (taken.size + keys.length > SPACE)
+    throw new Error("vsc bug: more traffic classes than HTB ids");
   for (let i = 0; i < keys.length; i++) {
     let id = (fnv1a(keys[i]!) % SPACE) + 1;
     while (taken.has(id)) id = (id % SPACE) + 1;

@@ -121,4 +121,15 @@ test("match alternatives: a comma before a protocol, to or port starts the next 
   );
 });
 
+test("a template's traffic classes come first, then the context's", () => {
+  const r = checkText(
+    `${HOST}template t { net { link eth0 { traffic ssh { match tcp port 22 } } } }\n` +
+      `context a { id 1  use t  net { link eth0 { traffic web { match tcp port 80 } } } }\n`,
+  );
+  assert.equal(
+    r.ir!.nodes[0]!.net.links[0]!.traffic!.map((t) => t.name),
+    ["ssh", "web"],
+  );
+});
+
 test.run();

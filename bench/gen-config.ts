@@ -14,7 +14,7 @@
  */
 export function generateConfig(
   n: number,
-  opts: { cgroupRoot?: string; peers?: boolean } = {},
+  opts: { cgroupRoot?: string; peers?: boolean; traffic?: boolean } = {},
 ): string {
   if (n < 1 || n > 60000) throw new Error(`generateConfig: n must be in 1..60000, got ${n}`);
   const out: string[] = [];
@@ -68,9 +68,15 @@ export function generateConfig(
     }
     out.push(`  net {`);
     out.push(`    address ${a}`);
-    out.push(
-      i % 50 === 0 ? `    link eth0 { reserve 1mbit  limit 200mbit }` : `    link eth0 { share 2 }`,
-    );
+    const link =
+      i % 50 === 0 ? `    link eth0 { reserve 1mbit  limit 200mbit` : `    link eth0 { share 2`;
+    // Three traffic classes a context (language-v2.md §3), disjoint matches.
+    const traffic = opts.traffic
+      ? `\n      traffic ssh { match tcp port 22  prio 0 }` +
+        `\n      traffic bulk { match udp port 5000-5100  limit 10mbit  prio 7 }` +
+        `\n      traffic ping { match icmp, icmpv6  prio 1 }\n    }`
+      : " }";
+    out.push(link + traffic);
     out.push(`    allow in tcp port 80, 443`);
     out.push(`    allow out tcp to 10.254.0.0/16 port 5432`);
     if (opts.peers) {

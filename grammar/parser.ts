@@ -36,11 +36,12 @@ import type { Item, Stmt, Value } from "../src/syntax/ast.js";
 import {
   Build,
   type AllowDraft,
-  type PeerPortDraft,
   type BlockDraft,
   type DeclDraft,
   type DefineDraft,
   type IncludeDraft,
+  type MatchDraft,
+  type PeerPortDraft,
   type SettingDraft,
   type UnknownDraft,
 } from "../src/syntax/build.js";
@@ -62,9 +63,12 @@ import {
   Host,
   Log,
   HostKey,
+  HostLinkKey,
   Identifier,
   In,
   Include,
+  Ingress,
+  IngressKey,
   Io,
   IoKey,
   Keep,
@@ -72,9 +76,11 @@ import {
   Link,
   LinkKey,
   Literal,
+  Match,
   Memory,
   MemoryKey,
   ModeKey,
+  Name,
   Net,
   NetKey,
   NodeKey,
@@ -94,6 +100,8 @@ import {
   StringLit,
   Template,
   To,
+  Traffic,
+  TrafficKey,
   allTokens,
 } from "./tokens.js";
 import { messageProvider, type ParseMessage } from "./messages.js";
@@ -158,6 +166,11 @@ export class VscParser extends EmbeddedActionsParser {
     { ALT: () => this.SUBRULE(this.netBlock) },
     { ALT: () => this.SUBRULE(this.rlimitBlock) },
     { ALT: () => this.SUBRULE(this.securityBlock) },
+    this.unknownAlt(),
+  ]);
+  private readonly hostLinkAlts = stmtAlts([
+    { ALT: () => this.SUBRULE(this.hostLinkKv) },
+    { ALT: () => this.SUBRULE(this.hostLinkDefault) },
     this.unknownAlt(),
   ]);
   private readonly classOrContext = tokenAlts(this, Class, Context);
@@ -359,13 +372,23 @@ export class VscParser extends EmbeddedActionsParser {
     (d.args ??= []).push(this.CONSUME(Identifier));
     this.list(Scalar, d.items);
   });
-  /** link NAME rate RATE */
+  /** link NAME rate RATE, optionally with a body: `{ default { ... }  qdisc Q  ingress R }` */
   public hostLink = this.setting("hostLink", (d) => {
     d.key = this.CONSUME(Link);
     (d.args ??= []).push(this.CONSUME(Identifier));
     (d.args ??= []).push(this.CONSUME(Rate));
     this.list(Scalar, d.items);
+    this.OPTION(() => {
+      d.stmts = [];
+      this.body(d as BodyDraft, this.hostLinkAlts);
+    });
   });
+  public hostLinkKv = this.keyList("hostLinkKv", HostLinkKey);
+  /** `default { reserve R  limit L }`: the class of traffic no context owns. */
+  public hostLinkDefault = this.block("hostLinkDefault", Default, () => [
+    { ALT: () => this.SUBRULE(this.ingressKv) },
+    this.unknownAlt(),
+  ]);
   /** keep cpu|memory Q, overbook cpu|memory F */
   public hostPair = this.setting("hostPair", (d) => {
     d.key = this.OR(this.keepOrOverbook) as IToken;
@@ -419,63 +442,83 @@ export class VscParser extends EmbeddedActionsParser {
   public netKv = this.keyList("netKv", NetKey);
   public linkBlock = this.subBlock("linkBlock", Link, () => [
     { ALT: () => this.SUBRULE(this.linkKv) },
+    { ALT: () => this.SUBRULE(this.trafficBlock) },
+    { ALT: () => this.SUBRULE(this.ingressBlock) },
     this.unknownAlt(),
   ]);
   public linkKv = this.keyList("linkKv", LinkKey);
-
-  /** allow (in|out) PROTO? PEERPORT */
-  public allowStmt = this.node(
-    "allowStmt",
-    (): AllowDraft => ({ peers: [], except: [], ports: [] }),
-    (d) => {
-      d.key = this.CONSUME(Allow);
-      d.direction = this.OR(this.inOrOut) as IToken;
-      this.OPTION1(() => {
-        d.proto = this.CONSUME(PlainName);
-      });
-      this.SUBRULE(this.peerPort, { ARGS: [d] });
-    },
-    (d) => this.build.allow(d),
-  );
+  /** traffic NAME { match ...  reserve R  limit L  prio P  qdisc Q } */
+  public trafficBlock = this.subBlock("trafficBlock", Traffic, () => [
+    { ALT: () => this.SUBRULE(this.matchStmt) },
+    { ALT: () => this.SUBRULE(this.trafficKv) },
+    this.unknownAlt(),
+  ]);
+  public trafficKv = this.keyList("trafficKv", TrafficKey);
+  /** ingress { reserve R  limit L } (a context's link) */
+  public ingressBlock = this.block("ingressBlock", Ingress, () => [
+    { ALT: () => this.SUBRULE(this.ingressKv) },
+    this.unknownAlt(),
+  ]);
+  public ingressKv = this.keyList("ingressKv", IngressKey);
 
   /**
    * The peer and port part of a rule, ONE rule for every statement that
-   * matches packets (`allow`, and whatever reuses it): it fills the caller's
-   * draft. `((from|to) PEER (, PEER)* (except LIST)?)? (port LIST)?`, where
+   * matches packets (`allow` and each alternative of `match`): it fills the
+   * caller's draft (`into`), so a part cut short by an error is in that
+   * draft, as when the part was inline.
+   * `PROTO? ((from|to) PEER (, PEER)* (except LIST)?)? (port LIST)?`, where
    * PEER is `context NAME`, `class NAME` or a value (an address, a `$ref`).
    * `context`/`class` are keywords and so also values: the named forms are
-   * tried first (IGNORE_AMBIGUITIES: the first alternative that fits wins).
+   * tried first (the `peer` rule: the first alternative that fits wins).
+   * In a match (`inMatch`), the lists stop before a comma that starts the
+   * next alternative (a protocol name, `from`, `to` or `port`).
    */
-  public peerPort = this.RULE("peerPort", (given?: PeerPortDraft) => {
-    // No draft in Chevrotain's recording phase (rules are called without arguments).
-    const d = given ?? { peers: [], except: [], ports: [] };
-    this.OPTION2(() => {
-      d.peerKw = this.OR2(this.fromOrTo) as IToken;
-      const first = this.SUBRULE1(this.peer);
-      if (first !== undefined) d.peers.push(first);
-      this.MANY1(() => {
-        this.CONSUME1(Comma);
-        const next = this.SUBRULE2(this.peer);
-        if (next !== undefined) d.peers.push(next);
+  public peerPort = this.RULE(
+    "peerPort",
+    (into: PeerPortDraft | undefined, inMatch: boolean): void => {
+      // The recording phase calls the rule without arguments.
+      const d = into ?? { peers: [], except: [], ports: [] };
+      const more = () => !inMatch || !this.clauseStart(2);
+      this.OPTION1(() => {
+        d.proto = this.CONSUME(PlainName);
       });
-      this.OPTION4(() => {
-        d.exceptKw = this.CONSUME(Except);
-        d.except.push(this.CONSUME5(Scalar));
-        this.MANY3(() => {
-          this.CONSUME3(Comma);
-          d.except.push(this.CONSUME6(Scalar));
+      this.OPTION2(() => {
+        d.peerKw = this.OR2(this.fromOrTo) as IToken;
+        const first = this.SUBRULE1(this.peer);
+        if (first !== undefined) d.peers.push(first);
+        this.MANY1({
+          GATE: more,
+          DEF: () => {
+            this.CONSUME1(Comma);
+            const next = this.SUBRULE2(this.peer);
+            if (next !== undefined) d.peers.push(next);
+          },
+        });
+        this.OPTION4(() => {
+          d.exceptKw = this.CONSUME(Except);
+          d.except.push(this.CONSUME5(Scalar));
+          this.MANY3({
+            GATE: more,
+            DEF: () => {
+              this.CONSUME3(Comma);
+              d.except.push(this.CONSUME6(Scalar));
+            },
+          });
         });
       });
-    });
-    this.OPTION3(() => {
-      d.portKw = this.CONSUME(Port);
-      d.ports.push(this.CONSUME3(Scalar));
-      this.MANY2(() => {
-        this.CONSUME2(Comma);
-        d.ports.push(this.CONSUME4(Scalar));
+      this.OPTION3(() => {
+        d.portKw = this.CONSUME(Port);
+        d.ports.push(this.CONSUME3(Scalar));
+        this.MANY2({
+          GATE: more,
+          DEF: () => {
+            this.CONSUME2(Comma);
+            d.ports.push(this.CONSUME4(Scalar));
+          },
+        });
       });
-    });
-  });
+    },
+  );
   /** One peer: `context NAME`, `class NAME` or a value (the named forms first). */
   public peer = this.RULE("peer", (): IToken | { kw: IToken; name: IToken } | undefined =>
     this.OR7({
@@ -488,6 +531,18 @@ export class VscParser extends EmbeddedActionsParser {
     }),
   );
 
+  /** allow (in|out) PEER-PORT */
+  public allowStmt = this.node(
+    "allowStmt",
+    (): AllowDraft => ({ peers: [], except: [], ports: [] }),
+    (d) => {
+      d.key = this.CONSUME(Allow);
+      d.direction = this.OR(this.inOrOut) as IToken;
+      this.SUBRULE(this.peerPort, { ARGS: [d, false] });
+    },
+    (d) => this.build.allow(d),
+  );
+
   /** default deny|reject|allow [log] (a value list, as every key's, for the checker to judge) */
   public defaultStmt = this.setting("defaultStmt", (d) => {
     d.key = this.CONSUME(Default);
@@ -497,6 +552,30 @@ export class VscParser extends EmbeddedActionsParser {
     });
   });
 
+  /**
+   * match PEER-PORT (, PEER-PORT)*: inside a match, a comma followed by a
+   * protocol, `from`, `to` or `port` starts the next alternative.
+   */
+  public matchStmt = this.node(
+    "matchStmt",
+    (): MatchDraft => ({ clauses: [] }),
+    (d) => {
+      d.key = this.CONSUME(Match);
+      const first: PeerPortDraft = { peers: [], except: [], ports: [] };
+      d.clauses.push(first);
+      this.SUBRULE1(this.peerPort, { ARGS: [first, true] });
+      this.MANY3({
+        GATE: () => this.clauseStart(2),
+        DEF: () => {
+          this.CONSUME3(Comma);
+          const next: PeerPortDraft = { peers: [], except: [], ports: [] };
+          d.clauses.push(next);
+          this.SUBRULE2(this.peerPort, { ARGS: [next, true] });
+        },
+      });
+    },
+    (d) => this.build.match(d),
+  );
   public rlimitBlock = this.block("rlimitBlock", Rlimit, () => [
     { ALT: () => this.SUBRULE(this.rlimitStmt) },
   ]);
@@ -616,6 +695,12 @@ export class VscParser extends EmbeddedActionsParser {
   }
 
   // ---------------------------------------------------------------- helpers (inlined into the calling rule)
+
+  /** Whether the token at `k` starts a match alternative (after a comma). */
+  private clauseStart(k: number): boolean {
+    const t = this.LA(k).tokenType;
+    return t === Name || t === From || t === To || t === Port;
+  }
 
   private unknownAlt(): Alt {
     return { ALT: () => this.SUBRULE9(this.unknownStmt), IGNORE_AMBIGUITIES: true };

@@ -110,6 +110,10 @@ export const IoKey = createToken({ name: "IoKey" });
 export const NetKey = createToken({ name: "NetKey" });
 /** `KEY MODE LIST` statements of security: `capabilities keep a, b`, `syscalls deny "@mount"`. */
 export const ModeKey = createToken({ name: "ModeKey" });
+/** Keys of a host's `link NAME rate R { ... }` body, of `traffic NAME { ... }` and of a context link's `ingress { ... }` (language-v2.md §3). */
+export const HostLinkKey = createToken({ name: "HostLinkKey" });
+export const TrafficKey = createToken({ name: "TrafficKey" });
+export const IngressKey = createToken({ name: "IngressKey" });
 
 export const Define = kw("define", []);
 export const Include = kw("include", []);
@@ -130,8 +134,16 @@ export const Net = kw("net");
 export const Rlimit = kw("rlimit");
 export const Security = kw("security");
 export const Share = kw("share", [StmtKey, CpuKey, LinkKey, IoKey]);
-export const Reserve = kw("reserve", [StmtKey, CpuKey, MemoryKey, LinkKey]);
-export const Limit = kw("limit", [StmtKey, CpuKey, MemoryKey, LinkKey, PidsKey]);
+export const Reserve = kw("reserve", [StmtKey, CpuKey, MemoryKey, LinkKey, TrafficKey, IngressKey]);
+export const Limit = kw("limit", [
+  StmtKey,
+  CpuKey,
+  MemoryKey,
+  LinkKey,
+  PidsKey,
+  TrafficKey,
+  IngressKey,
+]);
 export const Burst = kw("burst", [StmtKey, CpuKey]);
 export const Cores = kw("cores", [StmtKey, CpuKey]);
 export const Low = kw("low", [StmtKey, MemoryKey]);
@@ -169,6 +181,11 @@ export const Rate = kw("rate");
 export const Keep = kw("keep");
 export const Overbook = kw("overbook");
 export const CgroupRoot = kw("cgroup-root", [StmtKey, HostKey]);
+export const Traffic = kw("traffic");
+export const Match = kw("match");
+export const Prio = kw("prio", [StmtKey, TrafficKey]);
+export const Qdisc = kw("qdisc", [StmtKey, HostLinkKey, LinkKey, TrafficKey]);
+export const Ingress = kw("ingress", [StmtKey, HostLinkKey]);
 /** `max`: "no limit"; also a literal, so it may follow an unknown key. */
 export const Max = kw("max", [StmtKey, Literal]);
 
@@ -232,6 +249,11 @@ export const KEYWORDS: ReadonlyMap<string, TokenType> = new Map(
     Keep,
     Overbook,
     CgroupRoot,
+    Traffic,
+    Match,
+    Prio,
+    Qdisc,
+    Ingress,
     Max,
   ].map((t) => [String(t.LABEL).slice(1, -1), t]),
 );
@@ -271,6 +293,9 @@ export const allTokens: TokenType[] = [
   IoKey,
   NetKey,
   ModeKey,
+  HostLinkKey,
+  TrafficKey,
+  IngressKey,
   Name,
   BadName,
   NumberLit,

@@ -42,8 +42,8 @@ export interface Kernel {
    * its files; a real cgroup2 mkdir is atomic). [] when complete.
    */
   incomplete?(path: string, files: Set<string>): string[];
-  /** Runs nft or tc (inside the namespace), with `input` on stdin. */
-  run(tool: "nft" | "tc", args: string[], input?: string): RunResult;
+  /** Runs nft, tc or ip (inside the namespace), with `input` on stdin. ip: the qdisc probe's IFB device only. */
+  run(tool: "nft" | "tc" | "ip", args: string[], input?: string): RunResult;
   /** What is at cgroupMount: a cgroup2 mount, a scratch tree (scratch.ts), or something else. */
   mountKind(): MountKind;
   /**

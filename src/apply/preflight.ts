@@ -30,6 +30,44 @@ export interface PreflightNeeds {
   socketCgroup: boolean;
   /** The host block's cpus, memory and disks, compared with the machine (absent: not compared). */
   machine?: DesiredMachine;
+  /** Leaf qdisc kinds the links use (sorted); each must exist in the kernel (language-v2.md §3). */
+  qdiscs?: string[];
+  /** IFB devices for ingress shaping (language-v2.md §3), which `vsc apply` does not make yet. */
+  ingress?: Array<{ link: string; ifb: string }>;
+}
+
+/** The kernel module of a qdisc kind, for messages. */
+const QDISC_MODULE: Record<string, string> = {
+  fq_codel: "sch_fq_codel",
+  sfq: "sch_sfq",
+  cake: "sch_cake",
+  pfifo: "sch_fifo",
+};
+/** The probe device: an IFB device that lives for the probe only (vsc's name, never a user's). */
+const PROBE_DEV = "vsc-qprobe";
+
+/**
+ * Leaf kinds the kernel lacks, of `want` (minus those already seen on the
+ * links, which the kernel evidently has, and pfifo, which is built in): each
+ * is tried as the root of a throwaway IFB device, deleted right after.
+ * Undefined when no probe could be made (no IFB device: tc then reports).
+ */
+function missingQdiscs(kernel: Kernel, want: string[], seen: Set<string>): string[] | undefined {
+  const todo = want.filter((k) => k !== "pfifo" && !seen.has(k));
+  if (todo.length === 0) return [];
+  const add = kernel.run("ip", ["link", "add", PROBE_DEV, "type", "ifb"]);
+  if (add.status !== 0) return undefined;
+  try {
+    const out: string[] = [];
+    for (const k of todo) {
+      const r = kernel.run("tc", ["qdisc", "add", "dev", PROBE_DEV, "root", k]);
+      if (r.status !== 0) out.push(k);
+      else kernel.run("tc", ["qdisc", "del", "dev", PROBE_DEV, "root"]);
+    }
+    return out;
+  } finally {
+    kernel.run("ip", ["link", "del", PROBE_DEV]);
+  }
 }
 
 /** Controller of an interface file: "memory.swap.max" -> "memory". */
@@ -41,12 +79,16 @@ export function needsOf(d: DesiredState): PreflightNeeds {
     for (const s of c.subtreeControl) set.add(s);
     for (const f of c.files) set.add(controllerOf(f.name));
   }
+  const kinds = new Set<string>();
+  for (const l of d.links) for (const c of l.classes) if (c.leafQdisc) kinds.add(c.leafQdisc);
   return {
     cgroupRoot: d.cgroupRoot,
     controllers: [...set].sort(),
     links: d.links.map((l) => l.dev).sort(),
     socketCgroup: d.nft.cgroupPaths.length > 0,
     ...(d.machine ? { machine: d.machine } : {}),
+    ...(kinds.size > 0 ? { qdiscs: [...kinds].sort() } : {}),
+    ...(d.ingress?.length ? { ingress: d.ingress.map((g) => ({ link: g.link, ifb: g.ifb })) } : {}),
   };
 }
 
@@ -180,7 +222,26 @@ export function preflight(
         );
       } else if (r.status === 0) links?.set(dev, linkOf(dev, r));
     }
+    if (needs.qdiscs && needs.qdiscs.length > 0) {
+      const seen = new Set<string>();
+      for (const [dev, r] of shows)
+        if (r.status === 0)
+          for (const c of Object.values(linkOf(dev, r).classes))
+            if (c.leafQdisc) seen.add(c.leafQdisc);
+      for (const k of missingQdiscs(kernel, needs.qdiscs, seen) ?? [])
+        err(
+          Code.qdiscMissing,
+          `the kernel has no ${k} qdisc (module ${QDISC_MODULE[k] ?? `sch_${k}`})`,
+          `load it (modprobe ${QDISC_MODULE[k] ?? `sch_${k}`}) or build the kernel with it, or choose another \`qdisc\` for the link or traffic class (pfifo is always there)`,
+        );
+    }
   }
+  for (const g of needs.ingress ?? [])
+    err(
+      Code.ingressNotApplied,
+      `ingress shaping of link ${g.link} (IFB device ${g.ifb}) is compiled into tc.batch but not applied by vsc apply in this version`,
+      "apply tc.batch's ingress part yourself (it creates nothing outside the link's ingress qdisc and the IFB device), or remove the ingress settings",
+    );
   if (nftRuns && needs.socketCgroup && nft.status !== 0) {
     err(
       Code.nftNoSocketCgroup,

@@ -49,11 +49,14 @@ export function parseTcShow(dev: string, text: string): ObservedLink {
       const ceil = parseTcRate(get("ceil") ?? "");
       if (!parent || rate === undefined || ceil === undefined) continue;
       const q = get("quantum");
+      const p = get("prio");
       classes[t[2]] = {
         parent,
         rate,
         ceil,
         ...(q !== undefined ? { quantum: Number(q) } : {}),
+        // Only a prio other than tc's 0 is kept (v1 classes read back as before).
+        ...(p !== undefined && /^[1-7]$/.test(p) ? { prio: Number(p) } : {}),
       };
     }
   }

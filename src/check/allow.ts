@@ -1,8 +1,9 @@
 /**
- * `allow (in|out) PROTO? PEERPORT` -> a typed rule. `from` goes with `in`
- * and `to` with `out`; ports need tcp or udp (none written: both). The peer and port part
- * (`readPeerPort`) is the one reader for every statement that matches
- * packets the same way (language-v2.md §2, §3).
+ * `allow (in|out) PEER-PORT` -> a typed rule, and the peer/port part itself
+ * (`readPeerPort`): the one reader for every statement that matches packets
+ * the same way (`allow`, and `match` in a `traffic` block: language-v2.md §2,
+ * §3). `from` goes with `in` and `to` with `out`; ports need tcp or udp (in
+ * an `allow`, none written means both).
  */
 import type { Allow, PeerPort } from "../syntax/ast.js";
 import type { Span } from "../diag/diagnostic.js";
@@ -23,14 +24,14 @@ export function readAllow(a: Allow, ctx: ReadCtx): RuleSpec | undefined {
     "allow direction",
     ctx,
   );
-  const proto = a.proto ? word({ s: a.proto, at: a.proto.span }, PROTOS, "protocol", ctx) : "any";
-  const pp = readPeerPort(a, direction, proto, a.proto !== undefined, "allow", ctx);
-  if (!pp || !direction || !proto) return undefined;
-  return { direction, proto, ...pp };
+  const pp = readPeerPort(a, direction, "allow", ctx);
+  if (!pp || !direction) return undefined;
+  return { direction, ...pp };
 }
 
 /** The peer and port part of a rule, read (undefined when something in it was wrong, reported). */
 export interface PeerPortSpec {
+  proto: Proto;
   peers: PeerSpec[];
   named: NamedPeerSpec[];
   except: PeerSpec[];
@@ -39,31 +40,38 @@ export interface PeerPortSpec {
 
 /**
  * Reads the shared peer and port part. `direction` (when the statement has
- * one) decides which of `from`/`to` fits; `proto` (undefined when it was
- * wrong, already reported) whether ports may appear; `what` names the
- * statement in messages.
+ * one) decides which of `from`/`to` fits; `what` names the statement in
+ * messages ("allow", "match").
  */
 export function readPeerPort(
   a: PeerPort,
   direction: "in" | "out" | undefined,
-  proto: Proto | undefined,
-  protoWritten: boolean,
-  what: string,
+  what: "allow" | "match",
   ctx: ReadCtx,
 ): PeerPortSpec | undefined {
-  let ok = true;
+  const proto = a.proto ? word({ s: a.proto, at: a.proto.span }, PROTOS, "protocol", ctx) : "any";
+  let ok = proto !== undefined;
   if (a.peerKeyword && direction) {
     const want = direction === "in" ? "from" : "to";
     if (a.peerKeyword.name !== want) {
       ctx.report(
-        error(
-          Code.unknownWord,
-          a.peerKeyword.span,
-          `${what} ${direction} takes "${want}", not "${a.peerKeyword.name}"`,
-          {
-            help: `${what} in ... from PEERS matches senders; ${what} out ... to PEERS matches destinations`,
-          },
-        ),
+        what === "allow"
+          ? error(
+              Code.unknownWord,
+              a.peerKeyword.span,
+              `allow ${direction} takes "${want}", not "${a.peerKeyword.name}"`,
+              {
+                help: `allow in ... from PEERS matches senders; allow out ... to PEERS matches destinations`,
+              },
+            )
+          : error(
+              Code.matchFrom,
+              a.peerKeyword.span,
+              `match takes "to", not "from": a traffic class sorts what the context sends`,
+              {
+                help: "write match ... to PEERS (the destinations); shape what arrives with ingress { ... }",
+              },
+            ),
       );
       ok = false;
     }
@@ -117,28 +125,29 @@ export function readPeerPort(
       else ok = false;
     }
   }
-  // Ports with no protocol written mean tcp and udp (language-v2.md §2's
-  // `allow in from ... port 6379`); `any`, icmp and icmpv6 have no ports.
+  // In an `allow`, ports with no protocol written mean tcp and udp
+  // (language-v2.md §2's `allow in from ... port 6379`); `any`, icmp and
+  // icmpv6 have no ports. A `match` names its protocol (FireQOS's rule).
   if (
     ports.length > 0 &&
     proto !== undefined &&
     proto !== "tcp" &&
     proto !== "udp" &&
-    (protoWritten || proto !== "any")
+    (what === "match" || a.proto !== undefined)
   ) {
     ctx.report(
       error(
         Code.portsNeedProto,
         ports[0]!.span,
-        `ports need tcp or udp, this rule is for ${proto === "any" ? "any protocol" : proto}`,
+        `ports need tcp or udp, this ${what === "allow" ? "rule" : "match"} is ${proto === "any" ? "for any protocol" : `for ${proto}`}${what === "match" ? ", so it could never match" : ""}`,
         {
-          help: `write ${what} ${direction ?? "in"} tcp port ... (or udp)`,
+          help: `write ${what === "allow" ? `allow ${direction ?? "in"}` : "match"} tcp port ... (or udp)`,
         },
       ),
     );
     ok = false;
   }
-  return ok ? { peers, named, except, ports } : undefined;
+  return ok && proto ? { proto, peers, named, except, ports } : undefined;
 }
 
 const text = (c: { address: string; prefix: number }): string => `${c.address}/${c.prefix}`;

@@ -13,6 +13,7 @@ import type {
   Node,
   Rlimit,
   Rule,
+  Traffic,
   Security,
   VscIr,
 } from "../ir/types.gen.js";
@@ -22,6 +23,7 @@ import type { HostSpec } from "./read-host.js";
 import {
   type CpuSpec,
   type Field,
+  type TrafficSpec,
   type IoSpec,
   type Limit,
   type MemorySpec,
@@ -76,7 +78,7 @@ export function buildHost(h: HostSpec): Host {
         loc: loc(d.span),
       }))
       .sort(byName),
-    links: [...h.links].map(([name, l]) => ({ name, rate: l.rate, loc: loc(l.span) })).sort(byName),
+    links: [...h.links].map(([name, l]) => buildHostLink(name, l)).sort(byName),
     keep: {
       millicpus: h.keepCpu?.value ?? 0,
       memory: h.keepMemory?.value ?? 0,
@@ -206,8 +208,57 @@ function buildLink(l: NetLinkSpec, name: string): Net["links"][number] {
   if (reserve !== undefined && reserve !== 0) link.reserve = reserve;
   const limit = lim(l.limit);
   if (limit !== undefined) link.limit = limit;
+  if (l.qdisc) link.qdisc = l.qdisc.value;
+  if (l.traffic && l.traffic.length > 0) link.traffic = l.traffic.map(buildTraffic);
+  if (l.ingress) {
+    const ing: Writable<NonNullable<Net["links"][number]["ingress"]>> = {};
+    const r = l.ingress.value.reserve?.value;
+    if (r !== undefined && r > 0) ing.reserve = r;
+    const il = lim(l.ingress.value.limit);
+    if (il !== undefined) ing.limit = il;
+    ing.loc = loc(l.ingress.stmt);
+    link.ingress = ing;
+  }
   if (l.loc) link.loc = loc(l.loc.stmt);
   return link;
+}
+
+/** One traffic class (language-v2.md §3). */
+function buildTraffic(f: Field<TrafficSpec>): Traffic {
+  const t = f.value;
+  const out: Omit<Writable<Traffic>, "loc"> & { loc?: Traffic["loc"] } = {
+    name: t.name,
+    matches: t.matches.map((m) => ({
+      proto: m.proto,
+      peers: m.peers.map((p) => cidr(p.cidr, p.span)),
+      ports: m.ports.map((p) => ({ from: p.from, to: p.to })),
+      loc: loc(m.span),
+    })),
+  };
+  const r = t.reserve?.value;
+  if (r !== undefined && r > 0) out.reserve = r;
+  const l = lim(t.limit);
+  if (l !== undefined) out.limit = l;
+  if (t.prio) out.prio = t.prio.value;
+  if (t.qdisc) out.qdisc = t.qdisc.value;
+  out.loc = loc(f.stmt);
+  return out as Traffic;
+}
+
+/** A host link; the §3 fields only when written (v1 plan.json keeps its bytes). */
+function buildHostLink(
+  name: string,
+  l: HostSpec["links"] extends Map<string, infer L> ? L : never,
+): Host["links"][number] {
+  const out: Omit<Writable<Host["links"][number]>, "loc"> & { loc?: Host["links"][number]["loc"] } =
+    { name, rate: l.rate };
+  if (l.defaultReserve && l.defaultReserve.value > 0) out.defaultReserve = l.defaultReserve.value;
+  const dl = lim(l.defaultLimit);
+  if (dl !== undefined) out.defaultLimit = dl;
+  if (l.qdisc) out.qdisc = l.qdisc.value;
+  if (l.ingress) out.ingress = l.ingress.value;
+  out.loc = loc(l.span);
+  return out as Host["links"][number];
 }
 
 function buildRule(f: Field<RuleSpec>): Rule {

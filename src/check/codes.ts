@@ -90,6 +90,17 @@ export const Code = {
   peerIsSelf: "VSC4041",
   exceptOutside: "VSC4042",
   peerPartlyAddressed: "VSC4043",
+  // traffic classes, leaf queues, ingress (language-v2.md §3; catalog in src/diag/codes/traffic.ts)
+  duplicateTraffic: "VSC2070",
+  unknownQdisc: "VSC2071",
+  percentOfLink: "VSC3036",
+  matchFrom: "VSC3037",
+  trafficAdmission: "VSC4050",
+  matchOverlap: "VSC4051",
+  ingressNeedsAddress: "VSC4052",
+  ingressAdmission: "VSC4053",
+  trafficOnClass: "VSC4054",
+  matchPeerForm: "VSC4055",
 } as const;
 
 export type CodeName = keyof typeof Code;

@@ -11,6 +11,8 @@ import type { Resolved } from "./defines.js";
 import { type Cores, RLIMIT_NAMES, type RlimitName, type RlimitValue } from "./spec.js";
 import { didYouMean } from "../diag/suggest.js";
 import { BOUNDS } from "./kernel-bounds.js";
+import { QDISCS } from "./spec.js";
+import { linkAmount } from "./traffic.js";
 import type { Kind } from "./units.js";
 import {
   type AmountOpts,
@@ -51,6 +53,14 @@ const amt =
   };
 
 const SHARE = amt("count", { min: 1, max: 10000 });
+
+/** A link rate, or `N%` of the link's rate (language-v2.md §3). */
+const linkRate =
+  (opts: { allowMax?: boolean; min?: number; kernel?: boolean }): ReadValue =>
+  (items, stmt, ctx, what) => {
+    const r = one(items, what, stmt, ctx);
+    return r && linkAmount(r, what, ctx, opts);
+  };
 
 const cores: ReadValue = (items, stmt, ctx, what) => {
   const r = one(items, what, stmt, ctx);
@@ -518,8 +528,14 @@ export const BLOCKS: Record<string, BlockDef> = {
     subs: {
       link: {
         share: { read: SHARE },
-        reserve: { read: amt("bitrate", { kernel: BOUNDS.linkRate }) },
-        limit: { read: amt("bitrate", { allowMax: true, min: 1 }) },
+        reserve: { read: linkRate({ kernel: true }) },
+        limit: { read: linkRate({ allowMax: true, min: 1 }) },
+        qdisc: {
+          read: (items, stmt, ctx, what) => {
+            const r = one(items, what, stmt, ctx);
+            return r && word(r, QDISCS, "qdisc", ctx, Code.unknownQdisc);
+          },
+        },
       },
     },
     allow: true,

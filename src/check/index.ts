@@ -17,6 +17,7 @@ import { checkAddresses, checkIds, checkInboundPorts } from "./conflicts.js";
 import { checkContextOnly, checkHostnameNamespace } from "./context-only.js";
 import { assignCores } from "./cores.js";
 import { checkLinkLimits } from "./link-limits.js";
+import { checkTraffic } from "./traffic.js";
 import { collectDefines } from "./defines.js";
 import { expandTemplates } from "./expand-templates.js";
 import { buildTree } from "./hierarchy.js";
@@ -49,6 +50,7 @@ export function check(program: Program): CheckResult {
   const specs = new Map<Decl, DeclSpec>();
   const hostDisks = host && new Set(host.disks.keys());
   const hostLinks = host && new Set(host.links.keys());
+  const hostLinkRates = host && new Map([...host.links].map(([n, l]) => [n, l.rate]));
   for (let i = 0; i < names.ordered.length; i++) {
     const decl = names.ordered[i]!;
     specs.set(
@@ -60,6 +62,7 @@ export function check(program: Program): CheckResult {
         hostMemory: host?.memory?.value,
         hostDisks,
         hostLinks,
+        ...(hostLinkRates ? { hostLinkRates } : {}),
         owner: decl.name.name,
         ownerKind: decl.keyword === "host" ? "host" : decl.keyword,
       }),
@@ -94,6 +97,7 @@ export function check(program: Program): CheckResult {
   if (tree.ok) checkPeers(tree.order, report);
   checkNestedLimits(tree.roots, host ? [...host.links.keys()].sort() : [], report);
   if (host) checkLinkLimits(tree.order, host, report);
+  checkTraffic(tree.order, host, report);
 
   let cores = new Map<(typeof tree.order)[number], number[]>();
   if (host && tree.ok) {

@@ -12,6 +12,7 @@ import { flatten } from "./defines.js";
 import { BLOCKS, type BlockDef, type FieldDef, TOP_FIELDS } from "./fields.js";
 import { checkHostReference } from "./references.js";
 import { type BodySpec, Field, emptyBody, record } from "./spec.js";
+import { readIngress, readTraffic } from "./traffic.js";
 import { reportUnknownBlock, reportUnknownField } from "./unknown-fields.js";
 import { type ReadCtx, amount, one } from "./values.js";
 
@@ -88,7 +89,13 @@ export function readDecl(decl: Decl, ctx: ReadCtx): DeclSpec {
 
 /** A statement that does not belong where it is. */
 function misplaced(st: Stmt, where: string, candidates: string[], report: Acceptor): void {
-  if (st.kind === "Block" || st.kind === "SubBlock" || (st.kind === "Unknown" && st.body)) {
+  if (st.kind === "Match") {
+    report(
+      error(Code.unknownField, st.span, `match is not a field of ${where}`, {
+        help: "match goes inside traffic NAME { ... } in a link block",
+      }),
+    );
+  } else if (st.kind === "Block" || st.kind === "SubBlock" || (st.kind === "Unknown" && st.body)) {
     reportUnknownBlock(
       st.key,
       where,
@@ -177,13 +184,43 @@ function readSub(
     target.loc = new Field(null, st.label.span, st.span, ctx.owner);
   }
   const where = `${blockKey} ${subKey}`;
+  // `%` of a link is of its rate (language-v2.md §3).
+  const sctx: ReadCtx =
+    subKey === "link" && ctx.hostLinkRates?.has(st.label.name)
+      ? { ...ctx, linkRate: ctx.hostLinkRates.get(st.label.name)! }
+      : ctx;
   for (let i = 0; i < st.body.length; i++) {
     const s = st.body[i]!;
     if (s.kind === "Setting" && has(fields, s.key.name)) {
       const what = `${where} ${st.label.name} ${s.key.name}`;
-      readField(s.key, s.values, s.span, fields[s.key.name]!, what, target, ctx);
+      readField(s.key, s.values, s.span, fields[s.key.name]!, what, target, sctx);
+    } else if (subKey === "link" && s.kind === "SubBlock" && s.key.name === "traffic") {
+      const t = readTraffic(s, st.label.name, sctx);
+      ((target.traffic as Field<unknown>[] | undefined) ??= []).push(
+        new Field(t, s.label.span, s.span, ctx.owner),
+      );
+    } else if (subKey === "link" && s.kind === "Block" && s.key.name === "ingress") {
+      if (target.ingress instanceof Field) {
+        ctx.report(
+          error(
+            Code.duplicateField,
+            s.key.span,
+            `${where} ${st.label.name} ingress is written twice`,
+            {
+              related: [
+                { span: (target.ingress as Field<unknown>).stmt, label: "first written here" },
+              ],
+            },
+          ),
+        );
+      } else target.ingress = new Field(readIngress(s, sctx), s.key.span, s.span, ctx.owner);
     } else {
-      misplaced(s, where, Object.keys(fields), ctx.report);
+      misplaced(
+        s,
+        where,
+        subKey === "link" ? [...Object.keys(fields), "traffic", "ingress"] : Object.keys(fields),
+        ctx.report,
+      );
     }
   }
 }

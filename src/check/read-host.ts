@@ -12,6 +12,7 @@ import { HOST_FIELDS } from "./fields.js";
 import { BOUNDS } from "./kernel-bounds.js";
 import { formatBytes, formatCpu } from "./format-units.js";
 import { Field } from "./spec.js";
+import { type HostLinkBody, readHostLinkBody } from "./traffic.js";
 import { reportUnknownField } from "./unknown-fields.js";
 import { parseDecimal } from "./units.js";
 import { type ReadCtx, amount, mismatch, string, word } from "./values.js";
@@ -22,7 +23,7 @@ export interface HostDisk {
   span: Span;
 }
 
-export interface HostLink {
+export interface HostLink extends HostLinkBody {
   rate: number;
   span: Span;
 }
@@ -87,7 +88,7 @@ export function readHost(decl: Decl, defs: Defines, report: Acceptor): HostSpec 
       report(
         error(
           Code.unknownBlock,
-          st.kind === "Allow" ? st.span : st.key.span,
+          st.kind === "Allow" || st.kind === "Match" ? st.span : st.key.span,
           `host ${host.name} takes no blocks`,
           {
             help: `host takes: ${HOST_FIELDS.join(", ")}`,
@@ -166,7 +167,11 @@ export function readHost(decl: Decl, defs: Defines, report: Acceptor): HostSpec 
           kernel: BOUNDS.linkRate,
         });
         if (typeof rate === "number" && once(st, `link ${n.s.name}`))
-          host.links.set(n.s.name, { rate, span: st.span });
+          host.links.set(n.s.name, {
+            rate,
+            span: st.bodySpan ? { ...st.span, ...headEnd(r.at) } : st.span,
+            ...(st.body ? readHostLinkBody(st.body, rate, ctx) : {}),
+          });
         break;
       }
       case "keep":
@@ -222,6 +227,11 @@ export function readHost(decl: Decl, defs: Defines, report: Acceptor): HostSpec 
   if (!host.memory) missing(decl, "memory", "memory 8GiB", report);
   keepFits(host, report);
   return host;
+}
+
+/** The end of a span, to cut a statement's span before its body. */
+function headEnd(s: Span): Pick<Span, "end" | "endLine" | "endCol"> {
+  return { end: s.end, endLine: s.endLine, endCol: s.endCol };
 }
 
 function flatten1(st: Setting, defs: Defines, report: Acceptor): Resolved[] | undefined {

@@ -70,6 +70,40 @@ export interface NetLinkSpec extends BlockSpec {
   share?: Field<number>;
   reserve?: Field<number>;
   limit?: Field<Limit>;
+  /** The leaf queue of the node's own class (language-v2.md §3). */
+  qdisc?: Field<Qdisc>;
+  /** `traffic NAME { ... }` in source order (a context's templates' first). */
+  traffic?: Field<TrafficSpec>[];
+  /** `ingress { reserve  limit }`: shaped on the link's IFB device by destination address. */
+  ingress?: Field<IngressSpec>;
+}
+
+/** Leaf queues vsc writes (language-v2.md §3); fq_codel is the default. */
+export const QDISCS = ["fq_codel", "sfq", "pfifo", "cake"] as const;
+export type Qdisc = (typeof QDISCS)[number];
+
+/** One alternative of a `match`: the peer/port part of `allow`, destinations only. */
+export interface MatchSpec {
+  proto: RuleSpec["proto"];
+  peers: PeerSpec[];
+  ports: PortSpec[];
+  span: Span;
+}
+
+export interface TrafficSpec {
+  name: string;
+  nameSpan: Span;
+  /** Alternatives of every `match` in the block, in order; none: the class takes nothing. */
+  matches: MatchSpec[];
+  reserve?: Field<number>;
+  limit?: Field<Limit>;
+  prio?: Field<number>;
+  qdisc?: Field<Qdisc>;
+}
+
+export interface IngressSpec {
+  reserve?: Field<number>;
+  limit?: Field<Limit>;
 }
 
 export interface PortSpec {
@@ -206,6 +240,12 @@ export function mergeBodies(base: BodySpec, over: BodySpec): BodySpec {
   if (out.net !== base.net && out.net !== over.net) {
     out.net.address = concat(base.net.address, over.net.address);
     out.net.link = named(base.net.link, over.net.link);
+    // Traffic classes are a list, like allow: the template's first (language-v2.md §3).
+    for (const k in over.net.link) {
+      const a = base.net.link[k]?.traffic;
+      const b = over.net.link[k]!.traffic;
+      if (a && b && out.net.link[k] !== over.net.link[k]) out.net.link[k]!.traffic = [...a, ...b];
+    }
     out.net.allow = concat(base.net.allow, over.net.allow);
   }
   return out;

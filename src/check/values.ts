@@ -23,6 +23,10 @@ export interface ReadCtx {
   /** Known host disks and links (undefined: no host, so references are not checked). */
   hostDisks: ReadonlySet<string> | undefined;
   hostLinks: ReadonlySet<string> | undefined;
+  /** The host links' rates, for `%` of a link (absent: no host, or not needed). */
+  hostLinkRates?: ReadonlyMap<string, number>;
+  /** The rate of the link whose block is being read, for `%` (language-v2.md §3). */
+  linkRate?: number;
   /** The declaration being read. */
   owner: string;
   ownerKind: "template" | "class" | "context" | "host";

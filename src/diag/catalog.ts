@@ -8,6 +8,7 @@ import { execCodes } from "./codes/exec.js";
 import { cliCodes } from "./codes/cli.js";
 import { filesCodes } from "./codes/files.js";
 import { securityCheckCodes, securityExecCodes } from "./codes/security.js";
+import { trafficCodes } from "./codes/traffic.js";
 
 /**
  * The one catalog of diagnostic codes, grouped by range:
@@ -26,6 +27,7 @@ export const catalog: CodeTable = Object.freeze({
   ...filesCodes,
   ...securityCheckCodes,
   ...securityExecCodes,
+  ...trafficCodes,
 });
 
 export function lookupCode(code: string): CodeInfo | undefined {

@@ -3,7 +3,7 @@
  * artifacts. Pure: returns texts; src/cli writes them.
  */
 import { assertValidIr } from "../ir/validate.js";
-import type { DesiredState } from "../model/desired.js";
+import type { DesiredState, DesiredTcClass } from "../model/desired.js";
 import type { VscIr } from "../ir/types.gen.js";
 import { desiredState } from "../model/state.js";
 import { commentText } from "./quote.js";
@@ -69,21 +69,30 @@ export function renderCgroupScript(ir: VscIr, d: DesiredState, opts: EmitOptions
 
 /** The view model of tc.batch (exported for the template test). */
 export function tcView(ir: VscIr, d: DesiredState): object {
+  const classView = (c: DesiredTcClass) => ({
+    classid: c.classid,
+    parent: c.parent,
+    rate: c.rate,
+    ceil: c.ceil,
+    quantum: c.quantum,
+    prio: c.prio !== undefined ? ` prio ${c.prio}` : "",
+    leaf: c.leafQdisc ?? null,
+    note: `${c.name} (${commentText(c.source)})`,
+  });
   return {
     entry: commentText(ir.entry),
     host: commentText(ir.host.name),
     links: d.links.map((l) => ({
       dev: l.dev,
       source: commentText(l.source),
-      classes: l.classes.map((c) => ({
-        classid: c.classid,
-        parent: c.parent,
-        rate: c.rate,
-        ceil: c.ceil,
-        quantum: c.quantum,
-        leaf: c.leafQdisc ?? null,
-        note: `${c.name} (${commentText(c.source)})`,
-      })),
+      classes: l.classes.map(classView),
+    })),
+    ingress: (d.ingress ?? []).map((g) => ({
+      link: g.link,
+      ifb: g.ifb,
+      source: commentText(g.source),
+      classes: g.classes.map(classView),
+      filters: g.filters.map((f) => ({ ...f, note: commentText(`${f.name}: ${f.match}`) })),
     })),
   };
 }

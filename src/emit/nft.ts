@@ -2,10 +2,11 @@
  * The nftables view model: everything ruleset.nft says, decided here; the
  * template only lays it out. See docs/artifacts.md "ruleset.nft".
  */
-import type { Cidr, Loc, Node, PortRange, Rule, VscIr } from "../ir/types.gen.js";
+import type { Cidr, Loc, Match, Node, PortRange, Rule, VscIr } from "../ir/types.gen.js";
 import { commentText, nftName } from "./quote.js";
 import { classid } from "../model/links.js";
 import { InternalError } from "../diag/internal-error.js";
+import { type TrafficIds, restKey, trafficIds, trafficKey } from "../model/traffic.js";
 
 export interface NftLine {
   /** Comment line above the rule (already comment-safe), or null. */
@@ -340,6 +341,7 @@ function outChain(
   at: string,
   w: Where,
   claimed: NftSet[],
+  tc?: string,
 ): NftChain {
   const n = p.n;
   const lines: NftLine[] = [];
@@ -348,6 +350,8 @@ function outChain(
       note: "tc: the HTB class of this context on every link",
       rule: `meta priority set ${shaped}`,
     });
+  if (shaped !== undefined && tc !== undefined)
+    lines.push({ note: "tc: its traffic classes (first match wins)", rule: `jump ${tc}` });
   const a = n.net.addresses;
   if (a.length === 0) {
     // Unbound, but never with an address another context declared (configuration independence).
@@ -384,6 +388,74 @@ function outChain(
   pushJumps(lines, p.up.outFrom, "out_");
   pushDecision(lines, p);
   return { name: `out_${n.name}`, note: `${n.path}: outgoing (${at})`, lines };
+}
+
+/**
+ * A context's traffic classes (language-v2.md §3): on each link where it
+ * has some, one rule per match alternative (and address family, and for a
+ * port, source and destination port) sets the traffic's class and returns,
+ * so the first traffic written wins; what none matched goes to the
+ * context's own leaf on that link. `oifname` keeps each link's classes to
+ * that link (the priority is set before the packet leaves).
+ */
+function trafficChain(n: Node, ids: TrafficIds, at: string, w: Where): NftChain | undefined {
+  const lines: NftLine[] = [];
+  for (let i = 0; i < n.net.links.length; i++) {
+    const l = n.net.links[i]!;
+    if (!l.traffic || l.traffic.length === 0) continue;
+    const dev = `oifname "${l.name}"`;
+    for (let j = 0; j < l.traffic.length; j++) {
+      const t = l.traffic[j]!;
+      const set = `meta priority set ${classid(ids.get(trafficKey(n.name, l.name, t.name))!)} return`;
+      let first = true;
+      const note = () => {
+        if (!first) return null;
+        first = false;
+        return `traffic ${t.name} on ${l.name} (${w.of(t.loc)})`;
+      };
+      for (let k = 0; k < t.matches.length; k++)
+        for (const m of matchRules(t.matches[k]!))
+          lines.push({ note: note(), rule: `${dev} ${m}${set}` });
+      if (t.matches.length === 0) note();
+    }
+    lines.push({
+      note: `the rest of ${n.name}'s packets on ${l.name}`,
+      rule: `${dev} meta priority set ${classid(ids.get(restKey(n.name, l.name))!)}`,
+    });
+  }
+  if (lines.length === 0) return undefined;
+  return { name: `tc_${n.name}`, note: `${n.path}: traffic classes (${at})`, lines };
+}
+
+/** The match parts (each ending in a space) one match alternative needs: per address family, per port side. */
+function matchRules(m: Match): string[] {
+  const peers: string[] = [];
+  let v4 = "";
+  let v6 = "";
+  let n4 = 0;
+  let n6 = 0;
+  for (let i = 0; i < m.peers.length; i++) {
+    const p = m.peers[i]!;
+    if (p.family === 4) v4 += sep(n4++) + cidr(p);
+    else v6 += sep(n6++) + cidr(p);
+  }
+  if (n4 > 0) peers.push(`ip daddr ${set(v4, n4)} `);
+  if (n6 > 0) peers.push(`ip6 daddr ${set(v6, n6)} `);
+  if (peers.length === 0) peers.push("");
+  let ports = "";
+  for (let j = 0; j < m.ports.length; j++) ports += sep(j) + port(m.ports[j]!);
+  const l4: string[] = [];
+  if ((m.proto === "tcp" || m.proto === "udp") && m.ports.length > 0) {
+    // `port` is the local or the remote port, as FireQOS's `port`: a server's replies and a client's requests.
+    const ps = set(ports, m.ports.length);
+    l4.push(`${m.proto} dport ${ps} `, `${m.proto} sport ${ps} `);
+  } else if (m.proto === "tcp" || m.proto === "udp") l4.push(`meta l4proto ${m.proto} `);
+  else if (m.proto === "icmp") l4.push("meta l4proto icmp ");
+  else if (m.proto === "icmpv6") l4.push("meta l4proto ipv6-icmp ");
+  else l4.push("");
+  const out: string[] = [];
+  for (const p of peers) for (const q of l4) out.push(p + q);
+  return out;
 }
 
 function inChain(p: Policy, at: string, w: Where): NftChain {
@@ -480,7 +552,11 @@ function socketDispatch(entries: { path: string; chain: string; note: string }[]
     }));
 }
 
-export function nftView(ir: VscIr, shapedIds: Set<string>): NftView {
+export function nftView(
+  ir: VscIr,
+  shapedIds: Set<string>,
+  traffic: TrafficIds = trafficIds(ir),
+): NftView {
   const root = ir.host.cgroupRoot;
   const w = new Where(ir);
   const chains: NftChain[] = [];
@@ -520,6 +596,9 @@ export function nftView(ir: VscIr, shapedIds: Set<string>): NftView {
     const inRules = n.net.rules.length - ownOut + up.inFrom.length;
     // Does this context need an output chain / an input chain?
     const unbound = n.net.addresses.length === 0 && sets.length > 0;
+    const tc =
+      shaped !== undefined && traffic.size > 0 ? trafficChain(n, traffic, at, w) : undefined;
+    if (tc) chains.push(tc);
     if (
       shaped !== undefined ||
       n.net.addresses.length > 0 ||
@@ -527,7 +606,7 @@ export function nftView(ir: VscIr, shapedIds: Set<string>): NftView {
       closed(p) ||
       outRules > 0
     ) {
-      const c = outChain(p, shaped, at, w, sets);
+      const c = outChain(p, shaped, at, w, sets, tc?.name);
       chains.push(c);
       outs.push({ path, chain: c.name, note });
       paths.add(path);

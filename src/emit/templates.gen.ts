@@ -242,7 +242,9 @@ function tcBatch(c0: View): string {
       o += c7.rate ?? $blank(c7, "rate");
       o += "bit ceil ";
       o += c7.ceil ?? $blank(c7, "ceil");
-      o += "bit quantum ";
+      o += "bit";
+      o += c7.prio ?? $blank(c7, "prio");
+      o += " quantum ";
       o += c7.quantum ?? $blank(c7, "quantum");
       o += "\n";
       const v8 = c7.leaf ?? $absent(c7, "leaf");
@@ -255,6 +257,86 @@ function tcBatch(c0: View): string {
         o += c7.leaf ?? $blank(c7, "leaf");
         o += "\n";
       }
+    }
+  }
+  const v9 = c0.ingress ?? $absent(c0, "ingress");
+  const a11 = $list(v9);
+  for (let i10 = 0; i10 < a11.length; i10++) {
+    const c12 = a11[i10];
+    o += "\n# ingress of link ";
+    o += c12.link ?? $blank(c12, "link");
+    o += " (";
+    o += c12.source ?? $blank(c12, "source");
+    o += "): everything arriving on ";
+    o += c12.link ?? $blank(c12, "link");
+    o += " is\n# redirected to ";
+    o += c12.ifb ?? $blank(c12, "ifb");
+    o +=
+      ", an IFB device vsc creates and owns, and shaped there\n# by destination address. Create it first (vsc apply does):\n#   ip link add ";
+    o += c12.ifb ?? $blank(c12, "ifb");
+    o += " type ifb && ip link set ";
+    o += c12.ifb ?? $blank(c12, "ifb");
+    o += " up\nqdisc replace dev ";
+    o += c12.link ?? $blank(c12, "link");
+    o += " handle ffff: ingress\nfilter replace dev ";
+    o += c12.link ?? $blank(c12, "link");
+    o +=
+      " parent ffff: protocol all prio 1 handle 800::1 u32 match u32 0 0 action mirred egress redirect dev ";
+    o += c12.ifb ?? $blank(c12, "ifb");
+    o += "\nqdisc replace dev ";
+    o += c12.ifb ?? $blank(c12, "ifb");
+    o += " root pfifo\nqdisc replace dev ";
+    o += c12.ifb ?? $blank(c12, "ifb");
+    o += " root handle 1: htb default ffff\n";
+    const v13 = c12.classes ?? $absent(c12, "classes");
+    const a15 = $list(v13);
+    for (let i14 = 0; i14 < a15.length; i14++) {
+      const c16 = a15[i14];
+      o += "# ";
+      o += c16.note ?? $blank(c16, "note");
+      o += "\nclass add dev ";
+      o += c12.ifb ?? $blank(c12, "ifb");
+      o += " parent ";
+      o += c16.parent ?? $blank(c16, "parent");
+      o += " classid ";
+      o += c16.classid ?? $blank(c16, "classid");
+      o += " htb rate ";
+      o += c16.rate ?? $blank(c16, "rate");
+      o += "bit ceil ";
+      o += c16.ceil ?? $blank(c16, "ceil");
+      o += "bit";
+      o += c16.prio ?? $blank(c16, "prio");
+      o += " quantum ";
+      o += c16.quantum ?? $blank(c16, "quantum");
+      o += "\n";
+      const v17 = c16.leaf ?? $absent(c16, "leaf");
+      if (typeof v17 === "string" ? v17 !== "" : $truthy(v17)) {
+        o += "qdisc add dev ";
+        o += c12.ifb ?? $blank(c12, "ifb");
+        o += " parent ";
+        o += c16.classid ?? $blank(c16, "classid");
+        o += " ";
+        o += c16.leaf ?? $blank(c16, "leaf");
+        o += "\n";
+      }
+    }
+    const v18 = c12.filters ?? $absent(c12, "filters");
+    const a20 = $list(v18);
+    for (let i19 = 0; i19 < a20.length; i19++) {
+      const c21 = a20[i19];
+      o += "# ";
+      o += c21.note ?? $blank(c21, "note");
+      o += "\nfilter add dev ";
+      o += c12.ifb ?? $blank(c12, "ifb");
+      o += " parent 1: protocol ";
+      o += c21.proto ?? $blank(c21, "proto");
+      o += " prio ";
+      o += c21.prio ?? $blank(c21, "prio");
+      o += " u32 match ";
+      o += c21.match ?? $blank(c21, "match");
+      o += " flowid ";
+      o += c21.classid ?? $blank(c21, "classid");
+      o += "\n";
     }
   }
   return o;

@@ -10,7 +10,17 @@
 import type { Diagnostic } from "../diag/diagnostic.js";
 import { hasErrors } from "../diag/diagnostic.js";
 import { parseSource } from "../syntax/parse.js";
-import type { Comment, Decl, Item, Scalar, SourceFile, Span, Stmt, Value } from "../syntax/ast.js";
+import type {
+  Comment,
+  Decl,
+  Item,
+  PeerPort,
+  Scalar,
+  SourceFile,
+  Span,
+  Stmt,
+  Value,
+} from "../syntax/ast.js";
 
 /** Lines longer than this are not produced by joining a block onto one line. */
 export const LINE_WIDTH = 100;
@@ -49,6 +59,8 @@ function bodyOf(n: Container): { children: Node[]; bodySpan?: Span } | undefined
       return { children: n.body, bodySpan: n.bodySpan };
     case "Unknown":
       return n.body ? { children: n.body } : undefined;
+    case "Setting":
+      return n.body ? { children: n.body, bodySpan: n.bodySpan! } : undefined;
     default:
       return undefined;
   }
@@ -56,6 +68,7 @@ function bodyOf(n: Container): { children: Node[]; bodySpan?: Span } | undefined
 
 /** Where an unknown statement's head ends (its body, which has no span of its own, follows). */
 function headEnd(n: Node): number {
+  if (n.kind === "Setting" && n.body) return n.values[n.values.length - 1]!.span.end;
   if (n.kind !== "Unknown") return n.span.end;
   const last = n.values[n.values.length - 1];
   return (last ?? n.key).span.end;
@@ -149,21 +162,10 @@ function head(n: Node): string {
   switch (n.kind) {
     case "Setting":
       return [n.key.name, ...n.values.map(value)].join(" ");
-    case "Allow": {
-      let s = "allow " + n.direction.name;
-      if (n.proto) s += " " + n.proto.name;
-      if (n.peerKeyword && n.peers)
-        s +=
-          " " +
-          n.peerKeyword.name +
-          " " +
-          n.peers
-            .map((p) => (p.kind === "PeerName" ? `${p.keyword.name} ${p.name.name}` : scalar(p)))
-            .join(", ");
-      if (n.except) s += " except " + n.except.map(scalar).join(", ");
-      if (n.ports) s += " port " + n.ports.map(scalar).join(", ");
-      return s;
-    }
+    case "Allow":
+      return ["allow", n.direction.name, peerPort(n)].filter((x) => x !== "").join(" ");
+    case "Match":
+      return "match " + n.clauses.map(peerPort).join(", ");
     case "Unknown":
       return [n.key.name, ...n.values.map(value)].join(" ");
     case "Block":
@@ -177,6 +179,23 @@ function head(n: Node): string {
     case "Include":
       return "include " + quote(n.path.value);
   }
+}
+
+/** The peer and port part shared by `allow` and each alternative of `match`. */
+function peerPort(n: PeerPort): string {
+  const parts: string[] = [];
+  if (n.proto) parts.push(n.proto.name);
+  if (n.peerKeyword && n.peers)
+    parts.push(
+      n.peerKeyword.name +
+        " " +
+        n.peers
+          .map((p) => (p.kind === "PeerName" ? `${p.keyword.name} ${p.name.name}` : scalar(p)))
+          .join(", "),
+    );
+  if (n.except) parts.push("except " + n.except.map(scalar).join(", "));
+  if (n.ports) parts.push("port " + n.ports.map(scalar).join(", "));
+  return parts.join(" ");
 }
 
 // ---------------------------------------------------------------- layout

@@ -150,7 +150,17 @@ function Disk(x: any): boolean {
 
 function Link(x: any): boolean {
   if (!(typeof x === "object" && x !== null && !Array.isArray(x))) return false;
-  for (const k in x) if (!(k === "name" || k === "rate" || k === "loc")) return false;
+  for (const k in x)
+    if (!(
+      k === "name" ||
+      k === "rate" ||
+      k === "defaultReserve" ||
+      k === "defaultLimit" ||
+      k === "qdisc" ||
+      k === "ingress" ||
+      k === "loc"
+    ))
+      return false;
   const x31 = x.name;
   if (x31 === undefined) return false;
   if (!(typeof x31 === "string")) return false;
@@ -159,9 +169,110 @@ function Link(x: any): boolean {
   if (x32 === undefined) return false;
   if (!Number.isInteger(x32)) return false;
   if (!(x32 >= 1)) return false;
-  const x33 = x.loc;
-  if (x33 === undefined) return false;
-  if (!Loc(x33)) return false;
+  const x33 = x.defaultReserve;
+  if (x33 !== undefined) {
+    if (!Number.isInteger(x33)) return false;
+    if (!(x33 >= 1)) return false;
+  }
+  const x34 = x.defaultLimit;
+  if (x34 !== undefined) {
+    if (!Number.isInteger(x34)) return false;
+    if (!(x34 >= 1)) return false;
+  }
+  const x35 = x.qdisc;
+  if (x35 !== undefined) {
+    if (!Qdisc(x35)) return false;
+  }
+  const x36 = x.ingress;
+  if (x36 !== undefined) {
+    if (!Number.isInteger(x36)) return false;
+    if (!(x36 >= 1)) return false;
+  }
+  const x37 = x.loc;
+  if (x37 === undefined) return false;
+  if (!Loc(x37)) return false;
+  return true;
+}
+
+function Qdisc(x: any): boolean {
+  if (!(x === "fq_codel" || x === "sfq" || x === "pfifo" || x === "cake")) return false;
+  return true;
+}
+
+function Traffic(x: any): boolean {
+  if (!(typeof x === "object" && x !== null && !Array.isArray(x))) return false;
+  for (const k in x)
+    if (!(
+      k === "name" ||
+      k === "matches" ||
+      k === "reserve" ||
+      k === "limit" ||
+      k === "prio" ||
+      k === "qdisc" ||
+      k === "loc"
+    ))
+      return false;
+  const x38 = x.name;
+  if (x38 === undefined) return false;
+  if (!(typeof x38 === "string")) return false;
+  const x39 = x.matches;
+  if (x39 === undefined) return false;
+  if (!Array.isArray(x39)) return false;
+  for (let i40 = 0; i40 < x39.length; i40++) {
+    const x41 = x39[i40];
+    if (!Match(x41)) return false;
+  }
+  const x42 = x.reserve;
+  if (x42 !== undefined) {
+    if (!Number.isInteger(x42)) return false;
+    if (!(x42 >= 1)) return false;
+  }
+  const x43 = x.limit;
+  if (x43 !== undefined) {
+    if (!Number.isInteger(x43)) return false;
+    if (!(x43 >= 1)) return false;
+  }
+  const x44 = x.prio;
+  if (x44 !== undefined) {
+    if (!Number.isInteger(x44)) return false;
+    if (!(x44 >= 0)) return false;
+    if (!(x44 <= 7)) return false;
+  }
+  const x45 = x.qdisc;
+  if (x45 !== undefined) {
+    if (!Qdisc(x45)) return false;
+  }
+  const x46 = x.loc;
+  if (x46 === undefined) return false;
+  if (!Loc(x46)) return false;
+  return true;
+}
+
+function Match(x: any): boolean {
+  if (!(typeof x === "object" && x !== null && !Array.isArray(x))) return false;
+  for (const k in x)
+    if (!(k === "proto" || k === "peers" || k === "ports" || k === "loc")) return false;
+  const x47 = x.proto;
+  if (x47 === undefined) return false;
+  if (!(x47 === "any" || x47 === "tcp" || x47 === "udp" || x47 === "icmp" || x47 === "icmpv6"))
+    return false;
+  const x48 = x.peers;
+  if (x48 === undefined) return false;
+  if (!Array.isArray(x48)) return false;
+  for (let i49 = 0; i49 < x48.length; i49++) {
+    const x50 = x48[i49];
+    if (!Cidr(x50)) return false;
+  }
+  const x51 = x.ports;
+  if (x51 === undefined) return false;
+  if (!Array.isArray(x51)) return false;
+  for (let i52 = 0; i52 < x51.length; i52++) {
+    const x53 = x51[i52];
+    if (!PortRange(x53)) return false;
+  }
+  const x54 = x.loc;
+  if (x54 === undefined) return false;
+  if (!Loc(x54)) return false;
   return true;
 }
 
@@ -185,55 +296,55 @@ function Node(x: any): boolean {
       k === "security"
     ))
       return false;
-  const x34 = x.kind;
-  if (x34 === undefined) return false;
-  if (!(x34 === "class" || x34 === "context")) return false;
-  const x35 = x.name;
-  if (x35 === undefined) return false;
-  if (!(typeof x35 === "string")) return false;
-  const x36 = x.path;
-  if (x36 === undefined) return false;
-  if (!(typeof x36 === "string")) return false;
-  const x37 = x.parent;
-  if (x37 === undefined) return false;
-  if (!(typeof x37 === "string" || x37 === null)) return false;
-  const x38 = x.depth;
-  if (x38 === undefined) return false;
-  if (!Number.isInteger(x38)) return false;
-  if (!(x38 >= 1)) return false;
-  const x39 = x.id;
-  if (x39 === undefined) return false;
-  if (!Number.isInteger(x39)) return false;
-  if (!(x39 >= 1)) return false;
-  if (!(x39 <= 65279)) return false;
-  const x40 = x.loc;
-  if (x40 === undefined) return false;
-  if (!Loc(x40)) return false;
-  const x41 = x.cpu;
-  if (x41 === undefined) return false;
-  if (!Cpu(x41)) return false;
-  const x42 = x.memory;
-  if (x42 === undefined) return false;
-  if (!Memory(x42)) return false;
-  const x43 = x.pids;
-  if (x43 === undefined) return false;
-  if (!Pids(x43)) return false;
-  const x44 = x.io;
-  if (x44 === undefined) return false;
-  if (!Io(x44)) return false;
-  const x45 = x.net;
-  if (x45 === undefined) return false;
-  if (!Net(x45)) return false;
-  const x46 = x.rlimits;
-  if (x46 === undefined) return false;
-  if (!Array.isArray(x46)) return false;
-  for (let i47 = 0; i47 < x46.length; i47++) {
-    const x48 = x46[i47];
-    if (!Rlimit(x48)) return false;
+  const x55 = x.kind;
+  if (x55 === undefined) return false;
+  if (!(x55 === "class" || x55 === "context")) return false;
+  const x56 = x.name;
+  if (x56 === undefined) return false;
+  if (!(typeof x56 === "string")) return false;
+  const x57 = x.path;
+  if (x57 === undefined) return false;
+  if (!(typeof x57 === "string")) return false;
+  const x58 = x.parent;
+  if (x58 === undefined) return false;
+  if (!(typeof x58 === "string" || x58 === null)) return false;
+  const x59 = x.depth;
+  if (x59 === undefined) return false;
+  if (!Number.isInteger(x59)) return false;
+  if (!(x59 >= 1)) return false;
+  const x60 = x.id;
+  if (x60 === undefined) return false;
+  if (!Number.isInteger(x60)) return false;
+  if (!(x60 >= 1)) return false;
+  if (!(x60 <= 65279)) return false;
+  const x61 = x.loc;
+  if (x61 === undefined) return false;
+  if (!Loc(x61)) return false;
+  const x62 = x.cpu;
+  if (x62 === undefined) return false;
+  if (!Cpu(x62)) return false;
+  const x63 = x.memory;
+  if (x63 === undefined) return false;
+  if (!Memory(x63)) return false;
+  const x64 = x.pids;
+  if (x64 === undefined) return false;
+  if (!Pids(x64)) return false;
+  const x65 = x.io;
+  if (x65 === undefined) return false;
+  if (!Io(x65)) return false;
+  const x66 = x.net;
+  if (x66 === undefined) return false;
+  if (!Net(x66)) return false;
+  const x67 = x.rlimits;
+  if (x67 === undefined) return false;
+  if (!Array.isArray(x67)) return false;
+  for (let i68 = 0; i68 < x67.length; i68++) {
+    const x69 = x67[i68];
+    if (!Rlimit(x69)) return false;
   }
-  const x49 = x.security;
-  if (x49 === undefined) return false;
-  if (!Security(x49)) return false;
+  const x70 = x.security;
+  if (x70 === undefined) return false;
+  if (!Security(x70)) return false;
   return true;
 }
 
@@ -250,42 +361,42 @@ function Cpu(x: any): boolean {
       k === "loc"
     ))
       return false;
-  const x50 = x.share;
-  if (x50 === undefined) return false;
-  if (!Number.isInteger(x50)) return false;
-  if (!(x50 >= 1)) return false;
-  if (!(x50 <= 10000)) return false;
-  const x51 = x.reserve;
-  if (x51 !== undefined) {
-    if (!Number.isInteger(x51)) return false;
-    if (!(x51 >= 0)) return false;
+  const x71 = x.share;
+  if (x71 === undefined) return false;
+  if (!Number.isInteger(x71)) return false;
+  if (!(x71 >= 1)) return false;
+  if (!(x71 <= 10000)) return false;
+  const x72 = x.reserve;
+  if (x72 !== undefined) {
+    if (!Number.isInteger(x72)) return false;
+    if (!(x72 >= 0)) return false;
   }
-  const x52 = x.limit;
-  if (x52 !== undefined) {
-    if (!Number.isInteger(x52)) return false;
-    if (!(x52 >= 1)) return false;
+  const x73 = x.limit;
+  if (x73 !== undefined) {
+    if (!Number.isInteger(x73)) return false;
+    if (!(x73 >= 1)) return false;
   }
-  const x53 = x.burst;
-  if (x53 !== undefined) {
-    if (!Number.isInteger(x53)) return false;
-    if (!(x53 >= 0)) return false;
+  const x74 = x.burst;
+  if (x74 !== undefined) {
+    if (!Number.isInteger(x74)) return false;
+    if (!(x74 >= 0)) return false;
   }
-  const x54 = x.cores;
-  if (x54 !== undefined) {
-    if (!Array.isArray(x54)) return false;
-    for (let i55 = 0; i55 < x54.length; i55++) {
-      const x56 = x54[i55];
-      if (!Number.isInteger(x56)) return false;
-      if (!(x56 >= 0)) return false;
+  const x75 = x.cores;
+  if (x75 !== undefined) {
+    if (!Array.isArray(x75)) return false;
+    for (let i76 = 0; i76 < x75.length; i76++) {
+      const x77 = x75[i76];
+      if (!Number.isInteger(x77)) return false;
+      if (!(x77 >= 0)) return false;
     }
   }
-  const x57 = x.cpus;
-  if (x57 !== undefined) {
-    if (!(typeof x57 === "string")) return false;
+  const x78 = x.cpus;
+  if (x78 !== undefined) {
+    if (!(typeof x78 === "string")) return false;
   }
-  const x58 = x.loc;
-  if (x58 !== undefined) {
-    if (!Loc(x58)) return false;
+  const x79 = x.loc;
+  if (x79 !== undefined) {
+    if (!Loc(x79)) return false;
   }
   return true;
 }
@@ -303,38 +414,38 @@ function Memory(x: any): boolean {
       k === "loc"
     ))
       return false;
-  const x59 = x.reserve;
-  if (x59 !== undefined) {
-    if (!Number.isInteger(x59)) return false;
-    if (!(x59 >= 0)) return false;
+  const x80 = x.reserve;
+  if (x80 !== undefined) {
+    if (!Number.isInteger(x80)) return false;
+    if (!(x80 >= 0)) return false;
   }
-  const x60 = x.low;
-  if (x60 !== undefined) {
-    if (!Number.isInteger(x60)) return false;
-    if (!(x60 >= 0)) return false;
+  const x81 = x.low;
+  if (x81 !== undefined) {
+    if (!Number.isInteger(x81)) return false;
+    if (!(x81 >= 0)) return false;
   }
-  const x61 = x.high;
-  if (x61 !== undefined) {
-    if (!Number.isInteger(x61)) return false;
-    if (!(x61 >= 0)) return false;
+  const x82 = x.high;
+  if (x82 !== undefined) {
+    if (!Number.isInteger(x82)) return false;
+    if (!(x82 >= 0)) return false;
   }
-  const x62 = x.limit;
-  if (x62 !== undefined) {
-    if (!Number.isInteger(x62)) return false;
-    if (!(x62 >= 0)) return false;
+  const x83 = x.limit;
+  if (x83 !== undefined) {
+    if (!Number.isInteger(x83)) return false;
+    if (!(x83 >= 0)) return false;
   }
-  const x63 = x.swap;
-  if (x63 !== undefined) {
-    if (!Number.isInteger(x63)) return false;
-    if (!(x63 >= 0)) return false;
+  const x84 = x.swap;
+  if (x84 !== undefined) {
+    if (!Number.isInteger(x84)) return false;
+    if (!(x84 >= 0)) return false;
   }
-  const x64 = x.oomGroup;
-  if (x64 !== undefined) {
-    if (x64 !== true) return false;
+  const x85 = x.oomGroup;
+  if (x85 !== undefined) {
+    if (x85 !== true) return false;
   }
-  const x65 = x.loc;
-  if (x65 !== undefined) {
-    if (!Loc(x65)) return false;
+  const x86 = x.loc;
+  if (x86 !== undefined) {
+    if (!Loc(x86)) return false;
   }
   return true;
 }
@@ -342,14 +453,14 @@ function Memory(x: any): boolean {
 function Pids(x: any): boolean {
   if (!(typeof x === "object" && x !== null && !Array.isArray(x))) return false;
   for (const k in x) if (!(k === "limit" || k === "loc")) return false;
-  const x66 = x.limit;
-  if (x66 !== undefined) {
-    if (!Number.isInteger(x66)) return false;
-    if (!(x66 >= 0)) return false;
+  const x87 = x.limit;
+  if (x87 !== undefined) {
+    if (!Number.isInteger(x87)) return false;
+    if (!(x87 >= 0)) return false;
   }
-  const x67 = x.loc;
-  if (x67 !== undefined) {
-    if (!Loc(x67)) return false;
+  const x88 = x.loc;
+  if (x88 !== undefined) {
+    if (!Loc(x88)) return false;
   }
   return true;
 }
@@ -357,22 +468,22 @@ function Pids(x: any): boolean {
 function Io(x: any): boolean {
   if (!(typeof x === "object" && x !== null && !Array.isArray(x))) return false;
   for (const k in x) if (!(k === "share" || k === "devices" || k === "loc")) return false;
-  const x68 = x.share;
-  if (x68 !== undefined) {
-    if (!Number.isInteger(x68)) return false;
-    if (!(x68 >= 1)) return false;
-    if (!(x68 <= 10000)) return false;
+  const x89 = x.share;
+  if (x89 !== undefined) {
+    if (!Number.isInteger(x89)) return false;
+    if (!(x89 >= 1)) return false;
+    if (!(x89 <= 10000)) return false;
   }
-  const x69 = x.devices;
-  if (x69 === undefined) return false;
-  if (!Array.isArray(x69)) return false;
-  for (let i70 = 0; i70 < x69.length; i70++) {
-    const x71 = x69[i70];
-    if (!IoDevice(x71)) return false;
+  const x90 = x.devices;
+  if (x90 === undefined) return false;
+  if (!Array.isArray(x90)) return false;
+  for (let i91 = 0; i91 < x90.length; i91++) {
+    const x92 = x90[i91];
+    if (!IoDevice(x92)) return false;
   }
-  const x72 = x.loc;
-  if (x72 !== undefined) {
-    if (!Loc(x72)) return false;
+  const x93 = x.loc;
+  if (x93 !== undefined) {
+    if (!Loc(x93)) return false;
   }
   return true;
 }
@@ -391,40 +502,40 @@ function IoDevice(x: any): boolean {
       k === "loc"
     ))
       return false;
-  const x73 = x.name;
-  if (x73 === undefined) return false;
-  if (!(typeof x73 === "string")) return false;
-  const x74 = x.major;
-  if (x74 === undefined) return false;
-  if (!Number.isInteger(x74)) return false;
-  if (!(x74 >= 0)) return false;
-  const x75 = x.minor;
-  if (x75 === undefined) return false;
-  if (!Number.isInteger(x75)) return false;
-  if (!(x75 >= 0)) return false;
-  const x76 = x.rbps;
-  if (x76 !== undefined) {
-    if (!Number.isInteger(x76)) return false;
-    if (!(x76 >= 1)) return false;
+  const x94 = x.name;
+  if (x94 === undefined) return false;
+  if (!(typeof x94 === "string")) return false;
+  const x95 = x.major;
+  if (x95 === undefined) return false;
+  if (!Number.isInteger(x95)) return false;
+  if (!(x95 >= 0)) return false;
+  const x96 = x.minor;
+  if (x96 === undefined) return false;
+  if (!Number.isInteger(x96)) return false;
+  if (!(x96 >= 0)) return false;
+  const x97 = x.rbps;
+  if (x97 !== undefined) {
+    if (!Number.isInteger(x97)) return false;
+    if (!(x97 >= 1)) return false;
   }
-  const x77 = x.wbps;
-  if (x77 !== undefined) {
-    if (!Number.isInteger(x77)) return false;
-    if (!(x77 >= 1)) return false;
+  const x98 = x.wbps;
+  if (x98 !== undefined) {
+    if (!Number.isInteger(x98)) return false;
+    if (!(x98 >= 1)) return false;
   }
-  const x78 = x.riops;
-  if (x78 !== undefined) {
-    if (!Number.isInteger(x78)) return false;
-    if (!(x78 >= 1)) return false;
+  const x99 = x.riops;
+  if (x99 !== undefined) {
+    if (!Number.isInteger(x99)) return false;
+    if (!(x99 >= 1)) return false;
   }
-  const x79 = x.wiops;
-  if (x79 !== undefined) {
-    if (!Number.isInteger(x79)) return false;
-    if (!(x79 >= 1)) return false;
+  const x100 = x.wiops;
+  if (x100 !== undefined) {
+    if (!Number.isInteger(x100)) return false;
+    if (!(x100 >= 1)) return false;
   }
-  const x80 = x.loc;
-  if (x80 === undefined) return false;
-  if (!Loc(x80)) return false;
+  const x101 = x.loc;
+  if (x101 === undefined) return false;
+  if (!Loc(x101)) return false;
   return true;
 }
 
@@ -441,42 +552,42 @@ function Net(x: any): boolean {
       k === "loc"
     ))
       return false;
-  const x81 = x.addresses;
-  if (x81 === undefined) return false;
-  if (!Array.isArray(x81)) return false;
-  for (let i82 = 0; i82 < x81.length; i82++) {
-    const x83 = x81[i82];
-    if (!Cidr(x83)) return false;
+  const x102 = x.addresses;
+  if (x102 === undefined) return false;
+  if (!Array.isArray(x102)) return false;
+  for (let i103 = 0; i103 < x102.length; i103++) {
+    const x104 = x102[i103];
+    if (!Cidr(x104)) return false;
   }
-  const x84 = x.links;
-  if (x84 === undefined) return false;
-  if (!Array.isArray(x84)) return false;
-  for (let i85 = 0; i85 < x84.length; i85++) {
-    const x86 = x84[i85];
-    if (!NetLink(x86)) return false;
+  const x105 = x.links;
+  if (x105 === undefined) return false;
+  if (!Array.isArray(x105)) return false;
+  for (let i106 = 0; i106 < x105.length; i106++) {
+    const x107 = x105[i106];
+    if (!NetLink(x107)) return false;
   }
-  const x87 = x.rules;
-  if (x87 === undefined) return false;
-  if (!Array.isArray(x87)) return false;
-  for (let i88 = 0; i88 < x87.length; i88++) {
-    const x89 = x87[i88];
-    if (!Rule(x89)) return false;
+  const x108 = x.rules;
+  if (x108 === undefined) return false;
+  if (!Array.isArray(x108)) return false;
+  for (let i109 = 0; i109 < x108.length; i109++) {
+    const x110 = x108[i109];
+    if (!Rule(x110)) return false;
   }
-  const x90 = x.default;
-  if (x90 !== undefined) {
-    if (!(x90 === "allow" || x90 === "deny" || x90 === "reject")) return false;
+  const x111 = x.default;
+  if (x111 !== undefined) {
+    if (!(x111 === "allow" || x111 === "deny" || x111 === "reject")) return false;
   }
-  const x91 = x.defaultLoc;
-  if (x91 !== undefined) {
-    if (!Loc(x91)) return false;
+  const x112 = x.defaultLoc;
+  if (x112 !== undefined) {
+    if (!Loc(x112)) return false;
   }
-  const x92 = x.defaultLog;
-  if (x92 !== undefined) {
-    if (x92 !== true) return false;
+  const x113 = x.defaultLog;
+  if (x113 !== undefined) {
+    if (x113 !== true) return false;
   }
-  const x93 = x.loc;
-  if (x93 !== undefined) {
-    if (!Loc(x93)) return false;
+  const x114 = x.loc;
+  if (x114 !== undefined) {
+    if (!Loc(x114)) return false;
   }
   return true;
 }
@@ -485,20 +596,20 @@ function Cidr(x: any): boolean {
   if (!(typeof x === "object" && x !== null && !Array.isArray(x))) return false;
   for (const k in x)
     if (!(k === "family" || k === "address" || k === "prefix" || k === "loc")) return false;
-  const x94 = x.family;
-  if (x94 === undefined) return false;
-  if (!(x94 === 4 || x94 === 6)) return false;
-  const x95 = x.address;
-  if (x95 === undefined) return false;
-  if (!(typeof x95 === "string")) return false;
-  const x96 = x.prefix;
-  if (x96 === undefined) return false;
-  if (!Number.isInteger(x96)) return false;
-  if (!(x96 >= 0)) return false;
-  if (!(x96 <= 128)) return false;
-  const x97 = x.loc;
-  if (x97 !== undefined) {
-    if (!Loc(x97)) return false;
+  const x115 = x.family;
+  if (x115 === undefined) return false;
+  if (!(x115 === 4 || x115 === 6)) return false;
+  const x116 = x.address;
+  if (x116 === undefined) return false;
+  if (!(typeof x116 === "string")) return false;
+  const x117 = x.prefix;
+  if (x117 === undefined) return false;
+  if (!Number.isInteger(x117)) return false;
+  if (!(x117 >= 0)) return false;
+  if (!(x117 <= 128)) return false;
+  const x118 = x.loc;
+  if (x118 !== undefined) {
+    if (!Loc(x118)) return false;
   }
   return true;
 }
@@ -506,29 +617,69 @@ function Cidr(x: any): boolean {
 function NetLink(x: any): boolean {
   if (!(typeof x === "object" && x !== null && !Array.isArray(x))) return false;
   for (const k in x)
-    if (!(k === "name" || k === "share" || k === "reserve" || k === "limit" || k === "loc"))
+    if (!(
+      k === "name" ||
+      k === "share" ||
+      k === "reserve" ||
+      k === "limit" ||
+      k === "qdisc" ||
+      k === "traffic" ||
+      k === "ingress" ||
+      k === "loc"
+    ))
       return false;
-  const x98 = x.name;
-  if (x98 === undefined) return false;
-  if (!(typeof x98 === "string")) return false;
-  const x99 = x.share;
-  if (x99 === undefined) return false;
-  if (!Number.isInteger(x99)) return false;
-  if (!(x99 >= 1)) return false;
-  if (!(x99 <= 10000)) return false;
-  const x100 = x.reserve;
-  if (x100 !== undefined) {
-    if (!Number.isInteger(x100)) return false;
-    if (!(x100 >= 1)) return false;
+  const x119 = x.name;
+  if (x119 === undefined) return false;
+  if (!(typeof x119 === "string")) return false;
+  const x120 = x.share;
+  if (x120 === undefined) return false;
+  if (!Number.isInteger(x120)) return false;
+  if (!(x120 >= 1)) return false;
+  if (!(x120 <= 10000)) return false;
+  const x121 = x.reserve;
+  if (x121 !== undefined) {
+    if (!Number.isInteger(x121)) return false;
+    if (!(x121 >= 1)) return false;
   }
-  const x101 = x.limit;
-  if (x101 !== undefined) {
-    if (!Number.isInteger(x101)) return false;
-    if (!(x101 >= 1)) return false;
+  const x122 = x.limit;
+  if (x122 !== undefined) {
+    if (!Number.isInteger(x122)) return false;
+    if (!(x122 >= 1)) return false;
   }
-  const x102 = x.loc;
-  if (x102 !== undefined) {
-    if (!Loc(x102)) return false;
+  const x123 = x.qdisc;
+  if (x123 !== undefined) {
+    if (!Qdisc(x123)) return false;
+  }
+  const x124 = x.traffic;
+  if (x124 !== undefined) {
+    if (!Array.isArray(x124)) return false;
+    for (let i125 = 0; i125 < x124.length; i125++) {
+      const x126 = x124[i125];
+      if (!Traffic(x126)) return false;
+    }
+  }
+  const x127 = x.ingress;
+  if (x127 !== undefined) {
+    if (!(typeof x127 === "object" && x127 !== null && !Array.isArray(x127))) return false;
+    for (const k in x127) if (!(k === "reserve" || k === "limit" || k === "loc")) return false;
+    const x128 = x127.reserve;
+    if (x128 !== undefined) {
+      if (!Number.isInteger(x128)) return false;
+      if (!(x128 >= 1)) return false;
+    }
+    const x129 = x127.limit;
+    if (x129 !== undefined) {
+      if (!Number.isInteger(x129)) return false;
+      if (!(x129 >= 1)) return false;
+    }
+    const x130 = x127.loc;
+    if (x130 !== undefined) {
+      if (!Loc(x130)) return false;
+    }
+  }
+  const x131 = x.loc;
+  if (x131 !== undefined) {
+    if (!Loc(x131)) return false;
   }
   return true;
 }
@@ -546,74 +697,74 @@ function Rule(x: any): boolean {
       k === "loc"
     ))
       return false;
-  const x103 = x.direction;
-  if (x103 === undefined) return false;
-  if (!(x103 === "in" || x103 === "out")) return false;
-  const x104 = x.proto;
-  if (x104 === undefined) return false;
-  if (!(x104 === "any" || x104 === "tcp" || x104 === "udp" || x104 === "icmp" || x104 === "icmpv6"))
+  const x132 = x.direction;
+  if (x132 === undefined) return false;
+  if (!(x132 === "in" || x132 === "out")) return false;
+  const x133 = x.proto;
+  if (x133 === undefined) return false;
+  if (!(x133 === "any" || x133 === "tcp" || x133 === "udp" || x133 === "icmp" || x133 === "icmpv6"))
     return false;
-  const x105 = x.peers;
-  if (x105 === undefined) return false;
-  if (!Array.isArray(x105)) return false;
-  for (let i106 = 0; i106 < x105.length; i106++) {
-    const x107 = x105[i106];
-    if (!Cidr(x107)) return false;
+  const x134 = x.peers;
+  if (x134 === undefined) return false;
+  if (!Array.isArray(x134)) return false;
+  for (let i135 = 0; i135 < x134.length; i135++) {
+    const x136 = x134[i135];
+    if (!Cidr(x136)) return false;
   }
-  const x108 = x.named;
-  if (x108 !== undefined) {
-    if (!Array.isArray(x108)) return false;
-    for (let i109 = 0; i109 < x108.length; i109++) {
-      const x110 = x108[i109];
-      if (!PeerName(x110)) return false;
+  const x137 = x.named;
+  if (x137 !== undefined) {
+    if (!Array.isArray(x137)) return false;
+    for (let i138 = 0; i138 < x137.length; i138++) {
+      const x139 = x137[i138];
+      if (!PeerName(x139)) return false;
     }
   }
-  const x111 = x.except;
-  if (x111 !== undefined) {
-    if (!Array.isArray(x111)) return false;
-    for (let i112 = 0; i112 < x111.length; i112++) {
-      const x113 = x111[i112];
-      if (!Cidr(x113)) return false;
+  const x140 = x.except;
+  if (x140 !== undefined) {
+    if (!Array.isArray(x140)) return false;
+    for (let i141 = 0; i141 < x140.length; i141++) {
+      const x142 = x140[i141];
+      if (!Cidr(x142)) return false;
     }
   }
-  const x114 = x.ports;
-  if (x114 === undefined) return false;
-  if (!Array.isArray(x114)) return false;
-  for (let i115 = 0; i115 < x114.length; i115++) {
-    const x116 = x114[i115];
-    if (!PortRange(x116)) return false;
+  const x143 = x.ports;
+  if (x143 === undefined) return false;
+  if (!Array.isArray(x143)) return false;
+  for (let i144 = 0; i144 < x143.length; i144++) {
+    const x145 = x143[i144];
+    if (!PortRange(x145)) return false;
   }
-  const x117 = x.loc;
-  if (x117 === undefined) return false;
-  if (!Loc(x117)) return false;
+  const x146 = x.loc;
+  if (x146 === undefined) return false;
+  if (!Loc(x146)) return false;
   return true;
 }
 
 function PeerName(x: any): boolean {
   if (!(typeof x === "object" && x !== null && !Array.isArray(x))) return false;
   for (const k in x) if (!(k === "kind" || k === "name")) return false;
-  const x118 = x.kind;
-  if (x118 === undefined) return false;
-  if (!(x118 === "context" || x118 === "class")) return false;
-  const x119 = x.name;
-  if (x119 === undefined) return false;
-  if (!(typeof x119 === "string")) return false;
+  const x147 = x.kind;
+  if (x147 === undefined) return false;
+  if (!(x147 === "context" || x147 === "class")) return false;
+  const x148 = x.name;
+  if (x148 === undefined) return false;
+  if (!(typeof x148 === "string")) return false;
   return true;
 }
 
 function PortRange(x: any): boolean {
   if (!(typeof x === "object" && x !== null && !Array.isArray(x))) return false;
   for (const k in x) if (!(k === "from" || k === "to")) return false;
-  const x120 = x.from;
-  if (x120 === undefined) return false;
-  if (!Number.isInteger(x120)) return false;
-  if (!(x120 >= 1)) return false;
-  if (!(x120 <= 65535)) return false;
-  const x121 = x.to;
-  if (x121 === undefined) return false;
-  if (!Number.isInteger(x121)) return false;
-  if (!(x121 >= 1)) return false;
-  if (!(x121 <= 65535)) return false;
+  const x149 = x.from;
+  if (x149 === undefined) return false;
+  if (!Number.isInteger(x149)) return false;
+  if (!(x149 >= 1)) return false;
+  if (!(x149 <= 65535)) return false;
+  const x150 = x.to;
+  if (x150 === undefined) return false;
+  if (!Number.isInteger(x150)) return false;
+  if (!(x150 >= 1)) return false;
+  if (!(x150 <= 65535)) return false;
   return true;
 }
 
@@ -621,36 +772,36 @@ function Rlimit(x: any): boolean {
   if (!(typeof x === "object" && x !== null && !Array.isArray(x))) return false;
   for (const k in x)
     if (!(k === "name" || k === "soft" || k === "hard" || k === "loc")) return false;
-  const x122 = x.name;
-  if (x122 === undefined) return false;
+  const x151 = x.name;
+  if (x151 === undefined) return false;
   if (!(
-    x122 === "as" ||
-    x122 === "core" ||
-    x122 === "cpu" ||
-    x122 === "data" ||
-    x122 === "fsize" ||
-    x122 === "locks" ||
-    x122 === "memlock" ||
-    x122 === "msgqueue" ||
-    x122 === "nice" ||
-    x122 === "nofile" ||
-    x122 === "nproc" ||
-    x122 === "rss" ||
-    x122 === "rtprio" ||
-    x122 === "rttime" ||
-    x122 === "sigpending" ||
-    x122 === "stack"
+    x151 === "as" ||
+    x151 === "core" ||
+    x151 === "cpu" ||
+    x151 === "data" ||
+    x151 === "fsize" ||
+    x151 === "locks" ||
+    x151 === "memlock" ||
+    x151 === "msgqueue" ||
+    x151 === "nice" ||
+    x151 === "nofile" ||
+    x151 === "nproc" ||
+    x151 === "rss" ||
+    x151 === "rtprio" ||
+    x151 === "rttime" ||
+    x151 === "sigpending" ||
+    x151 === "stack"
   ))
     return false;
-  const x123 = x.soft;
-  if (x123 === undefined) return false;
-  if (!(Number.isInteger(x123) || typeof x123 === "string")) return false;
-  const x124 = x.hard;
-  if (x124 === undefined) return false;
-  if (!(Number.isInteger(x124) || typeof x124 === "string")) return false;
-  const x125 = x.loc;
-  if (x125 !== undefined) {
-    if (!Loc(x125)) return false;
+  const x152 = x.soft;
+  if (x152 === undefined) return false;
+  if (!(Number.isInteger(x152) || typeof x152 === "string")) return false;
+  const x153 = x.hard;
+  if (x153 === undefined) return false;
+  if (!(Number.isInteger(x153) || typeof x153 === "string")) return false;
+  const x154 = x.loc;
+  if (x154 !== undefined) {
+    if (!Loc(x154)) return false;
   }
   return true;
 }
@@ -672,95 +823,95 @@ function Security(x: any): boolean {
       k === "loc"
     ))
       return false;
-  const x126 = x.capabilities;
-  if (x126 !== undefined) {
-    if (!(typeof x126 === "object" && x126 !== null && !Array.isArray(x126))) return false;
-    for (const k in x126) if (!(k === "mode" || k === "names")) return false;
-    const x127 = x126.mode;
-    if (x127 === undefined) return false;
-    if (!(x127 === "keep" || x127 === "drop" || x127 === "none")) return false;
-    const x128 = x126.names;
-    if (x128 === undefined) return false;
-    if (!Array.isArray(x128)) return false;
-    for (let i129 = 0; i129 < x128.length; i129++) {
-      const x130 = x128[i129];
-      if (!(typeof x130 === "string")) return false;
+  const x155 = x.capabilities;
+  if (x155 !== undefined) {
+    if (!(typeof x155 === "object" && x155 !== null && !Array.isArray(x155))) return false;
+    for (const k in x155) if (!(k === "mode" || k === "names")) return false;
+    const x156 = x155.mode;
+    if (x156 === undefined) return false;
+    if (!(x156 === "keep" || x156 === "drop" || x156 === "none")) return false;
+    const x157 = x155.names;
+    if (x157 === undefined) return false;
+    if (!Array.isArray(x157)) return false;
+    for (let i158 = 0; i158 < x157.length; i158++) {
+      const x159 = x157[i158];
+      if (!(typeof x159 === "string")) return false;
     }
   }
-  const x131 = x.namespaces;
-  if (x131 === undefined) return false;
-  if (!Array.isArray(x131)) return false;
-  for (let i132 = 0; i132 < x131.length; i132++) {
-    const x133 = x131[i132];
+  const x160 = x.namespaces;
+  if (x160 === undefined) return false;
+  if (!Array.isArray(x160)) return false;
+  for (let i161 = 0; i161 < x160.length; i161++) {
+    const x162 = x160[i161];
     if (!(
-      x133 === "cgroup" ||
-      x133 === "ipc" ||
-      x133 === "mount" ||
-      x133 === "net" ||
-      x133 === "pid" ||
-      x133 === "time" ||
-      x133 === "user" ||
-      x133 === "uts"
+      x162 === "cgroup" ||
+      x162 === "ipc" ||
+      x162 === "mount" ||
+      x162 === "net" ||
+      x162 === "pid" ||
+      x162 === "time" ||
+      x162 === "user" ||
+      x162 === "uts"
     ))
       return false;
   }
-  const x134 = x.hostname;
-  if (x134 !== undefined) {
-    if (!(typeof x134 === "string")) return false;
+  const x163 = x.hostname;
+  if (x163 !== undefined) {
+    if (!(typeof x163 === "string")) return false;
   }
-  const x135 = x.root;
-  if (x135 !== undefined) {
-    if (!(typeof x135 === "string")) return false;
+  const x164 = x.root;
+  if (x164 !== undefined) {
+    if (!(typeof x164 === "string")) return false;
   }
-  const x136 = x.user;
-  if (x136 !== undefined) {
-    if (!(typeof x136 === "string")) return false;
+  const x165 = x.user;
+  if (x165 !== undefined) {
+    if (!(typeof x165 === "string")) return false;
   }
-  const x137 = x.group;
-  if (x137 !== undefined) {
-    if (!(typeof x137 === "string")) return false;
+  const x166 = x.group;
+  if (x166 !== undefined) {
+    if (!(typeof x166 === "string")) return false;
   }
-  const x138 = x.filesystem;
-  if (x138 !== undefined) {
-    if (!(typeof x138 === "object" && x138 !== null && !Array.isArray(x138))) return false;
-    for (const k in x138) if (!(k === "mode" || k === "writable")) return false;
-    const x139 = x138.mode;
-    if (x139 === undefined) return false;
-    if (!(x139 === "read-only")) return false;
-    const x140 = x138.writable;
-    if (x140 === undefined) return false;
-    if (!Array.isArray(x140)) return false;
-    for (let i141 = 0; i141 < x140.length; i141++) {
-      const x142 = x140[i141];
-      if (!(typeof x142 === "string")) return false;
+  const x167 = x.filesystem;
+  if (x167 !== undefined) {
+    if (!(typeof x167 === "object" && x167 !== null && !Array.isArray(x167))) return false;
+    for (const k in x167) if (!(k === "mode" || k === "writable")) return false;
+    const x168 = x167.mode;
+    if (x168 === undefined) return false;
+    if (!(x168 === "read-only")) return false;
+    const x169 = x167.writable;
+    if (x169 === undefined) return false;
+    if (!Array.isArray(x169)) return false;
+    for (let i170 = 0; i170 < x169.length; i170++) {
+      const x171 = x169[i170];
+      if (!(typeof x171 === "string")) return false;
     }
   }
-  const x143 = x.tmp;
-  if (x143 !== undefined) {
-    if (!(x143 === "private")) return false;
+  const x172 = x.tmp;
+  if (x172 !== undefined) {
+    if (!(x172 === "private")) return false;
   }
-  const x144 = x.devices;
-  if (x144 !== undefined) {
-    if (!(x144 === "private")) return false;
+  const x173 = x.devices;
+  if (x173 !== undefined) {
+    if (!(x173 === "private")) return false;
   }
-  const x145 = x.syscalls;
-  if (x145 !== undefined) {
-    if (!(typeof x145 === "object" && x145 !== null && !Array.isArray(x145))) return false;
-    for (const k in x145) if (!(k === "mode" || k === "sets")) return false;
-    const x146 = x145.mode;
-    if (x146 === undefined) return false;
-    if (!(x146 === "deny")) return false;
-    const x147 = x145.sets;
-    if (x147 === undefined) return false;
-    if (!Array.isArray(x147)) return false;
-    for (let i148 = 0; i148 < x147.length; i148++) {
-      const x149 = x147[i148];
-      if (!(typeof x149 === "string")) return false;
+  const x174 = x.syscalls;
+  if (x174 !== undefined) {
+    if (!(typeof x174 === "object" && x174 !== null && !Array.isArray(x174))) return false;
+    for (const k in x174) if (!(k === "mode" || k === "sets")) return false;
+    const x175 = x174.mode;
+    if (x175 === undefined) return false;
+    if (!(x175 === "deny")) return false;
+    const x176 = x174.sets;
+    if (x176 === undefined) return false;
+    if (!Array.isArray(x176)) return false;
+    for (let i177 = 0; i177 < x176.length; i177++) {
+      const x178 = x176[i177];
+      if (!(typeof x178 === "string")) return false;
     }
   }
-  const x150 = x.loc;
-  if (x150 !== undefined) {
-    if (!Loc(x150)) return false;
+  const x179 = x.loc;
+  if (x179 !== undefined) {
+    if (!Loc(x179)) return false;
   }
   return true;
 }

@@ -16,6 +16,8 @@
  *    at their default, so removing a field from the config resets it.
  */
 
+import type { DesiredIngress } from "./ingress.js";
+
 /** Where a piece of desired state came from, as "file:line" (entry-relative). */
 export type Source = string;
 
@@ -60,6 +62,8 @@ export interface DesiredTcClass {
   ceil: number;
   /** bytes */
   quantum: number;
+  /** HTB prio (traffic classes only, language-v2.md §3). */
+  prio?: number;
   /** Leaf classes get a qdisc, e.g. "fq_codel"; inner classes: undefined. */
   leafQdisc?: string;
   /** Name of the class/context it shapes ("default" for the catch-all class). */
@@ -119,4 +123,6 @@ export interface DesiredState {
   nft: DesiredNft;
   /** One entry per host link, sorted by dev. */
   links: DesiredLink[];
+  /** Ingress shaping on IFB devices (language-v2.md §3), per link that has any; absent: none. */
+  ingress?: DesiredIngress[];
 }

@@ -5,7 +5,8 @@
  * context shaped on that link (ids are stable across edits).
  */
 import type { DesiredLink, DesiredTcClass } from "./desired.js";
-import type { Link, Node, VscIr } from "../ir/types.gen.js";
+import type { Link, NetLink, Node, VscIr } from "../ir/types.gen.js";
+import { type TrafficIds, restKey, trafficIds, trafficKey } from "./traffic.js";
 import { buildTree, where, type TreeNode } from "./tree.js";
 
 export const ROOT_CLASS = "1:fffe";
@@ -30,6 +31,8 @@ interface Shaped {
   node: Node;
   share: number;
   limit?: number;
+  /** The node's own link entry (traffic classes, leaf queue). */
+  own?: NetLink;
   /** HTB rate: its reserve, else the sum of its children's rates, at least the floor. */
   rate: number;
   loc: string;
@@ -57,6 +60,7 @@ function shapedTree(roots: TreeNode[], link: Link): Shaped[] {
       node: t.node,
       share: own?.share ?? 1,
       limit: own?.limit,
+      ...(own ? { own } : {}),
       rate: own?.reserve ?? Math.max(RATE_FLOOR, sum),
       loc: where(own?.loc ?? t.node.loc),
       children,
@@ -74,7 +78,8 @@ function smallestShare(group: Shaped[]): number {
   return min;
 }
 
-function desiredLink(link: Link, roots: TreeNode[]): DesiredLink {
+function desiredLink(link: Link, roots: TreeNode[], ids: TrafficIds): DesiredLink {
+  const leafOf = (q: string | undefined): string => q ?? link.qdisc ?? LEAF_QDISC;
   const top = shapedTree(roots, link);
   const classes: DesiredTcClass[] = [];
   const topRates = top.reduce((sum, s) => sum + s.rate, 0);
@@ -92,10 +97,10 @@ function desiredLink(link: Link, roots: TreeNode[]): DesiredLink {
     {
       classid: DEFAULT_CLASS,
       parent: ROOT_CLASS,
-      rate: Math.max(RATE_FLOOR, link.rate - topRates),
-      ceil: link.rate,
+      rate: link.defaultReserve ?? Math.max(RATE_FLOOR, link.rate - topRates),
+      ceil: Math.max(link.defaultReserve ?? 0, Math.min(link.defaultLimit ?? link.rate, link.rate)),
       quantum: quantum(1, minTop),
-      leafQdisc: LEAF_QDISC,
+      leafQdisc: leafOf(undefined),
       name: "default",
       source: where(link.loc),
     },
@@ -115,10 +120,60 @@ function desiredLink(link: Link, roots: TreeNode[]): DesiredLink {
         name: s.node.name,
         source: s.loc,
       };
-      if (s.children.length === 0) c.leafQdisc = LEAF_QDISC;
+      const traffic = s.node.kind === "context" ? s.own?.traffic : undefined;
+      if (s.children.length === 0 && !traffic) c.leafQdisc = leafOf(s.own?.qdisc);
       classes.push(c);
       if (s.children.length > 0) add(s.children, id, ceil, smallestShare(s.children));
+      if (traffic) addTraffic(s, traffic, id, rate, ceil);
     }
+  };
+  /**
+   * A context's traffic classes (language-v2.md §3): HTB children of its
+   * class, then its own leaf for the rest. rate = reserve, or a fair part
+   * of what the reserves leave of the context's rate (shared by the
+   * traffic without a reserve and the rest leaf), never below the floor;
+   * ceil = limit, at most the context's ceil.
+   */
+  const addTraffic = (
+    s: Shaped,
+    traffic: NonNullable<NetLink["traffic"]>,
+    parent: string,
+    rate: number,
+    ceil: number,
+  ): void => {
+    let reserved = 0;
+    let open = 1; // the rest leaf
+    for (let i = 0; i < traffic.length; i++)
+      if (traffic[i]!.reserve !== undefined) reserved += traffic[i]!.reserve!;
+      else open++;
+    const fair = Math.max(RATE_FLOOR, Math.floor(Math.max(0, rate - reserved) / open));
+    const name = s.node.name;
+    for (let i = 0; i < traffic.length; i++) {
+      const t = traffic[i]!;
+      const r = t.reserve ?? fair;
+      classes.push({
+        classid: classid(ids.get(trafficKey(name, link.name, t.name))!),
+        parent,
+        rate: r,
+        ceil: Math.max(r, Math.min(t.limit ?? ceil, ceil)),
+        quantum: BASE_QUANTUM,
+        prio: t.prio ?? 0,
+        leafQdisc: leafOf(t.qdisc),
+        name: `${name} traffic ${t.name}${t.reserve === undefined ? " (rate: a fair part of what is left)" : ""}`,
+        source: where(t.loc),
+      });
+    }
+    classes.push({
+      classid: classid(ids.get(restKey(name, link.name))!),
+      parent,
+      rate: fair,
+      ceil,
+      quantum: BASE_QUANTUM,
+      prio: 0,
+      leafQdisc: leafOf(s.own?.qdisc),
+      name: `${name} the rest (rate: a fair part of what is left)`,
+      source: s.loc,
+    });
   };
   add(top, ROOT_CLASS, link.rate, minTop);
   return {
@@ -132,10 +187,14 @@ function desiredLink(link: Link, roots: TreeNode[]): DesiredLink {
 }
 
 /** One DesiredLink per host link, sorted by device name; classes parents before children. */
-export function desiredLinks(ir: VscIr, roots: TreeNode[] = buildTree(ir)): DesiredLink[] {
+export function desiredLinks(
+  ir: VscIr,
+  roots: TreeNode[] = buildTree(ir),
+  ids: TrafficIds = trafficIds(ir),
+): DesiredLink[] {
   return [...ir.host.links]
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-    .map((l) => desiredLink(l, roots));
+    .map((l) => desiredLink(l, roots, ids));
 }
 
 /** Classids that exist on at least one link, besides 1:fffe and 1:ffff. */

@@ -11,14 +11,18 @@ import { renderRuleset } from "../emit/ruleset.js";
 import { desiredCgroups } from "./cgroups.js";
 import type { DesiredState } from "./desired.js";
 import { desiredLinks, shapedClassids } from "./links.js";
+import { trafficIds } from "./traffic.js";
+import { desiredIngress } from "./ingress.js";
 import { buildTree, where } from "./tree.js";
 
 export function desiredState(ir: VscIr): DesiredState {
   const roots = buildTree(ir);
-  const links = desiredLinks(ir, roots);
-  const view = nftView(ir, shapedClassids(links));
+  const ids = trafficIds(ir);
+  const links = desiredLinks(ir, roots, ids);
+  const view = nftView(ir, shapedClassids(links), ids);
   const { text, digest } = renderRuleset(view);
   const h = ir.host;
+  const ingress = desiredIngress(ir);
   return {
     host: h.name,
     machine: {
@@ -36,5 +40,6 @@ export function desiredState(ir: VscIr): DesiredState {
     cgroups: desiredCgroups(ir, roots),
     nft: { family: "inet", table: "vsc", ruleset: text, digest, cgroupPaths: view.cgroupPaths },
     links,
+    ...(ingress.length > 0 ? { ingress } : {}),
   };
 }

@@ -42,6 +42,9 @@ export const Code = {
   diskIsPartition: "VSC5073",
   machineLarger: "VSC5074",
   machineNotCompared: "VSC5075",
+  // VSC5100-5119 traffic classes and ingress (language-v2.md §3)
+  qdiscMissing: "VSC5100",
+  ingressNotApplied: "VSC5101",
 } as const;
 
 export type AppliersCode = (typeof Code)[keyof typeof Code];

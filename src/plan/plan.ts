@@ -371,6 +371,7 @@ function classState(c: DesiredTcClass): TcClassState {
     rate: c.rate,
     ceil: c.ceil,
     quantum: c.quantum,
+    ...(c.prio !== undefined ? { prio: c.prio } : {}),
     ...(c.leafQdisc ? { leafQdisc: c.leafQdisc } : {}),
   };
 }
@@ -382,6 +383,7 @@ export function sameClass(have: TcClassState, want: TcClassState): boolean {
     have.rate === tcRoundTrip(want.rate) &&
     have.ceil === tcRoundTrip(want.ceil) &&
     (have.quantum === undefined || want.quantum === undefined || have.quantum === want.quantum) &&
+    (want.prio === undefined || (have.prio ?? 0) === want.prio) &&
     (have.leafQdisc ?? "") === (want.leafQdisc ?? "")
   );
 }

@@ -109,6 +109,7 @@ function cls(s: TcClassState): string {
     `ceil ${tcRateString(s.ceil)}`,
   ];
   if (s.quantum !== undefined) parts.push(`quantum ${s.quantum}`);
+  if (s.prio !== undefined) parts.push(`prio ${s.prio}`);
   if (s.leafQdisc) parts.push(`qdisc ${s.leafQdisc}`);
   return parts.join(" ");
 }
@@ -121,6 +122,8 @@ function clsDiff(b: TcClassState, a: TcClassState): string {
     parts.push(`ceil ${tcRateString(b.ceil)} -> ${tcRateString(a.ceil)}`);
   if (b.quantum !== undefined && a.quantum !== undefined && b.quantum !== a.quantum)
     parts.push(`quantum ${b.quantum} -> ${a.quantum}`);
+  if (a.prio !== undefined && (b.prio ?? 0) !== a.prio)
+    parts.push(`prio ${b.prio ?? 0} -> ${a.prio}`);
   if ((b.leafQdisc ?? "") !== (a.leafQdisc ?? ""))
     parts.push(`qdisc ${b.leafQdisc ?? "(none)"} -> ${a.leafQdisc ?? "(none)"}`);
   return parts.join(", ");

@@ -16,7 +16,8 @@ const majorOf = (id: string) => id.replace(/:.*$/, "");
 
 function classLine(verb: "add" | "change", dev: string, id: string, s: TcClassState): string {
   const q = s.quantum !== undefined ? ` quantum ${s.quantum}` : "";
-  return `class ${verb} dev ${dev} parent ${s.parent} classid ${id} htb rate ${Math.round(s.rate)}bit ceil ${Math.round(s.ceil)}bit${q}`;
+  const p = s.prio !== undefined ? ` prio ${s.prio}` : "";
+  return `class ${verb} dev ${dev} parent ${s.parent} classid ${id} htb rate ${Math.round(s.rate)}bit ceil ${Math.round(s.ceil)}bit${p}${q}`;
 }
 
 const leafAdd = (dev: string, id: string, kind: string) =>
@@ -131,7 +132,7 @@ const LINE_FORMS: RegExp[] = [
   `qdisc del dev DEV root`,
   `qdisc add dev DEV root handle ${H} htb(?: default [0-9a-f]{1,4})?`,
   `qdisc (?:change|replace) dev DEV root handle ${H} htb default [0-9a-f]{1,4}`,
-  `class (?:add|change) dev DEV parent ${H} classid ${H} htb rate \\d{1,20}bit ceil \\d{1,20}bit(?: quantum \\d{1,10})?`,
+  `class (?:add|change) dev DEV parent ${H} classid ${H} htb rate \\d{1,20}bit ceil \\d{1,20}bit(?: prio [0-7])?(?: quantum \\d{1,10})?`,
   `class del dev DEV classid ${H}`,
   `qdisc (?:add|replace) dev DEV parent ${H} ${LEAF}`,
   `qdisc del dev DEV parent ${H}`,

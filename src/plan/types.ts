@@ -41,6 +41,8 @@ export interface TcClassState {
   ceil: number;
   /** bytes; undefined when tc does not report it (inner classes). */
   quantum?: number;
+  /** HTB prio 0..7 (traffic classes, language-v2.md §3); undefined: not compared (v1 classes, tc's 0). */
+  prio?: number;
   /** Kind of the leaf qdisc attached below this class, e.g. "fq_codel". */
   leafQdisc?: string;
 }

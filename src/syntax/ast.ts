@@ -110,6 +110,9 @@ export interface Setting extends NodeBase {
   kind: "Setting";
   key: Ident;
   values: Value[];
+  /** `link eth0 rate 100mbit { ... }` (host links only, language-v2.md §3): the body and its span. */
+  body?: Stmt[];
+  bodySpan?: Span;
 }
 
 /**
@@ -132,16 +135,15 @@ export interface SubBlock extends NodeBase {
 export interface Allow extends NodeBase, PeerPort {
   kind: "Allow";
   direction: Ident; // `in` | `out`
-  proto?: Ident; // tcp | udp | icmp | icmpv6 | any (the checker validates)
 }
 
 /**
- * The peer and port part of a rule, shared by `allow` and any statement that
- * matches packets the same way (grammar: parser.ts `peerPort`; checker:
- * check/allow.ts `readPeerPort`):
- * `((from|to) PEER, ... (except PREFIX, ...)?)? (port PORTS)?`.
+ * The peer and port part of a rule, shared by `allow` and each alternative of
+ * `match` (grammar: parser.ts `peerPort`; checker: check/allow.ts
+ * `readPeerPort`): `PROTO? ((from|to) PEER, ... (except PREFIX, ...)?)? (port PORTS)?`.
  */
 export interface PeerPort {
+  proto?: Ident; // tcp | udp | icmp | icmpv6 | any (the checker validates)
   peerKeyword?: Ident; // `from` | `to`
   peers?: Peer[]; // addresses, $refs, `context NAME`, `class NAME`
   except?: Scalar[]; // prefixes carved out of the peers
@@ -155,6 +157,21 @@ export interface PeerName extends NodeBase {
   name: Ident;
 }
 export type Peer = Scalar | PeerName;
+
+/** One alternative of a `match`: a peer/port part with its own span. */
+export interface MatchClause extends NodeBase, PeerPort {
+  kind: "MatchClause";
+}
+
+/**
+ * `match tcp port 22`, `match tcp to 10.9.0.0/16, udp port 5000-5100`
+ * (inside `traffic NAME { ... }`): alternatives separated by commas; a
+ * comma followed by a protocol, `to`, `from` or `port` starts the next one.
+ */
+export interface Match extends NodeBase {
+  kind: "Match";
+  clauses: MatchClause[];
+}
 
 /** A resource block inside a host/class/context/template: `cpu { ... }`. */
 export interface Block extends NodeBase {
@@ -178,7 +195,7 @@ export interface Unknown extends NodeBase {
   body?: Stmt[];
 }
 
-export type Stmt = Setting | SubBlock | Allow | Block | Unknown;
+export type Stmt = Setting | SubBlock | Allow | Match | Block | Unknown;
 
 // ---------------------------------------------------------------- items
 

@@ -15,6 +15,8 @@ import type {
   Define,
   Ident,
   Include,
+  Match,
+  MatchClause,
   Peer,
   PeerPort,
   Scalar,
@@ -54,7 +56,7 @@ export interface BlockDraft extends BodyDraft {
   label?: IToken;
 }
 /** `key ARG* ITEM(, ITEM)*` or, in rlimit, `key LIT LIT?`. */
-export interface SettingDraft {
+export interface SettingDraft extends Partial<BodyDraft> {
   key?: IToken;
   /** Names between the key and the value (`disk NAME`, `link NAME rate`). */
   args?: IToken[];
@@ -62,7 +64,7 @@ export interface SettingDraft {
   /** rlimit's one or two values, each its own value. */
   lits?: IToken[];
 }
-/** What the shared `peerPort` rule fills: the peer and port part of a rule. */
+/** What the shared `peerPort` rule fills: the peer and port part of a rule (`allow`, each alternative of `match`). */
 export interface PeerPortDraft {
   peerKw?: IToken;
   /** A value's token, or `context|class NAME`. */
@@ -71,11 +73,15 @@ export interface PeerPortDraft {
   except: IToken[];
   portKw?: IToken;
   ports: IToken[];
+  proto?: IToken;
 }
 export interface AllowDraft extends PeerPortDraft {
   key?: IToken;
   direction?: IToken;
-  proto?: IToken;
+}
+export interface MatchDraft {
+  key?: IToken;
+  clauses: PeerPortDraft[];
 }
 export interface UnknownDraft extends BodyDraft {
   key?: IToken;
@@ -155,12 +161,23 @@ export class Build {
       if (d.items.length > 0) values.push(this.value(d.items));
       if (d.lits) for (const t of d.lits) values.push(this.scalar(t));
       if (values.length === 0) throw DROP;
-      return {
+      const st: Setting = {
         kind: "Setting",
         key,
         values,
         span: joinSpans(key.span, values[values.length - 1]!.span),
       };
+      if (d.lcurly !== undefined) {
+        const { body, bodySpan } = this.body({
+          lcurly: d.lcurly,
+          stmts: d.stmts ?? [],
+          rcurly: d.rcurly,
+        });
+        st.body = body;
+        st.bodySpan = bodySpan;
+        st.span = joinSpans(st.span, bodySpan);
+      }
+      return st;
     } catch (e) {
       return dropped(e);
     }
@@ -192,11 +209,30 @@ export class Build {
       const key = need(d.key);
       const direction = this.ident(d.direction);
       const a: Allow = { kind: "Allow", direction, span: this.span(key) };
-      let end = direction.span;
-      if (d.proto) end = (a.proto = this.ident(d.proto)).span;
-      end = this.peerPort(d, a) ?? end;
-      a.span = joinSpans(a.span, end);
+      a.span = joinSpans(a.span, this.peerPort(d, a) ?? direction.span);
       return a;
+    } catch (e) {
+      return dropped(e);
+    }
+  }
+
+  match(d: MatchDraft): Match | undefined {
+    try {
+      const key = need(d.key);
+      const clauses: MatchClause[] = [];
+      for (const c of d.clauses) {
+        const first = c.proto ?? c.peerKw ?? c.portKw;
+        if (first === undefined) throw DROP;
+        const m: MatchClause = { kind: "MatchClause", span: this.span(first) };
+        m.span = joinSpans(m.span, this.peerPort(c, m)!);
+        clauses.push(m);
+      }
+      if (clauses.length === 0) throw DROP;
+      return {
+        kind: "Match",
+        clauses,
+        span: joinSpans(this.span(key), clauses[clauses.length - 1]!.span),
+      };
     } catch (e) {
       return dropped(e);
     }
@@ -207,8 +243,9 @@ export class Build {
    * span of its last token, or undefined if it is empty. Throws DROP (as the
    * caller's other parts do) when a part lacks its values.
    */
-  peerPort(d: PeerPortDraft, into: PeerPort): Span | undefined {
+  private peerPort(d: PeerPortDraft, into: PeerPort): Span | undefined {
     let end: Span | undefined;
+    if (d.proto) end = (into.proto = this.ident(d.proto)).span;
     if (d.peerKw) {
       into.peerKeyword = this.ident(d.peerKw);
       if (d.peers.length === 0) throw DROP;

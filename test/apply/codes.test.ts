@@ -106,7 +106,8 @@ test("the applier's sources spell no VSC5 code as a literal (they use Code)", ()
 
 test("every host code has a title and an explanation", () => {
   for (const [code, info] of Object.entries(hostCodes)) {
-    assert.match(code, /^VSC50\d\d$/);
+    // VSC50xx, and VSC5100-5119 (traffic classes and ingress, language-v2.md §3).
+    assert.match(code, /^VSC(50\d\d|51[01]\d)$/);
     assert.ok(info.title.length > 5 && info.explain.length > 80, code);
   }
 });

@@ -35,6 +35,9 @@ export interface SampleOptions {
       ceil: number;
       quantum: number;
       leaf?: string;
+      /** Parent class minor (traffic classes, language-v2.md §3); default fffe. */
+      parent?: number;
+      prio?: number;
     }[];
   }[];
   cgroupRoot?: string;
@@ -115,10 +118,11 @@ export function sampleDesired(o: SampleOptions = {}): DesiredState {
       defaultClassid: "1:fffe",
       classes: l.classes.map((c) => ({
         classid: `1:${c.id.toString(16)}`,
-        parent: "1:fffe",
+        parent: `1:${(c.parent ?? 0xfffe).toString(16)}`,
         rate: c.rate,
         ceil: c.ceil,
         quantum: c.quantum,
+        ...(c.prio !== undefined ? { prio: c.prio } : {}),
         ...(c.leaf ? { leafQdisc: c.leaf } : {}),
         name: `c${c.id}`,
         source: "x.vsc:3",
@@ -265,7 +269,7 @@ export function fakeTools(k: Kernel, extraTables: string[] = []): Kernel & { tab
   const self = {
     ...k,
     tables: extraTables,
-    run(tool: "nft" | "tc", args: string[], input?: string) {
+    run(tool: "nft" | "tc" | "ip", args: string[], input?: string) {
       if (tool === "nft" && input?.startsWith("list tables")) {
         const m = table ? /comment "vsc:([0-9a-f]+)"/.exec(table) : null;
         const all = [...self.tables, ...(table ? ["inet vsc"] : [])].sort();

@@ -372,7 +372,7 @@ test("VSC5055: a rollback whose re-read shows another nft table does not claim '
   const tools = fakeTools(scratchKernel(s.mount), ["ip filter"]);
   const k = {
     ...tools,
-    run(tool: "nft" | "tc", args: string[], input?: string) {
+    run(tool: "nft" | "tc" | "ip", args: string[], input?: string) {
       // Some agent (or an nft quirk) leaves a table behind when the ruleset is loaded.
       if (tool === "nft" && args[0] === "-f" && !input?.startsWith("list"))
         tools.tables = ["ip filter", "ip stray"];

@@ -155,13 +155,23 @@ rootTest("a scratch network namespace can be made (ip netns add)", () => {
           ],
         },
       ];
-      const out = await t.apply(
+      const badDesired = desired({
+        links: bad,
+        contexts: [{ name: "solo", weight: "7" }],
+        nftExtra: "    meta mark 7 accept\n",
+      });
+      // Preflight names the missing qdisc first (VSC5100, language-v2.md §3) ...
+      const pre = await t.apply(t.k, badDesired);
+      assert.is(pre.diagnostics[0]?.code, "VSC5100");
+      assert.match(pre.diagnostics[0]!.message, /module sch_nosuchqdisc/);
+      // ... and without preflight, tc's refusal half-way is rolled back.
+      const o = { ...t.opts, skipPreflight: true };
+      const out = await applyWithLock(
         t.k,
-        desired({
-          links: bad,
-          contexts: [{ name: "solo", weight: "7" }],
-          nftExtra: "    meta mark 7 accept\n",
-        }),
+        badDesired.cgroupRoot,
+        () => planDesired(t.k, badDesired, o),
+        yes,
+        o,
       );
       assert.is(out.diagnostics[0]?.code, "VSC5024");
       assert.match(out.diagnostics[0]!.message, /tc refused the changes to v0/);

@@ -10,6 +10,7 @@ import { namesCodes } from "../../src/diag/codes/names.js";
 import { policyCodes } from "../../src/diag/codes/policy.js";
 import { unitsCodes } from "../../src/diag/codes/units.js";
 import { securityCheckCodes } from "../../src/diag/codes/security.js";
+import { trafficCodes } from "../../src/diag/codes/traffic.js";
 import { HOST, checkText, pos, summary } from "./helpers.js";
 
 interface Case {
@@ -25,6 +26,52 @@ const ctx = (body: string, name = "a", id = 1) =>
   `${HOST}context ${name} { id ${id}\n  ${body}\n}\n`;
 
 const cases: Case[] = [
+  // traffic classes, leaf queues, ingress (language-v2.md §3)
+  {
+    code: "VSC2070",
+    src: ctx("net { link eth0 { traffic a { match tcp port 22 }  traffic a { match udp } } }"),
+    at: "traffic »a { match udp",
+  },
+  { code: "VSC2071", src: ctx("net { link eth0 { qdisc codel } }"), at: "codel" },
+  { code: "VSC3036", src: ctx("net { link eth0 { reserve 120% } }"), at: "120%" },
+  {
+    code: "VSC3037",
+    src: ctx("net { link eth0 { traffic a { match tcp from 10.0.0.0/8 } } }"),
+    at: "from",
+  },
+  {
+    code: "VSC3012",
+    src: ctx("net { link eth0 { traffic a { match icmp port 22 } } }"),
+    at: "port »22",
+  },
+  {
+    code: "VSC4050",
+    src: ctx(
+      "net { link eth0 { reserve 2mbit  traffic a { match tcp  reserve 1mbit }  traffic b { match udp  reserve 2mbit } } }",
+    ),
+    at: "reserve 2mbit }",
+  },
+  {
+    code: "VSC4051",
+    src: ctx(
+      "net { link eth0 { traffic a { match tcp port 20-30 }  traffic b { match tcp port 22 } } }",
+    ),
+    at: "match »tcp port 22",
+    severity: "warning",
+  },
+  { code: "VSC4052", src: ctx("net { link eth0 { ingress { limit 1mbit } } }"), at: "ingress" },
+  {
+    code: "VSC4053",
+    src:
+      `${HOST}context a { id 1  net { address 10.0.0.1  link eth0 { ingress { reserve 600mbit } } } }\n` +
+      `context b { id 2  net { address 10.0.0.2  link eth0 { ingress { reserve 600mbit } } } }\n`,
+    at: "10.0.0.2  link eth0 { ingress { »reserve",
+  },
+  {
+    code: "VSC4054",
+    src: `${HOST}class k { net { link eth0 { traffic a { match tcp } } } }\n`,
+    at: "traffic »a",
+  },
   { code: "VSC2010", src: `${HOST}class a { }\ncontext a { id 1 }\n`, at: "context »a" },
   { code: "VSC2011", src: `define x = 1\ndefine x = 2\n${HOST}`, at: "define »x = 2" },
   { code: "VSC2012", src: `context a { id 1 }\n`, at: null },
@@ -281,7 +328,7 @@ for (const c of cases) {
 }
 
 test("every checker code has a catalog entry and a case here, and vice versa", () => {
-  const catalog = { ...namesCodes, ...unitsCodes, ...policyCodes, ...securityCheckCodes };
+  const catalog = { ...namesCodes, ...unitsCodes, ...policyCodes, ...securityCheckCodes, ...trafficCodes };
   const defined = Object.values(Code).sort();
   assert.equal(defined, Object.keys(catalog).sort());
   const tested = new Set(cases.map((c) => c.code));

@@ -117,7 +117,7 @@ let netnsCount = 0;
  * scratch network namespace with every link as a veth. Kernels without
  * fq_codel (some CI kernels) get pfifo leaves instead, reported in `notes`.
  */
-export function tcBatchTwice(text: string, devs: string[]) {
+export function tcBatchTwice(text: string, devs: string[], ifbs: string[] = []) {
   const ns = `vsc-t-${process.pid}-${netnsCount++}`;
   const notes: string[] = [];
   const add = run("ip", ["netns", "add", ns]);
@@ -127,8 +127,15 @@ export function tcBatchTwice(text: string, devs: string[]) {
       const r = run("ip", ["-n", ns, "link", "add", d, "type", "veth", "peer", "name", `vscp${i}`]);
       if (r.status) throw new Error(`ip link add ${d}: ${r.stderr}`);
     });
+    // The IFB devices vsc apply creates for ingress shaping (language-v2.md §3).
+    for (const d of ifbs) {
+      const r = run("ip", ["-n", ns, "link", "add", d, "type", "ifb"]);
+      if (r.status) throw new Error(`ip link add ${d} type ifb: ${r.stderr}`);
+    }
     let batch = text;
-    if (devs.length > 0) {
+    // Every leaf queue vsc writes (language-v2.md §3): the ones this kernel lacks are checked as pfifo.
+    for (const kind of devs.length > 0 ? ["fq_codel", "sfq", "cake"] : []) {
+      if (!new RegExp(` ${kind}$`, "m").test(batch)) continue;
       const probe = run("ip", [
         "netns",
         "exec",
@@ -137,14 +144,14 @@ export function tcBatchTwice(text: string, devs: string[]) {
         "qdisc",
         "add",
         "dev",
-        devs[0],
+        devs[0]!,
         "root",
-        "fq_codel",
+        kind,
       ]);
-      run("ip", ["netns", "exec", ns, "tc", "qdisc", "del", "dev", devs[0], "root"]);
+      run("ip", ["netns", "exec", ns, "tc", "qdisc", "del", "dev", devs[0]!, "root"]);
       if (probe.status) {
-        batch = batch.replace(/ fq_codel$/gm, " pfifo");
-        notes.push("kernel has no fq_codel: leaves checked as pfifo");
+        batch = batch.replace(new RegExp(` ${kind}$`, "gm"), " pfifo");
+        notes.push(`kernel has no ${kind}: leaves checked as pfifo`);
       }
     }
     const f = tempFile("tc.batch", batch);

@@ -107,6 +107,7 @@ for (const c of cases()) {
       const t = tcBatchTwice(
         text("tc.batch"),
         d.links.map((l) => l.dev),
+        (d.ingress ?? []).map((g) => g.ifb),
       );
       assert.equal(t.status, [0, 0], t.stderr.join("\n"));
     }

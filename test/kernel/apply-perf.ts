@@ -25,6 +25,8 @@ export interface PerfOptions {
   stateDir: string;
   /** Alternating floor / apply-from-empty pairs (medians reported). */
   reps: number;
+  /** Traffic classes per context (language-v2.md §3): the context's class gets them plus a rest class as children. */
+  traffic?: number;
 }
 
 export function perfDesired(o: PerfOptions, edit = false): DesiredState {
@@ -52,13 +54,27 @@ export function perfDesired(o: PerfOptions, edit = false): DesiredState {
     links: [
       {
         dev: "v0",
-        classes: ctxs.map((_, i) => ({
-          id: i + 1,
-          rate: 1_000_000,
-          ceil: 100_000_000,
-          quantum: 1514,
-          leaf: o.leaf,
-        })),
+        classes: ctxs.flatMap((_, i) => {
+          const t = o.traffic ?? 0;
+          const own = {
+            id: i + 1,
+            rate: 1_000_000,
+            ceil: 100_000_000,
+            quantum: 1514,
+            ...(t > 0 ? {} : { leaf: o.leaf }),
+          };
+          // Children ids above every context's: n + i * (t + 1) + j + 1.
+          const kids = Array.from({ length: t > 0 ? t + 1 : 0 }, (_, j) => ({
+            id: o.n + i * (t + 1) + j + 1,
+            parent: i + 1,
+            rate: Math.floor(1_000_000 / (t + 1)),
+            ceil: 100_000_000,
+            quantum: 1514,
+            prio: j % 8,
+            leaf: o.leaf,
+          }));
+          return [own, ...kids];
+        }),
       },
     ],
   });

@@ -189,4 +189,21 @@ export const hostCodes: CodeTable = {
       "so it compared nothing. A scratch tree (--cgroup-mount DIR made for tests) describes its machine in " +
       "DIR/.vsc-machine/ at the same paths; without that directory it describes none.",
   },
+  VSC5100: {
+    title: "the kernel lacks a leaf qdisc",
+    explain:
+      "A link or traffic class names a leaf queue (`qdisc fq_codel|sfq|pfifo|cake`, fq_codel by default) " +
+      "that this kernel does not have. Preflight tries each kind the plan needs and has not seen on the " +
+      "links as the root of a throwaway IFB device (vsc-qprobe, deleted at once), and names the module " +
+      "when the kernel refuses it: load it (modprobe sch_sfq), or choose another qdisc. pfifo is built in.",
+  },
+  VSC5101: {
+    title: "ingress shaping is not applied by vsc apply",
+    explain:
+      "The configuration shapes what arrives on a link (host-level `ingress RATE` or a context's " +
+      "`ingress { }`). vsc compile writes it into tc.batch (an IFB device vsc-in-<link>, the link's " +
+      "ingress qdisc with a mirred redirect, an HTB tree and u32 filters by destination address), but " +
+      "this version's `vsc apply` does not create, verify or destroy those objects, so it refuses the " +
+      "plan rather than apply half of it. Apply the tc.batch part yourself, or remove the ingress settings.",
+  },
 };

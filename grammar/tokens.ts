@@ -156,6 +156,10 @@ export const Rate = kw("rate");
 export const Keep = kw("keep");
 export const Overbook = kw("overbook");
 export const CgroupRoot = kw("cgroup-root", [StmtKey, HostKey]);
+/** `driver cgroupfs|systemd` in host (language-v2.md §6). */
+export const Driver = kw("driver", [StmtKey, HostKey]);
+/** `units "a.service", ...` in a context (language-v2.md §6). */
+export const Units = kw("units", [StmtKey, NodeKey]);
 /** `max`: "no limit"; also a literal, so it may follow an unknown key. */
 export const Max = kw("max", [StmtKey, Literal]);
 
@@ -209,6 +213,8 @@ export const KEYWORDS: ReadonlyMap<string, TokenType> = new Map(
     Keep,
     Overbook,
     CgroupRoot,
+    Driver,
+    Units,
     Max,
   ].map((t) => [String(t.LABEL).slice(1, -1), t]),
 );

@@ -27,6 +27,7 @@ import { type DeclSpec, readDecl } from "./read-body.js";
 import { readHost } from "./read-host.js";
 import { resolveNames } from "./resolve-names.js";
 import { spanOrder } from "./source-order.js";
+import { checkSystemd } from "./systemd.js";
 
 export interface CheckResult {
   /** Present iff no diagnostic is an error. */
@@ -84,6 +85,7 @@ export function check(program: Program): CheckResult {
       );
     }
   }
+  checkSystemd(host, tree.order, report);
   checkIds(tree.order, order, report);
   checkAddresses(contexts, order, report);
   checkInboundPorts(contexts, order, report);

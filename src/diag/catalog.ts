@@ -7,6 +7,7 @@ import { hostCodes } from "./codes/host.js";
 import { execCodes } from "./codes/exec.js";
 import { cliCodes } from "./codes/cli.js";
 import { filesCodes } from "./codes/files.js";
+import { systemdCodes } from "./codes/systemd.js";
 
 /**
  * The one catalog of diagnostic codes, grouped by range:
@@ -23,6 +24,7 @@ export const catalog: CodeTable = Object.freeze({
   ...execCodes,
   ...cliCodes,
   ...filesCodes,
+  ...systemdCodes,
 });
 
 export function lookupCode(code: string): CodeInfo | undefined {

@@ -6,6 +6,11 @@ const re0 = new RegExp("^[a-z][a-z0-9_-]{0,62}(/[a-z][a-z0-9_-]{0,62})*$", "u");
 
 const re1 = new RegExp("^[a-z][a-z0-9_-]{0,14}$", "u");
 
+const re2 = new RegExp(
+  "^[A-Za-z0-9:_.\\\\-]+(@[A-Za-z0-9:_.\\\\@-]*)?\\.(service|socket|mount|swap)$",
+  "u",
+);
+
 export function isValidIr(x: any): boolean {
   if (!(typeof x === "object" && x !== null && !Array.isArray(x))) return false;
   for (const k in x)
@@ -63,6 +68,7 @@ function Host(x: any): boolean {
       k === "keep" ||
       k === "overbook" ||
       k === "cgroupRoot" ||
+      k === "driver" ||
       k === "loc"
     ))
       return false;
@@ -121,9 +127,13 @@ function Host(x: any): boolean {
   if (x25 === undefined) return false;
   if (!(typeof x25 === "string")) return false;
   if (!re0.test(x25)) return false;
-  const x26 = x.loc;
-  if (x26 === undefined) return false;
-  if (!Loc(x26)) return false;
+  const x26 = x.driver;
+  if (x26 !== undefined) {
+    if (!(x26 === "cgroupfs" || x26 === "systemd")) return false;
+  }
+  const x27 = x.loc;
+  if (x27 === undefined) return false;
+  if (!Loc(x27)) return false;
   return true;
 }
 
@@ -131,37 +141,37 @@ function Disk(x: any): boolean {
   if (!(typeof x === "object" && x !== null && !Array.isArray(x))) return false;
   for (const k in x)
     if (!(k === "name" || k === "major" || k === "minor" || k === "loc")) return false;
-  const x27 = x.name;
-  if (x27 === undefined) return false;
-  if (!(typeof x27 === "string")) return false;
-  const x28 = x.major;
+  const x28 = x.name;
   if (x28 === undefined) return false;
-  if (!Number.isInteger(x28)) return false;
-  if (!(x28 >= 0)) return false;
-  const x29 = x.minor;
+  if (!(typeof x28 === "string")) return false;
+  const x29 = x.major;
   if (x29 === undefined) return false;
   if (!Number.isInteger(x29)) return false;
   if (!(x29 >= 0)) return false;
-  const x30 = x.loc;
+  const x30 = x.minor;
   if (x30 === undefined) return false;
-  if (!Loc(x30)) return false;
+  if (!Number.isInteger(x30)) return false;
+  if (!(x30 >= 0)) return false;
+  const x31 = x.loc;
+  if (x31 === undefined) return false;
+  if (!Loc(x31)) return false;
   return true;
 }
 
 function Link(x: any): boolean {
   if (!(typeof x === "object" && x !== null && !Array.isArray(x))) return false;
   for (const k in x) if (!(k === "name" || k === "rate" || k === "loc")) return false;
-  const x31 = x.name;
-  if (x31 === undefined) return false;
-  if (!(typeof x31 === "string")) return false;
-  if (!re1.test(x31)) return false;
-  const x32 = x.rate;
+  const x32 = x.name;
   if (x32 === undefined) return false;
-  if (!Number.isInteger(x32)) return false;
-  if (!(x32 >= 1)) return false;
-  const x33 = x.loc;
+  if (!(typeof x32 === "string")) return false;
+  if (!re1.test(x32)) return false;
+  const x33 = x.rate;
   if (x33 === undefined) return false;
-  if (!Loc(x33)) return false;
+  if (!Number.isInteger(x33)) return false;
+  if (!(x33 >= 1)) return false;
+  const x34 = x.loc;
+  if (x34 === undefined) return false;
+  if (!Loc(x34)) return false;
   return true;
 }
 
@@ -182,58 +192,68 @@ function Node(x: any): boolean {
       k === "io" ||
       k === "net" ||
       k === "rlimits" ||
-      k === "security"
+      k === "security" ||
+      k === "units"
     ))
       return false;
-  const x34 = x.kind;
-  if (x34 === undefined) return false;
-  if (!(x34 === "class" || x34 === "context")) return false;
-  const x35 = x.name;
+  const x35 = x.kind;
   if (x35 === undefined) return false;
-  if (!(typeof x35 === "string")) return false;
-  const x36 = x.path;
+  if (!(x35 === "class" || x35 === "context")) return false;
+  const x36 = x.name;
   if (x36 === undefined) return false;
   if (!(typeof x36 === "string")) return false;
-  const x37 = x.parent;
+  const x37 = x.path;
   if (x37 === undefined) return false;
-  if (!(typeof x37 === "string" || x37 === null)) return false;
-  const x38 = x.depth;
+  if (!(typeof x37 === "string")) return false;
+  const x38 = x.parent;
   if (x38 === undefined) return false;
-  if (!Number.isInteger(x38)) return false;
-  if (!(x38 >= 1)) return false;
-  const x39 = x.id;
+  if (!(typeof x38 === "string" || x38 === null)) return false;
+  const x39 = x.depth;
   if (x39 === undefined) return false;
   if (!Number.isInteger(x39)) return false;
   if (!(x39 >= 1)) return false;
-  if (!(x39 <= 65279)) return false;
-  const x40 = x.loc;
+  const x40 = x.id;
   if (x40 === undefined) return false;
-  if (!Loc(x40)) return false;
-  const x41 = x.cpu;
+  if (!Number.isInteger(x40)) return false;
+  if (!(x40 >= 1)) return false;
+  if (!(x40 <= 65279)) return false;
+  const x41 = x.loc;
   if (x41 === undefined) return false;
-  if (!Cpu(x41)) return false;
-  const x42 = x.memory;
+  if (!Loc(x41)) return false;
+  const x42 = x.cpu;
   if (x42 === undefined) return false;
-  if (!Memory(x42)) return false;
-  const x43 = x.pids;
+  if (!Cpu(x42)) return false;
+  const x43 = x.memory;
   if (x43 === undefined) return false;
-  if (!Pids(x43)) return false;
-  const x44 = x.io;
+  if (!Memory(x43)) return false;
+  const x44 = x.pids;
   if (x44 === undefined) return false;
-  if (!Io(x44)) return false;
-  const x45 = x.net;
+  if (!Pids(x44)) return false;
+  const x45 = x.io;
   if (x45 === undefined) return false;
-  if (!Net(x45)) return false;
-  const x46 = x.rlimits;
+  if (!Io(x45)) return false;
+  const x46 = x.net;
   if (x46 === undefined) return false;
-  if (!Array.isArray(x46)) return false;
-  for (let i47 = 0; i47 < x46.length; i47++) {
-    const x48 = x46[i47];
-    if (!Rlimit(x48)) return false;
+  if (!Net(x46)) return false;
+  const x47 = x.rlimits;
+  if (x47 === undefined) return false;
+  if (!Array.isArray(x47)) return false;
+  for (let i48 = 0; i48 < x47.length; i48++) {
+    const x49 = x47[i48];
+    if (!Rlimit(x49)) return false;
   }
-  const x49 = x.security;
-  if (x49 === undefined) return false;
-  if (!Security(x49)) return false;
+  const x50 = x.security;
+  if (x50 === undefined) return false;
+  if (!Security(x50)) return false;
+  const x51 = x.units;
+  if (x51 !== undefined) {
+    if (!Array.isArray(x51)) return false;
+    for (let i52 = 0; i52 < x51.length; i52++) {
+      const x53 = x51[i52];
+      if (!(typeof x53 === "string")) return false;
+      if (!re2.test(x53)) return false;
+    }
+  }
   return true;
 }
 
@@ -246,41 +266,46 @@ function Cpu(x: any): boolean {
       k === "limit" ||
       k === "burst" ||
       k === "cores" ||
+      k === "cpus" ||
       k === "loc"
     ))
       return false;
-  const x50 = x.share;
-  if (x50 === undefined) return false;
-  if (!Number.isInteger(x50)) return false;
-  if (!(x50 >= 1)) return false;
-  if (!(x50 <= 10000)) return false;
-  const x51 = x.reserve;
-  if (x51 !== undefined) {
-    if (!Number.isInteger(x51)) return false;
-    if (!(x51 >= 0)) return false;
+  const x54 = x.share;
+  if (x54 === undefined) return false;
+  if (!Number.isInteger(x54)) return false;
+  if (!(x54 >= 1)) return false;
+  if (!(x54 <= 10000)) return false;
+  const x55 = x.reserve;
+  if (x55 !== undefined) {
+    if (!Number.isInteger(x55)) return false;
+    if (!(x55 >= 0)) return false;
   }
-  const x52 = x.limit;
-  if (x52 !== undefined) {
-    if (!Number.isInteger(x52)) return false;
-    if (!(x52 >= 1)) return false;
+  const x56 = x.limit;
+  if (x56 !== undefined) {
+    if (!Number.isInteger(x56)) return false;
+    if (!(x56 >= 1)) return false;
   }
-  const x53 = x.burst;
-  if (x53 !== undefined) {
-    if (!Number.isInteger(x53)) return false;
-    if (!(x53 >= 0)) return false;
+  const x57 = x.burst;
+  if (x57 !== undefined) {
+    if (!Number.isInteger(x57)) return false;
+    if (!(x57 >= 0)) return false;
   }
-  const x54 = x.cores;
-  if (x54 !== undefined) {
-    if (!Array.isArray(x54)) return false;
-    for (let i55 = 0; i55 < x54.length; i55++) {
-      const x56 = x54[i55];
-      if (!Number.isInteger(x56)) return false;
-      if (!(x56 >= 0)) return false;
+  const x58 = x.cores;
+  if (x58 !== undefined) {
+    if (!Array.isArray(x58)) return false;
+    for (let i59 = 0; i59 < x58.length; i59++) {
+      const x60 = x58[i59];
+      if (!Number.isInteger(x60)) return false;
+      if (!(x60 >= 0)) return false;
     }
   }
-  const x57 = x.loc;
-  if (x57 !== undefined) {
-    if (!Loc(x57)) return false;
+  const x61 = x.cpus;
+  if (x61 !== undefined) {
+    if (!(typeof x61 === "string")) return false;
+  }
+  const x62 = x.loc;
+  if (x62 !== undefined) {
+    if (!Loc(x62)) return false;
   }
   return true;
 }
@@ -294,37 +319,42 @@ function Memory(x: any): boolean {
       k === "high" ||
       k === "limit" ||
       k === "swap" ||
+      k === "oomGroup" ||
       k === "loc"
     ))
       return false;
-  const x58 = x.reserve;
-  if (x58 !== undefined) {
-    if (!Number.isInteger(x58)) return false;
-    if (!(x58 >= 0)) return false;
-  }
-  const x59 = x.low;
-  if (x59 !== undefined) {
-    if (!Number.isInteger(x59)) return false;
-    if (!(x59 >= 0)) return false;
-  }
-  const x60 = x.high;
-  if (x60 !== undefined) {
-    if (!Number.isInteger(x60)) return false;
-    if (!(x60 >= 0)) return false;
-  }
-  const x61 = x.limit;
-  if (x61 !== undefined) {
-    if (!Number.isInteger(x61)) return false;
-    if (!(x61 >= 0)) return false;
-  }
-  const x62 = x.swap;
-  if (x62 !== undefined) {
-    if (!Number.isInteger(x62)) return false;
-    if (!(x62 >= 0)) return false;
-  }
-  const x63 = x.loc;
+  const x63 = x.reserve;
   if (x63 !== undefined) {
-    if (!Loc(x63)) return false;
+    if (!Number.isInteger(x63)) return false;
+    if (!(x63 >= 0)) return false;
+  }
+  const x64 = x.low;
+  if (x64 !== undefined) {
+    if (!Number.isInteger(x64)) return false;
+    if (!(x64 >= 0)) return false;
+  }
+  const x65 = x.high;
+  if (x65 !== undefined) {
+    if (!Number.isInteger(x65)) return false;
+    if (!(x65 >= 0)) return false;
+  }
+  const x66 = x.limit;
+  if (x66 !== undefined) {
+    if (!Number.isInteger(x66)) return false;
+    if (!(x66 >= 0)) return false;
+  }
+  const x67 = x.swap;
+  if (x67 !== undefined) {
+    if (!Number.isInteger(x67)) return false;
+    if (!(x67 >= 0)) return false;
+  }
+  const x68 = x.oomGroup;
+  if (x68 !== undefined) {
+    if (x68 !== true) return false;
+  }
+  const x69 = x.loc;
+  if (x69 !== undefined) {
+    if (!Loc(x69)) return false;
   }
   return true;
 }
@@ -332,14 +362,14 @@ function Memory(x: any): boolean {
 function Pids(x: any): boolean {
   if (!(typeof x === "object" && x !== null && !Array.isArray(x))) return false;
   for (const k in x) if (!(k === "limit" || k === "loc")) return false;
-  const x64 = x.limit;
-  if (x64 !== undefined) {
-    if (!Number.isInteger(x64)) return false;
-    if (!(x64 >= 0)) return false;
+  const x70 = x.limit;
+  if (x70 !== undefined) {
+    if (!Number.isInteger(x70)) return false;
+    if (!(x70 >= 0)) return false;
   }
-  const x65 = x.loc;
-  if (x65 !== undefined) {
-    if (!Loc(x65)) return false;
+  const x71 = x.loc;
+  if (x71 !== undefined) {
+    if (!Loc(x71)) return false;
   }
   return true;
 }
@@ -347,22 +377,22 @@ function Pids(x: any): boolean {
 function Io(x: any): boolean {
   if (!(typeof x === "object" && x !== null && !Array.isArray(x))) return false;
   for (const k in x) if (!(k === "share" || k === "devices" || k === "loc")) return false;
-  const x66 = x.share;
-  if (x66 !== undefined) {
-    if (!Number.isInteger(x66)) return false;
-    if (!(x66 >= 1)) return false;
-    if (!(x66 <= 10000)) return false;
+  const x72 = x.share;
+  if (x72 !== undefined) {
+    if (!Number.isInteger(x72)) return false;
+    if (!(x72 >= 1)) return false;
+    if (!(x72 <= 10000)) return false;
   }
-  const x67 = x.devices;
-  if (x67 === undefined) return false;
-  if (!Array.isArray(x67)) return false;
-  for (let i68 = 0; i68 < x67.length; i68++) {
-    const x69 = x67[i68];
-    if (!IoDevice(x69)) return false;
+  const x73 = x.devices;
+  if (x73 === undefined) return false;
+  if (!Array.isArray(x73)) return false;
+  for (let i74 = 0; i74 < x73.length; i74++) {
+    const x75 = x73[i74];
+    if (!IoDevice(x75)) return false;
   }
-  const x70 = x.loc;
-  if (x70 !== undefined) {
-    if (!Loc(x70)) return false;
+  const x76 = x.loc;
+  if (x76 !== undefined) {
+    if (!Loc(x76)) return false;
   }
   return true;
 }
@@ -381,40 +411,40 @@ function IoDevice(x: any): boolean {
       k === "loc"
     ))
       return false;
-  const x71 = x.name;
-  if (x71 === undefined) return false;
-  if (!(typeof x71 === "string")) return false;
-  const x72 = x.major;
-  if (x72 === undefined) return false;
-  if (!Number.isInteger(x72)) return false;
-  if (!(x72 >= 0)) return false;
-  const x73 = x.minor;
-  if (x73 === undefined) return false;
-  if (!Number.isInteger(x73)) return false;
-  if (!(x73 >= 0)) return false;
-  const x74 = x.rbps;
-  if (x74 !== undefined) {
-    if (!Number.isInteger(x74)) return false;
-    if (!(x74 >= 1)) return false;
-  }
-  const x75 = x.wbps;
-  if (x75 !== undefined) {
-    if (!Number.isInteger(x75)) return false;
-    if (!(x75 >= 1)) return false;
-  }
-  const x76 = x.riops;
-  if (x76 !== undefined) {
-    if (!Number.isInteger(x76)) return false;
-    if (!(x76 >= 1)) return false;
-  }
-  const x77 = x.wiops;
-  if (x77 !== undefined) {
-    if (!Number.isInteger(x77)) return false;
-    if (!(x77 >= 1)) return false;
-  }
-  const x78 = x.loc;
+  const x77 = x.name;
+  if (x77 === undefined) return false;
+  if (!(typeof x77 === "string")) return false;
+  const x78 = x.major;
   if (x78 === undefined) return false;
-  if (!Loc(x78)) return false;
+  if (!Number.isInteger(x78)) return false;
+  if (!(x78 >= 0)) return false;
+  const x79 = x.minor;
+  if (x79 === undefined) return false;
+  if (!Number.isInteger(x79)) return false;
+  if (!(x79 >= 0)) return false;
+  const x80 = x.rbps;
+  if (x80 !== undefined) {
+    if (!Number.isInteger(x80)) return false;
+    if (!(x80 >= 1)) return false;
+  }
+  const x81 = x.wbps;
+  if (x81 !== undefined) {
+    if (!Number.isInteger(x81)) return false;
+    if (!(x81 >= 1)) return false;
+  }
+  const x82 = x.riops;
+  if (x82 !== undefined) {
+    if (!Number.isInteger(x82)) return false;
+    if (!(x82 >= 1)) return false;
+  }
+  const x83 = x.wiops;
+  if (x83 !== undefined) {
+    if (!Number.isInteger(x83)) return false;
+    if (!(x83 >= 1)) return false;
+  }
+  const x84 = x.loc;
+  if (x84 === undefined) return false;
+  if (!Loc(x84)) return false;
   return true;
 }
 
@@ -430,38 +460,38 @@ function Net(x: any): boolean {
       k === "loc"
     ))
       return false;
-  const x79 = x.addresses;
-  if (x79 === undefined) return false;
-  if (!Array.isArray(x79)) return false;
-  for (let i80 = 0; i80 < x79.length; i80++) {
-    const x81 = x79[i80];
-    if (!Cidr(x81)) return false;
-  }
-  const x82 = x.links;
-  if (x82 === undefined) return false;
-  if (!Array.isArray(x82)) return false;
-  for (let i83 = 0; i83 < x82.length; i83++) {
-    const x84 = x82[i83];
-    if (!NetLink(x84)) return false;
-  }
-  const x85 = x.rules;
+  const x85 = x.addresses;
   if (x85 === undefined) return false;
   if (!Array.isArray(x85)) return false;
   for (let i86 = 0; i86 < x85.length; i86++) {
     const x87 = x85[i86];
-    if (!Rule(x87)) return false;
+    if (!Cidr(x87)) return false;
   }
-  const x88 = x.default;
-  if (x88 !== undefined) {
-    if (!(x88 === "allow" || x88 === "deny")) return false;
+  const x88 = x.links;
+  if (x88 === undefined) return false;
+  if (!Array.isArray(x88)) return false;
+  for (let i89 = 0; i89 < x88.length; i89++) {
+    const x90 = x88[i89];
+    if (!NetLink(x90)) return false;
   }
-  const x89 = x.defaultLoc;
-  if (x89 !== undefined) {
-    if (!Loc(x89)) return false;
+  const x91 = x.rules;
+  if (x91 === undefined) return false;
+  if (!Array.isArray(x91)) return false;
+  for (let i92 = 0; i92 < x91.length; i92++) {
+    const x93 = x91[i92];
+    if (!Rule(x93)) return false;
   }
-  const x90 = x.loc;
-  if (x90 !== undefined) {
-    if (!Loc(x90)) return false;
+  const x94 = x.default;
+  if (x94 !== undefined) {
+    if (!(x94 === "allow" || x94 === "deny")) return false;
+  }
+  const x95 = x.defaultLoc;
+  if (x95 !== undefined) {
+    if (!Loc(x95)) return false;
+  }
+  const x96 = x.loc;
+  if (x96 !== undefined) {
+    if (!Loc(x96)) return false;
   }
   return true;
 }
@@ -470,20 +500,20 @@ function Cidr(x: any): boolean {
   if (!(typeof x === "object" && x !== null && !Array.isArray(x))) return false;
   for (const k in x)
     if (!(k === "family" || k === "address" || k === "prefix" || k === "loc")) return false;
-  const x91 = x.family;
-  if (x91 === undefined) return false;
-  if (!(x91 === 4 || x91 === 6)) return false;
-  const x92 = x.address;
-  if (x92 === undefined) return false;
-  if (!(typeof x92 === "string")) return false;
-  const x93 = x.prefix;
-  if (x93 === undefined) return false;
-  if (!Number.isInteger(x93)) return false;
-  if (!(x93 >= 0)) return false;
-  if (!(x93 <= 128)) return false;
-  const x94 = x.loc;
-  if (x94 !== undefined) {
-    if (!Loc(x94)) return false;
+  const x97 = x.family;
+  if (x97 === undefined) return false;
+  if (!(x97 === 4 || x97 === 6)) return false;
+  const x98 = x.address;
+  if (x98 === undefined) return false;
+  if (!(typeof x98 === "string")) return false;
+  const x99 = x.prefix;
+  if (x99 === undefined) return false;
+  if (!Number.isInteger(x99)) return false;
+  if (!(x99 >= 0)) return false;
+  if (!(x99 <= 128)) return false;
+  const x100 = x.loc;
+  if (x100 !== undefined) {
+    if (!Loc(x100)) return false;
   }
   return true;
 }
@@ -493,27 +523,27 @@ function NetLink(x: any): boolean {
   for (const k in x)
     if (!(k === "name" || k === "share" || k === "reserve" || k === "limit" || k === "loc"))
       return false;
-  const x95 = x.name;
-  if (x95 === undefined) return false;
-  if (!(typeof x95 === "string")) return false;
-  const x96 = x.share;
-  if (x96 === undefined) return false;
-  if (!Number.isInteger(x96)) return false;
-  if (!(x96 >= 1)) return false;
-  if (!(x96 <= 10000)) return false;
-  const x97 = x.reserve;
-  if (x97 !== undefined) {
-    if (!Number.isInteger(x97)) return false;
-    if (!(x97 >= 1)) return false;
+  const x101 = x.name;
+  if (x101 === undefined) return false;
+  if (!(typeof x101 === "string")) return false;
+  const x102 = x.share;
+  if (x102 === undefined) return false;
+  if (!Number.isInteger(x102)) return false;
+  if (!(x102 >= 1)) return false;
+  if (!(x102 <= 10000)) return false;
+  const x103 = x.reserve;
+  if (x103 !== undefined) {
+    if (!Number.isInteger(x103)) return false;
+    if (!(x103 >= 1)) return false;
   }
-  const x98 = x.limit;
-  if (x98 !== undefined) {
-    if (!Number.isInteger(x98)) return false;
-    if (!(x98 >= 1)) return false;
+  const x104 = x.limit;
+  if (x104 !== undefined) {
+    if (!Number.isInteger(x104)) return false;
+    if (!(x104 >= 1)) return false;
   }
-  const x99 = x.loc;
-  if (x99 !== undefined) {
-    if (!Loc(x99)) return false;
+  const x105 = x.loc;
+  if (x105 !== undefined) {
+    if (!Loc(x105)) return false;
   }
   return true;
 }
@@ -523,46 +553,46 @@ function Rule(x: any): boolean {
   for (const k in x)
     if (!(k === "direction" || k === "proto" || k === "peers" || k === "ports" || k === "loc"))
       return false;
-  const x100 = x.direction;
-  if (x100 === undefined) return false;
-  if (!(x100 === "in" || x100 === "out")) return false;
-  const x101 = x.proto;
-  if (x101 === undefined) return false;
-  if (!(x101 === "any" || x101 === "tcp" || x101 === "udp" || x101 === "icmp" || x101 === "icmpv6"))
+  const x106 = x.direction;
+  if (x106 === undefined) return false;
+  if (!(x106 === "in" || x106 === "out")) return false;
+  const x107 = x.proto;
+  if (x107 === undefined) return false;
+  if (!(x107 === "any" || x107 === "tcp" || x107 === "udp" || x107 === "icmp" || x107 === "icmpv6"))
     return false;
-  const x102 = x.peers;
-  if (x102 === undefined) return false;
-  if (!Array.isArray(x102)) return false;
-  for (let i103 = 0; i103 < x102.length; i103++) {
-    const x104 = x102[i103];
-    if (!Cidr(x104)) return false;
-  }
-  const x105 = x.ports;
-  if (x105 === undefined) return false;
-  if (!Array.isArray(x105)) return false;
-  for (let i106 = 0; i106 < x105.length; i106++) {
-    const x107 = x105[i106];
-    if (!PortRange(x107)) return false;
-  }
-  const x108 = x.loc;
+  const x108 = x.peers;
   if (x108 === undefined) return false;
-  if (!Loc(x108)) return false;
+  if (!Array.isArray(x108)) return false;
+  for (let i109 = 0; i109 < x108.length; i109++) {
+    const x110 = x108[i109];
+    if (!Cidr(x110)) return false;
+  }
+  const x111 = x.ports;
+  if (x111 === undefined) return false;
+  if (!Array.isArray(x111)) return false;
+  for (let i112 = 0; i112 < x111.length; i112++) {
+    const x113 = x111[i112];
+    if (!PortRange(x113)) return false;
+  }
+  const x114 = x.loc;
+  if (x114 === undefined) return false;
+  if (!Loc(x114)) return false;
   return true;
 }
 
 function PortRange(x: any): boolean {
   if (!(typeof x === "object" && x !== null && !Array.isArray(x))) return false;
   for (const k in x) if (!(k === "from" || k === "to")) return false;
-  const x109 = x.from;
-  if (x109 === undefined) return false;
-  if (!Number.isInteger(x109)) return false;
-  if (!(x109 >= 1)) return false;
-  if (!(x109 <= 65535)) return false;
-  const x110 = x.to;
-  if (x110 === undefined) return false;
-  if (!Number.isInteger(x110)) return false;
-  if (!(x110 >= 1)) return false;
-  if (!(x110 <= 65535)) return false;
+  const x115 = x.from;
+  if (x115 === undefined) return false;
+  if (!Number.isInteger(x115)) return false;
+  if (!(x115 >= 1)) return false;
+  if (!(x115 <= 65535)) return false;
+  const x116 = x.to;
+  if (x116 === undefined) return false;
+  if (!Number.isInteger(x116)) return false;
+  if (!(x116 >= 1)) return false;
+  if (!(x116 <= 65535)) return false;
   return true;
 }
 
@@ -570,36 +600,36 @@ function Rlimit(x: any): boolean {
   if (!(typeof x === "object" && x !== null && !Array.isArray(x))) return false;
   for (const k in x)
     if (!(k === "name" || k === "soft" || k === "hard" || k === "loc")) return false;
-  const x111 = x.name;
-  if (x111 === undefined) return false;
+  const x117 = x.name;
+  if (x117 === undefined) return false;
   if (!(
-    x111 === "as" ||
-    x111 === "core" ||
-    x111 === "cpu" ||
-    x111 === "data" ||
-    x111 === "fsize" ||
-    x111 === "locks" ||
-    x111 === "memlock" ||
-    x111 === "msgqueue" ||
-    x111 === "nice" ||
-    x111 === "nofile" ||
-    x111 === "nproc" ||
-    x111 === "rss" ||
-    x111 === "rtprio" ||
-    x111 === "rttime" ||
-    x111 === "sigpending" ||
-    x111 === "stack"
+    x117 === "as" ||
+    x117 === "core" ||
+    x117 === "cpu" ||
+    x117 === "data" ||
+    x117 === "fsize" ||
+    x117 === "locks" ||
+    x117 === "memlock" ||
+    x117 === "msgqueue" ||
+    x117 === "nice" ||
+    x117 === "nofile" ||
+    x117 === "nproc" ||
+    x117 === "rss" ||
+    x117 === "rtprio" ||
+    x117 === "rttime" ||
+    x117 === "sigpending" ||
+    x117 === "stack"
   ))
     return false;
-  const x112 = x.soft;
-  if (x112 === undefined) return false;
-  if (!(Number.isInteger(x112) || typeof x112 === "string")) return false;
-  const x113 = x.hard;
-  if (x113 === undefined) return false;
-  if (!(Number.isInteger(x113) || typeof x113 === "string")) return false;
-  const x114 = x.loc;
-  if (x114 !== undefined) {
-    if (!Loc(x114)) return false;
+  const x118 = x.soft;
+  if (x118 === undefined) return false;
+  if (!(Number.isInteger(x118) || typeof x118 === "string")) return false;
+  const x119 = x.hard;
+  if (x119 === undefined) return false;
+  if (!(Number.isInteger(x119) || typeof x119 === "string")) return false;
+  const x120 = x.loc;
+  if (x120 !== undefined) {
+    if (!Loc(x120)) return false;
   }
   return true;
 }
@@ -612,52 +642,104 @@ function Security(x: any): boolean {
       k === "namespaces" ||
       k === "hostname" ||
       k === "root" ||
+      k === "user" ||
+      k === "group" ||
+      k === "filesystem" ||
+      k === "tmp" ||
+      k === "devices" ||
+      k === "syscalls" ||
       k === "loc"
     ))
       return false;
-  const x115 = x.capabilities;
-  if (x115 !== undefined) {
-    if (!(typeof x115 === "object" && x115 !== null && !Array.isArray(x115))) return false;
-    for (const k in x115) if (!(k === "mode" || k === "names")) return false;
-    const x116 = x115.mode;
-    if (x116 === undefined) return false;
-    if (!(x116 === "keep" || x116 === "drop")) return false;
-    const x117 = x115.names;
-    if (x117 === undefined) return false;
-    if (!Array.isArray(x117)) return false;
-    for (let i118 = 0; i118 < x117.length; i118++) {
-      const x119 = x117[i118];
-      if (!(typeof x119 === "string")) return false;
+  const x121 = x.capabilities;
+  if (x121 !== undefined) {
+    if (!(typeof x121 === "object" && x121 !== null && !Array.isArray(x121))) return false;
+    for (const k in x121) if (!(k === "mode" || k === "names")) return false;
+    const x122 = x121.mode;
+    if (x122 === undefined) return false;
+    if (!(x122 === "keep" || x122 === "drop" || x122 === "none")) return false;
+    const x123 = x121.names;
+    if (x123 === undefined) return false;
+    if (!Array.isArray(x123)) return false;
+    for (let i124 = 0; i124 < x123.length; i124++) {
+      const x125 = x123[i124];
+      if (!(typeof x125 === "string")) return false;
     }
   }
-  const x120 = x.namespaces;
-  if (x120 === undefined) return false;
-  if (!Array.isArray(x120)) return false;
-  for (let i121 = 0; i121 < x120.length; i121++) {
-    const x122 = x120[i121];
+  const x126 = x.namespaces;
+  if (x126 === undefined) return false;
+  if (!Array.isArray(x126)) return false;
+  for (let i127 = 0; i127 < x126.length; i127++) {
+    const x128 = x126[i127];
     if (!(
-      x122 === "cgroup" ||
-      x122 === "ipc" ||
-      x122 === "mount" ||
-      x122 === "net" ||
-      x122 === "pid" ||
-      x122 === "time" ||
-      x122 === "user" ||
-      x122 === "uts"
+      x128 === "cgroup" ||
+      x128 === "ipc" ||
+      x128 === "mount" ||
+      x128 === "net" ||
+      x128 === "pid" ||
+      x128 === "time" ||
+      x128 === "user" ||
+      x128 === "uts"
     ))
       return false;
   }
-  const x123 = x.hostname;
-  if (x123 !== undefined) {
-    if (!(typeof x123 === "string")) return false;
+  const x129 = x.hostname;
+  if (x129 !== undefined) {
+    if (!(typeof x129 === "string")) return false;
   }
-  const x124 = x.root;
-  if (x124 !== undefined) {
-    if (!(typeof x124 === "string")) return false;
+  const x130 = x.root;
+  if (x130 !== undefined) {
+    if (!(typeof x130 === "string")) return false;
   }
-  const x125 = x.loc;
-  if (x125 !== undefined) {
-    if (!Loc(x125)) return false;
+  const x131 = x.user;
+  if (x131 !== undefined) {
+    if (!(typeof x131 === "string")) return false;
+  }
+  const x132 = x.group;
+  if (x132 !== undefined) {
+    if (!(typeof x132 === "string")) return false;
+  }
+  const x133 = x.filesystem;
+  if (x133 !== undefined) {
+    if (!(typeof x133 === "object" && x133 !== null && !Array.isArray(x133))) return false;
+    for (const k in x133) if (!(k === "mode" || k === "writable")) return false;
+    const x134 = x133.mode;
+    if (x134 === undefined) return false;
+    if (x134 !== "read-only") return false;
+    const x135 = x133.writable;
+    if (x135 === undefined) return false;
+    if (!Array.isArray(x135)) return false;
+    for (let i136 = 0; i136 < x135.length; i136++) {
+      const x137 = x135[i136];
+      if (!(typeof x137 === "string")) return false;
+    }
+  }
+  const x138 = x.tmp;
+  if (x138 !== undefined) {
+    if (x138 !== "private") return false;
+  }
+  const x139 = x.devices;
+  if (x139 !== undefined) {
+    if (x139 !== "private") return false;
+  }
+  const x140 = x.syscalls;
+  if (x140 !== undefined) {
+    if (!(typeof x140 === "object" && x140 !== null && !Array.isArray(x140))) return false;
+    for (const k in x140) if (!(k === "mode" || k === "sets")) return false;
+    const x141 = x140.mode;
+    if (x141 === undefined) return false;
+    if (x141 !== "deny") return false;
+    const x142 = x140.sets;
+    if (x142 === undefined) return false;
+    if (!Array.isArray(x142)) return false;
+    for (let i143 = 0; i143 < x142.length; i143++) {
+      const x144 = x142[i143];
+      if (!(typeof x144 === "string")) return false;
+    }
+  }
+  const x145 = x.loc;
+  if (x145 !== undefined) {
+    if (!Loc(x145)) return false;
   }
   return true;
 }

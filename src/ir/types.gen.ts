@@ -50,6 +50,10 @@ export interface Host {
    * Subtree under the cgroup2 mount that vsc owns.
    */
   readonly cgroupRoot: string;
+  /**
+   * Who writes the cgroup tree (language-v2.md §6): vsc itself (cgroupfs) or systemd, through slices and drop-ins that vsc writes. Present only when written; absent means cgroupfs.
+   */
+  readonly driver?: "cgroupfs" | "systemd";
   readonly loc: Loc;
 }
 /**
@@ -118,6 +122,10 @@ export interface Node {
   readonly net: Net;
   readonly rlimits: readonly Rlimit[];
   readonly security: Security;
+  /**
+   * Contexts only: existing systemd units that run inside this context (driver systemd), as written; absent when none.
+   */
+  readonly units?: readonly string[];
 }
 /**
  * This interface was referenced by `VscIr`'s JSON-Schema
@@ -141,6 +149,10 @@ export interface Cpu {
    * Exclusive whole cores, resolved to cpu numbers (sorted, unique).
    */
   readonly cores?: readonly number[];
+  /**
+   * Shared cpus (cpuset.cpus, not exclusive): the normalised cpu list, "1,3-4".
+   */
+  readonly cpus?: string;
   readonly loc?: Loc;
 }
 /**
@@ -155,6 +167,10 @@ export interface Memory {
   readonly high?: number;
   readonly limit?: number;
   readonly swap?: number;
+  /**
+   * memory.oom.group 1
+   */
+  readonly oomGroup?: true;
   readonly loc?: Loc;
 }
 /**
@@ -325,7 +341,7 @@ export interface Rlimit {
  */
 export interface Security {
   readonly capabilities?: {
-    readonly mode: "keep" | "drop";
+    readonly mode: "keep" | "drop" | "none";
     /**
      * lower-case names without cap_, sorted, unique
      */
@@ -342,5 +358,29 @@ export interface Security {
    * absolute path
    */
   readonly root?: string;
+  /**
+   * a user name, or a decimal uid as a string
+   */
+  readonly user?: string;
+  /**
+   * a group name, or a decimal gid as a string
+   */
+  readonly group?: string;
+  readonly filesystem?: {
+    readonly mode: "read-only";
+    /**
+     * absolute paths, sorted, unique
+     */
+    readonly writable: readonly string[];
+  };
+  readonly tmp?: "private";
+  readonly devices?: "private";
+  readonly syscalls?: {
+    readonly mode: "deny";
+    /**
+     * systemd set names like "@mount", sorted, unique
+     */
+    readonly sets: readonly string[];
+  };
   readonly loc?: Loc;
 }

@@ -100,7 +100,8 @@ if [ ! -f "$initrd" ]; then
   cp /bin/busybox "$work/bin/busybox"
   cp "$here/init.sh" "$work/init"
   chmod 755 "$work/init"
-  for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci netfs fscache 9pnet 9pnet_virtio 9p; do
+  # overlay: only for the systemd mode (an overlay root), loaded by init.sh then.
+  for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci netfs fscache 9pnet 9pnet_virtio 9p overlay; do
     f=$(find "$moddir/kernel" -name "$m.ko" -o -name "$m.ko.xz" -o -name "$m.ko.zst" | head -n1)
     if [ -z "$f" ]; then
       # Built into this kernel: nothing to load.

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { systemdArtifacts, unitValue } from "../../src/emit/systemd.js";
+import { systemdRunArgv } from "../../src/systemd/exec.js";
 import { desiredState } from "../../src/model/state.js";
 import { cpuQuota, sliceCgroupPath, sliceUnit, systemdEscape } from "../../src/model/slices.js";
 import { checkText, pos, summary } from "../check/helpers.js";
@@ -253,6 +254,32 @@ test("systemd-analyze verify accepts the generated units (when this host has it)
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("vsc exec under driver systemd: one systemd-run argv with the drop-in's directives", () => {
+  const { ir } = compile(FULL);
+  const shop = ir.nodes.find((n) => n.name === "shop")!;
+  const argv = systemdRunArgv(ir, shop, "vsc-exec-shop-x.service", [
+    "sh",
+    "-c",
+    "echo $0; id",
+    "a b",
+  ]);
+  assert.equal(argv.slice(0, 8), [
+    "systemd-run",
+    "--wait",
+    "--pipe",
+    "--quiet",
+    "--same-dir",
+    "--service-type=exec",
+    "--unit=vsc-exec-shop-x.service",
+    "--slice=vsc-web\\x2dtier-shop.slice",
+  ]);
+  assert.ok(argv.includes("CapabilityBoundingSet=CAP_NET_BIND_SERVICE CAP_SETGID CAP_SETUID"));
+  assert.ok(argv.includes("NoNewPrivileges=yes"));
+  assert.ok(argv.includes("LimitNOFILE=1024:4096"));
+  // The command is its own argv elements after `--`, never a shell string of vsc's.
+  assert.equal(argv.slice(argv.indexOf("--") + 1), ["sh", "-c", "echo $0; id", "a b"]);
 });
 
 test.run();

@@ -49,7 +49,6 @@ export const SdCode = {
   notOurs: "VSC5208",
   rollbackIncomplete: "VSC5209",
   notAPlan: "VSC5210",
-  readBackDiffers: "VSC5211",
 } as const;
 
 /** Which directory a file goes to. */

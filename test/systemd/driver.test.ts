@@ -9,7 +9,15 @@ import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { recordingIo } from "../../src/cli/io.js";
-import { sdCmdApply, sdCmdApplySaved, sdCmdDestroy, sdCmdPlan } from "../../src/cli/systemd.js";
+import {
+  cgroupfsOnSystemdWarning,
+  sdCmdApply,
+  sdCmdApplySaved,
+  sdCmdDestroy,
+  sdCmdPlan,
+} from "../../src/cli/systemd.js";
+import { lookupCode } from "../../src/diag/catalog.js";
+import { SdCode } from "../../src/systemd/driver.js";
 import { sdApply, sdDesired, sdObserve, sdPlan, validateSdPlan } from "../../src/systemd/driver.js";
 import { checkText } from "../check/helpers.js";
 import { type FakeSystemd, fakeSystemd, listUnitDir } from "./fake-systemd.js";
@@ -225,6 +233,12 @@ test(
     assert.equal(listUnitDir(h), []);
   }),
 );
+
+test("driver cgroupfs where systemd is PID 1: one warning; every driver code is in the catalog", () => {
+  assert.is(cgroupfsOnSystemdWarning({ systemdBooted: () => true })?.code, "VSC5205");
+  assert.is(cgroupfsOnSystemdWarning({ systemdBooted: () => false }), undefined);
+  for (const c of Object.values(SdCode)) assert.ok(lookupCode(c)?.title, c);
+});
 
 function safeRead(p: string): string {
   try {

@@ -42,6 +42,11 @@ if [ "$(cat /probe/mode 2>/dev/null)" = systemd ]; then
   src=$(cat /newroot/lab/out/src-path) || fail "no src-path in the out share"
   mkdir -p "/newroot$src" 2>/dev/null
   mount -t 9p -o $o,ro src "/newroot$src" || fail "cannot mount the checkout at $src"
+  # udev (unpacked by setup.sh in merged-/usr layout), for device units.
+  udev=$(cat /newroot/lab/out/udev-root 2>/dev/null)
+  if [ -n "$udev" ] && [ -d "/lower$udev/usr" ]; then
+    (cd "/lower$udev" && tar cf - usr etc) | (cd /newroot && tar xf -) || fail "cannot add udev"
+  fi
   # A later boot: what the previous boot saved under /etc comes back, as after a reboot.
   if [ -d /newroot/lab/out/persist ]; then cp -a /newroot/lab/out/persist/. /newroot/; fi
   u=/newroot/etc/systemd/system

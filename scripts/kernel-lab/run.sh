@@ -80,6 +80,7 @@ trap 'cleanup; echo "kernel-lab: interrupted; guest files in $out" >&2; exit 130
 
 printf '%s\n' "$src" >"$out/src-path"
 printf '%s\n' "$mode" >"$out/mode"
+printf '%s\n' "${VSC_LAB_UDEV:-}" >"$out/udev-root"
 # The guest's PATH: node's directory first (wherever it is on the host), then
 # the usual system directories, all read through the 9p root.
 node_dir=$(dirname "$(command -v node)") || die "node not found on the host"

@@ -172,7 +172,17 @@ if (BOOT === 1) {
     writeFileSync("/tmp/lab.vsc", FIRST);
     const before = prop("lab-web.service", "MainPID");
     const a = vsc("apply", "/tmp/lab.vsc", "--auto-approve");
-    assert.is(a.code, 0, a.out + a.err);
+    if (a.code !== 0) {
+      const why = sh("systemctl", [
+        "status",
+        "--no-pager",
+        "vsc-net.service",
+        "sys-subsystem-net-devices-vsclab0.device",
+        "systemd-udevd.service",
+      ]);
+      const journal = sh("journalctl", ["-b", "--no-pager", "-n", "40"]);
+      assert.is(a.code, 0, a.out + a.err + why.out + journal.out);
+    }
     assert.match(a.out, "! restart lab-web.service");
     assertValues(FIRST);
     const pid = assertUnitInContext();

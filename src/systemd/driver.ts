@@ -414,8 +414,18 @@ export function sdPlan(
       (f) =>
         f.op === "-" && f.root === "unit" && f.path.endsWith(".slice") && !wantSlices.has(f.path),
     )
-    .map((f) => f.path)
-    .reverse(); // children before parents
+    .map((f) => f.path);
+  // Stopping a slice stops the slices below it: name only the top-most ones
+  // (1,000 names in one call time out on systemd's bus under load).
+  const stopping = new Set(stops);
+  const topStops = stops.filter((u) => {
+    const parts = u.replace(/\.slice$/, "").split("-");
+    for (let i = 1; i < parts.length; i++)
+      if (stopping.has(`${parts.slice(0, i).join("-")}.slice`)) return false;
+    return true;
+  });
+  stops.length = 0;
+  stops.push(...topStops);
   const installChanged = files.some((f) => f.root === "install" || f.path === want.netService);
   const reloadNet = !destroy && want.files.length > 0 && (installChanged || !o.netActive);
   if (destroy && (files.length > 0 || o.netActive)) stops.unshift(want.netService, want.target);

@@ -91,7 +91,7 @@ function assertValues(text: string) {
       if (now !== v.value) off.push(`${s.cgroupPath}/${v.file}: ${now} != ${v.value}`);
     }
   assert.equal(off, []);
-  assert.ok(n >= 30, `only ${n} values checked`);
+  assert.ok(n >= 25, `only ${n} values checked`);
   // Spot checks in plain numbers, so a wrong model cannot agree with itself.
   const shop = `${CG}/vsc.slice/vsc-tenant.slice/vsc-tenant-shop.slice`;
   assert.is(readFileSync(`${shop}/cpu.max`, "utf8").trim(), "150000 100000");

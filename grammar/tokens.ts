@@ -186,6 +186,10 @@ export const Match = kw("match");
 export const Prio = kw("prio", [StmtKey, TrafficKey]);
 export const Qdisc = kw("qdisc", [StmtKey, HostLinkKey, LinkKey, TrafficKey]);
 export const Ingress = kw("ingress", [StmtKey, HostLinkKey]);
+/** `driver cgroupfs|systemd` in host (language-v2.md §6). */
+export const Driver = kw("driver", [StmtKey, HostKey]);
+/** `units "a.service", ...` in a context (language-v2.md §6). */
+export const Units = kw("units", [StmtKey, NodeKey]);
 /** `max`: "no limit"; also a literal, so it may follow an unknown key. */
 export const Max = kw("max", [StmtKey, Literal]);
 
@@ -254,6 +258,8 @@ export const KEYWORDS: ReadonlyMap<string, TokenType> = new Map(
     Prio,
     Qdisc,
     Ingress,
+    Driver,
+    Units,
     Max,
   ].map((t) => [String(t.LABEL).slice(1, -1), t]),
 );

@@ -17,6 +17,54 @@ for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_p
 done
 
 o=trans=virtio,version=9p2000.L,msize=262144
+
+# systemd mode (run.sh --systemd writes "systemd" to the out share's mode
+# file): boot Debian's own systemd as PID 1 on an overlay of the host's root
+# (docs/kernel-lab.md, "systemd as PID 1").
+mkdir -p /probe
+mount -t 9p -o $o out /probe || fail "cannot mount the out share"
+if [ "$(cat /probe/mode 2>/dev/null)" = systemd ]; then
+  [ -f /mods/overlay.ko ] && { insmod /mods/overlay.ko || fail "insmod overlay"; }
+  mkdir -p /lower /upper /newroot
+  mount -t 9p -o $o,ro hostroot /lower || fail "cannot mount the host root"
+  mount -t tmpfs -o size=768m upper /upper
+  mkdir -p /upper/u /upper/w
+  mount -t overlay overlay -o lowerdir=/lower,upperdir=/upper/u,workdir=/upper/w /newroot ||
+    fail "cannot mount the overlay"
+  # Empty tmpfs for /tmp and /var/tmp: systemd-tmpfiles cleans them at boot,
+  # which through 9p over the host's own /tmp takes minutes.
+  mount -t tmpfs -o mode=1777 tmp /newroot/tmp
+  mount -t tmpfs -o mode=1777 vartmp /newroot/var/tmp
+  mkdir -p /newroot/lab/kmod /newroot/lab/out /newroot/usr/lib/modules
+  mount -t 9p -o $o,ro kmods /newroot/lab/kmod || fail "cannot mount the kernel modules"
+  mount --bind /newroot/lab/kmod/lib/modules /newroot/usr/lib/modules
+  mount --move /probe /newroot/lab/out
+  src=$(cat /newroot/lab/out/src-path) || fail "no src-path in the out share"
+  mkdir -p "/newroot$src" 2>/dev/null
+  mount -t 9p -o $o,ro src "/newroot$src" || fail "cannot mount the checkout at $src"
+  # udev (unpacked by setup.sh in merged-/usr layout), for device units.
+  udev=$(cat /newroot/lab/out/udev-root 2>/dev/null)
+  if [ -n "$udev" ] && [ -d "/lower$udev/usr" ]; then
+    (cd "/lower$udev" && tar cf - usr etc) | (cd /newroot && tar xf -) || fail "cannot add udev"
+  fi
+  # A later boot: what the previous boot saved under /etc comes back, as after a reboot.
+  if [ -d /newroot/lab/out/persist ]; then cp -a /newroot/lab/out/persist/. /newroot/; fi
+  u=/newroot/etc/systemd/system
+  mkdir -p "$u"
+  printf '%s\n' '[Unit]' 'Description=vsc kernel lab' 'Requires=basic.target vsc-lab.service' \
+    'After=basic.target vsc-lab.service' 'Wants=vsc.target lab-link.service lab-web.service lab-foreign.service' \
+    'AllowIsolate=yes' >"$u/vsc-lab.target"
+  printf '%s\n' '[Unit]' 'Description=vsc kernel lab: the guest script' \
+    'After=basic.target vsc.target vsc-net.service lab-link.service lab-web.service' \
+    '[Service]' 'Type=oneshot' "ExecStart=/bin/bash $src/scripts/kernel-lab/guest-systemd.sh" \
+    'ExecStopPost=/bin/systemctl --no-block poweroff' 'TimeoutStartSec=infinity' >"$u/vsc-lab.service"
+  : >/newroot/etc/machine-id
+  say "guest up, switching to systemd"
+  umount /proc /sys /dev 2>/dev/null
+  exec switch_root /newroot /lib/systemd/systemd systemd.unit=vsc-lab.target
+fi
+umount /probe
+
 mount -t 9p -o $o,ro hostroot /host || fail "cannot mount the host root"
 mount -t proc proc /host/proc
 mount -t sysfs sys /host/sys

@@ -3,10 +3,15 @@
 # root shared read-only over 9p, run one command inside it with cwd = this
 # checkout, print its output, and exit with its exit code.
 #
-#   bash scripts/kernel-lab/run.sh [--timeout SECONDS] [--keep] [--build] [--no-disk] [--] CMD...
+#   bash scripts/kernel-lab/run.sh [--timeout SECONDS] [--keep] [--build] [--no-disk]
+#                                  [--systemd [--boots N]] [--] CMD...
 #
 # Without CMD it builds the project (npm run build: tsc + bundle) and runs the kernel suite:
-#   node node_modules/uvu/bin.js dist/test/kernel '\.test\.js$'
+#   node node_modules/uvu/bin.js dist/test/kernel '\.test\.js$' -i systemd-
+# --systemd boots Debian's systemd as PID 1 on an overlay root instead (the
+# command runs as vsc-lab.service; default CMD: the systemd-*.test.js files);
+# --boots 2 boots twice with the same command (VSC_LAB_BOOT=1, then 2), and
+# the second boot starts with what the first copied to $VSC_LAB_OUT/persist.
 # The guest gets a blank 16 MiB scratch disk, /dev/vda (254:0), for io.max
 # (--no-disk or VSC_LAB_DISK=0: none). A guest that hangs past the timeout, crashes,
 # or never reports "rc=N" is a failure (exit 124 for a timeout, 125 otherwise).
@@ -19,9 +24,11 @@ timeout_s=${VSC_LAB_TIMEOUT:-900}
 keep=${VSC_LAB_KEEP:-0}
 build=0
 disk=${VSC_LAB_DISK:-1}
+mode=busybox
+boots=1
 
 die() { echo "kernel-lab: error: $*" >&2; exit 125; }
-usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -30,6 +37,8 @@ while [ $# -gt 0 ]; do
     --keep) keep=1; shift ;;
     --build) build=1; shift ;;
     --no-disk) disk=0; shift ;;
+    --systemd) mode=systemd; shift ;;
+    --boots) [ $# -ge 2 ] || usage; boots=$2; shift 2 ;;
     -h | --help) usage ;;
     --) shift; break ;;
     -*) echo "kernel-lab: unknown option $1" >&2; usage ;;
@@ -37,8 +46,13 @@ while [ $# -gt 0 ]; do
   esac
 done
 case "$timeout_s" in '' | *[!0-9]*) die "--timeout wants whole seconds, got '$timeout_s'" ;; esac
+case "$boots" in 1 | 2) ;; *) die "--boots wants 1 or 2, got '$boots'" ;; esac
 if [ $# -eq 0 ]; then
-  set -- node node_modules/uvu/bin.js dist/test/kernel '\.test\.js$'
+  if [ "$mode" = systemd ]; then
+    set -- node node_modules/uvu/bin.js dist/test/kernel 'systemd-.*\.test\.js$'
+  else
+    set -- node node_modules/uvu/bin.js dist/test/kernel '\.test\.js$' -i systemd-
+  fi
   build=1
 fi
 
@@ -65,6 +79,8 @@ trap cleanup EXIT
 trap 'cleanup; echo "kernel-lab: interrupted; guest files in $out" >&2; exit 130' INT TERM
 
 printf '%s\n' "$src" >"$out/src-path"
+printf '%s\n' "$mode" >"$out/mode"
+printf '%s\n' "${VSC_LAB_UDEV:-}" >"$out/udev-root"
 # The guest's PATH: node's directory first (wherever it is on the host), then
 # the usual system directories, all read through the 9p root.
 node_dir=$(dirname "$(command -v node)") || die "node not found on the host"
@@ -81,7 +97,11 @@ if [ "$disk" = 1 ]; then
 fi
 
 accel=${VSC_LAB_ACCEL:-tcg,thread=multi}
+for boot in $(seq 1 "$boots"); do
+echo "$boot" >"$out/boot"
+rm -f "$out/status"
 start=$(date +%s)
+logsize=$(stat -c %s "$out/log")
 echo "kernel-lab: booting $VSC_LAB_KVER (timeout ${timeout_s}s): $*" >&2
 timeout -k 10 "$timeout_s" qemu-system-x86_64 \
   -m "${VSC_LAB_MEM:-2048}" -smp "${VSC_LAB_CPUS:-2}" -cpu max -accel "$accel" \
@@ -100,7 +120,7 @@ timeout -k 10 "$timeout_s" qemu-system-x86_64 \
   </dev/null >"$out/qemu.log" 2>&1 &
 qpid=$!
 # Stream the guest's output as it is written (9p writes go straight through).
-tail -n +1 -F --pid="$qpid" "$out/log" 2>/dev/null &
+tail -c +$((logsize + 1)) -F --pid="$qpid" "$out/log" 2>/dev/null &
 tpid=$!
 set +e
 wait "$qpid"
@@ -136,7 +156,9 @@ case "$status" in
     exit 125
     ;;
 esac
-echo "kernel-lab: guest exited rc=$rc after ${elapsed}s" >&2
+echo "kernel-lab: guest exited rc=$rc after ${elapsed}s (boot $boot of $boots, $mode)" >&2
+[ "$rc" = 0 ] || break
+done
 if [ "$rc" != 0 ] || [ "$keep" = 1 ]; then
   echo "kernel-lab: guest files kept in $out" >&2
 else

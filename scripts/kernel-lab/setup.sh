@@ -100,7 +100,8 @@ if [ ! -f "$initrd" ]; then
   cp /bin/busybox "$work/bin/busybox"
   cp "$here/init.sh" "$work/init"
   chmod 755 "$work/init"
-  for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci netfs fscache 9pnet 9pnet_virtio 9p; do
+  # overlay: only for the systemd mode (an overlay root), loaded by init.sh then.
+  for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci netfs fscache 9pnet 9pnet_virtio 9p overlay; do
     f=$(find "$moddir/kernel" -name "$m.ko" -o -name "$m.ko.xz" -o -name "$m.ko.zst" | head -n1)
     if [ -z "$f" ]; then
       # Built into this kernel: nothing to load.
@@ -122,11 +123,34 @@ if [ ! -f "$initrd" ]; then
   trap - EXIT
 fi
 
+# udev for the systemd mode (run.sh --systemd): the host may not have it (a
+# container image), but device units (sys-subsystem-net-devices-*.device) need
+# it. One named package, unpacked in merged-/usr layout, copied into the
+# guest's overlay by init.sh; the host itself is not changed.
+udev_root="$cache/udev/root"
+if [ ! -d "$udev_root/usr" ]; then
+  say "fetching udev for the systemd mode"
+  rm -rf "$cache/udev" && mkdir -p "$cache/udev"
+  (cd "$cache/udev" && apt-get download udev >/dev/null 2>&1) || die "apt-get download udev failed"
+  mkdir -p "$cache/udev/x"
+  dpkg -x "$cache"/udev/udev_*.deb "$cache/udev/x"
+  mkdir -p "$cache/udev/x/usr"
+  for d in bin sbin lib; do
+    if [ -d "$cache/udev/x/$d" ]; then
+      mkdir -p "$cache/udev/x/usr/$d"
+      cp -a "$cache/udev/x/$d/." "$cache/udev/x/usr/$d/"
+      rm -rf "${cache:?}/udev/x/$d"
+    fi
+  done
+  mv "$cache/udev/x" "$udev_root"
+fi
+
 cat >"$cache/current.env.tmp" <<ENV
 VSC_LAB_KVER='$kver'
 VSC_LAB_VMLINUZ='$vmlinuz'
 VSC_LAB_INITRD='$initrd'
 VSC_LAB_KMODS='$kdir/kernel'
+VSC_LAB_UDEV='$udev_root'
 ENV
 mv "$cache/current.env.tmp" "$cache/current.env"
 say "ready: kernel $kver, initrd $(basename "$initrd")"

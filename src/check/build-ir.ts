@@ -85,6 +85,8 @@ export function buildHost(h: HostSpec): Host {
     },
     overbook,
     cgroupRoot: h.cgroupRoot,
+    // Only when written, so v1 files keep their plan.json byte for byte.
+    ...(h.driver ? { driver: h.driver.value } : {}),
     loc: loc(h.decl.name.span),
   };
 }
@@ -114,7 +116,7 @@ export function nodeBuilder(
   const link = (l: NetLinkSpec, name: string) => once(l, buildLink, name);
   return (n, id, cores) => {
     const b = n.body;
-    return {
+    const node: Writable<Node> = {
       kind: n.kind,
       name: n.name,
       path: n.path,
@@ -130,6 +132,8 @@ export function nodeBuilder(
       rlimits: once(b.rlimit, buildRlimits),
       security: once(b.security, buildSecurity),
     };
+    if (b.units && n.kind === "context") node.units = b.units.value.map((u) => u.name);
+    return node;
   };
 }
 

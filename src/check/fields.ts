@@ -565,7 +565,16 @@ export const BLOCKS: Record<string, BlockDef> = {
 };
 
 /** Keys a class, context or template body takes besides its blocks. */
-export const TOP_FIELDS = ["id", "use"] as const;
+export const TOP_FIELDS = ["id", "use", "units"] as const;
 
 /** Host keys, for unknown-field suggestions. */
-export const HOST_FIELDS = ["cpus", "memory", "disk", "link", "keep", "overbook", "cgroup-root"];
+export const HOST_FIELDS = [
+  "cpus",
+  "memory",
+  "disk",
+  "link",
+  "keep",
+  "overbook",
+  "cgroup-root",
+  "driver",
+];

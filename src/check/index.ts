@@ -30,6 +30,7 @@ import { readHost } from "./read-host.js";
 import { checkPeers } from "./peers.js";
 import { resolveNames } from "./resolve-names.js";
 import { spanOrder } from "./source-order.js";
+import { checkSystemd } from "./systemd.js";
 
 export interface CheckResult {
   /** Present iff no diagnostic is an error. */
@@ -82,7 +83,7 @@ export function check(program: Program): CheckResult {
     checkCpuBurst(n, report);
     checkCpuLimitMinimum(n, report);
     checkHostnameNamespace(n, report);
-    checkSecurityNode(n, undefined, report);
+    checkSecurityNode(n, host?.driver?.value, report);
     if (n.kind === "context" && !n.body.id) {
       report(
         error(Code.missingId, n.decl.name.span, `context "${n.name}" has no id`, {
@@ -91,6 +92,7 @@ export function check(program: Program): CheckResult {
       );
     }
   }
+  checkSystemd(host, tree.order, report);
   checkIds(tree.order, order, report);
   checkAddresses(contexts, order, report);
   checkInboundPorts(contexts, order, report);

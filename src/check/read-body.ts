@@ -15,6 +15,7 @@ import { type BodySpec, Field, emptyBody, record } from "./spec.js";
 import { readIngress, readTraffic } from "./traffic.js";
 import { reportUnknownBlock, reportUnknownField } from "./unknown-fields.js";
 import { type ReadCtx, amount, one } from "./values.js";
+import { readUnits } from "./systemd.js";
 
 export interface DeclSpec {
   decl: Decl;
@@ -73,6 +74,9 @@ export function readDecl(decl: Decl, ctx: ReadCtx): DeclSpec {
           "id",
           ctx.report,
         );
+    } else if (st.kind === "Setting" && st.key.name === "units") {
+      const units = readUnits(st, decl, ctx);
+      if (units) setOnce(body as unknown as Slot, "units", units, st.key.span, "units", ctx.report);
     } else if (st.kind === "Setting" && st.key.name === "use") {
       for (const v of st.values) {
         for (const r of flatten(v, ctx.defs, ctx.report)) {

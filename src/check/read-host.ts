@@ -41,6 +41,8 @@ export interface HostSpec {
   overbookCpu?: Field<number>;
   overbookMemory?: Field<number>;
   cgroupRoot: string;
+  /** `driver cgroupfs|systemd`; absent: cgroupfs (language-v2.md §6). */
+  driver?: Field<"cgroupfs" | "systemd">;
 }
 
 import { NAME_PATH_RE as CGROUP_ROOT } from "../model/names.js";
@@ -219,6 +221,12 @@ export function readHost(decl: Decl, defs: Defines, report: Acceptor): HostSpec 
           break;
         }
         if (once(st, key)) host.cgroupRoot = s;
+        break;
+      }
+      case "driver": {
+        if (!arity(1, "cgroupfs or systemd, like driver systemd")) break;
+        const d = word(items[0]!, ["cgroupfs", "systemd"] as const, "host driver", ctx);
+        if (d && once(st, key)) host.driver = new Field(d, items[0]!.at, st.span, host.name);
         break;
       }
     }

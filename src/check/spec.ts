@@ -191,8 +191,16 @@ export interface SecuritySpec extends BlockSpec {
   root?: Field<string>;
 }
 
+/** One unit named in `units` (language-v2.md §6), with where it was written. */
+export interface UnitRef {
+  name: string;
+  span: Span;
+}
+
 export interface BodySpec {
   id?: Field<number>;
+  /** `units "a.service", ...`: contexts only (read-body.ts refuses it elsewhere). */
+  units?: Field<UnitRef[]>;
   cpu: CpuSpec;
   memory: MemorySpec;
   pids: PidsSpec;
@@ -235,6 +243,8 @@ export function mergeBodies(base: BodySpec, over: BodySpec): BodySpec {
   };
   const id = over.id ?? base.id;
   if (id) out.id = id;
+  const units = over.units ?? base.units;
+  if (units) out.units = units;
   if (out.io !== base.io && out.io !== over.io)
     out.io.device = named(base.io.device, over.io.device);
   if (out.net !== base.net && out.net !== over.net) {

@@ -2,7 +2,10 @@
 import { closeSync, fchmodSync, lstatSync, mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type { Diagnostic } from "../diag/diagnostic.js";
-import { emitArtifacts, emitTarget } from "../emit/index.js";
+import { desiredState, emitArtifacts, emitTarget } from "../emit/index.js";
+import { systemdArtifacts } from "../emit/systemd.js";
+import type { VscIr } from "../ir/types.gen.js";
+import { ensureDir, generatedFiles, removeEntry, writeUnitFile } from "../systemd/unit-dir.js";
 import { openDirNoFollow, writeFileReplacing } from "../safe-fs.js";
 import type { DiagFormat, Io } from "./io.js";
 import { diagnosticsAsJson, loadAndCheck, printDiagnostics } from "./frontend.js";
@@ -106,10 +109,30 @@ export async function cmdCompile(
       );
     return fail(cannotWrite(o.out, e));
   }
+  if (!o.target && ir.host.driver === "systemd") {
+    try {
+      writeSystemdDir(ir, outDir);
+    } catch (e) {
+      return fail(cannotWrite(o.out, e));
+    }
+    artifacts["systemd/"] = "";
+  }
   if (o.format !== "json") {
     io.err(`wrote ${Object.keys(artifacts).sort().join(", ")} to ${o.out}\n`);
   }
   return 0;
+}
+
+/**
+ * `systemd/` of the output directory (driver systemd): every unit file and
+ * drop-in; files of an earlier compile that are no longer generated go.
+ */
+function writeSystemdDir(ir: VscIr, outDir: string): void {
+  const dir = ensureDir(outDir, "systemd");
+  const art = systemdArtifacts(ir, desiredState(ir).cgroups);
+  const keep = new Set(art.files.map((f) => f.path));
+  for (const old of generatedFiles(dir)) if (!keep.has(old)) removeEntry(dir, old);
+  for (const f of art.files) writeUnitFile(dir, f.path, f.text);
 }
 
 function cannotWrite(out: string, e: unknown): Diagnostic {

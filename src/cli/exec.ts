@@ -29,6 +29,16 @@ export async function cmdExec(
   // stdout belongs to the command: the file's diagnostics (even `--format json`) go to stderr.
   const { ir } = await loadAndCheck(file, { ...io, out: io.err }, format);
   if (!ir) return EXIT_VSC_FAILED;
+  if (ir.host.driver === "systemd") {
+    const node = ir.nodes.find((n) => n.name === args.context && n.kind === "context");
+    if (node) {
+      const { sdExec } = await import("../systemd/exec.js");
+      const { realSystemdHost } = await import("../systemd/host.js");
+      const r = await sdExec(ir, node, command, realSystemdHost());
+      printExecDiagnostics(r.diagnostics, { format }, io);
+      return r.code;
+    }
+  }
   return execContext(ir, { ...args, command, format, displayPath: displayPathFor(file) }, io, {
     terminal: !!process.stdin.isTTY,
   });

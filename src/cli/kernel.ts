@@ -6,7 +6,7 @@
 import { basename, dirname } from "node:path";
 import { hasErrors, type Diagnostic } from "../diag/diagnostic.js";
 import { desiredState } from "../model/state.js";
-import type { DesiredState } from "../model/desired.js";
+import type { VscIr } from "../ir/types.gen.js";
 import {
   applySavedPlan,
   applyWithLock,
@@ -59,6 +59,8 @@ export interface DestroyArgs extends KernelArgs {
 }
 
 export interface ShowArgs extends KernelArgs {
+  /** A .vsc file: under driver systemd, show reads its units. */
+  file?: string;
   cgroupRoot?: string;
   link?: string[];
   json?: boolean;
@@ -82,14 +84,24 @@ function report(ds: Diagnostic[], file: string, a: KernelArgs, io: Io): void {
   printDiagnostics(ds, new Map(), file, a.format ?? "human", io);
 }
 
-async function loadDesired(file: string, a: KernelArgs, io: Io): Promise<DesiredState | undefined> {
+async function loadIr(file: string, a: KernelArgs, io: Io): Promise<VscIr | undefined> {
   const { ir } = await loadAndCheck(file, io, a.format ?? "human");
-  return ir ? desiredState(ir) : undefined;
+  return ir;
+}
+
+/** driver cgroupfs where systemd is PID 1: warn once (language-v2.md §6). */
+async function warnCgroupfs(a: KernelArgs & { file: string }, io: Io): Promise<void> {
+  const { cgroupfsOnSystemdWarning } = await import("./systemd.js");
+  const w = cgroupfsOnSystemdWarning();
+  if (w) report([w], a.file, a, io);
 }
 
 export async function cmdPlan(a: PlanArgs, io: Io): Promise<number> {
-  const desired = await loadDesired(a.file, a, io);
-  if (!desired) return 1;
+  const ir = await loadIr(a.file, a, io);
+  if (!ir) return 1;
+  if (ir.host.driver === "systemd") return (await import("./systemd.js")).sdCmdPlan(ir, a, io);
+  await warnCgroupfs(a, io);
+  const desired = desiredState(ir);
   const out = guard(() => planDesired(kernelOf(a), desired, optsOf(a)));
   if (!out.plan) {
     report(out.diagnostics, a.file, a, io);
@@ -156,6 +168,8 @@ export async function cmdApply(a: ApplyArgs, io: Io): Promise<number> {
     return 1;
   }
   const text = read.text;
+  if (/^\s*\{/.test(text) && text.includes('"vsc-systemd-plan"'))
+    return (await import("./systemd.js")).sdCmdApplySaved(text, a, io);
   const kernel = kernelOf(a);
   const opts = optsOf(a);
   if (looksLikePlan(text)) {
@@ -175,8 +189,11 @@ export async function cmdApply(a: ApplyArgs, io: Io): Promise<number> {
     );
     return finish(out, a, io, "Apply");
   }
-  const desired = await loadDesired(a.file, a, io);
-  if (!desired) return 1;
+  const ir = await loadIr(a.file, a, io);
+  if (!ir) return 1;
+  if (ir.host.driver === "systemd") return (await import("./systemd.js")).sdCmdApply(ir, a, io);
+  await warnCgroupfs(a, io);
+  const desired = desiredState(ir);
   const out = await guardAsync(() =>
     applyWithLock(
       kernel,
@@ -190,8 +207,10 @@ export async function cmdApply(a: ApplyArgs, io: Io): Promise<number> {
 }
 
 export async function cmdDestroy(a: DestroyArgs, io: Io): Promise<number> {
-  const desired = await loadDesired(a.file, a, io);
-  if (!desired) return 1;
+  const ir = await loadIr(a.file, a, io);
+  if (!ir) return 1;
+  if (ir.host.driver === "systemd") return (await import("./systemd.js")).sdCmdDestroy(ir, a, io);
+  const desired = desiredState(ir);
   const kernel = kernelOf(a);
   const opts = optsOf(a);
   const target = destroyTargetOf(desired);
@@ -208,6 +227,12 @@ export async function cmdDestroy(a: DestroyArgs, io: Io): Promise<number> {
 }
 
 export async function cmdShow(a: ShowArgs, io: Io): Promise<number> {
+  if (a.file) {
+    const ir = await loadIr(a.file, a, io);
+    if (!ir) return 1;
+    if (ir.host.driver === "systemd")
+      return (await import("./systemd.js")).sdCmdShow(ir, { ...a, file: a.file }, io);
+  }
   const kernel = kernelOf(a);
   const scope = {
     cgroupRoot: a.cgroupRoot ?? "vsc",

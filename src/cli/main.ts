@@ -165,6 +165,7 @@ function registerKernelCommands(program: Command, io: Io, set: (c: number) => vo
     .command("show")
     .description("what vsc owns now, as the kernel reports it")
     .option("--cgroup-root <name>", "the owned cgroup subtree", "vsc")
+    .option("-f, --file <file>", "a .vsc file (driver systemd: show its units and slices)")
     .option("--link <dev...>", "links whose root qdisc to show")
     .option("--json", "print JSON on stdout")
     .addOption(mountOption())

@@ -9,6 +9,7 @@ import { cliCodes } from "./codes/cli.js";
 import { filesCodes } from "./codes/files.js";
 import { securityCheckCodes, securityExecCodes } from "./codes/security.js";
 import { trafficCodes } from "./codes/traffic.js";
+import { systemdCodes } from "./codes/systemd.js";
 
 /**
  * The one catalog of diagnostic codes, grouped by range:
@@ -28,6 +29,7 @@ export const catalog: CodeTable = Object.freeze({
   ...securityCheckCodes,
   ...securityExecCodes,
   ...trafficCodes,
+  ...systemdCodes,
 });
 
 export function lookupCode(code: string): CodeInfo | undefined {

@@ -2,6 +2,7 @@
  * The nftables view model: everything ruleset.nft says, decided here; the
  * template only lays it out. See docs/artifacts.md "ruleset.nft".
  */
+import { isSystemd, nodeParts, sliceCgroupPath } from "../model/slices.js";
 import type { Cidr, Loc, Match, Node, PortRange, Rule, VscIr } from "../ir/types.gen.js";
 import { commentText, nftName } from "./quote.js";
 import { classid } from "../model/links.js";
@@ -558,6 +559,7 @@ export function nftView(
   traffic: TrafficIds = trafficIds(ir),
 ): NftView {
   const root = ir.host.cgroupRoot;
+  const systemd = isSystemd(ir);
   const w = new Where(ir);
   const chains: NftChain[] = [];
   const outs: { path: string; chain: string; note: string }[] = [];
@@ -584,7 +586,8 @@ export function nftView(
       continue;
     }
     const p = policyOf(n, up, w);
-    const path = `${root}/${n.path}`;
+    // Under driver systemd the context's slice (vsc.slice/vsc-web.slice), where its units run too.
+    const path = systemd ? sliceCgroupPath(nodeParts(ir, n)) : `${root}/${n.path}`;
     const at = w.of(n.loc);
     const note = `${n.name} (${at})`;
     const id = classid(n.id);

@@ -36,11 +36,15 @@ export function commentText(s: string): string {
 import { NAME_PATH_RE as NAME_PATH } from "../model/names.js";
 import { InternalError } from "../diag/internal-error.js";
 
+/** A systemd slice path (driver systemd): escaped names (`\x2d` for `-`), each ending in `.slice`. */
+const SLICE_PATH = /^(?:[a-z0-9_-]|\\x2d)+\.slice(?:\/(?:[a-z0-9_-]|\\x2d)+\.slice)*$/;
+
 /**
  * A cgroup path or name for a double-quoted nft string. nft strings have no
  * escapes, so anything outside the name grammar is a bug: throw.
  */
 export function nftName(s: string): string {
-  if (!NAME_PATH.test(s)) throw new InternalError(`${JSON.stringify(s)} is not a valid name path`);
+  if (!NAME_PATH.test(s) && !SLICE_PATH.test(s))
+    throw new InternalError(`${JSON.stringify(s)} is not a valid name path`);
   return s;
 }

@@ -6,6 +6,11 @@ const re0 = new RegExp("^[a-z][a-z0-9_-]{0,62}(/[a-z][a-z0-9_-]{0,62})*$", "u");
 
 const re1 = new RegExp("^[a-z][a-z0-9_-]{0,14}$", "u");
 
+const re2 = new RegExp(
+  "^[A-Za-z0-9:_.\\\\-]+(@[A-Za-z0-9:_.\\\\@-]*)?\\.(service|socket|mount|swap)$",
+  "u",
+);
+
 export function isValidIr(x: any): boolean {
   if (!(typeof x === "object" && x !== null && !Array.isArray(x))) return false;
   for (const k in x)
@@ -63,6 +68,7 @@ function Host(x: any): boolean {
       k === "keep" ||
       k === "overbook" ||
       k === "cgroupRoot" ||
+      k === "driver" ||
       k === "loc"
     ))
       return false;
@@ -121,9 +127,13 @@ function Host(x: any): boolean {
   if (x25 === undefined) return false;
   if (!(typeof x25 === "string")) return false;
   if (!re0.test(x25)) return false;
-  const x26 = x.loc;
-  if (x26 === undefined) return false;
-  if (!Loc(x26)) return false;
+  const x26 = x.driver;
+  if (x26 !== undefined) {
+    if (!(x26 === "cgroupfs" || x26 === "systemd")) return false;
+  }
+  const x27 = x.loc;
+  if (x27 === undefined) return false;
+  if (!Loc(x27)) return false;
   return true;
 }
 
@@ -131,20 +141,20 @@ function Disk(x: any): boolean {
   if (!(typeof x === "object" && x !== null && !Array.isArray(x))) return false;
   for (const k in x)
     if (!(k === "name" || k === "major" || k === "minor" || k === "loc")) return false;
-  const x27 = x.name;
-  if (x27 === undefined) return false;
-  if (!(typeof x27 === "string")) return false;
-  const x28 = x.major;
+  const x28 = x.name;
   if (x28 === undefined) return false;
-  if (!Number.isInteger(x28)) return false;
-  if (!(x28 >= 0)) return false;
-  const x29 = x.minor;
+  if (!(typeof x28 === "string")) return false;
+  const x29 = x.major;
   if (x29 === undefined) return false;
   if (!Number.isInteger(x29)) return false;
   if (!(x29 >= 0)) return false;
-  const x30 = x.loc;
+  const x30 = x.minor;
   if (x30 === undefined) return false;
-  if (!Loc(x30)) return false;
+  if (!Number.isInteger(x30)) return false;
+  if (!(x30 >= 0)) return false;
+  const x31 = x.loc;
+  if (x31 === undefined) return false;
+  if (!Loc(x31)) return false;
   return true;
 }
 
@@ -161,36 +171,36 @@ function Link(x: any): boolean {
       k === "loc"
     ))
       return false;
-  const x31 = x.name;
-  if (x31 === undefined) return false;
-  if (!(typeof x31 === "string")) return false;
-  if (!re1.test(x31)) return false;
-  const x32 = x.rate;
+  const x32 = x.name;
   if (x32 === undefined) return false;
-  if (!Number.isInteger(x32)) return false;
-  if (!(x32 >= 1)) return false;
-  const x33 = x.defaultReserve;
-  if (x33 !== undefined) {
-    if (!Number.isInteger(x33)) return false;
-    if (!(x33 >= 1)) return false;
-  }
-  const x34 = x.defaultLimit;
+  if (!(typeof x32 === "string")) return false;
+  if (!re1.test(x32)) return false;
+  const x33 = x.rate;
+  if (x33 === undefined) return false;
+  if (!Number.isInteger(x33)) return false;
+  if (!(x33 >= 1)) return false;
+  const x34 = x.defaultReserve;
   if (x34 !== undefined) {
     if (!Number.isInteger(x34)) return false;
     if (!(x34 >= 1)) return false;
   }
-  const x35 = x.qdisc;
+  const x35 = x.defaultLimit;
   if (x35 !== undefined) {
-    if (!Qdisc(x35)) return false;
+    if (!Number.isInteger(x35)) return false;
+    if (!(x35 >= 1)) return false;
   }
-  const x36 = x.ingress;
+  const x36 = x.qdisc;
   if (x36 !== undefined) {
-    if (!Number.isInteger(x36)) return false;
-    if (!(x36 >= 1)) return false;
+    if (!Qdisc(x36)) return false;
   }
-  const x37 = x.loc;
-  if (x37 === undefined) return false;
-  if (!Loc(x37)) return false;
+  const x37 = x.ingress;
+  if (x37 !== undefined) {
+    if (!Number.isInteger(x37)) return false;
+    if (!(x37 >= 1)) return false;
+  }
+  const x38 = x.loc;
+  if (x38 === undefined) return false;
+  if (!Loc(x38)) return false;
   return true;
 }
 
@@ -212,39 +222,39 @@ function Traffic(x: any): boolean {
       k === "loc"
     ))
       return false;
-  const x38 = x.name;
-  if (x38 === undefined) return false;
-  if (!(typeof x38 === "string")) return false;
-  const x39 = x.matches;
+  const x39 = x.name;
   if (x39 === undefined) return false;
-  if (!Array.isArray(x39)) return false;
-  for (let i40 = 0; i40 < x39.length; i40++) {
-    const x41 = x39[i40];
-    if (!Match(x41)) return false;
+  if (!(typeof x39 === "string")) return false;
+  const x40 = x.matches;
+  if (x40 === undefined) return false;
+  if (!Array.isArray(x40)) return false;
+  for (let i41 = 0; i41 < x40.length; i41++) {
+    const x42 = x40[i41];
+    if (!Match(x42)) return false;
   }
-  const x42 = x.reserve;
-  if (x42 !== undefined) {
-    if (!Number.isInteger(x42)) return false;
-    if (!(x42 >= 1)) return false;
-  }
-  const x43 = x.limit;
+  const x43 = x.reserve;
   if (x43 !== undefined) {
     if (!Number.isInteger(x43)) return false;
     if (!(x43 >= 1)) return false;
   }
-  const x44 = x.prio;
+  const x44 = x.limit;
   if (x44 !== undefined) {
     if (!Number.isInteger(x44)) return false;
-    if (!(x44 >= 0)) return false;
-    if (!(x44 <= 7)) return false;
+    if (!(x44 >= 1)) return false;
   }
-  const x45 = x.qdisc;
+  const x45 = x.prio;
   if (x45 !== undefined) {
-    if (!Qdisc(x45)) return false;
+    if (!Number.isInteger(x45)) return false;
+    if (!(x45 >= 0)) return false;
+    if (!(x45 <= 7)) return false;
   }
-  const x46 = x.loc;
-  if (x46 === undefined) return false;
-  if (!Loc(x46)) return false;
+  const x46 = x.qdisc;
+  if (x46 !== undefined) {
+    if (!Qdisc(x46)) return false;
+  }
+  const x47 = x.loc;
+  if (x47 === undefined) return false;
+  if (!Loc(x47)) return false;
   return true;
 }
 
@@ -252,27 +262,27 @@ function Match(x: any): boolean {
   if (!(typeof x === "object" && x !== null && !Array.isArray(x))) return false;
   for (const k in x)
     if (!(k === "proto" || k === "peers" || k === "ports" || k === "loc")) return false;
-  const x47 = x.proto;
-  if (x47 === undefined) return false;
-  if (!(x47 === "any" || x47 === "tcp" || x47 === "udp" || x47 === "icmp" || x47 === "icmpv6"))
-    return false;
-  const x48 = x.peers;
+  const x48 = x.proto;
   if (x48 === undefined) return false;
-  if (!Array.isArray(x48)) return false;
-  for (let i49 = 0; i49 < x48.length; i49++) {
-    const x50 = x48[i49];
-    if (!Cidr(x50)) return false;
+  if (!(x48 === "any" || x48 === "tcp" || x48 === "udp" || x48 === "icmp" || x48 === "icmpv6"))
+    return false;
+  const x49 = x.peers;
+  if (x49 === undefined) return false;
+  if (!Array.isArray(x49)) return false;
+  for (let i50 = 0; i50 < x49.length; i50++) {
+    const x51 = x49[i50];
+    if (!Cidr(x51)) return false;
   }
-  const x51 = x.ports;
-  if (x51 === undefined) return false;
-  if (!Array.isArray(x51)) return false;
-  for (let i52 = 0; i52 < x51.length; i52++) {
-    const x53 = x51[i52];
-    if (!PortRange(x53)) return false;
+  const x52 = x.ports;
+  if (x52 === undefined) return false;
+  if (!Array.isArray(x52)) return false;
+  for (let i53 = 0; i53 < x52.length; i53++) {
+    const x54 = x52[i53];
+    if (!PortRange(x54)) return false;
   }
-  const x54 = x.loc;
-  if (x54 === undefined) return false;
-  if (!Loc(x54)) return false;
+  const x55 = x.loc;
+  if (x55 === undefined) return false;
+  if (!Loc(x55)) return false;
   return true;
 }
 
@@ -293,58 +303,68 @@ function Node(x: any): boolean {
       k === "io" ||
       k === "net" ||
       k === "rlimits" ||
-      k === "security"
+      k === "security" ||
+      k === "units"
     ))
       return false;
-  const x55 = x.kind;
-  if (x55 === undefined) return false;
-  if (!(x55 === "class" || x55 === "context")) return false;
-  const x56 = x.name;
+  const x56 = x.kind;
   if (x56 === undefined) return false;
-  if (!(typeof x56 === "string")) return false;
-  const x57 = x.path;
+  if (!(x56 === "class" || x56 === "context")) return false;
+  const x57 = x.name;
   if (x57 === undefined) return false;
   if (!(typeof x57 === "string")) return false;
-  const x58 = x.parent;
+  const x58 = x.path;
   if (x58 === undefined) return false;
-  if (!(typeof x58 === "string" || x58 === null)) return false;
-  const x59 = x.depth;
+  if (!(typeof x58 === "string")) return false;
+  const x59 = x.parent;
   if (x59 === undefined) return false;
-  if (!Number.isInteger(x59)) return false;
-  if (!(x59 >= 1)) return false;
-  const x60 = x.id;
+  if (!(typeof x59 === "string" || x59 === null)) return false;
+  const x60 = x.depth;
   if (x60 === undefined) return false;
   if (!Number.isInteger(x60)) return false;
   if (!(x60 >= 1)) return false;
-  if (!(x60 <= 65279)) return false;
-  const x61 = x.loc;
+  const x61 = x.id;
   if (x61 === undefined) return false;
-  if (!Loc(x61)) return false;
-  const x62 = x.cpu;
+  if (!Number.isInteger(x61)) return false;
+  if (!(x61 >= 1)) return false;
+  if (!(x61 <= 65279)) return false;
+  const x62 = x.loc;
   if (x62 === undefined) return false;
-  if (!Cpu(x62)) return false;
-  const x63 = x.memory;
+  if (!Loc(x62)) return false;
+  const x63 = x.cpu;
   if (x63 === undefined) return false;
-  if (!Memory(x63)) return false;
-  const x64 = x.pids;
+  if (!Cpu(x63)) return false;
+  const x64 = x.memory;
   if (x64 === undefined) return false;
-  if (!Pids(x64)) return false;
-  const x65 = x.io;
+  if (!Memory(x64)) return false;
+  const x65 = x.pids;
   if (x65 === undefined) return false;
-  if (!Io(x65)) return false;
-  const x66 = x.net;
+  if (!Pids(x65)) return false;
+  const x66 = x.io;
   if (x66 === undefined) return false;
-  if (!Net(x66)) return false;
-  const x67 = x.rlimits;
+  if (!Io(x66)) return false;
+  const x67 = x.net;
   if (x67 === undefined) return false;
-  if (!Array.isArray(x67)) return false;
-  for (let i68 = 0; i68 < x67.length; i68++) {
-    const x69 = x67[i68];
-    if (!Rlimit(x69)) return false;
+  if (!Net(x67)) return false;
+  const x68 = x.rlimits;
+  if (x68 === undefined) return false;
+  if (!Array.isArray(x68)) return false;
+  for (let i69 = 0; i69 < x68.length; i69++) {
+    const x70 = x68[i69];
+    if (!Rlimit(x70)) return false;
   }
-  const x70 = x.security;
-  if (x70 === undefined) return false;
-  if (!Security(x70)) return false;
+  const x71 = x.security;
+  if (x71 === undefined) return false;
+  if (!Security(x71)) return false;
+  const x72 = x.units;
+  if (x72 !== undefined) {
+    if (!Array.isArray(x72)) return false;
+    for (let i73 = 0; i73 < x72.length; i73++) {
+      const x74 = x72[i73];
+      if (!(typeof x74 === "string")) return false;
+      if (!re2.test(x74)) return false;
+    }
+  }
   return true;
 }
 
@@ -361,42 +381,42 @@ function Cpu(x: any): boolean {
       k === "loc"
     ))
       return false;
-  const x71 = x.share;
-  if (x71 === undefined) return false;
-  if (!Number.isInteger(x71)) return false;
-  if (!(x71 >= 1)) return false;
-  if (!(x71 <= 10000)) return false;
-  const x72 = x.reserve;
-  if (x72 !== undefined) {
-    if (!Number.isInteger(x72)) return false;
-    if (!(x72 >= 0)) return false;
+  const x75 = x.share;
+  if (x75 === undefined) return false;
+  if (!Number.isInteger(x75)) return false;
+  if (!(x75 >= 1)) return false;
+  if (!(x75 <= 10000)) return false;
+  const x76 = x.reserve;
+  if (x76 !== undefined) {
+    if (!Number.isInteger(x76)) return false;
+    if (!(x76 >= 0)) return false;
   }
-  const x73 = x.limit;
-  if (x73 !== undefined) {
-    if (!Number.isInteger(x73)) return false;
-    if (!(x73 >= 1)) return false;
+  const x77 = x.limit;
+  if (x77 !== undefined) {
+    if (!Number.isInteger(x77)) return false;
+    if (!(x77 >= 1)) return false;
   }
-  const x74 = x.burst;
-  if (x74 !== undefined) {
-    if (!Number.isInteger(x74)) return false;
-    if (!(x74 >= 0)) return false;
+  const x78 = x.burst;
+  if (x78 !== undefined) {
+    if (!Number.isInteger(x78)) return false;
+    if (!(x78 >= 0)) return false;
   }
-  const x75 = x.cores;
-  if (x75 !== undefined) {
-    if (!Array.isArray(x75)) return false;
-    for (let i76 = 0; i76 < x75.length; i76++) {
-      const x77 = x75[i76];
-      if (!Number.isInteger(x77)) return false;
-      if (!(x77 >= 0)) return false;
+  const x79 = x.cores;
+  if (x79 !== undefined) {
+    if (!Array.isArray(x79)) return false;
+    for (let i80 = 0; i80 < x79.length; i80++) {
+      const x81 = x79[i80];
+      if (!Number.isInteger(x81)) return false;
+      if (!(x81 >= 0)) return false;
     }
   }
-  const x78 = x.cpus;
-  if (x78 !== undefined) {
-    if (!(typeof x78 === "string")) return false;
+  const x82 = x.cpus;
+  if (x82 !== undefined) {
+    if (!(typeof x82 === "string")) return false;
   }
-  const x79 = x.loc;
-  if (x79 !== undefined) {
-    if (!Loc(x79)) return false;
+  const x83 = x.loc;
+  if (x83 !== undefined) {
+    if (!Loc(x83)) return false;
   }
   return true;
 }
@@ -414,38 +434,38 @@ function Memory(x: any): boolean {
       k === "loc"
     ))
       return false;
-  const x80 = x.reserve;
-  if (x80 !== undefined) {
-    if (!Number.isInteger(x80)) return false;
-    if (!(x80 >= 0)) return false;
-  }
-  const x81 = x.low;
-  if (x81 !== undefined) {
-    if (!Number.isInteger(x81)) return false;
-    if (!(x81 >= 0)) return false;
-  }
-  const x82 = x.high;
-  if (x82 !== undefined) {
-    if (!Number.isInteger(x82)) return false;
-    if (!(x82 >= 0)) return false;
-  }
-  const x83 = x.limit;
-  if (x83 !== undefined) {
-    if (!Number.isInteger(x83)) return false;
-    if (!(x83 >= 0)) return false;
-  }
-  const x84 = x.swap;
+  const x84 = x.reserve;
   if (x84 !== undefined) {
     if (!Number.isInteger(x84)) return false;
     if (!(x84 >= 0)) return false;
   }
-  const x85 = x.oomGroup;
+  const x85 = x.low;
   if (x85 !== undefined) {
-    if (x85 !== true) return false;
+    if (!Number.isInteger(x85)) return false;
+    if (!(x85 >= 0)) return false;
   }
-  const x86 = x.loc;
+  const x86 = x.high;
   if (x86 !== undefined) {
-    if (!Loc(x86)) return false;
+    if (!Number.isInteger(x86)) return false;
+    if (!(x86 >= 0)) return false;
+  }
+  const x87 = x.limit;
+  if (x87 !== undefined) {
+    if (!Number.isInteger(x87)) return false;
+    if (!(x87 >= 0)) return false;
+  }
+  const x88 = x.swap;
+  if (x88 !== undefined) {
+    if (!Number.isInteger(x88)) return false;
+    if (!(x88 >= 0)) return false;
+  }
+  const x89 = x.oomGroup;
+  if (x89 !== undefined) {
+    if (x89 !== true) return false;
+  }
+  const x90 = x.loc;
+  if (x90 !== undefined) {
+    if (!Loc(x90)) return false;
   }
   return true;
 }
@@ -453,14 +473,14 @@ function Memory(x: any): boolean {
 function Pids(x: any): boolean {
   if (!(typeof x === "object" && x !== null && !Array.isArray(x))) return false;
   for (const k in x) if (!(k === "limit" || k === "loc")) return false;
-  const x87 = x.limit;
-  if (x87 !== undefined) {
-    if (!Number.isInteger(x87)) return false;
-    if (!(x87 >= 0)) return false;
+  const x91 = x.limit;
+  if (x91 !== undefined) {
+    if (!Number.isInteger(x91)) return false;
+    if (!(x91 >= 0)) return false;
   }
-  const x88 = x.loc;
-  if (x88 !== undefined) {
-    if (!Loc(x88)) return false;
+  const x92 = x.loc;
+  if (x92 !== undefined) {
+    if (!Loc(x92)) return false;
   }
   return true;
 }
@@ -468,22 +488,22 @@ function Pids(x: any): boolean {
 function Io(x: any): boolean {
   if (!(typeof x === "object" && x !== null && !Array.isArray(x))) return false;
   for (const k in x) if (!(k === "share" || k === "devices" || k === "loc")) return false;
-  const x89 = x.share;
-  if (x89 !== undefined) {
-    if (!Number.isInteger(x89)) return false;
-    if (!(x89 >= 1)) return false;
-    if (!(x89 <= 10000)) return false;
-  }
-  const x90 = x.devices;
-  if (x90 === undefined) return false;
-  if (!Array.isArray(x90)) return false;
-  for (let i91 = 0; i91 < x90.length; i91++) {
-    const x92 = x90[i91];
-    if (!IoDevice(x92)) return false;
-  }
-  const x93 = x.loc;
+  const x93 = x.share;
   if (x93 !== undefined) {
-    if (!Loc(x93)) return false;
+    if (!Number.isInteger(x93)) return false;
+    if (!(x93 >= 1)) return false;
+    if (!(x93 <= 10000)) return false;
+  }
+  const x94 = x.devices;
+  if (x94 === undefined) return false;
+  if (!Array.isArray(x94)) return false;
+  for (let i95 = 0; i95 < x94.length; i95++) {
+    const x96 = x94[i95];
+    if (!IoDevice(x96)) return false;
+  }
+  const x97 = x.loc;
+  if (x97 !== undefined) {
+    if (!Loc(x97)) return false;
   }
   return true;
 }
@@ -502,40 +522,40 @@ function IoDevice(x: any): boolean {
       k === "loc"
     ))
       return false;
-  const x94 = x.name;
-  if (x94 === undefined) return false;
-  if (!(typeof x94 === "string")) return false;
-  const x95 = x.major;
-  if (x95 === undefined) return false;
-  if (!Number.isInteger(x95)) return false;
-  if (!(x95 >= 0)) return false;
-  const x96 = x.minor;
-  if (x96 === undefined) return false;
-  if (!Number.isInteger(x96)) return false;
-  if (!(x96 >= 0)) return false;
-  const x97 = x.rbps;
-  if (x97 !== undefined) {
-    if (!Number.isInteger(x97)) return false;
-    if (!(x97 >= 1)) return false;
+  const x98 = x.name;
+  if (x98 === undefined) return false;
+  if (!(typeof x98 === "string")) return false;
+  const x99 = x.major;
+  if (x99 === undefined) return false;
+  if (!Number.isInteger(x99)) return false;
+  if (!(x99 >= 0)) return false;
+  const x100 = x.minor;
+  if (x100 === undefined) return false;
+  if (!Number.isInteger(x100)) return false;
+  if (!(x100 >= 0)) return false;
+  const x101 = x.rbps;
+  if (x101 !== undefined) {
+    if (!Number.isInteger(x101)) return false;
+    if (!(x101 >= 1)) return false;
   }
-  const x98 = x.wbps;
-  if (x98 !== undefined) {
-    if (!Number.isInteger(x98)) return false;
-    if (!(x98 >= 1)) return false;
+  const x102 = x.wbps;
+  if (x102 !== undefined) {
+    if (!Number.isInteger(x102)) return false;
+    if (!(x102 >= 1)) return false;
   }
-  const x99 = x.riops;
-  if (x99 !== undefined) {
-    if (!Number.isInteger(x99)) return false;
-    if (!(x99 >= 1)) return false;
+  const x103 = x.riops;
+  if (x103 !== undefined) {
+    if (!Number.isInteger(x103)) return false;
+    if (!(x103 >= 1)) return false;
   }
-  const x100 = x.wiops;
-  if (x100 !== undefined) {
-    if (!Number.isInteger(x100)) return false;
-    if (!(x100 >= 1)) return false;
+  const x104 = x.wiops;
+  if (x104 !== undefined) {
+    if (!Number.isInteger(x104)) return false;
+    if (!(x104 >= 1)) return false;
   }
-  const x101 = x.loc;
-  if (x101 === undefined) return false;
-  if (!Loc(x101)) return false;
+  const x105 = x.loc;
+  if (x105 === undefined) return false;
+  if (!Loc(x105)) return false;
   return true;
 }
 
@@ -552,42 +572,42 @@ function Net(x: any): boolean {
       k === "loc"
     ))
       return false;
-  const x102 = x.addresses;
-  if (x102 === undefined) return false;
-  if (!Array.isArray(x102)) return false;
-  for (let i103 = 0; i103 < x102.length; i103++) {
-    const x104 = x102[i103];
-    if (!Cidr(x104)) return false;
+  const x106 = x.addresses;
+  if (x106 === undefined) return false;
+  if (!Array.isArray(x106)) return false;
+  for (let i107 = 0; i107 < x106.length; i107++) {
+    const x108 = x106[i107];
+    if (!Cidr(x108)) return false;
   }
-  const x105 = x.links;
-  if (x105 === undefined) return false;
-  if (!Array.isArray(x105)) return false;
-  for (let i106 = 0; i106 < x105.length; i106++) {
-    const x107 = x105[i106];
-    if (!NetLink(x107)) return false;
+  const x109 = x.links;
+  if (x109 === undefined) return false;
+  if (!Array.isArray(x109)) return false;
+  for (let i110 = 0; i110 < x109.length; i110++) {
+    const x111 = x109[i110];
+    if (!NetLink(x111)) return false;
   }
-  const x108 = x.rules;
-  if (x108 === undefined) return false;
-  if (!Array.isArray(x108)) return false;
-  for (let i109 = 0; i109 < x108.length; i109++) {
-    const x110 = x108[i109];
-    if (!Rule(x110)) return false;
+  const x112 = x.rules;
+  if (x112 === undefined) return false;
+  if (!Array.isArray(x112)) return false;
+  for (let i113 = 0; i113 < x112.length; i113++) {
+    const x114 = x112[i113];
+    if (!Rule(x114)) return false;
   }
-  const x111 = x.default;
-  if (x111 !== undefined) {
-    if (!(x111 === "allow" || x111 === "deny" || x111 === "reject")) return false;
+  const x115 = x.default;
+  if (x115 !== undefined) {
+    if (!(x115 === "allow" || x115 === "deny" || x115 === "reject")) return false;
   }
-  const x112 = x.defaultLoc;
-  if (x112 !== undefined) {
-    if (!Loc(x112)) return false;
+  const x116 = x.defaultLoc;
+  if (x116 !== undefined) {
+    if (!Loc(x116)) return false;
   }
-  const x113 = x.defaultLog;
-  if (x113 !== undefined) {
-    if (x113 !== true) return false;
+  const x117 = x.defaultLog;
+  if (x117 !== undefined) {
+    if (x117 !== true) return false;
   }
-  const x114 = x.loc;
-  if (x114 !== undefined) {
-    if (!Loc(x114)) return false;
+  const x118 = x.loc;
+  if (x118 !== undefined) {
+    if (!Loc(x118)) return false;
   }
   return true;
 }
@@ -596,20 +616,20 @@ function Cidr(x: any): boolean {
   if (!(typeof x === "object" && x !== null && !Array.isArray(x))) return false;
   for (const k in x)
     if (!(k === "family" || k === "address" || k === "prefix" || k === "loc")) return false;
-  const x115 = x.family;
-  if (x115 === undefined) return false;
-  if (!(x115 === 4 || x115 === 6)) return false;
-  const x116 = x.address;
-  if (x116 === undefined) return false;
-  if (!(typeof x116 === "string")) return false;
-  const x117 = x.prefix;
-  if (x117 === undefined) return false;
-  if (!Number.isInteger(x117)) return false;
-  if (!(x117 >= 0)) return false;
-  if (!(x117 <= 128)) return false;
-  const x118 = x.loc;
-  if (x118 !== undefined) {
-    if (!Loc(x118)) return false;
+  const x119 = x.family;
+  if (x119 === undefined) return false;
+  if (!(x119 === 4 || x119 === 6)) return false;
+  const x120 = x.address;
+  if (x120 === undefined) return false;
+  if (!(typeof x120 === "string")) return false;
+  const x121 = x.prefix;
+  if (x121 === undefined) return false;
+  if (!Number.isInteger(x121)) return false;
+  if (!(x121 >= 0)) return false;
+  if (!(x121 <= 128)) return false;
+  const x122 = x.loc;
+  if (x122 !== undefined) {
+    if (!Loc(x122)) return false;
   }
   return true;
 }
@@ -628,58 +648,58 @@ function NetLink(x: any): boolean {
       k === "loc"
     ))
       return false;
-  const x119 = x.name;
-  if (x119 === undefined) return false;
-  if (!(typeof x119 === "string")) return false;
-  const x120 = x.share;
-  if (x120 === undefined) return false;
-  if (!Number.isInteger(x120)) return false;
-  if (!(x120 >= 1)) return false;
-  if (!(x120 <= 10000)) return false;
-  const x121 = x.reserve;
-  if (x121 !== undefined) {
-    if (!Number.isInteger(x121)) return false;
-    if (!(x121 >= 1)) return false;
+  const x123 = x.name;
+  if (x123 === undefined) return false;
+  if (!(typeof x123 === "string")) return false;
+  const x124 = x.share;
+  if (x124 === undefined) return false;
+  if (!Number.isInteger(x124)) return false;
+  if (!(x124 >= 1)) return false;
+  if (!(x124 <= 10000)) return false;
+  const x125 = x.reserve;
+  if (x125 !== undefined) {
+    if (!Number.isInteger(x125)) return false;
+    if (!(x125 >= 1)) return false;
   }
-  const x122 = x.limit;
-  if (x122 !== undefined) {
-    if (!Number.isInteger(x122)) return false;
-    if (!(x122 >= 1)) return false;
+  const x126 = x.limit;
+  if (x126 !== undefined) {
+    if (!Number.isInteger(x126)) return false;
+    if (!(x126 >= 1)) return false;
   }
-  const x123 = x.qdisc;
-  if (x123 !== undefined) {
-    if (!Qdisc(x123)) return false;
-  }
-  const x124 = x.traffic;
-  if (x124 !== undefined) {
-    if (!Array.isArray(x124)) return false;
-    for (let i125 = 0; i125 < x124.length; i125++) {
-      const x126 = x124[i125];
-      if (!Traffic(x126)) return false;
-    }
-  }
-  const x127 = x.ingress;
+  const x127 = x.qdisc;
   if (x127 !== undefined) {
-    if (!(typeof x127 === "object" && x127 !== null && !Array.isArray(x127))) return false;
-    for (const k in x127) if (!(k === "reserve" || k === "limit" || k === "loc")) return false;
-    const x128 = x127.reserve;
-    if (x128 !== undefined) {
-      if (!Number.isInteger(x128)) return false;
-      if (!(x128 >= 1)) return false;
-    }
-    const x129 = x127.limit;
-    if (x129 !== undefined) {
-      if (!Number.isInteger(x129)) return false;
-      if (!(x129 >= 1)) return false;
-    }
-    const x130 = x127.loc;
-    if (x130 !== undefined) {
-      if (!Loc(x130)) return false;
+    if (!Qdisc(x127)) return false;
+  }
+  const x128 = x.traffic;
+  if (x128 !== undefined) {
+    if (!Array.isArray(x128)) return false;
+    for (let i129 = 0; i129 < x128.length; i129++) {
+      const x130 = x128[i129];
+      if (!Traffic(x130)) return false;
     }
   }
-  const x131 = x.loc;
+  const x131 = x.ingress;
   if (x131 !== undefined) {
-    if (!Loc(x131)) return false;
+    if (!(typeof x131 === "object" && x131 !== null && !Array.isArray(x131))) return false;
+    for (const k in x131) if (!(k === "reserve" || k === "limit" || k === "loc")) return false;
+    const x132 = x131.reserve;
+    if (x132 !== undefined) {
+      if (!Number.isInteger(x132)) return false;
+      if (!(x132 >= 1)) return false;
+    }
+    const x133 = x131.limit;
+    if (x133 !== undefined) {
+      if (!Number.isInteger(x133)) return false;
+      if (!(x133 >= 1)) return false;
+    }
+    const x134 = x131.loc;
+    if (x134 !== undefined) {
+      if (!Loc(x134)) return false;
+    }
+  }
+  const x135 = x.loc;
+  if (x135 !== undefined) {
+    if (!Loc(x135)) return false;
   }
   return true;
 }
@@ -697,74 +717,74 @@ function Rule(x: any): boolean {
       k === "loc"
     ))
       return false;
-  const x132 = x.direction;
-  if (x132 === undefined) return false;
-  if (!(x132 === "in" || x132 === "out")) return false;
-  const x133 = x.proto;
-  if (x133 === undefined) return false;
-  if (!(x133 === "any" || x133 === "tcp" || x133 === "udp" || x133 === "icmp" || x133 === "icmpv6"))
+  const x136 = x.direction;
+  if (x136 === undefined) return false;
+  if (!(x136 === "in" || x136 === "out")) return false;
+  const x137 = x.proto;
+  if (x137 === undefined) return false;
+  if (!(x137 === "any" || x137 === "tcp" || x137 === "udp" || x137 === "icmp" || x137 === "icmpv6"))
     return false;
-  const x134 = x.peers;
-  if (x134 === undefined) return false;
-  if (!Array.isArray(x134)) return false;
-  for (let i135 = 0; i135 < x134.length; i135++) {
-    const x136 = x134[i135];
-    if (!Cidr(x136)) return false;
+  const x138 = x.peers;
+  if (x138 === undefined) return false;
+  if (!Array.isArray(x138)) return false;
+  for (let i139 = 0; i139 < x138.length; i139++) {
+    const x140 = x138[i139];
+    if (!Cidr(x140)) return false;
   }
-  const x137 = x.named;
-  if (x137 !== undefined) {
-    if (!Array.isArray(x137)) return false;
-    for (let i138 = 0; i138 < x137.length; i138++) {
-      const x139 = x137[i138];
-      if (!PeerName(x139)) return false;
+  const x141 = x.named;
+  if (x141 !== undefined) {
+    if (!Array.isArray(x141)) return false;
+    for (let i142 = 0; i142 < x141.length; i142++) {
+      const x143 = x141[i142];
+      if (!PeerName(x143)) return false;
     }
   }
-  const x140 = x.except;
-  if (x140 !== undefined) {
-    if (!Array.isArray(x140)) return false;
-    for (let i141 = 0; i141 < x140.length; i141++) {
-      const x142 = x140[i141];
-      if (!Cidr(x142)) return false;
+  const x144 = x.except;
+  if (x144 !== undefined) {
+    if (!Array.isArray(x144)) return false;
+    for (let i145 = 0; i145 < x144.length; i145++) {
+      const x146 = x144[i145];
+      if (!Cidr(x146)) return false;
     }
   }
-  const x143 = x.ports;
-  if (x143 === undefined) return false;
-  if (!Array.isArray(x143)) return false;
-  for (let i144 = 0; i144 < x143.length; i144++) {
-    const x145 = x143[i144];
-    if (!PortRange(x145)) return false;
+  const x147 = x.ports;
+  if (x147 === undefined) return false;
+  if (!Array.isArray(x147)) return false;
+  for (let i148 = 0; i148 < x147.length; i148++) {
+    const x149 = x147[i148];
+    if (!PortRange(x149)) return false;
   }
-  const x146 = x.loc;
-  if (x146 === undefined) return false;
-  if (!Loc(x146)) return false;
+  const x150 = x.loc;
+  if (x150 === undefined) return false;
+  if (!Loc(x150)) return false;
   return true;
 }
 
 function PeerName(x: any): boolean {
   if (!(typeof x === "object" && x !== null && !Array.isArray(x))) return false;
   for (const k in x) if (!(k === "kind" || k === "name")) return false;
-  const x147 = x.kind;
-  if (x147 === undefined) return false;
-  if (!(x147 === "context" || x147 === "class")) return false;
-  const x148 = x.name;
-  if (x148 === undefined) return false;
-  if (!(typeof x148 === "string")) return false;
+  const x151 = x.kind;
+  if (x151 === undefined) return false;
+  if (!(x151 === "context" || x151 === "class")) return false;
+  const x152 = x.name;
+  if (x152 === undefined) return false;
+  if (!(typeof x152 === "string")) return false;
   return true;
 }
 
 function PortRange(x: any): boolean {
   if (!(typeof x === "object" && x !== null && !Array.isArray(x))) return false;
   for (const k in x) if (!(k === "from" || k === "to")) return false;
-  const x149 = x.from;
-  if (x149 === undefined) return false;
-  if (!Number.isInteger(x149)) return false;
-  if (!(x149 >= 1)) return false;
-  if (!(x149 <= 65535)) return false;
-  const x150 = x.to;
-  if (x150 === undefined) return false;
-  if (!Number.isInteger(x150)) return false;
-  if (!(x150 >= 1)) return false;
-  if (!(x150 <= 65535)) return false;
+  const x153 = x.from;
+  if (x153 === undefined) return false;
+  if (!Number.isInteger(x153)) return false;
+  if (!(x153 >= 1)) return false;
+  if (!(x153 <= 65535)) return false;
+  const x154 = x.to;
+  if (x154 === undefined) return false;
+  if (!Number.isInteger(x154)) return false;
+  if (!(x154 >= 1)) return false;
+  if (!(x154 <= 65535)) return false;
   return true;
 }
 
@@ -772,36 +792,36 @@ function Rlimit(x: any): boolean {
   if (!(typeof x === "object" && x !== null && !Array.isArray(x))) return false;
   for (const k in x)
     if (!(k === "name" || k === "soft" || k === "hard" || k === "loc")) return false;
-  const x151 = x.name;
-  if (x151 === undefined) return false;
+  const x155 = x.name;
+  if (x155 === undefined) return false;
   if (!(
-    x151 === "as" ||
-    x151 === "core" ||
-    x151 === "cpu" ||
-    x151 === "data" ||
-    x151 === "fsize" ||
-    x151 === "locks" ||
-    x151 === "memlock" ||
-    x151 === "msgqueue" ||
-    x151 === "nice" ||
-    x151 === "nofile" ||
-    x151 === "nproc" ||
-    x151 === "rss" ||
-    x151 === "rtprio" ||
-    x151 === "rttime" ||
-    x151 === "sigpending" ||
-    x151 === "stack"
+    x155 === "as" ||
+    x155 === "core" ||
+    x155 === "cpu" ||
+    x155 === "data" ||
+    x155 === "fsize" ||
+    x155 === "locks" ||
+    x155 === "memlock" ||
+    x155 === "msgqueue" ||
+    x155 === "nice" ||
+    x155 === "nofile" ||
+    x155 === "nproc" ||
+    x155 === "rss" ||
+    x155 === "rtprio" ||
+    x155 === "rttime" ||
+    x155 === "sigpending" ||
+    x155 === "stack"
   ))
     return false;
-  const x152 = x.soft;
-  if (x152 === undefined) return false;
-  if (!(Number.isInteger(x152) || typeof x152 === "string")) return false;
-  const x153 = x.hard;
-  if (x153 === undefined) return false;
-  if (!(Number.isInteger(x153) || typeof x153 === "string")) return false;
-  const x154 = x.loc;
-  if (x154 !== undefined) {
-    if (!Loc(x154)) return false;
+  const x156 = x.soft;
+  if (x156 === undefined) return false;
+  if (!(Number.isInteger(x156) || typeof x156 === "string")) return false;
+  const x157 = x.hard;
+  if (x157 === undefined) return false;
+  if (!(Number.isInteger(x157) || typeof x157 === "string")) return false;
+  const x158 = x.loc;
+  if (x158 !== undefined) {
+    if (!Loc(x158)) return false;
   }
   return true;
 }
@@ -823,95 +843,95 @@ function Security(x: any): boolean {
       k === "loc"
     ))
       return false;
-  const x155 = x.capabilities;
-  if (x155 !== undefined) {
-    if (!(typeof x155 === "object" && x155 !== null && !Array.isArray(x155))) return false;
-    for (const k in x155) if (!(k === "mode" || k === "names")) return false;
-    const x156 = x155.mode;
-    if (x156 === undefined) return false;
-    if (!(x156 === "keep" || x156 === "drop" || x156 === "none")) return false;
-    const x157 = x155.names;
-    if (x157 === undefined) return false;
-    if (!Array.isArray(x157)) return false;
-    for (let i158 = 0; i158 < x157.length; i158++) {
-      const x159 = x157[i158];
-      if (!(typeof x159 === "string")) return false;
+  const x159 = x.capabilities;
+  if (x159 !== undefined) {
+    if (!(typeof x159 === "object" && x159 !== null && !Array.isArray(x159))) return false;
+    for (const k in x159) if (!(k === "mode" || k === "names")) return false;
+    const x160 = x159.mode;
+    if (x160 === undefined) return false;
+    if (!(x160 === "keep" || x160 === "drop" || x160 === "none")) return false;
+    const x161 = x159.names;
+    if (x161 === undefined) return false;
+    if (!Array.isArray(x161)) return false;
+    for (let i162 = 0; i162 < x161.length; i162++) {
+      const x163 = x161[i162];
+      if (!(typeof x163 === "string")) return false;
     }
   }
-  const x160 = x.namespaces;
-  if (x160 === undefined) return false;
-  if (!Array.isArray(x160)) return false;
-  for (let i161 = 0; i161 < x160.length; i161++) {
-    const x162 = x160[i161];
+  const x164 = x.namespaces;
+  if (x164 === undefined) return false;
+  if (!Array.isArray(x164)) return false;
+  for (let i165 = 0; i165 < x164.length; i165++) {
+    const x166 = x164[i165];
     if (!(
-      x162 === "cgroup" ||
-      x162 === "ipc" ||
-      x162 === "mount" ||
-      x162 === "net" ||
-      x162 === "pid" ||
-      x162 === "time" ||
-      x162 === "user" ||
-      x162 === "uts"
+      x166 === "cgroup" ||
+      x166 === "ipc" ||
+      x166 === "mount" ||
+      x166 === "net" ||
+      x166 === "pid" ||
+      x166 === "time" ||
+      x166 === "user" ||
+      x166 === "uts"
     ))
       return false;
   }
-  const x163 = x.hostname;
-  if (x163 !== undefined) {
-    if (!(typeof x163 === "string")) return false;
-  }
-  const x164 = x.root;
-  if (x164 !== undefined) {
-    if (!(typeof x164 === "string")) return false;
-  }
-  const x165 = x.user;
-  if (x165 !== undefined) {
-    if (!(typeof x165 === "string")) return false;
-  }
-  const x166 = x.group;
-  if (x166 !== undefined) {
-    if (!(typeof x166 === "string")) return false;
-  }
-  const x167 = x.filesystem;
+  const x167 = x.hostname;
   if (x167 !== undefined) {
-    if (!(typeof x167 === "object" && x167 !== null && !Array.isArray(x167))) return false;
-    for (const k in x167) if (!(k === "mode" || k === "writable")) return false;
-    const x168 = x167.mode;
-    if (x168 === undefined) return false;
-    if (!(x168 === "read-only")) return false;
-    const x169 = x167.writable;
-    if (x169 === undefined) return false;
-    if (!Array.isArray(x169)) return false;
-    for (let i170 = 0; i170 < x169.length; i170++) {
-      const x171 = x169[i170];
-      if (!(typeof x171 === "string")) return false;
+    if (!(typeof x167 === "string")) return false;
+  }
+  const x168 = x.root;
+  if (x168 !== undefined) {
+    if (!(typeof x168 === "string")) return false;
+  }
+  const x169 = x.user;
+  if (x169 !== undefined) {
+    if (!(typeof x169 === "string")) return false;
+  }
+  const x170 = x.group;
+  if (x170 !== undefined) {
+    if (!(typeof x170 === "string")) return false;
+  }
+  const x171 = x.filesystem;
+  if (x171 !== undefined) {
+    if (!(typeof x171 === "object" && x171 !== null && !Array.isArray(x171))) return false;
+    for (const k in x171) if (!(k === "mode" || k === "writable")) return false;
+    const x172 = x171.mode;
+    if (x172 === undefined) return false;
+    if (!(x172 === "read-only")) return false;
+    const x173 = x171.writable;
+    if (x173 === undefined) return false;
+    if (!Array.isArray(x173)) return false;
+    for (let i174 = 0; i174 < x173.length; i174++) {
+      const x175 = x173[i174];
+      if (!(typeof x175 === "string")) return false;
     }
   }
-  const x172 = x.tmp;
-  if (x172 !== undefined) {
-    if (!(x172 === "private")) return false;
+  const x176 = x.tmp;
+  if (x176 !== undefined) {
+    if (!(x176 === "private")) return false;
   }
-  const x173 = x.devices;
-  if (x173 !== undefined) {
-    if (!(x173 === "private")) return false;
+  const x177 = x.devices;
+  if (x177 !== undefined) {
+    if (!(x177 === "private")) return false;
   }
-  const x174 = x.syscalls;
-  if (x174 !== undefined) {
-    if (!(typeof x174 === "object" && x174 !== null && !Array.isArray(x174))) return false;
-    for (const k in x174) if (!(k === "mode" || k === "sets")) return false;
-    const x175 = x174.mode;
-    if (x175 === undefined) return false;
-    if (!(x175 === "deny")) return false;
-    const x176 = x174.sets;
-    if (x176 === undefined) return false;
-    if (!Array.isArray(x176)) return false;
-    for (let i177 = 0; i177 < x176.length; i177++) {
-      const x178 = x176[i177];
-      if (!(typeof x178 === "string")) return false;
+  const x178 = x.syscalls;
+  if (x178 !== undefined) {
+    if (!(typeof x178 === "object" && x178 !== null && !Array.isArray(x178))) return false;
+    for (const k in x178) if (!(k === "mode" || k === "sets")) return false;
+    const x179 = x178.mode;
+    if (x179 === undefined) return false;
+    if (!(x179 === "deny")) return false;
+    const x180 = x178.sets;
+    if (x180 === undefined) return false;
+    if (!Array.isArray(x180)) return false;
+    for (let i181 = 0; i181 < x180.length; i181++) {
+      const x182 = x180[i181];
+      if (!(typeof x182 === "string")) return false;
     }
   }
-  const x179 = x.loc;
-  if (x179 !== undefined) {
-    if (!Loc(x179)) return false;
+  const x183 = x.loc;
+  if (x183 !== undefined) {
+    if (!Loc(x183)) return false;
   }
   return true;
 }

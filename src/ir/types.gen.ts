@@ -64,6 +64,10 @@ export interface Host {
    * Subtree under the cgroup2 mount that vsc owns.
    */
   readonly cgroupRoot: string;
+  /**
+   * Who writes the cgroup tree (language-v2.md §6): vsc itself (cgroupfs) or systemd, through slices and drop-ins that vsc writes. Present only when written; absent means cgroupfs.
+   */
+  readonly driver?: "cgroupfs" | "systemd";
   readonly loc: Loc;
 }
 /**
@@ -145,6 +149,10 @@ export interface Node {
   readonly net: Net;
   readonly rlimits: readonly Rlimit[];
   readonly security: Security;
+  /**
+   * Contexts only: existing systemd units that run inside this context (driver systemd), as written; absent when none.
+   */
+  readonly units?: readonly string[];
 }
 /**
  * This interface was referenced by `VscIr`'s JSON-Schema

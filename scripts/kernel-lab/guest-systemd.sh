@@ -1,0 +1,25 @@
+#!/bin/bash
+# The kernel lab's guest script in systemd mode (run.sh --systemd): runs as
+# vsc-lab.service under Debian's systemd as PID 1, so the command sits in
+# system.slice/vsc-lab.service. Same contract as guest.sh: the command's
+# output in /lab/out/log, and last "rc=N" in /lab/out/status.
+out=/lab/out
+src=$(cat "$out/src-path")
+# shellcheck source=/dev/null
+. "$out/env"
+boot=$(cat "$out/boot" 2>/dev/null || echo 1)
+export PATH HOME=/tmp/home TMPDIR=/tmp VSC_KERNEL_LAB=1 VSC_SYSTEMD_LAB=1 VSC_LAB_BOOT="$boot" \
+  VSC_LAB_OUT="$out" VSC_LAB_SRC="$src"
+mkdir -p "$HOME"
+{
+  echo "vsc-lab: boot $boot, kernel $(uname -r), PID 1 $(cat /proc/1/comm), systemd $(systemctl --version | head -n1)"
+  echo "vsc-lab: cgroup controllers: $(cat /sys/fs/cgroup/cgroup.subtree_control)"
+  systemctl is-system-running || true
+} >>"$out/log" 2>&1
+cd "$src" || { echo "rc=125" >"$out/status"; exit 125; }
+bash "$out/cmd" >>"$out/log" 2>&1 </dev/null
+rc=$?
+sync
+echo "rc=$rc" >"$out/status"
+sync
+exit 0

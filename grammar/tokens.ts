@@ -116,6 +116,10 @@ export const Template = kw("template", []);
 export const Class = kw("class", []);
 export const Context = kw("context", []);
 export const In = kw("in");
+/** `group NAME = HOST, ...` (a top-level item; also a statement key, for `security { group ... }`). */
+export const Group = kw("group");
+/** `on HOSTS` after a class or context's name (and `in PARENT`). */
+export const On = kw("on");
 export const Out = kw("out");
 export const Use = kw("use", [StmtKey, NodeKey]);
 export const Id = kw("id", [StmtKey, NodeKey]);
@@ -169,6 +173,8 @@ export const KEYWORDS: ReadonlyMap<string, TokenType> = new Map(
     Class,
     Context,
     In,
+    Group,
+    On,
     Out,
     Use,
     Id,

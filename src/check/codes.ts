@@ -18,6 +18,11 @@ export const Code = {
   defineWrongType: "VSC2020",
   defineCycle: "VSC2021",
   treeTooDeep: "VSC2034",
+  // VSC2090-2099 fleets (many hosts, groups, placement)
+  unknownPlacement: "VSC2090",
+  hostGroupClash: "VSC2091",
+  unknownGroupMember: "VSC2092",
+  templateWrongUser: "VSC2094",
   defineTooDeep: "VSC2035",
   unknownField: "VSC2022",
   unknownBlock: "VSC2023",
@@ -68,6 +73,7 @@ export const Code = {
   hostnameNeedsUts: "VSC4014",
   weightsCannotGuarantee: "VSC4015",
   linkLimitAboveRate: "VSC4020",
+  placedOutsideClass: "VSC4070",
 } as const;
 
 export type CodeName = keyof typeof Code;

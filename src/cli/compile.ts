@@ -1,7 +1,8 @@
 /** `vsc check` and `vsc compile`. */
 import { closeSync, fchmodSync, lstatSync, mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import type { Diagnostic } from "../diag/diagnostic.js";
+import { type Diagnostic, hasErrors } from "../diag/diagnostic.js";
+import { printItems } from "../fmt/format.js";
 import { emitArtifacts, emitTarget } from "../emit/index.js";
 import { openDirNoFollow, writeFileReplacing } from "../safe-fs.js";
 import type { DiagFormat, Io } from "./io.js";
@@ -33,7 +34,8 @@ export async function cmdCheck(files: string[], format: DiagFormat, io: Io): Pro
   const json: object[] = [];
   for (const f of files) {
     const r = await loadAndCheck(f, io, format, format !== "json");
-    if (!r.ir) code = 1;
+    // A fleet checked whole builds no IR (that needs --host): errors decide.
+    if (hasErrors(r.diagnostics)) code = 1;
     if (format === "json") json.push(...diagnosticsAsJson(r.diagnostics, r.sources, f));
   }
   if (format === "json") io.out(JSON.stringify(json, null, 2) + "\n");
@@ -46,7 +48,7 @@ function cliError(code: string, message: string, help: string): Diagnostic {
 
 export async function cmdCompile(
   file: string,
-  o: { out: string; target?: string; format: DiagFormat },
+  o: { out: string; target?: string; format: DiagFormat; host?: string },
   io: Io,
 ): Promise<number> {
   const fail = (d: Diagnostic) => {
@@ -58,13 +60,26 @@ export async function cmdCompile(
       cliError(
         "VSC9002",
         "`-o -` writes one artifact to stdout, but no --target was given",
-        "add --target cgroup|nft|tc|json, or name an output directory",
+        "add --target cgroup|nft|tc|json|vsc, or name an output directory",
       ),
     );
   }
-  const { ir } = await loadAndCheck(file, io, o.format);
+  const checkOpts =
+    o.host === undefined ? { needOneHost: true } : { needOneHost: true, host: o.host };
+  const { ir, hostProgram } = await loadAndCheck(file, io, o.format, true, checkOpts);
   if (!ir) return 1;
 
+  if (o.target === "vsc") {
+    // The host's configuration as one self-contained file (docs/fleet.md).
+    const text =
+      `# host ${ir.host.name} of ${ir.entry}: its whole configuration, made by \`vsc compile --target vsc\`\n\n` +
+      printItems(hostProgram!.items);
+    if (o.out === "-") {
+      io.out(text);
+      return 0;
+    }
+    return writeArtifacts(o.out, { [`${ir.host.name}.vsc`]: text }, o.format, io, fail);
+  }
   if (o.out === "-") {
     io.out(emitTarget(ir, o.target as Target));
     return 0;
@@ -72,6 +87,17 @@ export async function cmdCompile(
   const artifacts: Record<string, string> = o.target
     ? { [TARGETS[o.target as Target]]: emitTarget(ir, o.target as Target) }
     : emitArtifacts(ir);
+  return writeArtifacts(o.out, artifacts, o.format, io, fail);
+}
+
+function writeArtifacts(
+  out: string,
+  artifacts: Record<string, string>,
+  format: DiagFormat,
+  io: Io,
+  fail: (d: Diagnostic) => number,
+): number {
+  const o = { out, format };
   // Without its trailing slash, so that a symlink at the name is seen, not followed.
   const outDir = o.out.replace(/(.)\/+$/, "$1");
   let notDir: string | undefined;

@@ -35,6 +35,8 @@ interface KernelArgs {
   format?: DiagFormat;
   /** vsc's lock/journal directory (default /run/vsc; env VSC_STATE_DIR). */
   stateDir?: string;
+  /** Which host of a fleet (`--host`); required when the file set has several. */
+  host?: string;
 }
 
 export interface PlanArgs extends KernelArgs {
@@ -59,6 +61,8 @@ export interface DestroyArgs extends KernelArgs {
 }
 
 export interface ShowArgs extends KernelArgs {
+  /** A .vsc file (with --host for a fleet): show that host's cgroup root and links. */
+  file?: string;
   cgroupRoot?: string;
   link?: string[];
   json?: boolean;
@@ -83,7 +87,7 @@ function report(ds: Diagnostic[], file: string, a: KernelArgs, io: Io): void {
 }
 
 async function loadDesired(file: string, a: KernelArgs, io: Io): Promise<DesiredState | undefined> {
-  const { ir } = await loadAndCheck(file, io, a.format ?? "human");
+  const { ir } = await loadAndCheck(file, io, a.format ?? "human", true, hostOptions(a));
   return ir ? desiredState(ir) : undefined;
 }
 
@@ -207,12 +211,39 @@ export async function cmdDestroy(a: DestroyArgs, io: Io): Promise<number> {
   return finish(out, a, io, "Destroy");
 }
 
+/** `--host` for the checker: a command that acts on one host needs one. */
+export const hostOptions = (a: { host?: string }) =>
+  a.host === undefined ? { needOneHost: true } : { needOneHost: true, host: a.host };
+
 export async function cmdShow(a: ShowArgs, io: Io): Promise<number> {
   const kernel = kernelOf(a);
+  let cgroupRoot = a.cgroupRoot ?? "vsc";
+  let links = [...(a.link ?? [])];
+  if (a.file !== undefined) {
+    const desired = await loadDesired(a.file, a, io);
+    if (!desired) return 1;
+    cgroupRoot = desired.cgroupRoot;
+    if (links.length === 0) links = desired.links.map((l) => l.dev);
+  } else if (a.host !== undefined) {
+    report(
+      [
+        {
+          code: "VSC9031",
+          severity: "error",
+          message: "--host names a host of a file set: give the file with --file",
+          help: "vsc show --file FLEET.vsc --host NAME",
+        },
+      ],
+      ".",
+      a,
+      io,
+    );
+    return 1;
+  }
   const scope = {
-    cgroupRoot: a.cgroupRoot ?? "vsc",
+    cgroupRoot,
     files: [...MANAGED_FILES],
-    links: [...(a.link ?? [])].sort(),
+    links: links.sort(),
   };
   let observed: ObservedState;
   try {

@@ -133,24 +133,21 @@ export function check(program: Program, opts: CheckOptions = {}): CheckResult {
       else seen.set(key, { d, hosts: names });
     }
   }
+  // A diagnostic seen on every host checked is about the files, and is said
+  // once; one seen on some hosts only, or pointing at a host block from
+  // elsewhere (admission, links), names them. A host block's own mistakes
+  // already name their host.
   const owner = ownerOf(program);
-  const all = targets.map((h) => h.name.name);
   const out: Diagnostic[] = [...fleetDiags];
   for (const { d, hosts } of seen.values()) {
     const item = d.span && owner(d.span);
-    const present =
-      item?.kind === "Decl" && item.keyword === "host"
-        ? [item.name.name]
-        : item?.kind === "Decl" && fleet.placement.has(item)
-          ? all.filter((h) => fleet.placement.get(item)!.has(h))
-          : all;
-    const reported = new Set(hosts);
-    const everywhere = present.every((h) => reported.has(h));
+    const inHost = item?.kind === "Decl" && item.keyword === "host";
     const pointsAtHost = (d.related ?? []).some((r) => {
       const o = owner(r.span);
       return o !== item && o?.kind === "Decl" && o.keyword === "host";
     });
-    out.push(everywhere && !pointsAtHost ? d : annotate(d, hosts));
+    const everywhere = hosts.length === targets.length;
+    out.push(!inHost && (!everywhere || pointsAtHost) ? annotate(d, hosts) : d);
   }
   const diagnostics = sortDiagnostics(out);
   const result: CheckResult = {

@@ -159,6 +159,20 @@ export function check(program: Program, opts: CheckOptions = {}): CheckResult {
   return result;
 }
 
+/**
+ * Every host's single-host program, by host name (a file set with one host
+ * and no placement: that program itself). For `vsc compile FLEET --target
+ * vsc -o DIR`, after a check of the whole fleet found no error.
+ */
+export function hostPrograms(program: Program): Map<string, Program> {
+  const fleet = resolveFleet(program, () => {});
+  const out = new Map<string, Program>();
+  const single = fleet.hosts.length <= 1 && !fleet.usesPlacement;
+  for (const h of fleet.hosts)
+    out.set(h.name.name, single ? program : hostProgram(program, fleet, h));
+  return out;
+}
+
 /** The top-level item a span lies in. */
 function ownerOf(program: Program): (s: Span) => Item | undefined {
   const byFile = new Map<string, Item[]>();

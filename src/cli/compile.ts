@@ -3,6 +3,7 @@ import { closeSync, fchmodSync, lstatSync, mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { type Diagnostic, hasErrors } from "../diag/diagnostic.js";
 import { printItems } from "../fmt/format.js";
+import { hostPrograms } from "../check/index.js";
 import { emitArtifacts, emitTarget } from "../emit/index.js";
 import { openDirNoFollow, writeFileReplacing } from "../safe-fs.js";
 import type { DiagFormat, Io } from "./io.js";
@@ -64,6 +65,8 @@ export async function cmdCompile(
       ),
     );
   }
+  if (o.target === "vsc" && o.host === undefined && o.out !== "-")
+    return compileAllHosts(file, o, io, fail);
   const checkOpts =
     o.host === undefined ? { needOneHost: true } : { needOneHost: true, host: o.host };
   const { ir, hostProgram } = await loadAndCheck(file, io, o.format, true, checkOpts);
@@ -71,9 +74,7 @@ export async function cmdCompile(
 
   if (o.target === "vsc") {
     // The host's configuration as one self-contained file (docs/fleet.md).
-    const text =
-      `# host ${ir.host.name} of ${ir.entry}: its whole configuration, made by \`vsc compile --target vsc\`\n\n` +
-      printItems(hostProgram!.items);
+    const text = vscHeader(ir.host.name, ir.entry) + printItems(hostProgram!.items);
     if (o.out === "-") {
       io.out(text);
       return 0;
@@ -88,6 +89,30 @@ export async function cmdCompile(
     ? { [TARGETS[o.target as Target]]: emitTarget(ir, o.target as Target) }
     : emitArtifacts(ir);
   return writeArtifacts(o.out, artifacts, o.format, io, fail);
+}
+
+/** The header of a host's `--target vsc` file: no path, no time (deterministic). */
+const vscHeader = (host: string, entry: string) =>
+  `# host ${host} of ${entry}: its whole configuration, made by \`vsc compile --target vsc\`\n\n`;
+
+/**
+ * `vsc compile FLEET --target vsc -o DIR` (no --host): every host's file,
+ * HOST.vsc, from one check of the whole fleet (what the Ansible collection
+ * runs once per play on the controller, docs/fleet.md).
+ */
+async function compileAllHosts(
+  file: string,
+  o: { out: string; format: DiagFormat },
+  io: Io,
+  fail: (d: Diagnostic) => number,
+): Promise<number> {
+  const r = await loadAndCheck(file, io, o.format, true, {});
+  if (hasErrors(r.diagnostics) || !r.program) return 1;
+  const files: Record<string, string> = {};
+  const entry = r.program.files[0]?.file ?? "";
+  for (const [host, p] of hostPrograms(r.program))
+    files[`${host}.vsc`] = vscHeader(host, entry) + printItems(p.items);
+  return writeArtifacts(o.out, files, o.format, io, fail);
 }
 
 function writeArtifacts(

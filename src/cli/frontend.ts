@@ -24,6 +24,8 @@ export interface FrontendResult {
   hostProgram?: Program;
   /** The file set's host names. */
   hosts?: string[];
+  /** The loaded program (when it parsed). */
+  program?: Program;
 }
 
 /** Maps an entry-relative Span.file to the path the user knows (relative to the cwd). */
@@ -109,7 +111,7 @@ export async function loadAndCheck(
   }
   diagnostics = sortDiagnostics(diagnostics);
   if (print) printDiagnostics(diagnostics, sources, path, format, io);
-  const out: FrontendResult = { ir, diagnostics, sources };
+  const out: FrontendResult = { ir, diagnostics, sources, program };
   if (hostProgram) out.hostProgram = hostProgram;
   if (hosts) out.hosts = hosts;
   return out;

@@ -40,17 +40,17 @@ export function generateFleet(distinct: boolean): string {
     out.push(`group g${g} = ${members.join(", ")}`);
   }
   out.push(`class tenants { cpu { share 4 } }`);
-  out.push(`template small { memory { limit 512MiB }  pids { limit 256 } }`);
+  out.push(`template small { memory { limit 256MiB }  pids { limit 256 } }`);
   for (let c = 0; c < SHARED; c++) {
     out.push(
-      `context shared-${c} in tenants { id ${c + 1}  use small  cpu { share 2  reserve 50m cpus } }`,
+      `context shared-${c} in tenants { id ${c + 1}  use small  cpu { share 2  reserve 0.05 cpus } }`,
     );
   }
   for (let g = 0; g < GROUPS; g++) {
     out.push(`class site-${g} on g${g} { cpu { share 2 } }`);
     for (let c = 0; c < PER_GROUP; c++) {
       out.push(
-        `context g${g}-c${c} in site-${g} { id ${1000 + g * 100 + c}  use small  cpu { reserve 20m cpus } }`,
+        `context g${g}-c${c} in site-${g} { id ${1000 + g * 100 + c}  use small  cpu { reserve 0.02 cpus } }`,
       );
     }
   }

@@ -118,26 +118,35 @@ export function check(program: Program, opts: CheckOptions = {}): CheckResult {
   const seen = new Map<string, { d: Diagnostic; hosts: string[] }>();
   let ir: VscIr | undefined;
   let one: Program | undefined;
+  const owner = ownerOf(program);
+  const record = (d: Diagnostic, names: string[]) => {
+    const key = `${d.code}\0${d.span?.file}\0${d.span?.start}\0${d.message}`;
+    const s = seen.get(key);
+    if (s) s.hosts.push(...names);
+    else seen.set(key, { d, hosts: names });
+  };
   for (const group of alike.values()) {
-    const p = hostProgram(program, fleet, group[0]!);
+    const first = group[0]!;
+    const p = hostProgram(program, fleet, first);
     const r = checkHost(p);
     if (targets.length === 1) {
       ir = r.ir;
       one = p;
     }
-    for (const d of r.diagnostics) {
-      const key = `${d.code}\0${d.span?.file}\0${d.span?.start}\0${d.message}`;
-      const s = seen.get(key);
-      const names = group.map((h) => h.name.name);
-      if (s) s.hosts.push(...names);
-      else seen.set(key, { d, hosts: names });
-    }
+    // A mistake inside the host block itself is at that block's own place:
+    // the hosts that share its text each get it at theirs (checked one by one).
+    const ownMistake = r.diagnostics.some((d) => d.span && owner(d.span) === first);
+    const names = ownMistake ? [first.name.name] : group.map((h) => h.name.name);
+    for (const d of r.diagnostics) record(d, names);
+    if (ownMistake)
+      for (const h of group.slice(1))
+        for (const d of checkHost(hostProgram(program, fleet, h)).diagnostics)
+          record(d, [h.name.name]);
   }
   // A diagnostic seen on every host checked is about the files, and is said
   // once; one seen on some hosts only, or pointing at a host block from
   // elsewhere (admission, links), names them. A host block's own mistakes
   // already name their host.
-  const owner = ownerOf(program);
   const out: Diagnostic[] = [...fleetDiags];
   for (const { d, hosts } of seen.values()) {
     const item = d.span && owner(d.span);

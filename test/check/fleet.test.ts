@@ -157,6 +157,19 @@ context typo { id 2  cpu { shares 2 } }
   assert.ok(!hasErrors(check(load(src.replace("shares", "share")), { host: "big" }).diagnostics));
 });
 
+test("hosts that share a body each get their own host-block mistakes, at their own place", () => {
+  const src = `template t { cpus 2 }
+host a { use t }
+host b { use t }
+context c { id 1 }
+`;
+  const ds = check(load(src)).diagnostics.filter((d) => d.code === "VSC2032");
+  assert.equal(
+    ds.map((d) => d.span!.line),
+    [2, 3],
+  );
+});
+
 test("the same id twice on one host is an error naming both and the host; on two hosts it is fine", () => {
   const src = `host a { cpus 2  memory 4GiB }
 host b { cpus 2  memory 4GiB }

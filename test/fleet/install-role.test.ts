@@ -39,7 +39,7 @@ function runRole(node: string): { status: number | null; out: string } {
     );
     writeFileSync(
       join(dir, "play.yml"),
-      `- hosts: all\n  gather_facts: false\n  roles:\n    - role: vsc.fleet.install\n      vsc_install_node: ${node}\n      vsc_install_tarball: /nonexistent.tgz\n`,
+      `- hosts: all\n  gather_facts: false\n  roles:\n    - role: vsc.fleet.install\n      vsc_install_node: \"${node}\"\n      vsc_install_tarball: /nonexistent.tgz\n`,
     );
     writeFileSync(join(dir, "old-node"), "#!/bin/sh\necho v18.19.0\n");
     chmodSync(join(dir, "old-node"), 0o755);

@@ -1,4 +1,4 @@
-#!/usr/bin/python3
+#!/usr/bin/python
 # -*- coding: utf-8 -*-
 # The node side of vsc.fleet.host. The action plugin of the same name runs
 # first, on the controller: it makes the host's configuration there
@@ -203,7 +203,8 @@ def absent(module, vsc, work):
     if rc != 0:
         vsc.fail("vsc show", rc, out, err, add=0, change=0, destroy=0, plan="")
     observed = json.loads(out)
-    owned = len(observed.get("cgroups") or [])
+    # What destroy removes: the cgroups and vsc's nft table (tc roots go with their links' entries).
+    owned = len(observed.get("cgroups") or []) + (1 if (observed.get("nft") or {}).get("present") else 0)
     result = dict(changed=owned > 0, add=0, change=0, destroy=owned, plan="")
     if module.check_mode or owned == 0:
         module.exit_json(**result)

@@ -3,7 +3,7 @@
  * printed next to a baseline measured in the same run, because absolute
  * times on a shared 2-core machine mean little and ratios travel.
  *
- * Sections: check, compile, fuzz, apply. `npm run bench:kernel` runs the
+ * Sections: check, compile, fuzz, apply, fleet. `npm run bench:kernel` runs the
  * applier benchmark on a real cgroup v2 kernel in the kernel lab.
  */
 import { spawnSync } from "node:child_process";
@@ -430,3 +430,4 @@ if (on("compile")) benchCompile();
 if (on("compile") || on("peers")) benchPeers();
 if (on("fuzz")) await benchFuzz();
 if (on("apply")) await benchApply();
+if (on("fleet")) (await import("./fleet.js")).benchFleet();

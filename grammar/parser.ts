@@ -39,6 +39,7 @@ import {
   type BlockDraft,
   type DeclDraft,
   type DefineDraft,
+  type GroupDraft,
   type IncludeDraft,
   type MatchDraft,
   type PeerPortDraft,
@@ -60,6 +61,7 @@ import {
   Equals,
   Except,
   From,
+  Group,
   Host,
   Log,
   HostKey,
@@ -84,6 +86,7 @@ import {
   Net,
   NetKey,
   NodeKey,
+  On,
   Out,
   Overbook,
   Pids,
@@ -102,6 +105,7 @@ import {
   To,
   Traffic,
   TrafficKey,
+  Use,
   allTokens,
 } from "./tokens.js";
 import { messageProvider, type ParseMessage } from "./messages.js";
@@ -149,9 +153,31 @@ export class VscParser extends EmbeddedActionsParser {
     { ALT: () => this.SUBRULE(this.hostDecl) },
     { ALT: () => this.SUBRULE(this.templateDecl) },
     { ALT: () => this.SUBRULE(this.nodeDecl) },
+    { ALT: () => this.SUBRULE(this.groupDecl) },
   ];
   private readonly hostAlts = stmtAlts([
     { ALT: () => this.SUBRULE(this.hostKv) },
+    { ALT: () => this.SUBRULE(this.hostDisk) },
+    { ALT: () => this.SUBRULE(this.hostLink) },
+    { ALT: () => this.SUBRULE(this.hostPair) },
+    { ALT: () => this.SUBRULE(this.hostUse) },
+    this.unknownAlt(),
+  ]);
+  /**
+   * A template's body: a context's statements and a host's (a template may
+   * be used by both; the checker says which part applies where). `memory`
+   * is a host setting (`memory 32GiB`) or a block (`memory { ... }`).
+   */
+  private readonly templateAlts = stmtAlts([
+    { ALT: () => this.SUBRULE(this.templateMemory) },
+    { ALT: () => this.SUBRULE(this.nodeKv) },
+    { ALT: () => this.SUBRULE(this.cpuBlock) },
+    { ALT: () => this.SUBRULE(this.pidsBlock) },
+    { ALT: () => this.SUBRULE(this.ioBlock) },
+    { ALT: () => this.SUBRULE(this.netBlock) },
+    { ALT: () => this.SUBRULE(this.rlimitBlock) },
+    { ALT: () => this.SUBRULE(this.securityBlock) },
+    { ALT: () => this.SUBRULE(this.hostKv), IGNORE_AMBIGUITIES: true },
     { ALT: () => this.SUBRULE(this.hostDisk) },
     { ALT: () => this.SUBRULE(this.hostLink) },
     { ALT: () => this.SUBRULE(this.hostPair) },
@@ -340,7 +366,7 @@ export class VscParser extends EmbeddedActionsParser {
     (d) => {
       d.key = this.CONSUME(Template);
       d.name = this.CONSUME(Identifier);
-      this.body(d, this.nodeAlts);
+      this.body(d, this.templateAlts);
     },
     (d) => this.build.decl(d),
     adoptStmt,
@@ -356,13 +382,57 @@ export class VscParser extends EmbeddedActionsParser {
         d.inKw = this.CONSUME(In);
         d.parent = this.CONSUME2(Identifier);
       });
+      this.OPTION2(() => {
+        d.onKw = this.CONSUME(On);
+        d.on = [];
+        this.list(Identifier, d.on);
+      });
       this.body(d, this.nodeAlts);
     },
     (d) => this.build.decl(d),
     adoptStmt,
   );
 
+  /** group NAME = HOST, ... */
+  public groupDecl = this.node(
+    "groupDecl",
+    (): GroupDraft => ({ members: [] }),
+    (d) => {
+      d.key = this.CONSUME(Group);
+      d.name = this.CONSUME(Identifier);
+      this.CONSUME(Equals);
+      this.list(Identifier, d.members);
+    },
+    (d) => this.build.group(d),
+  );
+
   // ---------------------------------------------------------------- host statements
+
+  /** use TEMPLATE, ... (a template's host settings) */
+  public hostUse = this.keyList("hostUse", Use);
+  /** In a template: `memory SIZE` (a host's) or `memory { ... }` (a context's). */
+  public templateMemory = this.node(
+    "templateMemory",
+    (): { block?: Stmt; setting?: Stmt } => ({}),
+    (d) => {
+      this.OR2([
+        {
+          ALT: () => {
+            d.block = this.SUBRULE(this.memoryBlock);
+          },
+        },
+        {
+          ALT: () => {
+            d.setting = this.SUBRULE(this.hostKv);
+          },
+        },
+      ]);
+    },
+    (d) => d.block ?? d.setting,
+    (d, child) => {
+      if (child !== undefined) d.block = child as Stmt;
+    },
+  );
 
   /** cpus, memory, cgroup-root */
   public hostKv = this.keyList("hostKv", HostKey);

@@ -122,6 +122,10 @@ export const Template = kw("template", []);
 export const Class = kw("class", []);
 export const Context = kw("context", []);
 export const In = kw("in");
+/** `group NAME = HOST, ...` (a top-level item; also a statement key, for `security { group ... }`). */
+export const Group = kw("group", [StmtKey, SecurityKey]);
+/** `on HOSTS` after a class or context's name (and `in PARENT`). */
+export const On = kw("on");
 export const Out = kw("out");
 export const Use = kw("use", [StmtKey, NodeKey]);
 export const Id = kw("id", [StmtKey, NodeKey]);
@@ -167,7 +171,6 @@ export const Log = kw("log", []);
 export const Capabilities = kw("capabilities", [StmtKey, ModeKey]);
 export const Syscalls = kw("syscalls", [StmtKey, ModeKey]);
 export const User = kw("user", [StmtKey, SecurityKey]);
-export const Group = kw("group", [StmtKey, SecurityKey]);
 export const Filesystem = kw("filesystem", [StmtKey, SecurityKey]);
 export const Writable = kw("writable", [StmtKey, SecurityKey]);
 export const Tmp = kw("tmp", [StmtKey, SecurityKey]);
@@ -203,6 +206,8 @@ export const KEYWORDS: ReadonlyMap<string, TokenType> = new Map(
     Class,
     Context,
     In,
+    Group,
+    On,
     Out,
     Use,
     Id,

@@ -21,6 +21,11 @@ export const Code = {
   // VSC2060-2069 peers by name (language-v2.md §2)
   unknownPeer: "VSC2060",
   peerWrongKind: "VSC2061",
+  // VSC2090-2099 fleets (many hosts, groups, placement)
+  unknownPlacement: "VSC2090",
+  hostGroupClash: "VSC2091",
+  unknownGroupMember: "VSC2092",
+  templateWrongUser: "VSC2094",
   defineTooDeep: "VSC2035",
   unknownField: "VSC2022",
   unknownBlock: "VSC2023",
@@ -101,6 +106,7 @@ export const Code = {
   ingressAdmission: "VSC4053",
   trafficOnClass: "VSC4054",
   matchPeerForm: "VSC4055",
+  placedOutsideClass: "VSC4070",
 } as const;
 
 export type CodeName = keyof typeof Code;

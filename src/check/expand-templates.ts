@@ -15,6 +15,7 @@ export function expandTemplates(
   specs: ReadonlyMap<Decl, DeclSpec>,
   names: Names,
   report: Acceptor,
+  hasHostPart: (template: Decl) => boolean = () => false,
 ): Map<Decl, BodySpec> {
   const done = new Map<Decl, BodySpec>();
   const active = new Set<Decl>();
@@ -61,6 +62,20 @@ export function expandTemplates(
             {
               related: [{ span: t.name.span, label: "template declared here" }],
               help: "remove one of the use lines that form the cycle",
+            },
+          ),
+        );
+        continue;
+      }
+      if (decl.keyword !== "template" && hasHostPart(t)) {
+        report(
+          error(
+            Code.templateWrongUser,
+            use.span,
+            `${decl.keyword} "${decl.name.name}" uses template "${use.name}", which holds host settings`,
+            {
+              related: [{ span: t.name.span, label: "template declared here" }],
+              help: "a class or context takes only context blocks from a template: split the template in two",
             },
           ),
         );

@@ -1,7 +1,8 @@
 /**
  * The program's names: classes, contexts and templates share one name space
  * (they become cgroup directories and may be used interchangeably in
- * messages); defines have their own; there is exactly one host.
+ * messages); defines have their own; hosts are src/check/fleet.ts's (a
+ * program given to the single-host checker has at most one).
  */
 import type { Decl, Program } from "../syntax/ast.js";
 import { type Acceptor, error } from "./acceptor.js";
@@ -22,19 +23,9 @@ export function resolveNames(program: Program, report: Acceptor): Names {
   for (const it of program.items) {
     if (it.kind !== "Decl") continue;
     if (it.keyword === "host") {
-      if (host) {
-        report(
-          error(
-            Code.extraHost,
-            it.name.span,
-            `a second host "${it.name.name}": a program describes exactly one host`,
-            {
-              related: [{ span: host.name.span, label: "the host is declared here" }],
-              help: "compile each host's configuration separately",
-            },
-          ),
-        );
-      } else host = it;
+      // Several hosts are a fleet (src/check/fleet.ts), which checks each
+      // host's own single-host program; here there is at most one.
+      if (!host) host = it;
       continue;
     }
     const first = decls.get(it.name.name);

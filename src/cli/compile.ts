@@ -1,7 +1,9 @@
 /** `vsc check` and `vsc compile`. */
 import { closeSync, fchmodSync, lstatSync, mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import type { Diagnostic } from "../diag/diagnostic.js";
+import { type Diagnostic, hasErrors } from "../diag/diagnostic.js";
+import { printItems } from "../fmt/format.js";
+import { hostPrograms } from "../check/index.js";
 import { desiredState, emitArtifacts, emitTarget } from "../emit/index.js";
 import { systemdArtifacts } from "../emit/systemd.js";
 import type { VscIr } from "../ir/types.gen.js";
@@ -36,7 +38,8 @@ export async function cmdCheck(files: string[], format: DiagFormat, io: Io): Pro
   const json: object[] = [];
   for (const f of files) {
     const r = await loadAndCheck(f, io, format, format !== "json");
-    if (!r.ir) code = 1;
+    // A fleet checked whole builds no IR (that needs --host): errors decide.
+    if (hasErrors(r.diagnostics)) code = 1;
     if (format === "json") json.push(...diagnosticsAsJson(r.diagnostics, r.sources, f));
   }
   if (format === "json") io.out(JSON.stringify(json, null, 2) + "\n");
@@ -49,7 +52,7 @@ function cliError(code: string, message: string, help: string): Diagnostic {
 
 export async function cmdCompile(
   file: string,
-  o: { out: string; target?: string; format: DiagFormat },
+  o: { out: string; target?: string; format: DiagFormat; host?: string },
   io: Io,
 ): Promise<number> {
   const fail = (d: Diagnostic) => {
@@ -61,13 +64,26 @@ export async function cmdCompile(
       cliError(
         "VSC9002",
         "`-o -` writes one artifact to stdout, but no --target was given",
-        "add --target cgroup|nft|tc|json, or name an output directory",
+        "add --target cgroup|nft|tc|json|vsc, or name an output directory",
       ),
     );
   }
-  const { ir } = await loadAndCheck(file, io, o.format);
+  if (o.target === "vsc" && o.host === undefined && o.out !== "-")
+    return compileAllHosts(file, o, io, fail);
+  const checkOpts =
+    o.host === undefined ? { needOneHost: true } : { needOneHost: true, host: o.host };
+  const { ir, hostProgram } = await loadAndCheck(file, io, o.format, true, checkOpts);
   if (!ir) return 1;
 
+  if (o.target === "vsc") {
+    // The host's configuration as one self-contained file (docs/fleet.md).
+    const text = vscHeader(ir.host.name, ir.entry) + printItems(hostProgram!.items);
+    if (o.out === "-") {
+      io.out(text);
+      return 0;
+    }
+    return writeArtifacts(o.out, { [`${ir.host.name}.vsc`]: text }, o.format, io, fail);
+  }
   if (o.out === "-") {
     io.out(emitTarget(ir, o.target as Target));
     return 0;
@@ -75,6 +91,44 @@ export async function cmdCompile(
   const artifacts: Record<string, string> = o.target
     ? { [TARGETS[o.target as Target]]: emitTarget(ir, o.target as Target) }
     : emitArtifacts(ir);
+  const systemdIr = !o.target && ir.host.driver === "systemd" ? ir : undefined;
+  return writeArtifacts(o.out, artifacts, o.format, io, fail, systemdIr);
+}
+
+/** The header of a host's `--target vsc` file: no path, no time (deterministic). */
+const vscHeader = (host: string, entry: string) =>
+  `# host ${host} of ${entry}: its whole configuration, made by \`vsc compile --target vsc\`\n\n`;
+
+/**
+ * `vsc compile FLEET --target vsc -o DIR` (no --host): every host's file,
+ * HOST.vsc, from one check of the whole fleet (what the Ansible collection
+ * runs once per play on the controller, docs/fleet.md).
+ */
+async function compileAllHosts(
+  file: string,
+  o: { out: string; format: DiagFormat },
+  io: Io,
+  fail: (d: Diagnostic) => number,
+): Promise<number> {
+  const r = await loadAndCheck(file, io, o.format, true, {});
+  if (hasErrors(r.diagnostics) || !r.program) return 1;
+  const files: Record<string, string> = {};
+  const entry = r.program.files[0]?.file ?? "";
+  for (const [host, p] of hostPrograms(r.program))
+    files[`${host}.vsc`] = vscHeader(host, entry) + printItems(p.items);
+  return writeArtifacts(o.out, files, o.format, io, fail);
+}
+
+function writeArtifacts(
+  out: string,
+  artifacts: Record<string, string>,
+  format: DiagFormat,
+  io: Io,
+  fail: (d: Diagnostic) => number,
+  /** Under driver systemd, the IR whose units go to `systemd/` too. */
+  systemdIr?: VscIr,
+): number {
+  const o = { out, format };
   // Without its trailing slash, so that a symlink at the name is seen, not followed.
   const outDir = o.out.replace(/(.)\/+$/, "$1");
   let notDir: string | undefined;
@@ -109,9 +163,9 @@ export async function cmdCompile(
       );
     return fail(cannotWrite(o.out, e));
   }
-  if (!o.target && ir.host.driver === "systemd") {
+  if (systemdIr) {
     try {
-      writeSystemdDir(ir, outDir);
+      writeSystemdDir(systemdIr, outDir);
     } catch (e) {
       return fail(cannotWrite(o.out, e));
     }

@@ -27,7 +27,11 @@ export async function cmdExec(
     return EXIT_VSC_FAILED;
   }
   // stdout belongs to the command: the file's diagnostics (even `--format json`) go to stderr.
-  const { ir } = await loadAndCheck(file, { ...io, out: io.err }, format);
+  const host = (args as { host?: string }).host;
+  const { ir } = await loadAndCheck(file, { ...io, out: io.err }, format, true, {
+    needOneHost: true,
+    ...(host === undefined ? {} : { host }),
+  });
   if (!ir) return EXIT_VSC_FAILED;
   if (ir.host.driver === "systemd") {
     const node = ir.nodes.find((n) => n.name === args.context && n.kind === "context");

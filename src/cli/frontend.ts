@@ -9,7 +9,8 @@ import { capDiagnostics } from "../diag/cap.js";
 import { jsonDiagnostics, renderHuman, renderShort } from "../diag/render.js";
 import type { VscIr } from "../ir/types.gen.js";
 import { loadProgram } from "../syntax/load.js";
-import { check } from "../check/index.js";
+import { type CheckOptions, check } from "../check/index.js";
+import type { Program } from "../syntax/ast.js";
 import type { DiagFormat, Io } from "./io.js";
 import { fsSourceHost } from "./source-host.js";
 
@@ -19,6 +20,12 @@ export interface FrontendResult {
   diagnostics: Diagnostic[];
   /** Source text by Span.file, for rendering. */
   sources: ReadonlyMap<string, string>;
+  /** The checked host's single-host program (one host, or --host). */
+  hostProgram?: Program;
+  /** The file set's host names. */
+  hosts?: string[];
+  /** The loaded program (when it parsed). */
+  program?: Program;
 }
 
 /** Maps an entry-relative Span.file to the path the user knows (relative to the cwd). */
@@ -87,17 +94,25 @@ export async function loadAndCheck(
   io: Io,
   format: DiagFormat,
   print = true,
+  opts: CheckOptions = {},
 ): Promise<FrontendResult> {
   const { program, diagnostics: loadDiags } = await load(path);
   const sources = new Map(program.files.map((f) => [f.file, f.text] as const));
   let diagnostics = loadDiags;
   let ir: VscIr | undefined;
+  let hostProgram: Program | undefined;
+  let hosts: string[] | undefined;
   if (!hasErrors(loadDiags)) {
-    const checked = check(program);
+    const checked = check(program, opts);
     diagnostics = [...loadDiags, ...checked.diagnostics];
     ir = hasErrors(diagnostics) ? undefined : checked.ir;
+    hostProgram = checked.hostProgram;
+    hosts = checked.hosts;
   }
   diagnostics = sortDiagnostics(diagnostics);
   if (print) printDiagnostics(diagnostics, sources, path, format, io);
-  return { ir, diagnostics, sources };
+  const out: FrontendResult = { ir, diagnostics, sources, program };
+  if (hostProgram) out.hostProgram = hostProgram;
+  if (hosts) out.hosts = hosts;
+  return out;
 }

@@ -35,6 +35,8 @@ interface KernelArgs {
   format?: DiagFormat;
   /** vsc's lock/journal directory (default /run/vsc; env VSC_STATE_DIR). */
   stateDir?: string;
+  /** Which host of a fleet (`--host`); required when the file set has several. */
+  host?: string;
 }
 
 export interface PlanArgs extends KernelArgs {
@@ -59,7 +61,7 @@ export interface DestroyArgs extends KernelArgs {
 }
 
 export interface ShowArgs extends KernelArgs {
-  /** A .vsc file: under driver systemd, show reads its units. */
+  /** A .vsc file (with --host for a fleet): under driver systemd, show reads its units; else that host's cgroup root and links. */
   file?: string;
   cgroupRoot?: string;
   link?: string[];
@@ -85,7 +87,7 @@ function report(ds: Diagnostic[], file: string, a: KernelArgs, io: Io): void {
 }
 
 async function loadIr(file: string, a: KernelArgs, io: Io): Promise<VscIr | undefined> {
-  const { ir } = await loadAndCheck(file, io, a.format ?? "human");
+  const { ir } = await loadAndCheck(file, io, a.format ?? "human", true, hostOptions(a));
   return ir;
 }
 
@@ -226,18 +228,45 @@ export async function cmdDestroy(a: DestroyArgs, io: Io): Promise<number> {
   return finish(out, a, io, "Destroy");
 }
 
+/** `--host` for the checker: a command that acts on one host needs one. */
+export const hostOptions = (a: { host?: string }) =>
+  a.host === undefined ? { needOneHost: true } : { needOneHost: true, host: a.host };
+
 export async function cmdShow(a: ShowArgs, io: Io): Promise<number> {
+  let ir: VscIr | undefined;
   if (a.file) {
-    const ir = await loadIr(a.file, a, io);
+    ir = await loadIr(a.file, a, io);
     if (!ir) return 1;
     if (ir.host.driver === "systemd")
       return (await import("./systemd.js")).sdCmdShow(ir, { ...a, file: a.file }, io);
   }
   const kernel = kernelOf(a);
+  let cgroupRoot = a.cgroupRoot ?? "vsc";
+  let links = [...(a.link ?? [])];
+  if (ir !== undefined) {
+    const desired = desiredState(ir);
+    cgroupRoot = desired.cgroupRoot;
+    if (links.length === 0) links = desired.links.map((l) => l.dev);
+  } else if (a.host !== undefined) {
+    report(
+      [
+        {
+          code: "VSC9031",
+          severity: "error",
+          message: "--host names a host of a file set: give the file with --file",
+          help: "vsc show --file FLEET.vsc --host NAME",
+        },
+      ],
+      ".",
+      a,
+      io,
+    );
+    return 1;
+  }
   const scope = {
-    cgroupRoot: a.cgroupRoot ?? "vsc",
+    cgroupRoot,
     files: [...MANAGED_FILES],
-    links: [...(a.link ?? [])].sort(),
+    links: links.sort(),
   };
   let observed: ObservedState;
   try {

@@ -29,6 +29,11 @@ const EXIT_EXEC_FAILED = 125;
 const mountOption = () =>
   new Option("--cgroup-mount <dir>", "the cgroup2 mount").default("/sys/fs/cgroup");
 const netnsOption = () => new Option("--netns <name>", "work inside this network namespace");
+const hostOption = () =>
+  new Option(
+    "--host <name>",
+    "the host of a fleet to act on (required when the files hold several)",
+  );
 
 /** Runs vsc with `argv` (without node and script). Resolves to the exit code. */
 export async function main(argv: string[], io: Io = terminalIo()): Promise<number> {
@@ -68,8 +73,10 @@ export async function main(argv: string[], io: Io = terminalIo()): Promise<numbe
         "nft",
         "tc",
         "json",
+        "vsc",
       ]),
     )
+    .addOption(hostOption())
     .addOption(formatOption())
     .action(async (file: string, o: { out: string; target?: string; format: DiagFormat }) => {
       const { cmdCompile } = await import("./compile.js");
@@ -122,6 +129,7 @@ function registerKernelCommands(program: Command, io: Io, set: (c: number) => vo
       .argument("<file>", argument)
       .addOption(mountOption())
       .addOption(netnsOption())
+      .addOption(hostOption())
       .addOption(formatOption());
 
   fileCommand(
@@ -168,6 +176,8 @@ function registerKernelCommands(program: Command, io: Io, set: (c: number) => vo
     .option("-f, --file <file>", "a .vsc file (driver systemd: show its units and slices)")
     .option("--link <dev...>", "links whose root qdisc to show")
     .option("--json", "print JSON on stdout")
+    .option("-f, --file <file>", "a .vsc file: show its host's cgroup root and links")
+    .addOption(hostOption())
     .addOption(mountOption())
     .addOption(netnsOption())
     .action(async (o: Record<string, unknown>) => {
@@ -183,6 +193,7 @@ function registerKernelCommands(program: Command, io: Io, set: (c: number) => vo
     // with or without the `--`, and not a usage error with another exit code.
     .argument("[command...]", "the command and its arguments, after --")
     .option("-f, --file <file>", "the .vsc file that defines the context", "vsc.vsc")
+    .addOption(hostOption())
     .addOption(mountOption())
     .addOption(formatOption())
     .passThroughOptions()

@@ -173,7 +173,12 @@ function head(n: Node): string {
     case "SubBlock":
       return n.key.name + " " + n.label.name;
     case "Decl":
-      return `${n.keyword} ${n.name.name}${n.parent ? " in " + n.parent.name : ""}`;
+      return (
+        `${n.keyword} ${n.name.name}${n.parent ? " in " + n.parent.name : ""}` +
+        (n.on ? " on " + n.on.map((h) => h.name).join(", ") : "")
+      );
+    case "Group":
+      return `group ${n.name.name} = ${n.members.map((h) => h.name).join(", ")}`;
     case "Define":
       return `define ${n.name.name} = ${value(n.value)}`;
     case "Include":
@@ -350,5 +355,29 @@ function render(lines: Line[]): string {
 export function printSourceFile(sf: SourceFile): string {
   const p = new Printer(sf.text, attachComments(sf));
   p.body(sf, sf.items, "", true);
+  return render(p.lines);
+}
+
+/**
+ * Prints items (possibly from several files) as one file in canonical
+ * layout, without comments: `vsc compile --host H --target vsc` (the host's
+ * single-host program). `on` placements are left out: the file has one host.
+ */
+export function printItems(items: Item[]): string {
+  const none: Attachments = {
+    leading: new Map(),
+    trailing: new Map(),
+    opener: new Map(),
+    dangling: new Map(),
+  };
+  const kept = items
+    .filter((it) => it.kind !== "Include" && it.kind !== "Group")
+    .map((it): Item => {
+      if (it.kind !== "Decl" || !it.on) return it;
+      const { on: _on, ...rest } = it;
+      return rest;
+    });
+  const p = new Printer("", none);
+  p.body({ file: "", text: "", items: kept, comments: [] }, kept, "", true);
   return render(p.lines);
 }

@@ -219,11 +219,20 @@ export interface Decl extends NodeBase {
   name: Ident;
   /** `in PARENT` (classes and contexts only). */
   parent?: Ident;
+  /** `on HOST|GROUP, ...` (classes and contexts only): the hosts it is placed on. */
+  on?: Ident[];
   body: Stmt[];
   bodySpan: Span;
 }
 
-export type Item = Define | Include | Decl;
+/** `group princeton = pl1, pl2`: a named set of hosts, for `on`. */
+export interface Group extends NodeBase {
+  kind: "Group";
+  name: Ident;
+  members: Ident[];
+}
+
+export type Item = Define | Include | Decl | Group;
 
 /** A `#` or `//` comment; kept for the formatter. `text` includes the marker. */
 export interface Comment extends NodeBase {

@@ -13,6 +13,7 @@ import type {
   Block,
   Decl,
   Define,
+  Group,
   Ident,
   Include,
   Match,
@@ -49,6 +50,13 @@ export interface DeclDraft extends BodyDraft {
   name?: IToken;
   inKw?: IToken;
   parent?: IToken;
+  onKw?: IToken;
+  on?: IToken[];
+}
+export interface GroupDraft {
+  key?: IToken;
+  name?: IToken;
+  members: IToken[];
 }
 export interface BlockDraft extends BodyDraft {
   key?: IToken;
@@ -123,6 +131,23 @@ export class Build {
     }
   }
 
+  group(d: GroupDraft): Group | undefined {
+    try {
+      const key = need(d.key);
+      const name = this.ident(d.name);
+      if (d.members.length === 0) throw DROP;
+      const members = d.members.map((t) => this.ident(t));
+      return {
+        kind: "Group",
+        name,
+        members,
+        span: joinSpans(this.span(key), members[members.length - 1]!.span),
+      };
+    } catch (e) {
+      return dropped(e);
+    }
+  }
+
   include(d: IncludeDraft): Include | undefined {
     try {
       const key = need(d.key);
@@ -148,6 +173,10 @@ export class Build {
         span: joinSpans(this.span(key), bodySpan),
       };
       if (d.inKw !== undefined) decl.parent = this.ident(d.parent);
+      if (d.onKw !== undefined) {
+        if (!d.on || d.on.length === 0) throw DROP;
+        decl.on = d.on.map((t) => this.ident(t));
+      }
       return decl;
     } catch (e) {
       return dropped(e);

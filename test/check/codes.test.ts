@@ -73,9 +73,27 @@ const cases: Case[] = [
     at: "traffic »a",
   },
   { code: "VSC2010", src: `${HOST}class a { }\ncontext a { id 1 }\n`, at: "context »a" },
+  {
+    code: "VSC2090",
+    src: `${HOST}host h2 { cpus 1  memory 1GiB }\ngroup g = h, h2\ncontext a on gg { id 1 }\n`,
+    at: "on »gg",
+  },
+  { code: "VSC2091", src: `${HOST}group h = h\n`, at: "group »h" },
+  { code: "VSC2092", src: `${HOST}group g = h, h9\n`, at: "h, »h9" },
+  {
+    code: "VSC2094",
+    src: `${HOST}template big { cpus 8 }\ncontext a { use big  id 1 }\n`,
+    at: "use »big",
+  },
+  {
+    code: "VSC4070",
+    src: `${HOST}host h2 { cpus 1  memory 1GiB }\nclass k on h { }\ncontext a in k on h2 { id 1 }\n`,
+    at: "on »h2",
+  },
+
   { code: "VSC2011", src: `define x = 1\ndefine x = 2\n${HOST}`, at: "define »x = 2" },
   { code: "VSC2012", src: `context a { id 1 }\n`, at: null },
-  { code: "VSC2013", src: `${HOST}host g { cpus 1  memory 1GiB }\n`, at: "host »g" },
+  { code: "VSC2013", src: `${HOST}host h { cpus 1  memory 1GiB }\n`, at: "host »h { cpus 1" },
   { code: "VSC2014", src: `${HOST}template small { }\n` + ctx("use smal"), at: "use »smal" },
   { code: "VSC2015", src: `${HOST}context a in tier { id 1 }\n`, at: "tier" },
   { code: "VSC2016", src: `${HOST}context b { id 2 }\ncontext a in b { id 1 }\n`, at: "in »b" },

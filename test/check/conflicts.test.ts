@@ -40,17 +40,17 @@ test("class ids live in the derived range unless declared, and collide with cont
   assert.equal(summary(r.diagnostics), ["VSC4007@8:21"]);
 });
 
-test("names: duplicates across kinds, a second host, a define used where it does not fit", () => {
+test("names: duplicates across kinds, a host declared twice, a define used where it does not fit", () => {
   const src = `define port = 80
 ${HOST}template a { }
 class a { }
-host other { cpus 1  memory 1GiB }
+host h { cpus 1  memory 1GiB }
 context c { id 1  net { address $port } }
 `;
   const r = checkText(src);
   assert.equal(summary(r.diagnostics), [
     `VSC2010@${pos(src, "a { }", 1)}`,
-    `VSC2013@${pos(src, "other")}`,
+    `VSC2013@${pos(src, "h { cpus 1", 0)}`,
     `VSC2020@${pos(src, "$port")}`,
   ]);
   assert.equal(r.diagnostics[2]!.related![0]!.span.line, 1);

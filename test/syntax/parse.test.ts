@@ -182,8 +182,8 @@ test("a missing `}` is found at the next item, which is kept", () => {
 });
 
 test("a bad declaration head loses only that declaration", () => {
-  const r = parseSource("context a on b { id 1 }\ncontext c { id 3 }\n", "t.vsc");
-  assert.equal(diags("context a on b { id 1 }\ncontext c { id 3 }\n"), ["1:11 VSC1006"]);
+  const r = parseSource("context a at b { id 1 }\ncontext c { id 3 }\n", "t.vsc");
+  assert.equal(diags("context a at b { id 1 }\ncontext c { id 3 }\n"), ["1:11 VSC1006"]);
   assert.equal(
     r.file.items.map((i) => (i as Decl).name.name),
     ["c"],

@@ -41,4 +41,19 @@ export const cliCodes: CodeTable = {
       "run again. The exit code still counts every error. The limit applies to each entry file " +
       "and to every `--format` (in JSON this is the last element of the array).",
   },
+  VSC9030: {
+    title: "no such host in the file set",
+    explain:
+      "`--host NAME` chooses one host of a fleet (a file set with several `host` blocks) for " +
+      "compile, plan, apply, destroy, show and exec. The name given is not one of the file set's " +
+      "hosts (a group is not a host either). `vsc check FILE` lists problems of every host; the " +
+      "hosts are the names after `host` in the files.",
+  },
+  VSC9031: {
+    title: "several hosts: --host is needed",
+    explain:
+      "The file set describes more than one host (a fleet), and this command acts on one host: " +
+      "say which with `--host NAME`. A file set with one host needs no --host (it may be given, " +
+      "and must then name that host).",
+  },
 };

@@ -22,10 +22,42 @@ export const namesCodes: CodeTable = {
       "Admission needs its capacity.\n\n    host node1 { cpus 2  memory 8GiB }\n\nAdd a host block.",
   },
   VSC2013: {
-    title: "more than one host",
+    title: "host declared twice",
     explain:
-      "A program describes exactly one host, and a second `host` block was found (perhaps through an " +
-      "include). Compile each host's configuration separately; share contexts between them with include.",
+      "A file set may describe many hosts (a fleet, docs/fleet.md), each under its own name; two `host` " +
+      "blocks with the same name were found (perhaps through an include).\n\n" +
+      "    host pl1 { cpus 8  memory 32GiB }\n    host pl1 { cpus 4  memory 16GiB }   # error\n\n" +
+      "Rename one of them, or merge them.",
+  },
+  VSC2090: {
+    title: "unknown host or group",
+    explain:
+      "`on NAME, ...` places a class or context on hosts: each name must be a `host` or a `group` of " +
+      "the file set.\n\n    group princeton = pl1, pl2\n    context codeen on princton { id 601 }   # error\n\n" +
+      "Fix the name, or declare the host or group. Without `on`, a class or context is on every host " +
+      "(a context inside a class: on its class's hosts).",
+  },
+  VSC2091: {
+    title: "host and group names clash",
+    explain:
+      "Hosts and groups share one name space, so that `on NAME` means one thing: a group may not be " +
+      "named like a host or another group.\n\n    host pl1 { ... }\n    group pl1 = pl1   # error\n\nRename the group.",
+  },
+  VSC2092: {
+    title: "unknown group member",
+    explain:
+      "`group NAME = MEMBER, ...`: each member is a host, or a group declared before this one.\n\n" +
+      "    group princeton = pl1, pl7   # error: no host pl7\n\nFix the name or declare the host.",
+  },
+  VSC2094: {
+    title: "template used by the wrong kind of declaration",
+    explain:
+      "A template may hold a host's settings (`cpus`, `memory SIZE`, `link NAME rate R`, `disk`, " +
+      "`keep`, `overbook`, `cgroup-root`) and a context's blocks. A host uses only the first kind and a " +
+      "class or context only the second, so a host that uses a template with context blocks, or a " +
+      "context that uses one with host settings, is an error.\n\n" +
+      "    template node-8core { cpus 8  memory 32GiB }\n    context web { use node-8core }   # error\n\n" +
+      "Split the template in two: one for hosts, one for contexts.",
   },
   VSC2014: {
     title: "unknown template",

@@ -151,4 +151,17 @@ export const policyCodes: CodeTable = {
       "declare no address, so their traffic (sent from whatever address the host picks) is not " +
       "matched by this peer. Give them an address, or name the contexts that have one.",
   },
+  VSC4070: {
+    title: "placed on a host where its class is not",
+    explain:
+      "A class's placement (`on`) is its children's default, and a child may narrow it but never " +
+      "widen it: a context's cgroup lives inside its class's, so it cannot exist on a host where " +
+      "the class does not. When a host reaches a child's `on` (directly or through a group) but not " +
+      "its class's, that is this error; the child is checked on the hosts both share. The rule is the " +
+      "same whichever groups a host belongs to: placement is a set of hosts, groups only name parts " +
+      "of it, and a host in two groups is placed wherever either group is.\n\n" +
+      "    group princeton = pl1, pl2\n    class tenant on princeton { }\n" +
+      "    context ping in tenant on pl1, pl3 { id 1 }   # error: pl3 has no tenant\n\n" +
+      "Place the class on that host too, or take the host out of the child's `on`.",
+  },
 };

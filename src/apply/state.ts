@@ -382,3 +382,24 @@ export const stateExists = (s: StateFiles, ext: string) => {
     return false;
   }
 };
+
+/**
+ * vsc's other state files (`<key>.pending`, `<key>.outcome`: `vsc apply
+ * --confirm`, src/apply/confirm.ts), read and written with the same checks
+ * as the lock and the journal: 0600, never through a link, refused when
+ * someone else could have written them.
+ */
+export const stateText = {
+  read: (s: StateFiles, ext: "pending" | "outcome"): string | undefined => readStateFile(s, ext),
+  write: (s: StateFiles, ext: "pending" | "outcome", text: string): void =>
+    writeStateFile(s, ext, text),
+  remove: (s: StateFiles, ext: "pending" | "outcome"): void => {
+    rmSync(path(s, ext), { force: true });
+  },
+  path: (s: StateFiles, ext: string): string => path(s, ext),
+};
+
+/** "pid starttime" of a process, to recognise it later (a reused pid has another start time). */
+export const processId = (pid: number): string => `${pid} ${startTime(pid) ?? "?"}`;
+/** The process named by processId still runs (same pid, same start time). */
+export const processAlive = (id: string): boolean => alive(id);

@@ -42,6 +42,16 @@ export const Code = {
   diskIsPartition: "VSC5073",
   machineLarger: "VSC5074",
   machineNotCompared: "VSC5075",
+  // VSC5400-5419 apply --confirm, confirm, revert (src/apply/confirm.ts)
+  badDuration: "VSC5400",
+  pendingBlocks: "VSC5401",
+  pendingTampered: "VSC5402",
+  undoUnknown: "VSC5403",
+  armFailed: "VSC5404",
+  revertStale: "VSC5405",
+  revertDiffers: "VSC5406",
+  tooLate: "VSC5407",
+  noSystemLog: "VSC5409",
 } as const;
 
 export type AppliersCode = (typeof Code)[keyof typeof Code];

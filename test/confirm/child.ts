@@ -7,18 +7,21 @@
 import { applyWithLock, planDesired } from "../../src/apply/applier.js";
 import { hostKernel } from "../../src/apply/host-kernel.js";
 import { confirmDesired } from "./fixture.js";
+import { e2eDesired } from "../kernel/apply-fixture.js";
 
 const o = JSON.parse(process.argv[2] ?? "{}") as {
   mount: string;
   netns: string;
   stateDir: string;
   variant: "base" | "next";
+  /** Use the kernel lab's fixture (test/kernel/apply-fixture.ts) with this variant. */
+  e2e?: string;
   seconds: number;
   root?: string;
   leaf?: string;
 };
 const k = hostKernel({ cgroupMount: o.mount, netns: o.netns });
-const d = confirmDesired(o.variant, {
+const d = o.e2e ? e2eDesired(o.root ?? "vsc", o.e2e) : confirmDesired(o.variant, {
   ...(o.root ? { root: o.root } : {}),
   ...(o.leaf ? { leaf: o.leaf } : {}),
 });

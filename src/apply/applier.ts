@@ -296,7 +296,7 @@ export async function applySavedPlan(
 function pendingRefusal(st: ReturnType<typeof files>): Diagnostic | undefined {
   const p = readPending(st);
   // Made before the last boot: the kernel state it would restore is gone with the boot.
-  if (p.kind === "previous-boot") stateText.remove(st, "pending");
+  if (p.kind === "previous-boot") stateText.remove(st, p.ext);
   if (p.kind === "none" || p.kind === "previous-boot") return undefined;
   if (p.kind === "bad")
     return {

@@ -157,22 +157,33 @@ export function serializePending(r: PendingRecord): string {
 /** Records that passed every check, by state file and checksum (the watchdog reads its record repeatedly). */
 const validated = new Map<string, PendingRecord>();
 
+/**
+ * `ext` is the file it is in: "pending", or "reverting" while a revert that
+ * took it (atomically, by renaming it) runs, or after that revert died.
+ */
 export type PendingRead =
   | { kind: "none" }
-  | { kind: "ok"; record: PendingRecord }
-  | { kind: "bad"; diagnostic: Diagnostic }
-  | { kind: "previous-boot"; record: PendingRecord };
+  | { kind: "ok"; record: PendingRecord; ext: PendingExt }
+  | { kind: "bad"; diagnostic: Diagnostic; ext: PendingExt }
+  | { kind: "previous-boot"; record: PendingRecord; ext: PendingExt };
+export type PendingExt = "pending" | "reverting";
 
 /**
  * Reads `<key>.pending` and holds it to what vsc itself writes. Throws
  * StateError only for an unsafe state directory or file (a link, not ours).
  */
 export function readPending(st: StateFiles): PendingRead {
-  const text = stateText.read(st, "pending");
+  let ext: PendingExt = "pending";
+  let text = stateText.read(st, ext);
+  if (text === undefined) {
+    ext = "reverting";
+    text = stateText.read(st, ext);
+  }
   if (text === undefined) return { kind: "none" };
-  const file = stateText.path(st, "pending");
+  const file = stateText.path(st, ext);
   const bad = (why: string, notes: string[] = []): PendingRead => ({
     kind: "bad",
+    ext,
     diagnostic: diag(
       Code.pendingTampered,
       `the pending revert ${file} is refused: ${why}`,
@@ -191,8 +202,8 @@ export function readPending(st: StateFiles): PendingRead {
   const cached = validated.get(cacheKey);
   if (cached)
     return cached.boot !== bootId()
-      ? { kind: "previous-boot", record: cached }
-      : { kind: "ok", record: cached };
+      ? { kind: "previous-boot", record: cached, ext }
+      : { kind: "ok", record: cached, ext };
   let r: PendingRecord;
   try {
     r = JSON.parse(body) as PendingRecord;
@@ -211,8 +222,8 @@ export function readPending(st: StateFiles): PendingRead {
     return bad("its undo plan works on another cgroup subtree");
   r.undo = undo.plan;
   validated.set(cacheKey, r);
-  if (r.boot !== bootId()) return { kind: "previous-boot", record: r };
-  return { kind: "ok", record: r };
+  if (r.boot !== bootId()) return { kind: "previous-boot", record: r, ext };
+  return { kind: "ok", record: r, ext };
 }
 
 function recordProblems(r: PendingRecord, st: StateFiles): string[] {
@@ -680,75 +691,69 @@ export interface CommandResult {
   message?: string;
 }
 
+function tooLate(st: StateFiles, running: boolean): CommandResult {
+  const o = readOutcome(st);
+  return {
+    code: 1,
+    diagnostics: [
+      diag(
+        Code.tooLate,
+        running
+          ? "too late to confirm: the deadline has passed and the revert has started"
+          : `nothing to confirm: the pending apply was ${o?.result === "revert-failed" || o?.result === "revert-refused" ? "not confirmed in time, and its revert failed" : "reverted"}${o ? ` at ${when(o.at)}` : ""}`,
+        "the live state is (or is being put back to) the one before that apply; apply it again (with --confirm) if it is still wanted",
+        o?.lines ?? [],
+      ),
+    ],
+  };
+}
+
+/**
+ * `vsc confirm`. Takes no lock: it takes the pending record by renaming it
+ * away, and the watchdog takes it at the deadline by renaming it to
+ * `<key>.reverting`; exactly one of the two renames succeeds.
+ */
 export async function confirmPending(st: StateFiles): Promise<CommandResult> {
-  const lock = await lockWithin(st, 10_000);
-  if (!lock.ok)
-    return {
-      code: 1,
-      diagnostics: [
-        diag(
-          Code.locked,
-          `another vsc command holds the lock (pid ${lock.holder})`,
-          "run `vsc confirm` again in a moment",
-          [`lock file: ${lock.file}`],
-        ),
-      ],
-    };
-  try {
-    const p = readPending(st);
-    if (p.kind === "none") {
-      const o = readOutcome(st);
-      if (o && o.result !== "confirmed")
-        return {
-          code: 1,
-          diagnostics: [
-            diag(
-              Code.tooLate,
-              `nothing to confirm: the pending apply was ${o.result === "revert-failed" || o.result === "revert-refused" ? "not confirmed in time, and its revert failed" : "reverted"} at ${when(o.at)}`,
-              "the live state is the one before that apply; apply it again (with --confirm) if it is still wanted",
-              o.lines,
-            ),
-          ],
-        };
-      return {
-        code: 0,
-        diagnostics: [],
-        message: "Nothing to confirm: no apply is pending confirmation.\n",
-      };
-    }
-    if (p.kind === "bad") {
-      // Confirming runs nothing: a refused record is discarded, the live state is kept as it is.
-      stateText.remove(st, "pending");
-      systemLog("err", `discarded a pending revert that was refused: ${p.diagnostic.message}`);
-      return {
-        code: 0,
-        diagnostics: [
-          {
-            ...p.diagnostic,
-            severity: "warning",
-            notes: ["discarded: the live state is kept as it is"],
-          },
-        ],
-        message: "Confirmed: the live state stays as it is (the pending revert was discarded).\n",
-      };
-    }
-    const r = p.record;
-    stateText.remove(st, "pending");
-    stopWatchdog(r);
-    const line = `confirmed the apply of ${when(r.appliedAt)} on ${r.cgroupMount}/${r.cgroupRoot} (id ${r.id.slice(0, 8)})`;
-    writeOutcome(st, { id: r.id, at: Date.now(), result: "confirmed", lines: [] });
-    const logged = systemLog("notice", line);
+  const p = readPending(st);
+  if (p.kind === "none") {
+    const o = readOutcome(st);
+    if (o && o.result !== "confirmed") return tooLate(st, false);
     return {
       code: 0,
-      diagnostics: logged ? [noSyslog(logged, st)] : [],
-      message:
-        p.kind === "previous-boot"
-          ? "Nothing to confirm: the pending apply was made before the last boot (what it changed did not survive the reboot); its record is discarded.\n"
-          : `Confirmed: the apply of ${when(r.appliedAt)} is permanent (${Math.max(0, Math.round((r.deadline - Date.now()) / 1000))} s were left).\n`,
+      diagnostics: [],
+      message: "Nothing to confirm: no apply is pending confirmation.\n",
     };
-  } finally {
-    lock.release();
   }
+  if (p.ext === "reverting") return tooLate(st, true);
+  if (!stateText.take(st, "pending")) return tooLate(st, true);
+  if (p.kind === "bad") {
+    // Confirming runs nothing: a refused record is discarded, the live state is kept as it is.
+    systemLog("err", `discarded a pending revert that was refused: ${p.diagnostic.message}`);
+    return {
+      code: 0,
+      diagnostics: [
+        {
+          ...p.diagnostic,
+          severity: "warning",
+          notes: ["discarded: the live state is kept as it is"],
+        },
+      ],
+      message: "Confirmed: the live state stays as it is (the pending revert was discarded).\n",
+    };
+  }
+  const r = p.record;
+  if (p.kind === "ok") stopWatchdog(r);
+  const line = `confirmed the apply of ${when(r.appliedAt)} on ${r.cgroupMount}/${r.cgroupRoot} (id ${r.id.slice(0, 8)})`;
+  writeOutcome(st, { id: r.id, at: Date.now(), result: "confirmed", lines: [] });
+  const logged = systemLog("notice", line);
+  return {
+    code: 0,
+    diagnostics: logged ? [noSyslog(logged, st)] : [],
+    message:
+      p.kind === "previous-boot"
+        ? "Nothing to confirm: the pending apply was made before the last boot (what it changed did not survive the reboot); its record is discarded.\n"
+        : `Confirmed: the apply of ${when(r.appliedAt)} is permanent (${Math.max(0, Math.round((r.deadline - Date.now()) / 1000))} s were left).\n`,
+  };
 }
 
 // ---------------------------------------------------------------------------
@@ -763,7 +768,15 @@ export interface RevertOptions {
   kernelFor: (r: PendingRecord) => Kernel;
 }
 
-/** The watchdog's wait: until the deadline, waking every few seconds to see whether it was confirmed. */
+/** How long before the deadline the watchdog takes the lock and reads the live state. */
+export const leadMs = (seconds: number): number => Math.min(15_000, seconds * 500);
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The watchdog's wait: until `leadMs` before the deadline, waking every few
+ * seconds to see whether it was confirmed. false: nothing to do any more.
+ */
 export async function waitForDeadline(st: StateFiles, id: string): Promise<boolean> {
   // The applier writes the record right after starting the watchdog.
   const started = Date.now();
@@ -776,19 +789,29 @@ export async function waitForDeadline(st: StateFiles, id: string): Promise<boole
       return false;
     }
     if (p.kind === "none" && !seen && existsSync(st.dir) && Date.now() - started < 60_000) {
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
       continue;
     }
     // A refused record is reported at once (revertPending refuses it and logs why).
-    if (p.kind === "bad") return true;
-    if (p.kind !== "ok" || p.record.id !== id) return false;
+    if (p.kind === "bad") return p.ext === "pending";
+    if (p.kind !== "ok" || p.ext !== "pending" || p.record.id !== id) return false;
     seen = true;
-    const left = p.record.deadline - Date.now();
+    const left = p.record.deadline - leadMs(p.record.seconds) - Date.now();
     if (left <= 0) return true;
-    await new Promise((r) => setTimeout(r, Math.min(left, 5000)));
+    await sleep(Math.min(left, 5000));
   }
 }
 
+/**
+ * `vsc revert` (now), or the watchdog (`due`): under the lock, take the
+ * pending record (rename to `<key>.reverting`), check the live state is the
+ * one the apply left, run the undo, read everything again. The watchdog
+ * takes the lock and reads the live state `leadMs` before the deadline (the
+ * lock keeps every other vsc change out meanwhile), then at the deadline
+ * only takes the record and runs the undo: on a slow machine (the kernel
+ * lab under emulation, where starting nft or tc costs a second) reading the
+ * state is most of the time a revert takes.
+ */
 export async function revertPending(st: StateFiles, o: RevertOptions): Promise<CommandResult> {
   const t0 = Date.now();
   const lock = await lockWithin(st, o.due ? 60_000 : 10_000);
@@ -834,7 +857,7 @@ export async function revertPending(st: StateFiles, o: RevertOptions): Promise<C
     }
     if (p.kind === "previous-boot") {
       // cgroups, nft and tc state do not survive a reboot: the undo describes a kernel that is gone.
-      stateText.remove(st, "pending");
+      stateText.remove(st, p.ext);
       systemLog(
         "notice",
         `discarded a pending revert made before the last boot (id ${p.record.id.slice(0, 8)})`,
@@ -847,9 +870,34 @@ export async function revertPending(st: StateFiles, o: RevertOptions): Promise<C
       };
     }
     const r = p.record;
-    if (o.due && (r.id !== o.due || Date.now() < r.deadline)) return { code: 0, diagnostics: [] };
+    if (o.due && (r.id !== o.due || p.ext !== "pending")) return { code: 0, diagnostics: [] };
     timings.read = Date.now() - t0 - timings.lock!;
-    return runRevert(st, r, o, timings);
+    const kernel = o.kernelFor(r);
+    let live: ObservedState;
+    try {
+      live = observe(kernel, r.undo.scope, { interrupted: journalMarker.interrupted(st) });
+    } catch (e) {
+      const d = diag(
+        Code.cannotRead,
+        `cannot read the live state: ${e instanceof KernelError ? e.message : String(e)}`,
+        "run as root, and check the cgroup mount and the network namespace",
+      );
+      writeOutcome(st, { id: r.id, at: Date.now(), result: "revert-failed", lines: [d.message] });
+      systemLog("err", `revert of ${r.id.slice(0, 8)} failed: ${d.message}`);
+      return { code: 1, diagnostics: [d] };
+    }
+    timings.observe = Date.now() - t0 - timings.lock! - timings.read;
+    if (o.due) await sleep(r.deadline - Date.now());
+    // Taken atomically: a `vsc confirm` that got it first wins (the revert then does nothing).
+    if (p.ext === "pending" && !stateText.take(st, "pending", "reverting")) {
+      if (o.due) return { code: 0, diagnostics: [] };
+      return {
+        code: 0,
+        diagnostics: [],
+        message: "Nothing to revert: the pending apply was confirmed meanwhile.\n",
+      };
+    }
+    return runRevert(st, r, o, kernel, live, timings);
   } finally {
     lock.release();
   }
@@ -859,10 +907,12 @@ function runRevert(
   st: StateFiles,
   r: PendingRecord,
   o: RevertOptions,
+  kernel: Kernel,
+  live: ObservedState,
   timings: Record<string, number>,
 ): CommandResult {
-  const kernel = o.kernelFor(r);
   let mark = Date.now();
+  const started = mark;
   let restoredAt: number | undefined;
   const step = (name: string) => {
     const now = Date.now();
@@ -870,6 +920,7 @@ function runRevert(
     mark = now;
   };
   const tag = `revert of the apply of ${when(r.appliedAt)} on ${r.cgroupMount}/${r.cgroupRoot} (id ${r.id.slice(0, 8)}${o.due ? ", deadline reached" : ", by vsc revert"})`;
+  /** Ends the revert: the record goes (done) or back to pending (refused, failed: rolled back). */
   const finish = (
     result: OutcomeRecord["result"],
     ds: Diagnostic[],
@@ -878,13 +929,16 @@ function runRevert(
     message?: string,
   ): CommandResult => {
     step("verify");
+    if (result === "revert-refused" || result === "revert-failed")
+      stateText.take(st, "reverting", "pending");
+    else stateText.remove(st, "reverting");
     writeOutcome(st, {
       id: r.id,
       at: Date.now(),
       result,
       lines,
       ...(restoredAt ? { restoredAt } : {}),
-      timings,
+      timings: { ...timings, startedAfterDeadline: started - r.deadline },
     });
     const logged = systemLog(
       code === 0 ? "notice" : "err",
@@ -896,18 +950,6 @@ function runRevert(
       ...(message ? { message } : {}),
     };
   };
-  let live: ObservedState;
-  try {
-    live = observe(kernel, r.undo.scope, { interrupted: journalMarker.interrupted(st) });
-    step("observe");
-  } catch (e) {
-    const d = diag(
-      Code.cannotRead,
-      `cannot read the live state: ${e instanceof KernelError ? e.message : String(e)}`,
-      "run as root, and check the cgroup mount and the network namespace",
-    );
-    return finish("revert-failed", [d], [], 1);
-  }
   if (fingerprint(live) !== r.undo.fingerprint) {
     const differs = stateDifferences(r.after, live);
     const d = diag(
@@ -931,12 +973,13 @@ function runRevert(
         ),
       }
     : r.undo;
-  // Not `checked`: the undo came from a file, so the executor holds it to what vsc owns again.
-  const res = executePlan(kernel, undo, { state: st, before: live });
+  // `checked`: readPending held the undo to what vsc owns (parsePlan: schema + validate.ts);
+  // --move-procs adds only the one move validate.ts allows.
+  const res = executePlan(kernel, undo, { state: st, before: live, checked: !o.moveProcs });
   step("execute");
   restoredAt = Date.now();
   if (!res.ok) {
-    // Rolled back to the state the apply left: still pending, the watchdog's run is over.
+    // Rolled back to the state the apply left: still pending; the watchdog's run is over.
     const ds = res.diagnostics.map((d, i) =>
       i === 0
         ? {
@@ -950,7 +993,6 @@ function runRevert(
     );
     return finish("revert-failed", ds, [], 1);
   }
-  stateText.remove(st, "pending");
   if (!o.due) stopWatchdog(r);
   let now: ObservedState;
   try {
@@ -1002,6 +1044,8 @@ export function pendingSummary(st: StateFiles): string | undefined {
   }
   if (p.kind === "bad") return `pending confirmation: REFUSED (${p.diagnostic.message})\n`;
   const r = p.record;
+  if (p.ext === "reverting")
+    return `pending confirmation: the deadline ${when(r.deadline)} has passed; the revert has started (or died: run \`vsc revert\`)\n`;
   if (p.kind === "previous-boot")
     return `pending confirmation: made before the last boot (discarded by the next vsc confirm/revert/apply)\n`;
   const left = Math.round((r.deadline - Date.now()) / 1000);

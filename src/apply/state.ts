@@ -389,14 +389,30 @@ export const stateExists = (s: StateFiles, ext: string) => {
  * as the lock and the journal: 0600, never through a link, refused when
  * someone else could have written them.
  */
+export type StateExt = "pending" | "reverting" | "outcome";
 export const stateText = {
-  read: (s: StateFiles, ext: "pending" | "outcome"): string | undefined => readStateFile(s, ext),
-  write: (s: StateFiles, ext: "pending" | "outcome", text: string): void =>
-    writeStateFile(s, ext, text),
-  remove: (s: StateFiles, ext: "pending" | "outcome"): void => {
+  read: (s: StateFiles, ext: StateExt): string | undefined => readStateFile(s, ext),
+  write: (s: StateFiles, ext: StateExt, text: string): void => writeStateFile(s, ext, text),
+  remove: (s: StateFiles, ext: StateExt): void => {
     rmSync(path(s, ext), { force: true });
   },
   path: (s: StateFiles, ext: string): string => path(s, ext),
+  /**
+   * Renames `<key>.from` to `<key>.to` (or away, when `to` is undefined):
+   * atomic, so of a confirm and a revert racing for a pending apply exactly
+   * one gets it. false when it was not there (someone else took it).
+   */
+  take: (s: StateFiles, from: StateExt, to?: StateExt): boolean => {
+    const dest = to ? path(s, to) : join(s.dir, tempName(`${s.key}.${from}`));
+    try {
+      renameSync(path(s, from), dest);
+    } catch (e) {
+      if (errnoOf(e) === "ENOENT") return false;
+      throw ioError(`rename ${path(s, from)}`, e);
+    }
+    if (!to) removeQuietly(dest);
+    return true;
+  },
 };
 
 /** "pid starttime" of a process, to recognise it later (a reused pid has another start time). */

@@ -21,10 +21,12 @@ const o = JSON.parse(process.argv[2] ?? "{}") as {
   leaf?: string;
 };
 const k = hostKernel({ cgroupMount: o.mount, netns: o.netns });
-const d = o.e2e ? e2eDesired(o.root ?? "vsc", o.e2e) : confirmDesired(o.variant, {
-  ...(o.root ? { root: o.root } : {}),
-  ...(o.leaf ? { leaf: o.leaf } : {}),
-});
+const d = o.e2e
+  ? e2eDesired(o.root ?? "vsc", o.e2e)
+  : confirmDesired(o.variant, {
+      ...(o.root ? { root: o.root } : {}),
+      ...(o.leaf ? { leaf: o.leaf } : {}),
+    });
 const opts = {
   stateDir: o.stateDir,
   confirm: { seconds: o.seconds, watchdog: "process" as const },

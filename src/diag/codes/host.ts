@@ -219,7 +219,7 @@ export const hostCodes: CodeTable = {
   VSC5407: {
     title: "too late to confirm: the pending apply was reverted",
     explain:
-      "`vsc confirm` found nothing pending because the deadline passed and the watchdog reverted the apply (or tried to, and failed: the message says which). Confirming now would report a change that is no longer there, so it exits 1. The live state is the one before that apply: apply it again (with --confirm) if it is still wanted. With nothing pending and no revert since the last apply, `vsc confirm` says so and exits 0.",
+      "`vsc confirm` came too late: the deadline passed and the watchdog reverted the apply, has started to (it took the pending record, atomically, before the confirm could), or tried and failed (the message says which). Confirming now would report a change that is no longer there, so it exits 1. The live state is the one before that apply: apply it again (with --confirm) if it is still wanted. With nothing pending and no revert since the last apply, `vsc confirm` says so and exits 0.",
   },
   VSC5409: {
     title: "no system log for the pending apply's outcome",

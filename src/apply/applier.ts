@@ -21,7 +21,22 @@ import type { Kernel } from "./kernel.js";
 import { KernelError, errnoMessage } from "./kernel.js";
 import { observe } from "./observe.js";
 import { needsOf, preflight, type PreflightNeeds } from "./preflight.js";
-import { DEFAULT_STATE_DIR, StateError, acquireLock, journalMarker, stateFiles } from "./state.js";
+import {
+  DEFAULT_STATE_DIR,
+  StateError,
+  acquireLock,
+  journalMarker,
+  stateFiles,
+  stateText,
+} from "./state.js";
+import {
+  armConfirm,
+  clearOutcome,
+  previousRulesetFor,
+  readPending,
+  type ConfirmOptions,
+  type PendingRecord,
+} from "./confirm.js";
 
 export interface ApplierOptions {
   /** Default /run/vsc. */
@@ -29,6 +44,8 @@ export interface ApplierOptions {
   moveProcs?: boolean;
   /** Skip the host checks (tests that fake the kernel's tools). */
   skipPreflight?: boolean;
+  /** `vsc apply --confirm`: revert at the deadline unless confirmed (src/apply/confirm.ts). */
+  confirm?: ConfirmOptions;
 }
 
 export interface Outcome {
@@ -43,6 +60,8 @@ export interface Outcome {
    */
   checked?: boolean;
   diagnostics: Diagnostic[];
+  /** With `confirm`: the apply now pending confirmation. */
+  pending?: PendingRecord;
 }
 
 const files = (k: Kernel, root: string, o: ApplierOptions) =>
@@ -175,6 +194,8 @@ export async function applyWithLock(
   }
   if (!lock.ok) return { diagnostics: [locked(lock.holder, lock.file)] };
   try {
+    const blocked = guarded(() => pendingRefusal(st));
+    if (blocked) return { diagnostics: [blocked] };
     const planned = makePlan();
     if (!planned.plan) return planned;
     const before = {
@@ -187,8 +208,39 @@ export async function applyWithLock(
         approved: true,
         result: executePlan(kernel, planned.plan, { state: st, ...before }),
       };
+    // --confirm: the undo must be knowable before anything changes (VSC5403).
+    const prev = o.confirm ? previousRulesetFor(st, planned.plan, planned.observed) : {};
+    if (prev.diagnostic)
+      return { ...planned, diagnostics: [...planned.diagnostics, prev.diagnostic] };
     if (!(await approve(planned.plan))) return { ...planned, approved: false };
     const result = executePlan(kernel, planned.plan, { state: st, ...before });
+    if (result.ok && o.confirm) {
+      const armed = armConfirm(
+        kernel,
+        st,
+        planned.plan,
+        planned.observed!,
+        prev.ruleset,
+        o.confirm,
+        !!o.moveProcs,
+      );
+      if (!armed.armed)
+        return {
+          ...planned,
+          approved: true,
+          result: { ...result, ok: false },
+          diagnostics: [...planned.diagnostics, ...armed.diagnostics],
+        };
+      return {
+        ...planned,
+        approved: true,
+        result,
+        pending: armed.armed.record,
+        diagnostics: [...planned.diagnostics, ...armed.armed.diagnostics],
+      };
+    }
+    // A plain apply: the outcome of an earlier pending apply is history now.
+    if (result.ok) clearOutcome(st);
     return {
       ...planned,
       approved: true,
@@ -238,6 +290,28 @@ export async function applySavedPlan(
     approve,
     o,
   );
+}
+
+/** An apply pending confirmation blocks every other apply and destroy on its subtree (VSC5401). */
+function pendingRefusal(st: ReturnType<typeof files>): Diagnostic | undefined {
+  const p = readPending(st);
+  // Made before the last boot: the kernel state it would restore is gone with the boot.
+  if (p.kind === "previous-boot") stateText.remove(st, p.ext);
+  if (p.kind === "none" || p.kind === "previous-boot") return undefined;
+  if (p.kind === "bad")
+    return {
+      ...p.diagnostic,
+      code: Code.pendingBlocks,
+      message: `a pending apply blocks this one, and its record is refused: ${p.diagnostic.message}`,
+    };
+  const left = Math.round((p.record.deadline - Date.now()) / 1000);
+  return {
+    code: Code.pendingBlocks,
+    severity: "error",
+    message: `an apply is pending confirmation on this cgroup subtree (${left >= 0 ? `reverts in ${left} s` : `${-left} s overdue`})`,
+    help: "run `vsc confirm` to keep it or `vsc revert` to undo it now, then apply again",
+    notes: ["nothing was changed"],
+  };
 }
 
 function locked(holder: number, file: string): Diagnostic {

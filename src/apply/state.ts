@@ -382,3 +382,40 @@ export const stateExists = (s: StateFiles, ext: string) => {
     return false;
   }
 };
+
+/**
+ * vsc's other state files (`<key>.pending`, `<key>.outcome`: `vsc apply
+ * --confirm`, src/apply/confirm.ts), read and written with the same checks
+ * as the lock and the journal: 0600, never through a link, refused when
+ * someone else could have written them.
+ */
+export type StateExt = "pending" | "reverting" | "outcome";
+export const stateText = {
+  read: (s: StateFiles, ext: StateExt): string | undefined => readStateFile(s, ext),
+  write: (s: StateFiles, ext: StateExt, text: string): void => writeStateFile(s, ext, text),
+  remove: (s: StateFiles, ext: StateExt): void => {
+    rmSync(path(s, ext), { force: true });
+  },
+  path: (s: StateFiles, ext: string): string => path(s, ext),
+  /**
+   * Renames `<key>.from` to `<key>.to` (or away, when `to` is undefined):
+   * atomic, so of a confirm and a revert racing for a pending apply exactly
+   * one gets it. false when it was not there (someone else took it).
+   */
+  take: (s: StateFiles, from: StateExt, to?: StateExt): boolean => {
+    const dest = to ? path(s, to) : join(s.dir, tempName(`${s.key}.${from}`));
+    try {
+      renameSync(path(s, from), dest);
+    } catch (e) {
+      if (errnoOf(e) === "ENOENT") return false;
+      throw ioError(`rename ${path(s, from)}`, e);
+    }
+    if (!to) removeQuietly(dest);
+    return true;
+  },
+};
+
+/** "pid starttime" of a process, to recognise it later (a reused pid has another start time). */
+export const processId = (pid: number): string => `${pid} ${startTime(pid) ?? "?"}`;
+/** The process named by processId still runs (same pid, same start time). */
+export const processAlive = (id: string): boolean => alive(id);

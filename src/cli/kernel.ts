@@ -24,7 +24,18 @@ import { renderPlan } from "../plan/render.js";
 import type { ObservedState, Plan } from "../plan/types.js";
 import { MANAGED_FILES, tcRateString } from "../plan/values.js";
 import { readInputFile, writeFileReplacing } from "../safe-fs.js";
-import { StateError } from "../apply/state.js";
+import { DEFAULT_STATE_DIR, StateError, stateFiles, type StateFiles } from "../apply/state.js";
+import {
+  confirmPending,
+  parseDuration,
+  pendingKeys,
+  pendingSummary,
+  readPending,
+  revertPending,
+  waitForDeadline,
+  type CommandResult,
+} from "../apply/confirm.js";
+import { Code } from "../plan/codes.js";
 import { loadAndCheck, printDiagnostics } from "./frontend.js";
 import type { DiagFormat, Io } from "./io.js";
 
@@ -52,6 +63,15 @@ export interface ApplyArgs extends KernelArgs {
   file: string;
   autoApprove?: boolean;
   moveProcs?: boolean;
+  /** Revert after this long unless confirmed ("90s", "2m"). */
+  confirm?: string;
+}
+
+export interface PendingArgs extends KernelArgs {
+  cgroupRoot?: string;
+  moveProcs?: boolean;
+  /** The watchdog's own invocation: the pending id it was started for. */
+  due?: string;
 }
 
 export interface DestroyArgs extends KernelArgs {
@@ -140,6 +160,28 @@ export async function cmdPlan(a: PlanArgs, io: Io): Promise<number> {
 }
 
 export async function cmdApply(a: ApplyArgs, io: Io): Promise<number> {
+  let confirm: { seconds: number } | undefined;
+  if (a.confirm !== undefined) {
+    const d = parseDuration(a.confirm);
+    if ("error" in d) {
+      report(
+        [
+          {
+            code: Code.badDuration,
+            severity: "error",
+            message: `--confirm ${d.error}`,
+            help: "give the time to confirm in, between 1 second and 1 day: --confirm 90s, --confirm 2m",
+            notes: ["nothing was changed"],
+          },
+        ],
+        a.file,
+        a,
+        io,
+      );
+      return 1;
+    }
+    confirm = d;
+  }
   // A regular file only (a FIFO or /dev/zero would hang): a plan or a .vsc file, bounded in size.
   const read = readInputFile(a.file, MAX_APPLY_INPUT_BYTES);
   if (!read.ok) {
@@ -173,7 +215,7 @@ export async function cmdApply(a: ApplyArgs, io: Io): Promise<number> {
   if (/^\s*\{/.test(text) && text.includes('"vsc-systemd-plan"'))
     return (await import("./systemd.js")).sdCmdApplySaved(text, a, io);
   const kernel = kernelOf(a);
-  const opts = optsOf(a);
+  const opts = { ...optsOf(a), ...(confirm ? { confirm } : {}) };
   if (looksLikePlan(text)) {
     const parsed = parsePlan(text, a.file);
     if (!parsed.plan) {
@@ -280,9 +322,114 @@ export async function cmdShow(a: ShowArgs, io: Io): Promise<number> {
     report([cannotRead(e)], ".", a, io);
     return 1;
   }
-  if (a.json) io.out(`${JSON.stringify(observed, null, 2)}\n`);
-  else io.out(renderShow(observed, kernel));
+  const st = stateFiles(
+    optsOf(a).stateDir ?? DEFAULT_STATE_DIR,
+    kernel.cgroupMount,
+    scope.cgroupRoot,
+  );
+  const pending = pendingSummary(st);
+  if (a.json)
+    io.out(
+      `${JSON.stringify(pending ? { ...observed, pending: pending.trim() } : observed, null, 2)}\n`,
+    );
+  else io.out(renderShow(observed, kernel) + (pending ?? ""));
   return 0;
+}
+
+/** The state files of the pending apply the arguments name; a diagnostic when none or several. */
+function pendingTarget(a: PendingArgs, io: Io): StateFiles | undefined | null {
+  const dir = optsOf(a).stateDir ?? DEFAULT_STATE_DIR;
+  const mount = a.cgroupMount ?? "/sys/fs/cgroup";
+  const keys = pendingKeys(dir, mount, a.cgroupRoot);
+  if (keys.length > 1) {
+    report(
+      [
+        {
+          code: "VSC9040",
+          severity: "error",
+          message: `${keys.length} applies are pending confirmation on ${mount}: ${keys.map((k) => k.key).join(", ")}`,
+          help: "name the one meant with --cgroup-root NAME",
+        },
+      ],
+      ".",
+      a,
+      io,
+    );
+    return null;
+  }
+  return keys[0] ?? stateFiles(dir, mount, "vsc");
+}
+
+function netnsMismatch(a: PendingArgs, st: StateFiles, io: Io): boolean {
+  if (a.netns === undefined) return false;
+  let p: ReturnType<typeof readPending>;
+  try {
+    p = readPending(st);
+  } catch {
+    return false;
+  }
+  if (p.kind !== "ok" || p.record.netns === a.netns) return false;
+  report(
+    [
+      {
+        code: "VSC9041",
+        severity: "error",
+        message: `the pending apply was made ${p.record.netns ? `in network namespace ${p.record.netns}` : "in the host's network namespace"}, not in ${a.netns}`,
+        help: "leave out --netns: the revert runs where the apply ran",
+        notes: ["nothing was changed"],
+      },
+    ],
+    ".",
+    a,
+    io,
+  );
+  return true;
+}
+
+function printResult(r: CommandResult, a: KernelArgs, io: Io): number {
+  if (r.diagnostics.length > 0) report(r.diagnostics, ".", a, io);
+  if (r.message) io.err(r.message);
+  return r.code;
+}
+
+/** `vsc confirm`: 0 confirmed or nothing pending; 1 when the pending apply was already reverted. */
+export async function cmdConfirm(a: PendingArgs, io: Io): Promise<number> {
+  const st = pendingTarget(a, io);
+  if (st === null) return 1;
+  if (!st) return 0;
+  if (netnsMismatch(a, st, io)) return 1;
+  try {
+    return printResult(await confirmPending(st), a, io);
+  } catch (e) {
+    if (e instanceof StateError) return (report([e.diagnostic], ".", a, io), 1);
+    throw e;
+  }
+}
+
+/**
+ * `vsc revert`: 0 restored exactly, or nothing pending; 1 refused, failed or
+ * restored with differences. With --due (the watchdog) it first waits for
+ * the deadline, and does nothing if the apply was confirmed meanwhile.
+ */
+export async function cmdRevert(a: PendingArgs, io: Io): Promise<number> {
+  const st = pendingTarget(a, io);
+  if (st === null) return 1;
+  if (!st) return 0;
+  if (netnsMismatch(a, st, io)) return 1;
+  try {
+    if (a.due !== undefined && !(await waitForDeadline(st, a.due))) return 0;
+    const r = await revertPending(st, {
+      ...(a.due !== undefined ? { due: a.due } : {}),
+      ...(a.moveProcs ? { moveProcs: true } : {}),
+      kernelFor: (rec) =>
+        hostKernel({ cgroupMount: rec.cgroupMount, ...(rec.netns ? { netns: rec.netns } : {}) }),
+    });
+    return printResult(r, a, io);
+  } catch (e) {
+    if (e instanceof StateError) return (report([e.diagnostic], ".", a, io), 1);
+    if (e instanceof KernelError) return (report([cannotRead(e)], ".", a, io), 1);
+    throw e;
+  }
 }
 
 /** Shows the plan, then asks (or not, with --auto-approve; never without a terminal). */
@@ -332,6 +479,12 @@ function finish(out: Outcome, a: KernelArgs & { file: string }, io: Io, verb: st
   io.err(
     `${verb} complete! Resources: ${s.add} added, ${s.change} changed, ${s.destroy} destroyed (${out.result.changes} kernel writes, verified).\n`,
   );
+  if (out.pending) {
+    const at = new Date(out.pending.deadline).toISOString().replace(/\.\d+Z$/, "Z");
+    io.err(
+      `Pending confirmation: it reverts by itself at ${at} (in ${out.pending.seconds} s) unless \`vsc confirm\` runs first; \`vsc revert\` undoes it now.\n`,
+    );
+  }
   return 0;
 }
 

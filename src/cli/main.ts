@@ -34,6 +34,11 @@ const hostOption = () =>
     "--host <name>",
     "the host of a fleet to act on (required when the files hold several)",
   );
+const stateDirOption = () =>
+  new Option("--state-dir <dir>", "vsc's lock, journal and pending-revert directory").default(
+    undefined,
+    "$VSC_STATE_DIR or /run/vsc",
+  );
 
 /** Runs vsc with `argv` (without node and script). Resolves to the exit code. */
 export async function main(argv: string[], io: Io = terminalIo()): Promise<number> {
@@ -130,6 +135,7 @@ function registerKernelCommands(program: Command, io: Io, set: (c: number) => vo
       .addOption(mountOption())
       .addOption(netnsOption())
       .addOption(hostOption())
+      .addOption(stateDirOption())
       .addOption(formatOption());
 
   fileCommand(
@@ -152,6 +158,10 @@ function registerKernelCommands(program: Command, io: Io, set: (c: number) => vo
   )
     .option("--auto-approve", "do not ask for confirmation")
     .option("--move-procs", "move processes out of cgroups that must be removed")
+    .option(
+      "--confirm <duration>",
+      "revert by itself after DURATION (90s, 2m; at most 1d) unless `vsc confirm` runs first",
+    )
     .action(async (file: string, o: Record<string, unknown>) => {
       const { cmdApply } = await import("./kernel.js");
       set(await cmdApply({ file, ...o } as Parameters<typeof cmdApply>[0], io));
@@ -180,9 +190,45 @@ function registerKernelCommands(program: Command, io: Io, set: (c: number) => vo
     .addOption(hostOption())
     .addOption(mountOption())
     .addOption(netnsOption())
+    .addOption(stateDirOption())
     .action(async (o: Record<string, unknown>) => {
       const { cmdShow } = await import("./kernel.js");
       set(await cmdShow(o as Parameters<typeof cmdShow>[0], io));
+    });
+
+  /** `vsc confirm` / `vsc revert`: the pending apply of a cgroup mount (and root). */
+  const pendingCommand = (name: string, description: string) =>
+    program
+      .command(name)
+      .description(description)
+      .option("--cgroup-root <name>", "the owned cgroup subtree (when several applies are pending)")
+      .addOption(mountOption())
+      .addOption(netnsOption())
+      .addOption(stateDirOption())
+      .addOption(formatOption());
+
+  pendingCommand(
+    "confirm",
+    "make an apply pending confirmation permanent (exit 0; also when nothing is pending; 1 if it was already reverted)",
+  ).action(async (o: Record<string, unknown>) => {
+    const { cmdConfirm } = await import("./kernel.js");
+    set(await cmdConfirm(o as Parameters<typeof cmdConfirm>[0], io));
+  });
+
+  pendingCommand(
+    "revert",
+    "undo an apply pending confirmation now, exactly (exit 0 restored or nothing pending, 1 otherwise)",
+  )
+    .option("--move-procs", "move processes out of cgroups the undo removes")
+    .addOption(
+      new Option(
+        "--due <id>",
+        "the watchdog: revert this pending apply at its deadline",
+      ).hideHelp(),
+    )
+    .action(async (o: Record<string, unknown>) => {
+      const { cmdRevert } = await import("./kernel.js");
+      set(await cmdRevert(o as Parameters<typeof cmdRevert>[0], io));
     });
 
   program

@@ -45,6 +45,16 @@ export const Code = {
   // VSC5100-5119 traffic classes and ingress (language-v2.md §3)
   qdiscMissing: "VSC5100",
   ingressNotApplied: "VSC5101",
+  // VSC5400-5419 apply --confirm, confirm, revert (src/apply/confirm.ts)
+  badDuration: "VSC5400",
+  pendingBlocks: "VSC5401",
+  pendingTampered: "VSC5402",
+  undoUnknown: "VSC5403",
+  armFailed: "VSC5404",
+  revertStale: "VSC5405",
+  revertDiffers: "VSC5406",
+  tooLate: "VSC5407",
+  noSystemLog: "VSC5409",
 } as const;
 
 export type AppliersCode = (typeof Code)[keyof typeof Code];

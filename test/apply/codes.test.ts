@@ -106,8 +106,9 @@ test("the applier's sources spell no VSC5 code as a literal (they use Code)", ()
 
 test("every host code has a title and an explanation", () => {
   for (const [code, info] of Object.entries(hostCodes)) {
-    // VSC50xx, and VSC5100-5119 (traffic classes and ingress, language-v2.md §3).
-    assert.match(code, /^VSC(50\d\d|51[01]\d)$/);
+    // VSC50xx the applier, VSC5100-5119 traffic classes and ingress (language-v2.md §3),
+    // VSC540x-541x apply --confirm / confirm / revert (src/apply/confirm.ts).
+    assert.match(code, /^VSC5(0\d\d|1[01]\d|4[01]\d)$/);
     assert.ok(info.title.length > 5 && info.explain.length > 80, code);
   }
 });

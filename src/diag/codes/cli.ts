@@ -31,6 +31,16 @@ export const cliCodes: CodeTable = {
       "`vsc fmt` could not read a file it was given, or could not write the formatted text back. " +
       "Check the path and its permissions.",
   },
+  VSC9040: {
+    title: "which pending apply?",
+    explain:
+      "`vsc confirm` and `vsc revert` name no file: they look for a pending apply on the cgroup mount (`--cgroup-mount`, default /sys/fs/cgroup) in the state directory. There are several (applies with --confirm on different cgroup roots), so name the one meant with `--cgroup-root NAME`.",
+  },
+  VSC9041: {
+    title: "the pending apply was made in another network namespace",
+    explain:
+      "`vsc confirm`/`vsc revert --netns NAME` was given a network namespace, but the pending apply was made in another one (or in none). The revert always runs where the apply ran (the pending record says where); leave out --netns, or give the one the apply used.",
+  },
   VSC9020: {
     title: "too many errors",
     explain:

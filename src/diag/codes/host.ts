@@ -181,6 +181,51 @@ export const hostCodes: CodeTable = {
       "0..N-1 of the declared N, so the rest stays outside what vsc hands out. Declare the real size to " +
       "let contexts use it.",
   },
+  VSC5400: {
+    title: "the --confirm duration is not between 1 second and a day",
+    explain:
+      "`vsc apply FILE --confirm DURATION` reverts the apply at the end of DURATION unless `vsc confirm` runs first. DURATION is seconds (`90`) or a number with a unit, s, m, h or d, possibly several (`90s`, `2m`, `1h30m`). Zero would revert at once (use no apply instead), a negative time means nothing, and a window above a day (86400 s) is refused: a forgotten pending apply would block every other apply for that long.\n\nNothing was changed.",
+  },
+  VSC5401: {
+    title: "an apply is pending confirmation",
+    explain:
+      "A previous `vsc apply --confirm` on this cgroup subtree has not been confirmed or reverted yet. Another apply (or destroy) now would change the state its revert is to restore, so it is refused. Run `vsc confirm` to keep the pending apply, or `vsc revert` to undo it now, then apply again. `vsc show` shows the deadline.\n\nNothing was changed.",
+  },
+  VSC5402: {
+    title: "the pending revert was changed or is unreadable",
+    explain:
+      "The pending revert (`<state dir>/<key>.pending`) holds a plan that runs as root at the deadline, so vsc treats it as untrusted input, like a saved plan: the sha256 on its first line must match its content, its fields must be the ones vsc writes (deadline at most a day after the apply, the cgroup subtree its file name is for, a plain netns name), and its undo plan must pass the plan schema and the checks of a saved plan (only vsc's cgroups, `table inet vsc`, vsc's HTB qdiscs). The checksum catches corruption and careless edits; it does not stop someone who can write the root-only state directory, which is what the plan checks are for.\n\nNothing of it was run. `vsc confirm` discards it and keeps the live state as it is; find out who changed it.",
+  },
+  VSC5403: {
+    title: "the exact undo of this apply cannot be recorded",
+    explain:
+      "An apply with --confirm must be able to put back exactly what it changes. The one thing it cannot read back cheaply is the text of the `table inet vsc` loaded now: vsc keeps a copy of every ruleset it loads (in the state directory) and uses that. When the table was loaded by something else, or the copy is gone (the state directory was cleared), a revert could not load it again, so the apply is refused before anything is changed. Apply once without --confirm (the copy is then kept), or remove the table, then apply with --confirm.",
+  },
+  VSC5404: {
+    title: "the revert could not be armed",
+    explain:
+      "After the apply, vsc reads the state again, makes the undo, writes it to the state directory and starts the watchdog (or systemd timer) that runs it at the deadline. One of these failed (a full or read-only state directory, no process could be started), so the apply is undone at once rather than left in place with nothing to revert it: an apply asked to be confirmed never stays without its revert. The message says what failed and whether the undo succeeded.",
+  },
+  VSC5405: {
+    title: "not reverted: the live state moved since the pending apply",
+    explain:
+      "A revert puts back the state before the apply by undoing exactly what the apply changed, so it first checks that the live state is still the one the apply left (the same fingerprint as a saved plan). Something else changed vsc's cgroups, `table inet vsc` or qdiscs since, so the undo would no longer be exact; it is refused, nothing is changed, and the differences are listed (and logged). The apply stays pending: `vsc confirm` keeps the live state, or put it back by hand and run `vsc revert` again.",
+  },
+  VSC5406: {
+    title: "reverted, but the state read again differs from before the apply",
+    explain:
+      "The revert ran and every step was read back, but reading vsc's whole scope again and comparing it with the state read before the apply shows differences, listed one per line (and in the system log). The usual cause is a root qdisc that was not vsc's: the apply replaced it with vsc's HTB and the revert can only delete vsc's qdisc, which gives the kernel's default back. Run `vsc plan` to see the live state and put the rest back by hand.",
+  },
+  VSC5407: {
+    title: "too late to confirm: the pending apply was reverted",
+    explain:
+      "`vsc confirm` came too late: the deadline passed and the watchdog reverted the apply, has started to (it took the pending record, atomically, before the confirm could), or tried and failed (the message says which). Confirming now would report a change that is no longer there, so it exits 1. The live state is the one before that apply: apply it again (with --confirm) if it is still wanted. With nothing pending and no revert since the last apply, `vsc confirm` says so and exits 0.",
+  },
+  VSC5409: {
+    title: "no system log for the pending apply's outcome",
+    explain:
+      "vsc reports an apply pending confirmation, its confirmation and its revert (with what differs, when it does) to the system log with logger(1), tag `vsc`, facility daemon. logger could not run or found no syslog socket (/dev/log: no syslog daemon or journald, as in a minimal container). The outcome is still kept in `<state dir>/<key>.outcome` and printed by `vsc show`; the apply itself is not affected.",
+  },
   VSC5075: {
     title: "the host block was not compared with the machine",
     explain:

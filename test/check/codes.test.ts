@@ -346,7 +346,13 @@ for (const c of cases) {
 }
 
 test("every checker code has a catalog entry and a case here, and vice versa", () => {
-  const catalog = { ...namesCodes, ...unitsCodes, ...policyCodes, ...securityCheckCodes, ...trafficCodes };
+  const catalog = {
+    ...namesCodes,
+    ...unitsCodes,
+    ...policyCodes,
+    ...securityCheckCodes,
+    ...trafficCodes,
+  };
   const defined = Object.values(Code).sort();
   assert.equal(defined, Object.keys(catalog).sort());
   const tested = new Set(cases.map((c) => c.code));

@@ -183,10 +183,12 @@ function registerKernelCommands(program: Command, io: Io, set: (c: number) => vo
     .command("show")
     .description("what vsc owns now, as the kernel reports it")
     .option("--cgroup-root <name>", "the owned cgroup subtree", "vsc")
-    .option("-f, --file <file>", "a .vsc file (driver systemd: show its units and slices)")
     .option("--link <dev...>", "links whose root qdisc to show")
     .option("--json", "print JSON on stdout")
-    .option("-f, --file <file>", "a .vsc file: show its host's cgroup root and links")
+    .option(
+      "-f, --file <file>",
+      "a .vsc file (with --host for a fleet): its host's cgroup root and links, or under driver systemd its units and slices",
+    )
     .addOption(hostOption())
     .addOption(mountOption())
     .addOption(netnsOption())

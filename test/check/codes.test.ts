@@ -61,6 +61,13 @@ const cases: Case[] = [
   },
   { code: "VSC4052", src: ctx("net { link eth0 { ingress { limit 1mbit } } }"), at: "ingress" },
   {
+    code: "VSC4055",
+    src:
+      `${HOST}context a { id 1  net { address 10.0.0.1 } }\n` +
+      `context b { id 2  net { link eth0 { traffic t { match tcp to context a } } } }\n`,
+    at: "match tcp to »context a",
+  },
+  {
     code: "VSC4053",
     src:
       `${HOST}context a { id 1  net { address 10.0.0.1  link eth0 { ingress { reserve 600mbit } } } }\n` +

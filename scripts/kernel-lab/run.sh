@@ -20,7 +20,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 src=$(cd "$here/../.." && pwd -P)
-timeout_s=${VSC_LAB_TIMEOUT:-900}
+timeout_s=${VSC_LAB_TIMEOUT:-1800}
 keep=${VSC_LAB_KEEP:-0}
 build=0
 disk=${VSC_LAB_DISK:-1}

@@ -119,38 +119,54 @@ const UNIT_NAMESPACES: Record<string, string> = {
   uts: "ProtectHostname=yes",
 };
 
+/** VSC4061 at `field` when it is set: systemd 252 cannot set `what` on a slice. */
+function cannotSet(
+  n: TreeNode,
+  field: { owner: string; stmt: Span } | undefined,
+  what: string,
+  driverAt: Span,
+  report: Acceptor,
+  help: string,
+): void {
+  if (!field) return;
+  const via = field.owner !== n.name ? ` (from template "${field.owner}")` : "";
+  report(
+    error(
+      SystemdCode.systemdCannotSet,
+      field.stmt,
+      `systemd 252 cannot set ${what} on a slice${via}`,
+      {
+        related: [{ span: driverAt, label: "the host uses driver systemd" }],
+        help,
+      },
+    ),
+  );
+}
+
 /** The rules that need every context at once, and the host's driver. */
 export function checkSystemd(host: HostSpec | undefined, order: TreeNode[], report: Acceptor) {
   const systemd = host?.driver?.value === "systemd";
   const owner = new Map<string, { span: Span; context: string }>();
   for (const n of order) {
     const b = n.body;
-    if (systemd && b.cpu.burst) {
-      const via = b.cpu.burst.owner !== n.name ? ` (from template "${b.cpu.burst.owner}")` : "";
-      report(
-        error(
-          SystemdCode.systemdCannotSet,
-          b.cpu.burst.stmt,
-          `systemd 252 cannot set cpu burst (cpu.max.burst) on a slice${via}`,
-          {
-            related: [{ span: host!.driver!.stmt, label: "the host uses driver systemd" }],
-            help: "remove burst, or use driver cgroupfs; systemd has no CPUQuotaBurst= directive before version 256",
-          },
-        ),
+    // What systemd 252 has no slice directive for (VSC4061).
+    if (systemd) {
+      const driverAt = host!.driver!.stmt;
+      cannotSet(
+        n,
+        b.cpu.burst,
+        "cpu burst (cpu.max.burst)",
+        driverAt,
+        report,
+        "remove burst, or use driver cgroupfs; systemd has no CPUQuotaBurst= directive before version 256",
       );
-    }
-    if (systemd && b.memory.oom) {
-      const via = b.memory.oom.owner !== n.name ? ` (from template "${b.memory.oom.owner}")` : "";
-      report(
-        error(
-          SystemdCode.systemdCannotSet,
-          b.memory.oom.stmt,
-          `systemd 252 cannot set oom group (memory.oom.group) on a slice${via}`,
-          {
-            related: [{ span: host!.driver!.stmt, label: "the host uses driver systemd" }],
-            help: "remove `oom group`, or give the context's units `OOMPolicy=kill` (which sets memory.oom.group on each unit's own cgroup), or use driver cgroupfs",
-          },
-        ),
+      cannotSet(
+        n,
+        b.memory.oom,
+        "oom group (memory.oom.group)",
+        driverAt,
+        report,
+        "remove `oom group`, or give the context's units `OOMPolicy=kill` (which sets memory.oom.group on each unit's own cgroup), or use driver cgroupfs",
       );
     }
     const units = b.units;

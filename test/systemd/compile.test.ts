@@ -208,6 +208,11 @@ test("bad input: each mistake has its code at its line", () => {
   assert.equal(codes(t), [`VSC4060@${pos(t, "units")}`]);
   t = `${HOST_SD}context a { id 1  cpu { limit 1 cpus  burst 10ms } }\n`;
   assert.equal(codes(t), [`VSC4061@${pos(t, "burst")}`]);
+  t = `${HOST_SD}context a { id 1  memory { limit 1GiB  oom group } }\n`;
+  assert.equal(codes(t), [`VSC4061@${pos(t, "oom")}`]);
+  // syscalls deny needs driver systemd (VSC4035 under cgroupfs); under it, no error.
+  t = `${HOST_SD}context a { id 1  security { syscalls deny "@mount" } }\n`;
+  assert.equal(codes(t), []);
   // Without driver systemd, burst stays what it was.
   assert.equal(
     codes(`host h { cpus 1  memory 1GiB }\ncontext a { id 1  cpu { limit 1 cpus  burst 10ms } }\n`),

@@ -78,3 +78,22 @@ export function runsLine(f: { reps: number; floorRuns: number[]; applyRuns: numb
     `floor ${span(f.floorRuns)}, apply ${span(f.applyRuns)}\n`
   );
 }
+
+/**
+ * Wall time and CPU time (user + system, read by the process itself as it
+ * exits) of one `node ARGS` run. CPU time is the steadier figure on a
+ * loaded machine, where wall time mostly measures the other processes.
+ */
+export function nodeRun(args: string[]): { ms: number; cpuMs: number } {
+  const probe =
+    'data:text/javascript,process.on("exit",()=>{const u=process.resourceUsage();process.stderr.write("\\nvsc-bench-cpu "+(u.userCPUTime+u.systemCPUTime)+"\\n")})';
+  const s = performance.now();
+  const r = spawnSync(process.execPath, ["--import", probe, ...args], {
+    encoding: "utf8",
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  const ms = performance.now() - s;
+  const m = /vsc-bench-cpu (\d+)/.exec(r.stderr ?? "");
+  if (r.status !== 0 || !m) throw new Error(`node ${args.join(" ")} failed: ${r.stderr}`);
+  return { ms, cpuMs: Number(m[1]) / 1000 };
+}

@@ -3,7 +3,9 @@
  * printed next to a baseline measured in the same run, because absolute
  * times on a shared 2-core machine mean little and ratios travel.
  *
- * Sections: check, compile, fuzz, apply, fleet. `npm run bench:kernel` runs the
+ * Sections: check, compile, fuzz, apply, fleet; and `against` (only when
+ * named, with VSC_BENCH_AGAINST=DIR[:DIR...]: this build against other built
+ * checkouts, bench/against.ts). `npm run bench:kernel` runs the
  * applier benchmark on a real cgroup v2 kernel in the kernel lab.
  */
 import { spawnSync } from "node:child_process";
@@ -18,6 +20,14 @@ const root = packageRoot();
 const node = process.execPath;
 const want = new Set(process.argv.slice(2));
 const on = (s: string) => want.size === 0 || want.has(s);
+// `against` runs only when asked for: it needs a second build.
+if (want.has("against")) {
+  const other = process.env.VSC_BENCH_AGAINST;
+  if (!other) throw new Error("bench against: set VSC_BENCH_AGAINST to a built vsc checkout");
+  (await import("./against.js")).benchAgainst(other.split(":"));
+  want.delete("against");
+  if (want.size === 0) process.exit(0);
+}
 
 interface CheckRow {
   n: number;

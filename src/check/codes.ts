@@ -106,6 +106,7 @@ export const Code = {
   ingressAdmission: "VSC4053",
   trafficOnClass: "VSC4054",
   matchPeerForm: "VSC4055",
+  htbIdsExhausted: "VSC4056",
   placedOutsideClass: "VSC4070",
 } as const;
 

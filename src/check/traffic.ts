@@ -227,6 +227,9 @@ export function readHostLinkBody(body: Stmt[], rate: number, ctx: ReadCtx): Host
 
 type Report = (d: ReturnType<typeof error>) => void;
 
+/** HTB minor ids a program can use: 1..0xfffd (0 is the qdisc, fffe the root class, ffff the default). */
+export const HTB_IDS = 0xfffd;
+
 /** Links of a node that say something about traffic classes or ingress. */
 function trafficLinks(n: TreeNode): Array<[string, NetLinkSpec]> {
   const out: Array<[string, NetLinkSpec]> = [];
@@ -251,6 +254,10 @@ export function checkTraffic(
   report: Report,
 ): void {
   const ingressSum = new Map<string, Array<{ n: TreeNode; f: Field<number> }>>();
+  // HTB's minor ids (1..0xfffd) are shared by every class and context and by
+  // each traffic class and "rest" class (src/model/traffic.ts): count them.
+  let ids = order.length;
+  let full = false;
   for (let i = 0; i < order.length; i++) {
     const n = order[i]!;
     const links = trafficLinks(n);
@@ -271,6 +278,26 @@ export function checkTraffic(
         continue;
       }
       const traffic = l.traffic ?? [];
+      if (traffic.length > 0 && !full) {
+        ids += traffic.length + 1;
+        if (ids > HTB_IDS) {
+          full = true;
+          const at = traffic[Math.min(traffic.length - 1, traffic.length + 1 - (ids - HTB_IDS))]!.value;
+          report(
+            error(
+              Code.htbIdsExhausted,
+              at.nameSpan,
+              `traffic ${at.name} of ${n.name} on link ${link} needs an HTB class id, and all ${HTB_IDS} are taken`,
+              {
+                notes: [
+                  `HTB has ${HTB_IDS} class ids (1:1 to 1:fffd), shared by the ${order.length} classes and contexts and by every traffic class and each context's rest class; this program needs ${ids} by here`,
+                ],
+                help: "use fewer traffic classes (a template that gives every context the same classes multiplies them), or fewer contexts with traffic classes",
+              },
+            ),
+          );
+        }
+      }
       // Unique names.
       const seen = new Map<string, Span>();
       for (const t of traffic) {

@@ -68,6 +68,14 @@ const cases: Case[] = [
     at: "match tcp to »context a",
   },
   {
+    // 656 contexts x (100 traffic classes + a rest class) + 656 = 66,912 HTB ids > 65,533.
+    code: "VSC4056",
+    src:
+      `${HOST}template t { net { link eth0 { ${Array.from({ length: 100 }, (_, i) => `traffic t${i} { match tcp port ${1000 + i} }`).join("  ")} } } }\n` +
+      Array.from({ length: 656 }, (_, i) => `context c${i} { id ${i + 1}  use t }\n`).join(""),
+    at: "traffic »t35 {",
+  },
+  {
     code: "VSC4053",
     src:
       `${HOST}context a { id 1  net { address 10.0.0.1  link eth0 { ingress { reserve 600mbit } } } }\n` +

@@ -132,4 +132,20 @@ test("a template's traffic classes come first, then the context's", () => {
   );
 });
 
+test("HTB ids: 642 contexts x 101 traffic and rest classes fit (65,484 ids); 643 are VSC4056, not an internal error", () => {
+  const prog = (n: number) =>
+    `${HOST}template t { net { link eth0 { ${Array.from({ length: 100 }, (_, i) => `traffic t${i} { match tcp port ${1000 + i} }`).join("  ")} } } }\n` +
+    Array.from({ length: n }, (_, i) => `context c${i} { id ${i + 1}  use t }\n`).join("");
+  const fits = checkText(prog(642));
+  assert.ok(fits.ir, JSON.stringify(summary(fits.diagnostics)));
+  assert.is(trafficIds(fits.ir!).size, 642 * 101);
+  const over = checkText(prog(643));
+  assert.is(over.ir, undefined);
+  assert.equal(
+    over.diagnostics.map((d) => d.code),
+    ["VSC4056"],
+  );
+  assert.match(over.diagnostics[0]!.message, /^traffic t\d+ of c\d+ on link eth0 needs an HTB class id/);
+});
+
 test.run();

@@ -71,4 +71,13 @@ export const trafficCodes: CodeTable = {
       "addresses (a `define` can name them).\n\n" +
       "    traffic db { match tcp to context db }   # error: write match tcp to 10.0.0.5",
   },
+  VSC4056: {
+    title: "more traffic classes than HTB class ids",
+    explain:
+      "Every class, context, traffic class and each context's rest class (one per context and link " +
+      "with traffic classes) needs its own HTB class id, and HTB has 65,533 (1:1 to 1:fffd) for the " +
+      "whole program. The error points at the first traffic class that does not fit. A template with " +
+      "traffic classes used by many contexts multiplies them: 656 contexts with 100 traffic classes " +
+      "each need 66,256 ids.",
+  },
 };

@@ -282,7 +282,8 @@ export function checkTraffic(
         ids += traffic.length + 1;
         if (ids > HTB_IDS) {
           full = true;
-          const at = traffic[Math.min(traffic.length - 1, traffic.length + 1 - (ids - HTB_IDS))]!.value;
+          const at =
+            traffic[Math.min(traffic.length - 1, traffic.length + 1 - (ids - HTB_IDS))]!.value;
           report(
             error(
               Code.htbIdsExhausted,

@@ -135,11 +135,14 @@ rootTest(
         compile(HOST() + WEB("30mbit", "10.0.0.41, 10.0.0.43, fd00::41")).d,
         t.opts,
       );
-      assert.equal(addr(tcActions(p3.plan)).filter((x) => x.includes("vsc-in-")), [
-        "delete tc vsc-in-v0 filter 402",
-        "delete tc vsc-in-v0 class 1:192",
-        "update tc vsc-in-v0 class 1:ffff",
-      ]);
+      assert.equal(
+        addr(tcActions(p3.plan)).filter((x) => x.includes("vsc-in-")),
+        [
+          "delete tc vsc-in-v0 filter 402",
+          "delete tc vsc-in-v0 class 1:192",
+          "update tc vsc-in-v0 class 1:ffff",
+        ],
+      );
 
       // No ingress at all: the redirect, then the IFB device with what is on it.
       const none = compile(HOST("") + `context web { id 401  net { address 10.0.0.41 } }\n`).d;

@@ -118,7 +118,7 @@ test("traffic class rates, prio latency, ingress limit", async () => {
   const net = scratchNet("trf");
   const dir = mkdtempSync("/tmp/vsc-trf-");
   const file = join(dir, "traffic.vsc");
-  const env = { ...process.env, VSC_STATE_DIR: join(dir, "state") };
+  const env = { ...process.env, FORCE_COLOR: "", NO_COLOR: "1", VSC_STATE_DIR: join(dir, "state") };
   const kids: ChildProcess[] = [];
   const sender = (ctx: string, port: number) => {
     const c = spawn(

@@ -18,6 +18,9 @@ import {
   planDestroyFor,
 } from "../../src/apply/applier.js";
 import { observe } from "../../src/apply/observe.js";
+import { executePlan } from "../../src/apply/execute.js";
+import { stateFiles } from "../../src/apply/state.js";
+import { invertPlan } from "../../src/plan/invert.js";
 import { readIfbs, readLink } from "../../src/apply/read-tc.js";
 import { destroyTargetOf, scopeOf } from "../../src/plan/plan.js";
 import { planProblems } from "../../src/plan/validate.js";
@@ -337,6 +340,63 @@ rootTest(
       assert.is(r.status, 0, r.stderr);
       const p = planDesired(t.k, d, t.opts);
       assert.equal(addr(tcActions(p.plan)), []);
+    } finally {
+      t.cleanup();
+    }
+  },
+);
+
+rootTest(
+  "the undo of an apply (apply --confirm's revert) removes and restores ingress exactly",
+  async () => {
+    const t = setup();
+    try {
+      const st = stateFiles(t.opts.stateDir, t.k.cgroupMount, "vsc");
+      // Undo of an apply that made ingress: back to nothing.
+      const { d } = compile(HOST() + WEB() + DB);
+      const empty = observe(t.k, scopeOf(d));
+      const made = await t.apply(d);
+      assert.ok(made.result?.ok, JSON.stringify(made.diagnostics));
+      const inv = invertPlan({
+        plan: made.plan!,
+        before: made.observed!,
+        after: observe(t.k, scopeOf(d)),
+      });
+      assert.equal(inv.problems, []);
+      assert.equal(planProblems(inv.plan!), []);
+      const ing = addr(tcActions(inv.plan)).filter(
+        (x) => !x.includes("class") && !x.includes("qdisc 1:"),
+      );
+      assert.equal(ing, ["delete tc v0 ingress", "delete ifb vsc-in-v0"]);
+      const undone = executePlan(t.k, inv.plan!, { state: st });
+      assert.ok(undone.ok, JSON.stringify(undone.diagnostics));
+      assert.equal(
+        observe(t.k, scopeOf(d)).links.map((l) => [l.dev, l.exists, l.ingress ?? null]),
+        empty.links.map((l) => [l.dev, l.exists, l.ingress ?? null]),
+      );
+      // Undo of an apply that removed it: the device, its tree and filters, the redirect, as they were.
+      assert.ok((await t.apply(d)).result?.ok);
+      const withIt = observe(t.k, scopeOf(d));
+      const none = compile(HOST("") + `context web { id 401  net { address 10.0.0.41 } }\n`).d;
+      const removed = await t.apply(none);
+      assert.ok(removed.result?.ok, JSON.stringify(removed.diagnostics));
+      const back = invertPlan({
+        plan: removed.plan!,
+        before: removed.observed!,
+        after: observe(t.k, scopeOf(none)),
+      });
+      assert.equal(back.problems, []);
+      const r = executePlan(t.k, back.plan!, { state: st });
+      assert.ok(r.ok, JSON.stringify(r.diagnostics));
+      const again = observe(t.k, scopeOf(d));
+      assert.equal(
+        again.links.find((l) => l.dev === "vsc-in-v0"),
+        withIt.links.find((l) => l.dev === "vsc-in-v0"),
+      );
+      assert.equal(again.links.find((l) => l.dev === "v0")!.ingress, {
+        kind: "ingress",
+        redirect: "vsc-in-v0",
+      });
     } finally {
       t.cleanup();
     }

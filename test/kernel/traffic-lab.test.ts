@@ -221,8 +221,20 @@ test("traffic class rates, prio latency, ingress limit", async () => {
       busyC > 2 * idleC,
       `without traffic classes ping stayed at ${busyC} ms (idle ${idleC})`,
     );
+  } finally {
+    for (const k of kids) if (k.exitCode === null) k.kill("SIGKILL");
+    net.destroy();
+  }
+});
 
-    // 3. Ingress: what arrives for a context's address, shaped on the IFB device.
+// 3. Ingress through `vsc apply` and `vsc destroy` (its own test: a first
+// part starved by a loaded host must not hide it).
+test("ingress limit through vsc apply; re-plan empty; destroy removes it", async () => {
+  const net = scratchNet("tin");
+  const dir = mkdtempSync("/tmp/vsc-tin-");
+  const env = { ...process.env, FORCE_COLOR: "", NO_COLOR: "1", VSC_STATE_DIR: join(dir, "state") };
+  const kids: ChildProcess[] = [];
+  try {
     const inFile = join(dir, "ingress.vsc");
     writeFileSync(
       inFile,

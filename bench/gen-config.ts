@@ -74,7 +74,10 @@ export function generateConfig(
     const traffic = opts.traffic
       ? `\n      traffic ssh { match tcp port 22  prio 0 }` +
         `\n      traffic bulk { match udp port 5000-5100  limit 10mbit  prio 7 }` +
-        `\n      traffic ping { match icmp, icmpv6  prio 1 }\n    }`
+        (opts.peers
+          ? // With peers by name, the third matches by name too (the class's set, as allow uses).
+            `\n      traffic peers { match udp to class tier-${cls} port 6000-6100  prio 1 }\n    }`
+          : `\n      traffic ping { match icmp, icmpv6  prio 1 }\n    }`)
       : " }";
     out.push(link + traffic);
     out.push(`    allow in tcp port 80, 443`);

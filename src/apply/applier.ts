@@ -6,6 +6,7 @@ import { hasErrors, type Diagnostic } from "../diag/diagnostic.js";
 import type { DesiredState } from "../model/desired.js";
 import { fingerprint } from "../plan/fingerprint.js";
 import {
+  destroyScope,
   planChanges,
   planDestroy,
   scopeOf,
@@ -13,7 +14,6 @@ import {
   type PlanResult,
 } from "../plan/plan.js";
 import type { ObservedLink, ObservedState, Plan, Scope } from "../plan/types.js";
-import { MANAGED_FILES } from "../plan/values.js";
 import { planProblems } from "../plan/validate.js";
 import { Code } from "../plan/codes.js";
 import { executePlan, type ExecuteResult } from "./execute.js";
@@ -125,11 +125,7 @@ export function planDestroyFor(
   target: DestroyTarget,
   o: ApplierOptions = {},
 ): Outcome {
-  const scope: Scope = {
-    cgroupRoot: target.cgroupRoot,
-    files: [...MANAGED_FILES],
-    links: target.links.map((l) => l.dev).sort(),
-  };
+  const scope: Scope = destroyScope(target);
   const needs: PreflightNeeds = {
     cgroupRoot: target.cgroupRoot,
     controllers: [],

@@ -14,23 +14,24 @@ import type {
   Action,
   CgroupAction,
   CgroupFileAction,
+  IfbAction,
   NftAction,
   Plan,
   SubtreeAction,
-  TcClassAction,
-  TcQdiscAction,
+  TcAction,
 } from "../plan/types.js";
 import type { ObservedState } from "../plan/types.js";
 import { planProblems } from "../plan/validate.js";
 import { Code } from "../plan/codes.js";
-import { sameClass } from "../plan/plan.js";
+import { sameClass, sameFilter } from "../plan/plan.js";
 import { normalizeValue } from "../plan/values.js";
 import { KernelError, errnoMessage, type Kernel } from "./kernel.js";
 import { observe, words } from "./observe.js";
 import { listNftTable, readNft } from "./read-nft.js";
-import { parseTcShow } from "./read-tc.js";
+import { parseIpLinks, parseTcShow, showLines } from "./read-tc.js";
 import { StateError, journalMarker, savedRuleset, type StateFiles } from "./state.js";
-import { tcCommands, tcLinesDone } from "../plan/tc-commands.js";
+import { ipCommands, tcCommands, tcLinesDone } from "../plan/tc-commands.js";
+import { ifbAlias } from "../model/ingress.js";
 
 export interface ExecuteOptions {
   state: StateFiles;
@@ -114,18 +115,23 @@ export function executePlan(kernel: Kernel, plan: Plan, opts: ExecuteOptions): E
           runFile(a);
           break;
         case "tc-qdisc":
-        case "tc-class": {
-          // One batch per link: this action and the tc actions of the same link right after it.
-          const batch: (TcQdiscAction | TcClassAction)[] = [a];
+        case "tc-class":
+        case "tc-ingress":
+        case "tc-filter": {
+          // One batch per device: this action and the tc actions of the same device right after it.
+          const batch: TcAction[] = [a];
           while (i + 1 < plan.actions.length) {
             const n = plan.actions[i + 1]!;
-            if ((n.type !== "tc-class" && n.type !== "tc-qdisc") || n.dev !== a.dev) break;
+            if (!isTc(n) || n.dev !== a.dev) break;
             batch.push(n);
             i++;
           }
           runTc(a.dev, batch);
           break;
         }
+        case "ifb":
+          runIfb(a);
+          break;
         case "nft":
           runNft(a);
           break;
@@ -320,15 +326,15 @@ export function executePlan(kernel: Kernel, plan: Plan, opts: ExecuteOptions): E
     return { count };
   }
 
-  function runTc(dev: string, batch: (TcQdiscAction | TcClassAction)[]) {
+  function runTc(dev: string, batch: TcAction[]) {
     const cmds = batch.flatMap((a) => tcCommands(a));
     // The read-back rides in the same process: tc runs a batch in order and
-    // stops at the first failure, so the two show lines at the end print the
-    // link as the kernel holds it after every change (-d: as readLink reads it).
+    // stops at the first failure, so the show lines at the end print the
+    // device as the kernel holds it after every change (-d: as readLink reads it).
     const r = kernel.run(
       "tc",
       ["-d", "-batch", "-"],
-      `${cmds.map((c) => `${c.line}\n`).join("")}qdisc show dev ${dev}\nclass show dev ${dev}\n`,
+      `${cmds.map((c) => `${c.line}\n`).join("")}${showLines(dev)}`,
     );
     const done = r.status === 0 ? cmds.length : Math.min(cmds.length, tcLinesDone(r.stderr) ?? 0);
     changes += done;
@@ -372,13 +378,68 @@ export function executePlan(kernel: Kernel, plan: Plan, opts: ExecuteOptions): E
           throw new StepFailure(
             mismatch(a, JSON.stringify(now.qdisc ?? null), JSON.stringify(a.after)),
           );
-      } else {
+      } else if (a.type === "tc-class") {
         const got = now.classes[a.classid];
         const ok = a.after ? !!got && sameClass(got, a.after) : !got;
         if (!ok)
           throw new StepFailure(mismatch(a, JSON.stringify(got ?? null), JSON.stringify(a.after)));
+      } else if (a.type === "tc-filter") {
+        const got = now.filters?.[String(a.prio)];
+        const ok = a.after ? !!got && sameFilter(got, a.after) : !got;
+        if (!ok)
+          throw new StepFailure(mismatch(a, JSON.stringify(got ?? null), JSON.stringify(a.after)));
+      } else {
+        const got = now.ingress;
+        const ok = a.after ? !!got && !got.foreign && got.redirect === a.after.redirect : !got;
+        if (!ok)
+          throw new StepFailure(mismatch(a, JSON.stringify(got ?? null), JSON.stringify(a.after)));
       }
     }
+  }
+
+  /** The IFB device: one `ip -batch`, its undo journaled, then read back. */
+  function runIfb(a: IfbAction) {
+    const cmds = ipCommands(a);
+    const r = kernel.run("ip", ["-batch", "-"], cmds.map((c) => `${c.line}\n`).join(""));
+    const done = r.status === 0 ? cmds.length : Math.min(cmds.length, tcLinesDone(r.stderr) ?? 0);
+    changes += done;
+    const undo = cmds
+      .slice(0, done)
+      .reverse()
+      .flatMap((c) => c.undo);
+    if (undo.length > 0)
+      journal.push({
+        what: `undo ip changes to ${a.dev}`,
+        run: () => {
+          const u = kernel.run("ip", ["-force", "-batch", "-"], undo.map((l) => `${l}\n`).join(""));
+          if (u.status !== 0)
+            throw new KernelError(`ip -batch (undo on ${a.dev})`, u.stderr.trim());
+        },
+      });
+    if (r.status !== 0 || r.missing)
+      throw new StepFailure({
+        code: Code.tcRefused,
+        severity: "error",
+        message: `ip refused the changes to ${a.dev}: ${firstLine(r.stderr)}`,
+        notes: [
+          r.stderr.trim(),
+          ...(done < cmds.length ? [`failed command: ip ${cmds[done]!.line}`] : []),
+        ].filter((x) => x !== ""),
+        help: "the message above is ip's own; fix the host (the ifb module) and apply again",
+      });
+    const got = parseIpLinks(
+      kernel.run("ip", ["-j", "-d", "link", "show", "dev", a.dev]).stdout,
+    ).get(a.dev);
+    const ok =
+      a.op === "delete" ? !got : got?.kind === "ifb" && got.alias === ifbAlias(a.link) && got.up;
+    if (!ok)
+      throw new StepFailure(
+        mismatch(
+          a,
+          JSON.stringify(got ?? null),
+          a.op === "delete" ? "null" : `ifb ${ifbAlias(a.link)} up`,
+        ),
+      );
   }
 
   function runNft(a: NftAction) {
@@ -442,6 +503,12 @@ export function executePlan(kernel: Kernel, plan: Plan, opts: ExecuteOptions): E
     }
   }
 }
+
+const isTc = (a: Action): a is TcAction =>
+  a.type === "tc-qdisc" ||
+  a.type === "tc-class" ||
+  a.type === "tc-ingress" ||
+  a.type === "tc-filter";
 
 /** Refuse before changing anything when a cgroup to remove has gained processes since the plan. */
 function precheckDeletes(kernel: Kernel, actions: Action[]): Diagnostic[] {
@@ -577,6 +644,23 @@ export function stateDifferences(a: ObservedState, b: ObservedState): string[] {
       const x = JSON.stringify(l.classes[id] ?? null);
       const y = JSON.stringify(n.classes[id] ?? null);
       if (x !== y) out.push(`link ${l.dev} class ${id} is ${y}, was ${x}`);
+    }
+    // Ingress (language-v2.md §3): the ingress qdisc, an IFB device, its filters.
+    if (l.exists !== n.exists)
+      out.push(
+        `device ${l.dev} ${n.exists ? "exists" : "is gone"}, ${l.exists ? "existed" : "did not exist"}`,
+      );
+    for (const k of ["ingress", "device", "foreignFilters"] as const) {
+      const x = JSON.stringify(l[k] ?? null);
+      const y = JSON.stringify(n[k] ?? null);
+      if (x !== y) out.push(`${l.dev} ${k} is ${y}, was ${x}`);
+    }
+    const lf = l.filters ?? {};
+    const nf = n.filters ?? {};
+    for (const p of new Set([...Object.keys(lf), ...Object.keys(nf)])) {
+      const x = JSON.stringify(lf[p] ?? null);
+      const y = JSON.stringify(nf[p] ?? null);
+      if (x !== y) out.push(`${l.dev} filter prio ${p} is ${y}, was ${x}`);
     }
   }
   return out;

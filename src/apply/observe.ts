@@ -1,13 +1,15 @@
 /**
  * Reads the live state of everything in a scope: the owned cgroup subtree
  * (sync reads in one pass, no process per file), the header of
- * `table inet vsc` (one nft process) and each link (one tc process each).
+ * `table inet vsc` (one nft process), each link (one tc process each) and,
+ * for ingress, which IFB devices exist (one ip process) and each that does
+ * (one tc process each).
  */
 import type { ObservedCgroup, ObservedLink, ObservedState, Scope } from "../plan/types.js";
 import { normalizeValue } from "../plan/values.js";
 import type { Kernel } from "./kernel.js";
 import { readNft } from "./read-nft.js";
-import { readLink } from "./read-tc.js";
+import { readIfbs, readLink } from "./read-tc.js";
 
 export interface ObserveOptions {
   /** A killed apply left its journal behind (see state.ts). */
@@ -21,7 +23,11 @@ export function observe(kernel: Kernel, scope: Scope, opts: ObserveOptions = {})
     cgroupRoot: scope.cgroupRoot,
     cgroups: readCgroups(kernel, scope.cgroupRoot, scope.files),
     nft: readNft(kernel),
-    links: scope.links.map((dev) => opts.links?.get(dev) ?? readLink(kernel, dev)),
+    // The declared links, then the IFB devices of those whose ingress vsc owns.
+    links: [
+      ...scope.links.map((dev) => opts.links?.get(dev) ?? readLink(kernel, dev)),
+      ...readIfbs(kernel, scope.ingress ?? []),
+    ],
     interrupted: !!opts.interrupted,
   };
 }

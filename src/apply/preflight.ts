@@ -32,7 +32,7 @@ export interface PreflightNeeds {
   machine?: DesiredMachine;
   /** Leaf qdisc kinds the links use (sorted); each must exist in the kernel (language-v2.md §3). */
   qdiscs?: string[];
-  /** IFB devices for ingress shaping (language-v2.md §3), which `vsc apply` does not make yet. */
+  /** Links with ingress shaping (language-v2.md §3) and their IFB devices: the kernel must have ifb, ingress, u32, mirred. */
   ingress?: Array<{ link: string; ifb: string }>;
 }
 
@@ -50,13 +50,22 @@ const PROBE_DEV = "vsc-qprobe";
  * Leaf kinds the kernel lacks, of `want` (minus those already seen on the
  * links, which the kernel evidently has, and pfifo, which is built in): each
  * is tried as the root of a throwaway IFB device, deleted right after.
- * Undefined when no probe could be made (no IFB device: tc then reports).
+ * With `ingress`, the same device also tries what ingress shaping needs (an
+ * ingress qdisc and a u32 filter with a mirred redirect): `ingress` in the
+ * result when the kernel refuses it, with tc's words. `ifb` when no IFB
+ * device could be made (the kernel lacks ifb).
  */
-function missingQdiscs(kernel: Kernel, want: string[], seen: Set<string>): string[] | undefined {
+function probeKernel(
+  kernel: Kernel,
+  want: string[],
+  seen: Set<string>,
+  ingress: boolean,
+): { qdiscs: string[]; ifb?: string; ingress?: string } {
   const todo = want.filter((k) => k !== "pfifo" && !seen.has(k));
-  if (todo.length === 0) return [];
+  if (todo.length === 0 && !ingress) return { qdiscs: [] };
   const add = kernel.run("ip", ["link", "add", PROBE_DEV, "type", "ifb"]);
-  if (add.status !== 0) return undefined;
+  if (add.status !== 0)
+    return { qdiscs: [], ...(ingress ? { ifb: add.stderr.trim() || "ip link add failed" } : {}) };
   try {
     const out: string[] = [];
     for (const k of todo) {
@@ -64,7 +73,14 @@ function missingQdiscs(kernel: Kernel, want: string[], seen: Set<string>): strin
       if (r.status !== 0) out.push(k);
       else kernel.run("tc", ["qdisc", "del", "dev", PROBE_DEV, "root"]);
     }
-    return out;
+    if (!ingress) return { qdiscs: out };
+    const r = kernel.run(
+      "tc",
+      ["-batch", "-"],
+      `qdisc add dev ${PROBE_DEV} handle ffff: ingress\n` +
+        `filter add dev ${PROBE_DEV} parent ffff: protocol all prio 1 u32 match u32 0 0 action mirred egress redirect dev ${PROBE_DEV}\n`,
+    );
+    return { qdiscs: out, ...(r.status !== 0 ? { ingress: r.stderr.trim() } : {}) };
   } finally {
     kernel.run("ip", ["link", "del", PROBE_DEV]);
   }
@@ -222,26 +238,41 @@ export function preflight(
         );
       } else if (r.status === 0) links?.set(dev, linkOf(dev, r));
     }
-    if (needs.qdiscs && needs.qdiscs.length > 0) {
+    // Ingress shaping is known to work when a link already redirects to vsc's IFB device.
+    const ingressSeen = [...shows].some(
+      ([dev, r]) => r.status === 0 && linkOf(dev, r).ingress?.redirect?.startsWith("vsc-in-"),
+    );
+    const probeIngress = (needs.ingress?.length ?? 0) > 0 && !ingressSeen;
+    if ((needs.qdiscs && needs.qdiscs.length > 0) || probeIngress) {
       const seen = new Set<string>();
       for (const [dev, r] of shows)
         if (r.status === 0)
           for (const c of Object.values(linkOf(dev, r).classes))
             if (c.leafQdisc) seen.add(c.leafQdisc);
-      for (const k of missingQdiscs(kernel, needs.qdiscs, seen) ?? [])
+      const p = probeKernel(kernel, needs.qdiscs ?? [], seen, probeIngress);
+      for (const k of p.qdiscs)
         err(
           Code.qdiscMissing,
           `the kernel has no ${k} qdisc (module ${QDISC_MODULE[k] ?? `sch_${k}`})`,
           `load it (modprobe ${QDISC_MODULE[k] ?? `sch_${k}`}) or build the kernel with it, or choose another \`qdisc\` for the link or traffic class (pfifo is always there)`,
         );
+      const links = (needs.ingress ?? []).map((g) => g.link).join(", ");
+      if (p.ifb !== undefined)
+        err(
+          Code.ingressUnsupported,
+          `the kernel cannot make an IFB device (module ifb), which ingress shaping of ${links} needs`,
+          "load it (modprobe ifb) or build the kernel with CONFIG_IFB, or remove the ingress settings",
+          [p.ifb],
+        );
+      else if (p.ingress !== undefined)
+        err(
+          Code.ingressUnsupported,
+          `the kernel refuses an ingress qdisc with a u32 redirect (modules sch_ingress, cls_u32, act_mirred), which ingress shaping of ${links} needs`,
+          "load them (modprobe sch_ingress cls_u32 act_mirred) or build the kernel with them, or remove the ingress settings",
+          [p.ingress],
+        );
     }
   }
-  for (const g of needs.ingress ?? [])
-    err(
-      Code.ingressNotApplied,
-      `ingress shaping of link ${g.link} (IFB device ${g.ifb}) is compiled into tc.batch but not applied by vsc apply in this version`,
-      "apply tc.batch's ingress part yourself (it creates nothing outside the link's ingress qdisc and the IFB device), or remove the ingress settings",
-    );
   if (nftRuns && needs.socketCgroup && nft.status !== 0) {
     err(
       Code.nftNoSocketCgroup,

@@ -235,6 +235,10 @@ function buildTraffic(f: Field<TrafficSpec>): Traffic {
     matches: t.matches.map((m) => ({
       proto: m.proto,
       peers: m.peers.map((p) => cidr(p.cidr, p.span)),
+      ...(m.named.length > 0
+        ? { named: m.named.map((p) => ({ kind: p.kind, name: p.name })) }
+        : {}),
+      ...(m.except.length > 0 ? { except: m.except.map((p) => cidr(p.cidr, p.span)) } : {}),
       ports: m.ports.map((p) => ({ from: p.from, to: p.to })),
       loc: loc(m.span),
     })),

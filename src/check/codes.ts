@@ -105,7 +105,7 @@ export const Code = {
   ingressNeedsAddress: "VSC4052",
   ingressAdmission: "VSC4053",
   trafficOnClass: "VSC4054",
-  matchPeerForm: "VSC4055",
+  htbIdsExhausted: "VSC4056",
   placedOutsideClass: "VSC4070",
 } as const;
 

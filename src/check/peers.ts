@@ -1,5 +1,6 @@
 /**
- * Peers by name (language-v2.md §2): `context NAME` means the addresses of
+ * Peers by name (language-v2.md §2; in `allow`, and in a traffic class's
+ * `match`, check/traffic.ts): `context NAME` means the addresses of
  * that context, `class NAME` the addresses of every context below that
  * class. Resolved once every node is read: the name must exist and be of the
  * kind written (VSC2060, VSC2061), a context may not name itself (VSC4041),
@@ -61,6 +62,12 @@ export class PeerIndex {
     }
     this.memo.set(n, a);
     return a;
+  }
+
+  /** The addresses of the node called `name` (every context's below a class); [] for an unknown name. */
+  addresses(name: string): ParsedCidr[] {
+    const n = this.byName.get(name);
+    return n ? this.addressesOf(n).cidrs : [];
   }
 
   /** Checks the named peers of one rule of node `n` (and its `except`s against them); false on an error. */

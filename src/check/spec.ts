@@ -86,6 +86,9 @@ export type Qdisc = (typeof QDISCS)[number];
 export interface MatchSpec {
   proto: RuleSpec["proto"];
   peers: PeerSpec[];
+  /** Destinations by name (`to context NAME`, `to class NAME`), resolved by check/peers.ts. */
+  named: NamedPeerSpec[];
+  except: PeerSpec[];
   ports: PortSpec[];
   span: Span;
 }

@@ -26,7 +26,8 @@ import {
 } from "./spec.js";
 import { reportUnknownField } from "./unknown-fields.js";
 import { type ReadCtx, amount, one, word } from "./values.js";
-import { cidrRange } from "./addresses.js";
+import { type ParsedCidr, cidrRange } from "./addresses.js";
+import { PeerIndex } from "./peers.js";
 
 /**
  * A link rate: a bit rate, or `N%` of the link's `rate` (ctx.linkRate),
@@ -157,21 +158,16 @@ export function readTraffic(st: SubBlock, link: string, ctx: ReadCtx): TrafficSp
     for (let i = 0; i < s.clauses.length; i++) {
       const c = s.clauses[i]!;
       const pp = readPeerPort(c, "out", "match", ctx);
-      if (pp && (pp.named.length > 0 || pp.except.length > 0)) {
-        // The shared grammar reads them; traffic classes cannot use them yet (docs/traffic.md).
-        const at = pp.named[0]?.span ?? pp.except[0]!.span;
-        ctx.report(
-          error(
-            Code.matchPeerForm,
-            at,
-            "a match takes addresses, not peers by name or `except` (yet)",
-            {
-              help: "write the addresses (a `define` can name them); peers by name and `except` work in `allow`",
-            },
-          ),
-        );
-      } else if (pp)
-        matches.push({ proto: pp.proto, peers: pp.peers, ports: pp.ports, span: c.span });
+      // Peers by name and `except` as in `allow` (resolved once every context is read: checkTraffic).
+      if (pp)
+        matches.push({
+          proto: pp.proto,
+          peers: pp.peers,
+          named: pp.named,
+          except: pp.except,
+          ports: pp.ports,
+          span: c.span,
+        });
     }
     return true;
   });
@@ -227,6 +223,9 @@ export function readHostLinkBody(body: Stmt[], rate: number, ctx: ReadCtx): Host
 
 type Report = (d: ReturnType<typeof error>) => void;
 
+/** HTB minor ids a program can use: 1..0xfffd (0 is the qdisc, fffe the root class, ffff the default). */
+export const HTB_IDS = 0xfffd;
+
 /** Links of a node that say something about traffic classes or ingress. */
 function trafficLinks(n: TreeNode): Array<[string, NetLinkSpec]> {
   const out: Array<[string, NetLinkSpec]> = [];
@@ -250,7 +249,12 @@ export function checkTraffic(
   host: { links: Map<string, { rate: number; span: Span; ingress?: Field<number> }> } | undefined,
   report: Report,
 ): void {
+  let index: PeerIndex | undefined;
   const ingressSum = new Map<string, Array<{ n: TreeNode; f: Field<number> }>>();
+  // HTB's minor ids (1..0xfffd) are shared by every class and context and by
+  // each traffic class and "rest" class (src/model/traffic.ts): count them.
+  let ids = order.length;
+  let full = false;
   for (let i = 0; i < order.length; i++) {
     const n = order[i]!;
     const links = trafficLinks(n);
@@ -271,6 +275,27 @@ export function checkTraffic(
         continue;
       }
       const traffic = l.traffic ?? [];
+      if (traffic.length > 0 && !full) {
+        ids += traffic.length + 1;
+        if (ids > HTB_IDS) {
+          full = true;
+          const at =
+            traffic[Math.min(traffic.length - 1, traffic.length + 1 - (ids - HTB_IDS))]!.value;
+          report(
+            error(
+              Code.htbIdsExhausted,
+              at.nameSpan,
+              `traffic ${at.name} of ${n.name} on link ${link} needs an HTB class id, and all ${HTB_IDS} are taken`,
+              {
+                notes: [
+                  `HTB has ${HTB_IDS} class ids (1:1 to 1:fffd), shared by the ${order.length} classes and contexts and by every traffic class and each context's rest class; this program needs ${ids} by here`,
+                ],
+                help: "use fewer traffic classes (a template that gives every context the same classes multiplies them), or fewer contexts with traffic classes",
+              },
+            ),
+          );
+        }
+      }
       // Unique names.
       const seen = new Map<string, Span>();
       for (const t of traffic) {
@@ -323,10 +348,21 @@ export function checkTraffic(
           ),
         );
       }
+      // Destinations by name: known contexts/classes with addresses, not the context itself,
+      // `except` inside them (the rules of `allow`, check/peers.ts).
+      let named = true;
+      for (const t of traffic)
+        for (const m of t.value.matches)
+          if (m.named.length > 0 && !(index ??= new PeerIndex(order)).check(n, m, report))
+            named = false;
       // Overlapping matches: the first written wins.
-      for (let a = 0; a < traffic.length; a++)
+      const dests = (m: MatchSpec): ParsedCidr[] => [
+        ...m.peers.map((p) => p.cidr),
+        ...m.named.flatMap((p) => index?.addresses(p.name) ?? []),
+      ];
+      for (let a = 0; a < traffic.length && named; a++)
         for (let b = a + 1; b < traffic.length; b++) {
-          const o = overlap(traffic[a]!.value.matches, traffic[b]!.value.matches);
+          const o = overlap(traffic[a]!.value.matches, traffic[b]!.value.matches, dests);
           if (!o) continue;
           const A = traffic[a]!.value;
           const B = traffic[b]!.value;
@@ -391,27 +427,63 @@ export function checkTraffic(
 }
 
 /** The first pair of clauses (one of each list) that a packet can satisfy both of. */
-function overlap(a: MatchSpec[], b: MatchSpec[]): [MatchSpec, MatchSpec] | undefined {
-  for (const x of a) for (const y of b) if (clausesOverlap(x, y)) return [x, y];
+function overlap(
+  a: MatchSpec[],
+  b: MatchSpec[],
+  dests: (m: MatchSpec) => ParsedCidr[],
+): [MatchSpec, MatchSpec] | undefined {
+  for (const x of a) for (const y of b) if (clausesOverlap(x, y, dests)) return [x, y];
   return undefined;
 }
 
-function clausesOverlap(x: MatchSpec, y: MatchSpec): boolean {
+/**
+ * Can one packet match both? Destinations are the written prefixes and the
+ * named peers' addresses, less those wholly inside an `except` (one that cuts
+ * a prefix in part is not subtracted: a warning too many rather than one too
+ * few).
+ */
+function clausesOverlap(
+  x: MatchSpec,
+  y: MatchSpec,
+  dests: (m: MatchSpec) => ParsedCidr[],
+): boolean {
   if (x.proto !== "any" && y.proto !== "any" && x.proto !== y.proto) return false;
   if (x.ports.length > 0 && y.ports.length > 0) {
     const hit = x.ports.some((p) => y.ports.some((q) => p.from <= q.to && q.from <= p.to));
     if (!hit) return false;
   }
-  if (x.peers.length > 0 && y.peers.length > 0) {
-    const hit = x.peers.some((p) =>
-      y.peers.some((q) => {
-        if (p.cidr.family !== q.cidr.family) return false;
-        const [a0, a1] = cidrRange(p.cidr);
-        const [b0, b1] = cidrRange(q.cidr);
-        return a0 <= b1 && b0 <= a1;
-      }),
+  const xs = x.peers.length + x.named.length > 0 ? dests(x) : undefined;
+  const ys = y.peers.length + y.named.length > 0 ? dests(y) : undefined;
+  if (xs || ys) {
+    // A side without destinations matches any: the other side's, less its own excepts.
+    const hit = (xs ?? ys!).some((p) =>
+      (ys ?? xs!).some(
+        (q) =>
+          p.family === q.family &&
+          meet(p, q) &&
+          !carved(p, y) &&
+          !carved(q, x) &&
+          !carved(p, x) &&
+          !carved(q, y),
+      ),
     );
     if (!hit) return false;
   }
   return true;
+}
+
+function meet(p: ParsedCidr, q: ParsedCidr): boolean {
+  const [a0, a1] = cidrRange(p);
+  const [b0, b1] = cidrRange(q);
+  return a0 <= b1 && b0 <= a1;
+}
+
+/** `c` lies wholly inside one of `m`'s `except`s (none of its addresses match m). */
+function carved(c: ParsedCidr, m: MatchSpec): boolean {
+  return m.except.some((e) => {
+    if (e.cidr.family !== c.family) return false;
+    const [a0, a1] = cidrRange(c);
+    const [b0, b1] = cidrRange(e.cidr);
+    return b0 <= a0 && a1 <= b1;
+  });
 }

@@ -20,7 +20,7 @@ import type { Kernel } from "../apply/kernel.js";
 import { KernelError } from "../apply/kernel.js";
 import { looksLikePlan, parsePlan, serializePlan } from "../plan/document.js";
 import { destroyTargetOf } from "../plan/plan.js";
-import { renderPlan } from "../plan/render.js";
+import { filterText, renderPlan } from "../plan/render.js";
 import type { ObservedState, Plan } from "../plan/types.js";
 import { MANAGED_FILES, tcRateString } from "../plan/values.js";
 import { readInputFile, writeFileReplacing } from "../safe-fs.js";
@@ -536,12 +536,21 @@ export function renderShow(o: ObservedState, kernel: Kernel): string {
     o.nft.present ? `loaded, digest ${o.nft.digest ?? "(none: not loaded by vsc)"}` : "absent"
   }\n`;
   for (const l of o.links) {
+    // An IFB device of ingress shaping (language-v2.md §3): shown when it exists.
+    const ifb = l.device !== undefined || (!l.exists && l.dev.startsWith("vsc-in-"));
+    if (ifb && !l.exists) continue;
     if (!l.exists) out += `link ${l.dev}: does not exist\n`;
     else {
-      out += `link ${l.dev}: root qdisc ${l.qdisc ? `${l.qdisc.kind} ${l.qdisc.handle}` : "(none)"}${l.qdisc?.defaultClassid ? ` default ${l.qdisc.defaultClassid}` : ""}\n`;
+      if (ifb)
+        out += `ifb ${l.dev}: ${l.device!.kind || "no kind"} device${l.device!.alias ? `, alias ${l.device!.alias}` : ""}, ${l.device!.up ? "up" : "down"}\n`;
+      out += `${ifb ? "  " : ""}${ifb ? "root qdisc" : `link ${l.dev}: root qdisc`} ${l.qdisc ? `${l.qdisc.kind} ${l.qdisc.handle}` : "(none)"}${l.qdisc?.defaultClassid ? ` default ${l.qdisc.defaultClassid}` : ""}\n`;
       for (const [id, c] of Object.entries(l.classes)) {
         out += `  class ${id} parent ${c.parent} rate ${tcRateString(c.rate)} ceil ${tcRateString(c.ceil)}${c.quantum !== undefined ? ` quantum ${c.quantum}` : ""}${c.leafQdisc ? ` qdisc ${c.leafQdisc}` : ""}\n`;
       }
+      for (const [prio, f] of Object.entries(l.filters ?? {}))
+        out += `  filter prio ${prio} -> ${f.flowid}: ${filterText(f)}\n`;
+      if (l.ingress)
+        out += `  ingress qdisc ${l.ingress.kind}${l.ingress.redirect ? `, redirect to ${l.ingress.redirect}` : ""}${l.ingress.foreign ? ` (not vsc's: ${l.ingress.foreign.join("; ")})` : ""}\n`;
     }
   }
   if (o.interrupted)

@@ -6,6 +6,7 @@ import { assertValidIr } from "../ir/validate.js";
 import type { DesiredState, DesiredTcClass } from "../model/desired.js";
 import type { VscIr } from "../ir/types.gen.js";
 import { desiredState } from "../model/state.js";
+import { ifbAlias } from "../model/ingress.js";
 import { commentText } from "./quote.js";
 import { render } from "./templates.js";
 
@@ -92,7 +93,14 @@ export function tcView(ir: VscIr, d: DesiredState): object {
       ifb: g.ifb,
       source: commentText(g.source),
       classes: g.classes.map(classView),
-      filters: g.filters.map((f) => ({ ...f, note: commentText(`${f.name}: ${f.match}`) })),
+      alias: ifbAlias(g.link),
+      // One line per address; the context's name above its first.
+      filters: g.filters.flatMap((f) =>
+        f.matches.map((m, i) => ({
+          note: i === 0 ? commentText(`${f.name}: ${f.matches.join(", ")}`) : null,
+          rule: `prio ${f.prio} u32 match u8 0x${m.startsWith("ip6 ") ? 6 : 4}0 0xf0 at 0 match ${m} flowid ${f.classid}`,
+        })),
+      ),
     })),
   };
 }

@@ -415,7 +415,7 @@ function trafficChain(n: Node, ids: TrafficIds, at: string, w: Where): NftChain 
         return `traffic ${t.name} on ${l.name} (${w.of(t.loc)})`;
       };
       for (let k = 0; k < t.matches.length; k++)
-        for (const m of matchRules(t.matches[k]!))
+        for (const m of matchRules(t.matches[k]!, w))
           lines.push({ note: note(), rule: `${dev} ${m}${set}` });
       if (t.matches.length === 0) note();
     }
@@ -428,8 +428,13 @@ function trafficChain(n: Node, ids: TrafficIds, at: string, w: Where): NftChain 
   return { name: `tc_${n.name}`, note: `${n.path}: traffic classes (${at})`, lines };
 }
 
-/** The match parts (each ending in a space) one match alternative needs: per address family, per port side. */
-function matchRules(m: Match): string[] {
+/**
+ * The match parts (each ending in a space) one match alternative needs: per
+ * address family and source of destinations (the written prefixes, then each
+ * peer by name's set, the one `allow` uses: nft matches one set per
+ * expression), minus its `except`s, and per port side.
+ */
+function matchRules(m: Match, w: Where): string[] {
   const peers: string[] = [];
   let v4 = "";
   let v6 = "";
@@ -440,9 +445,30 @@ function matchRules(m: Match): string[] {
     if (p.family === 4) v4 += sep(n4++) + cidr(p);
     else v6 += sep(n6++) + cidr(p);
   }
-  if (n4 > 0) peers.push(`ip daddr ${set(v4, n4)} `);
-  if (n6 > 0) peers.push(`ip6 daddr ${set(v6, n6)} `);
-  if (peers.length === 0) peers.push("");
+  let e4 = "";
+  let e6 = "";
+  let x4 = 0;
+  let x6 = 0;
+  const except = m.except ?? [];
+  for (let i = 0; i < except.length; i++) {
+    const c = cidr(except[i]!);
+    if (except[i]!.family === 4) e4 += sep(x4++) + c;
+    else e6 += sep(x6++) + c;
+  }
+  const ex4 = x4 > 0 ? `ip daddr != ${set(e4, x4)} ` : "";
+  const ex6 = x6 > 0 ? `ip6 daddr != ${set(e6, x6)} ` : "";
+  const named = m.named ?? [];
+  if (n4 > 0) peers.push(`ip daddr ${set(v4, n4)} ${ex4}`);
+  for (let i = 0; i < named.length; i++) {
+    const s4 = w.peerSet(named[i]!.name, 4);
+    if (s4 !== undefined) peers.push(`ip daddr @${s4} ${ex4}`);
+  }
+  if (n6 > 0) peers.push(`ip6 daddr ${set(v6, n6)} ${ex6}`);
+  for (let i = 0; i < named.length; i++) {
+    const s6 = w.peerSet(named[i]!.name, 6);
+    if (s6 !== undefined) peers.push(`ip6 daddr @${s6} ${ex6}`);
+  }
+  if (peers.length === 0 && n4 + n6 + named.length === 0) peers.push("");
   let ports = "";
   for (let j = 0; j < m.ports.length; j++) ports += sep(j) + port(m.ports[j]!);
   const l4: string[] = [];

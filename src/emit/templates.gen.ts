@@ -272,9 +272,13 @@ function tcBatch(c0: View): string {
     o += " is\n# redirected to ";
     o += c12.ifb ?? $blank(c12, "ifb");
     o +=
-      ", an IFB device vsc creates and owns, and shaped there\n# by destination address. Create it first (vsc apply does):\n#   ip link add ";
+      ", an IFB device vsc creates and owns, and shaped there\n# by destination address (one u32 filter per context, prio = its id). Create\n# the device first (vsc apply does):\n#   ip link add ";
     o += c12.ifb ?? $blank(c12, "ifb");
-    o += " type ifb && ip link set ";
+    o += " type ifb && ip link set dev ";
+    o += c12.ifb ?? $blank(c12, "ifb");
+    o += " alias ";
+    o += c12.alias ?? $blank(c12, "alias");
+    o += " && ip link set dev ";
     o += c12.ifb ?? $blank(c12, "ifb");
     o += " up\nqdisc replace dev ";
     o += c12.link ?? $blank(c12, "link");
@@ -324,18 +328,16 @@ function tcBatch(c0: View): string {
     const a20 = $list(v18);
     for (let i19 = 0; i19 < a20.length; i19++) {
       const c21 = a20[i19];
-      o += "# ";
-      o += c21.note ?? $blank(c21, "note");
-      o += "\nfilter add dev ";
+      const v22 = c21.note ?? $absent(c21, "note");
+      if (typeof v22 === "string" ? v22 !== "" : $truthy(v22)) {
+        o += "# ";
+        o += c21.note ?? $blank(c21, "note");
+        o += "\n";
+      }
+      o += "filter add dev ";
       o += c12.ifb ?? $blank(c12, "ifb");
-      o += " parent 1: protocol ";
-      o += c21.proto ?? $blank(c21, "proto");
-      o += " prio ";
-      o += c21.prio ?? $blank(c21, "prio");
-      o += " u32 match ";
-      o += c21.match ?? $blank(c21, "match");
-      o += " flowid ";
-      o += c21.classid ?? $blank(c21, "classid");
+      o += " parent 1: protocol all ";
+      o += c21.rule ?? $blank(c21, "rule");
       o += "\n";
     }
   }

@@ -261,7 +261,15 @@ function Traffic(x: any): boolean {
 function Match(x: any): boolean {
   if (!(typeof x === "object" && x !== null && !Array.isArray(x))) return false;
   for (const k in x)
-    if (!(k === "proto" || k === "peers" || k === "ports" || k === "loc")) return false;
+    if (!(
+      k === "proto" ||
+      k === "peers" ||
+      k === "named" ||
+      k === "except" ||
+      k === "ports" ||
+      k === "loc"
+    ))
+      return false;
   const x48 = x.proto;
   if (x48 === undefined) return false;
   if (!(x48 === "any" || x48 === "tcp" || x48 === "udp" || x48 === "icmp" || x48 === "icmpv6"))
@@ -273,16 +281,32 @@ function Match(x: any): boolean {
     const x51 = x49[i50];
     if (!Cidr(x51)) return false;
   }
-  const x52 = x.ports;
-  if (x52 === undefined) return false;
-  if (!Array.isArray(x52)) return false;
-  for (let i53 = 0; i53 < x52.length; i53++) {
-    const x54 = x52[i53];
-    if (!PortRange(x54)) return false;
+  const x52 = x.named;
+  if (x52 !== undefined) {
+    if (!Array.isArray(x52)) return false;
+    for (let i53 = 0; i53 < x52.length; i53++) {
+      const x54 = x52[i53];
+      if (!PeerName(x54)) return false;
+    }
   }
-  const x55 = x.loc;
-  if (x55 === undefined) return false;
-  if (!Loc(x55)) return false;
+  const x55 = x.except;
+  if (x55 !== undefined) {
+    if (!Array.isArray(x55)) return false;
+    for (let i56 = 0; i56 < x55.length; i56++) {
+      const x57 = x55[i56];
+      if (!Cidr(x57)) return false;
+    }
+  }
+  const x58 = x.ports;
+  if (x58 === undefined) return false;
+  if (!Array.isArray(x58)) return false;
+  for (let i59 = 0; i59 < x58.length; i59++) {
+    const x60 = x58[i59];
+    if (!PortRange(x60)) return false;
+  }
+  const x61 = x.loc;
+  if (x61 === undefined) return false;
+  if (!Loc(x61)) return false;
   return true;
 }
 
@@ -307,62 +331,62 @@ function Node(x: any): boolean {
       k === "units"
     ))
       return false;
-  const x56 = x.kind;
-  if (x56 === undefined) return false;
-  if (!(x56 === "class" || x56 === "context")) return false;
-  const x57 = x.name;
-  if (x57 === undefined) return false;
-  if (!(typeof x57 === "string")) return false;
-  const x58 = x.path;
-  if (x58 === undefined) return false;
-  if (!(typeof x58 === "string")) return false;
-  const x59 = x.parent;
-  if (x59 === undefined) return false;
-  if (!(typeof x59 === "string" || x59 === null)) return false;
-  const x60 = x.depth;
-  if (x60 === undefined) return false;
-  if (!Number.isInteger(x60)) return false;
-  if (!(x60 >= 1)) return false;
-  const x61 = x.id;
-  if (x61 === undefined) return false;
-  if (!Number.isInteger(x61)) return false;
-  if (!(x61 >= 1)) return false;
-  if (!(x61 <= 65279)) return false;
-  const x62 = x.loc;
+  const x62 = x.kind;
   if (x62 === undefined) return false;
-  if (!Loc(x62)) return false;
-  const x63 = x.cpu;
+  if (!(x62 === "class" || x62 === "context")) return false;
+  const x63 = x.name;
   if (x63 === undefined) return false;
-  if (!Cpu(x63)) return false;
-  const x64 = x.memory;
+  if (!(typeof x63 === "string")) return false;
+  const x64 = x.path;
   if (x64 === undefined) return false;
-  if (!Memory(x64)) return false;
-  const x65 = x.pids;
+  if (!(typeof x64 === "string")) return false;
+  const x65 = x.parent;
   if (x65 === undefined) return false;
-  if (!Pids(x65)) return false;
-  const x66 = x.io;
+  if (!(typeof x65 === "string" || x65 === null)) return false;
+  const x66 = x.depth;
   if (x66 === undefined) return false;
-  if (!Io(x66)) return false;
-  const x67 = x.net;
+  if (!Number.isInteger(x66)) return false;
+  if (!(x66 >= 1)) return false;
+  const x67 = x.id;
   if (x67 === undefined) return false;
-  if (!Net(x67)) return false;
-  const x68 = x.rlimits;
+  if (!Number.isInteger(x67)) return false;
+  if (!(x67 >= 1)) return false;
+  if (!(x67 <= 65279)) return false;
+  const x68 = x.loc;
   if (x68 === undefined) return false;
-  if (!Array.isArray(x68)) return false;
-  for (let i69 = 0; i69 < x68.length; i69++) {
-    const x70 = x68[i69];
-    if (!Rlimit(x70)) return false;
-  }
-  const x71 = x.security;
+  if (!Loc(x68)) return false;
+  const x69 = x.cpu;
+  if (x69 === undefined) return false;
+  if (!Cpu(x69)) return false;
+  const x70 = x.memory;
+  if (x70 === undefined) return false;
+  if (!Memory(x70)) return false;
+  const x71 = x.pids;
   if (x71 === undefined) return false;
-  if (!Security(x71)) return false;
-  const x72 = x.units;
-  if (x72 !== undefined) {
-    if (!Array.isArray(x72)) return false;
-    for (let i73 = 0; i73 < x72.length; i73++) {
-      const x74 = x72[i73];
-      if (!(typeof x74 === "string")) return false;
-      if (!re2.test(x74)) return false;
+  if (!Pids(x71)) return false;
+  const x72 = x.io;
+  if (x72 === undefined) return false;
+  if (!Io(x72)) return false;
+  const x73 = x.net;
+  if (x73 === undefined) return false;
+  if (!Net(x73)) return false;
+  const x74 = x.rlimits;
+  if (x74 === undefined) return false;
+  if (!Array.isArray(x74)) return false;
+  for (let i75 = 0; i75 < x74.length; i75++) {
+    const x76 = x74[i75];
+    if (!Rlimit(x76)) return false;
+  }
+  const x77 = x.security;
+  if (x77 === undefined) return false;
+  if (!Security(x77)) return false;
+  const x78 = x.units;
+  if (x78 !== undefined) {
+    if (!Array.isArray(x78)) return false;
+    for (let i79 = 0; i79 < x78.length; i79++) {
+      const x80 = x78[i79];
+      if (!(typeof x80 === "string")) return false;
+      if (!re2.test(x80)) return false;
     }
   }
   return true;
@@ -381,42 +405,42 @@ function Cpu(x: any): boolean {
       k === "loc"
     ))
       return false;
-  const x75 = x.share;
-  if (x75 === undefined) return false;
-  if (!Number.isInteger(x75)) return false;
-  if (!(x75 >= 1)) return false;
-  if (!(x75 <= 10000)) return false;
-  const x76 = x.reserve;
-  if (x76 !== undefined) {
-    if (!Number.isInteger(x76)) return false;
-    if (!(x76 >= 0)) return false;
+  const x81 = x.share;
+  if (x81 === undefined) return false;
+  if (!Number.isInteger(x81)) return false;
+  if (!(x81 >= 1)) return false;
+  if (!(x81 <= 10000)) return false;
+  const x82 = x.reserve;
+  if (x82 !== undefined) {
+    if (!Number.isInteger(x82)) return false;
+    if (!(x82 >= 0)) return false;
   }
-  const x77 = x.limit;
-  if (x77 !== undefined) {
-    if (!Number.isInteger(x77)) return false;
-    if (!(x77 >= 1)) return false;
+  const x83 = x.limit;
+  if (x83 !== undefined) {
+    if (!Number.isInteger(x83)) return false;
+    if (!(x83 >= 1)) return false;
   }
-  const x78 = x.burst;
-  if (x78 !== undefined) {
-    if (!Number.isInteger(x78)) return false;
-    if (!(x78 >= 0)) return false;
+  const x84 = x.burst;
+  if (x84 !== undefined) {
+    if (!Number.isInteger(x84)) return false;
+    if (!(x84 >= 0)) return false;
   }
-  const x79 = x.cores;
-  if (x79 !== undefined) {
-    if (!Array.isArray(x79)) return false;
-    for (let i80 = 0; i80 < x79.length; i80++) {
-      const x81 = x79[i80];
-      if (!Number.isInteger(x81)) return false;
-      if (!(x81 >= 0)) return false;
+  const x85 = x.cores;
+  if (x85 !== undefined) {
+    if (!Array.isArray(x85)) return false;
+    for (let i86 = 0; i86 < x85.length; i86++) {
+      const x87 = x85[i86];
+      if (!Number.isInteger(x87)) return false;
+      if (!(x87 >= 0)) return false;
     }
   }
-  const x82 = x.cpus;
-  if (x82 !== undefined) {
-    if (!(typeof x82 === "string")) return false;
+  const x88 = x.cpus;
+  if (x88 !== undefined) {
+    if (!(typeof x88 === "string")) return false;
   }
-  const x83 = x.loc;
-  if (x83 !== undefined) {
-    if (!Loc(x83)) return false;
+  const x89 = x.loc;
+  if (x89 !== undefined) {
+    if (!Loc(x89)) return false;
   }
   return true;
 }
@@ -434,38 +458,38 @@ function Memory(x: any): boolean {
       k === "loc"
     ))
       return false;
-  const x84 = x.reserve;
-  if (x84 !== undefined) {
-    if (!Number.isInteger(x84)) return false;
-    if (!(x84 >= 0)) return false;
-  }
-  const x85 = x.low;
-  if (x85 !== undefined) {
-    if (!Number.isInteger(x85)) return false;
-    if (!(x85 >= 0)) return false;
-  }
-  const x86 = x.high;
-  if (x86 !== undefined) {
-    if (!Number.isInteger(x86)) return false;
-    if (!(x86 >= 0)) return false;
-  }
-  const x87 = x.limit;
-  if (x87 !== undefined) {
-    if (!Number.isInteger(x87)) return false;
-    if (!(x87 >= 0)) return false;
-  }
-  const x88 = x.swap;
-  if (x88 !== undefined) {
-    if (!Number.isInteger(x88)) return false;
-    if (!(x88 >= 0)) return false;
-  }
-  const x89 = x.oomGroup;
-  if (x89 !== undefined) {
-    if (x89 !== true) return false;
-  }
-  const x90 = x.loc;
+  const x90 = x.reserve;
   if (x90 !== undefined) {
-    if (!Loc(x90)) return false;
+    if (!Number.isInteger(x90)) return false;
+    if (!(x90 >= 0)) return false;
+  }
+  const x91 = x.low;
+  if (x91 !== undefined) {
+    if (!Number.isInteger(x91)) return false;
+    if (!(x91 >= 0)) return false;
+  }
+  const x92 = x.high;
+  if (x92 !== undefined) {
+    if (!Number.isInteger(x92)) return false;
+    if (!(x92 >= 0)) return false;
+  }
+  const x93 = x.limit;
+  if (x93 !== undefined) {
+    if (!Number.isInteger(x93)) return false;
+    if (!(x93 >= 0)) return false;
+  }
+  const x94 = x.swap;
+  if (x94 !== undefined) {
+    if (!Number.isInteger(x94)) return false;
+    if (!(x94 >= 0)) return false;
+  }
+  const x95 = x.oomGroup;
+  if (x95 !== undefined) {
+    if (x95 !== true) return false;
+  }
+  const x96 = x.loc;
+  if (x96 !== undefined) {
+    if (!Loc(x96)) return false;
   }
   return true;
 }
@@ -473,14 +497,14 @@ function Memory(x: any): boolean {
 function Pids(x: any): boolean {
   if (!(typeof x === "object" && x !== null && !Array.isArray(x))) return false;
   for (const k in x) if (!(k === "limit" || k === "loc")) return false;
-  const x91 = x.limit;
-  if (x91 !== undefined) {
-    if (!Number.isInteger(x91)) return false;
-    if (!(x91 >= 0)) return false;
+  const x97 = x.limit;
+  if (x97 !== undefined) {
+    if (!Number.isInteger(x97)) return false;
+    if (!(x97 >= 0)) return false;
   }
-  const x92 = x.loc;
-  if (x92 !== undefined) {
-    if (!Loc(x92)) return false;
+  const x98 = x.loc;
+  if (x98 !== undefined) {
+    if (!Loc(x98)) return false;
   }
   return true;
 }
@@ -488,22 +512,22 @@ function Pids(x: any): boolean {
 function Io(x: any): boolean {
   if (!(typeof x === "object" && x !== null && !Array.isArray(x))) return false;
   for (const k in x) if (!(k === "share" || k === "devices" || k === "loc")) return false;
-  const x93 = x.share;
-  if (x93 !== undefined) {
-    if (!Number.isInteger(x93)) return false;
-    if (!(x93 >= 1)) return false;
-    if (!(x93 <= 10000)) return false;
+  const x99 = x.share;
+  if (x99 !== undefined) {
+    if (!Number.isInteger(x99)) return false;
+    if (!(x99 >= 1)) return false;
+    if (!(x99 <= 10000)) return false;
   }
-  const x94 = x.devices;
-  if (x94 === undefined) return false;
-  if (!Array.isArray(x94)) return false;
-  for (let i95 = 0; i95 < x94.length; i95++) {
-    const x96 = x94[i95];
-    if (!IoDevice(x96)) return false;
+  const x100 = x.devices;
+  if (x100 === undefined) return false;
+  if (!Array.isArray(x100)) return false;
+  for (let i101 = 0; i101 < x100.length; i101++) {
+    const x102 = x100[i101];
+    if (!IoDevice(x102)) return false;
   }
-  const x97 = x.loc;
-  if (x97 !== undefined) {
-    if (!Loc(x97)) return false;
+  const x103 = x.loc;
+  if (x103 !== undefined) {
+    if (!Loc(x103)) return false;
   }
   return true;
 }
@@ -522,40 +546,40 @@ function IoDevice(x: any): boolean {
       k === "loc"
     ))
       return false;
-  const x98 = x.name;
-  if (x98 === undefined) return false;
-  if (!(typeof x98 === "string")) return false;
-  const x99 = x.major;
-  if (x99 === undefined) return false;
-  if (!Number.isInteger(x99)) return false;
-  if (!(x99 >= 0)) return false;
-  const x100 = x.minor;
-  if (x100 === undefined) return false;
-  if (!Number.isInteger(x100)) return false;
-  if (!(x100 >= 0)) return false;
-  const x101 = x.rbps;
-  if (x101 !== undefined) {
-    if (!Number.isInteger(x101)) return false;
-    if (!(x101 >= 1)) return false;
-  }
-  const x102 = x.wbps;
-  if (x102 !== undefined) {
-    if (!Number.isInteger(x102)) return false;
-    if (!(x102 >= 1)) return false;
-  }
-  const x103 = x.riops;
-  if (x103 !== undefined) {
-    if (!Number.isInteger(x103)) return false;
-    if (!(x103 >= 1)) return false;
-  }
-  const x104 = x.wiops;
-  if (x104 !== undefined) {
-    if (!Number.isInteger(x104)) return false;
-    if (!(x104 >= 1)) return false;
-  }
-  const x105 = x.loc;
+  const x104 = x.name;
+  if (x104 === undefined) return false;
+  if (!(typeof x104 === "string")) return false;
+  const x105 = x.major;
   if (x105 === undefined) return false;
-  if (!Loc(x105)) return false;
+  if (!Number.isInteger(x105)) return false;
+  if (!(x105 >= 0)) return false;
+  const x106 = x.minor;
+  if (x106 === undefined) return false;
+  if (!Number.isInteger(x106)) return false;
+  if (!(x106 >= 0)) return false;
+  const x107 = x.rbps;
+  if (x107 !== undefined) {
+    if (!Number.isInteger(x107)) return false;
+    if (!(x107 >= 1)) return false;
+  }
+  const x108 = x.wbps;
+  if (x108 !== undefined) {
+    if (!Number.isInteger(x108)) return false;
+    if (!(x108 >= 1)) return false;
+  }
+  const x109 = x.riops;
+  if (x109 !== undefined) {
+    if (!Number.isInteger(x109)) return false;
+    if (!(x109 >= 1)) return false;
+  }
+  const x110 = x.wiops;
+  if (x110 !== undefined) {
+    if (!Number.isInteger(x110)) return false;
+    if (!(x110 >= 1)) return false;
+  }
+  const x111 = x.loc;
+  if (x111 === undefined) return false;
+  if (!Loc(x111)) return false;
   return true;
 }
 
@@ -572,42 +596,42 @@ function Net(x: any): boolean {
       k === "loc"
     ))
       return false;
-  const x106 = x.addresses;
-  if (x106 === undefined) return false;
-  if (!Array.isArray(x106)) return false;
-  for (let i107 = 0; i107 < x106.length; i107++) {
-    const x108 = x106[i107];
-    if (!Cidr(x108)) return false;
-  }
-  const x109 = x.links;
-  if (x109 === undefined) return false;
-  if (!Array.isArray(x109)) return false;
-  for (let i110 = 0; i110 < x109.length; i110++) {
-    const x111 = x109[i110];
-    if (!NetLink(x111)) return false;
-  }
-  const x112 = x.rules;
+  const x112 = x.addresses;
   if (x112 === undefined) return false;
   if (!Array.isArray(x112)) return false;
   for (let i113 = 0; i113 < x112.length; i113++) {
     const x114 = x112[i113];
-    if (!Rule(x114)) return false;
+    if (!Cidr(x114)) return false;
   }
-  const x115 = x.default;
-  if (x115 !== undefined) {
-    if (!(x115 === "allow" || x115 === "deny" || x115 === "reject")) return false;
+  const x115 = x.links;
+  if (x115 === undefined) return false;
+  if (!Array.isArray(x115)) return false;
+  for (let i116 = 0; i116 < x115.length; i116++) {
+    const x117 = x115[i116];
+    if (!NetLink(x117)) return false;
   }
-  const x116 = x.defaultLoc;
-  if (x116 !== undefined) {
-    if (!Loc(x116)) return false;
+  const x118 = x.rules;
+  if (x118 === undefined) return false;
+  if (!Array.isArray(x118)) return false;
+  for (let i119 = 0; i119 < x118.length; i119++) {
+    const x120 = x118[i119];
+    if (!Rule(x120)) return false;
   }
-  const x117 = x.defaultLog;
-  if (x117 !== undefined) {
-    if (x117 !== true) return false;
+  const x121 = x.default;
+  if (x121 !== undefined) {
+    if (!(x121 === "allow" || x121 === "deny" || x121 === "reject")) return false;
   }
-  const x118 = x.loc;
-  if (x118 !== undefined) {
-    if (!Loc(x118)) return false;
+  const x122 = x.defaultLoc;
+  if (x122 !== undefined) {
+    if (!Loc(x122)) return false;
+  }
+  const x123 = x.defaultLog;
+  if (x123 !== undefined) {
+    if (x123 !== true) return false;
+  }
+  const x124 = x.loc;
+  if (x124 !== undefined) {
+    if (!Loc(x124)) return false;
   }
   return true;
 }
@@ -616,20 +640,20 @@ function Cidr(x: any): boolean {
   if (!(typeof x === "object" && x !== null && !Array.isArray(x))) return false;
   for (const k in x)
     if (!(k === "family" || k === "address" || k === "prefix" || k === "loc")) return false;
-  const x119 = x.family;
-  if (x119 === undefined) return false;
-  if (!(x119 === 4 || x119 === 6)) return false;
-  const x120 = x.address;
-  if (x120 === undefined) return false;
-  if (!(typeof x120 === "string")) return false;
-  const x121 = x.prefix;
-  if (x121 === undefined) return false;
-  if (!Number.isInteger(x121)) return false;
-  if (!(x121 >= 0)) return false;
-  if (!(x121 <= 128)) return false;
-  const x122 = x.loc;
-  if (x122 !== undefined) {
-    if (!Loc(x122)) return false;
+  const x125 = x.family;
+  if (x125 === undefined) return false;
+  if (!(x125 === 4 || x125 === 6)) return false;
+  const x126 = x.address;
+  if (x126 === undefined) return false;
+  if (!(typeof x126 === "string")) return false;
+  const x127 = x.prefix;
+  if (x127 === undefined) return false;
+  if (!Number.isInteger(x127)) return false;
+  if (!(x127 >= 0)) return false;
+  if (!(x127 <= 128)) return false;
+  const x128 = x.loc;
+  if (x128 !== undefined) {
+    if (!Loc(x128)) return false;
   }
   return true;
 }
@@ -648,58 +672,58 @@ function NetLink(x: any): boolean {
       k === "loc"
     ))
       return false;
-  const x123 = x.name;
-  if (x123 === undefined) return false;
-  if (!(typeof x123 === "string")) return false;
-  const x124 = x.share;
-  if (x124 === undefined) return false;
-  if (!Number.isInteger(x124)) return false;
-  if (!(x124 >= 1)) return false;
-  if (!(x124 <= 10000)) return false;
-  const x125 = x.reserve;
-  if (x125 !== undefined) {
-    if (!Number.isInteger(x125)) return false;
-    if (!(x125 >= 1)) return false;
-  }
-  const x126 = x.limit;
-  if (x126 !== undefined) {
-    if (!Number.isInteger(x126)) return false;
-    if (!(x126 >= 1)) return false;
-  }
-  const x127 = x.qdisc;
-  if (x127 !== undefined) {
-    if (!Qdisc(x127)) return false;
-  }
-  const x128 = x.traffic;
-  if (x128 !== undefined) {
-    if (!Array.isArray(x128)) return false;
-    for (let i129 = 0; i129 < x128.length; i129++) {
-      const x130 = x128[i129];
-      if (!Traffic(x130)) return false;
-    }
-  }
-  const x131 = x.ingress;
+  const x129 = x.name;
+  if (x129 === undefined) return false;
+  if (!(typeof x129 === "string")) return false;
+  const x130 = x.share;
+  if (x130 === undefined) return false;
+  if (!Number.isInteger(x130)) return false;
+  if (!(x130 >= 1)) return false;
+  if (!(x130 <= 10000)) return false;
+  const x131 = x.reserve;
   if (x131 !== undefined) {
-    if (!(typeof x131 === "object" && x131 !== null && !Array.isArray(x131))) return false;
-    for (const k in x131) if (!(k === "reserve" || k === "limit" || k === "loc")) return false;
-    const x132 = x131.reserve;
-    if (x132 !== undefined) {
-      if (!Number.isInteger(x132)) return false;
-      if (!(x132 >= 1)) return false;
-    }
-    const x133 = x131.limit;
-    if (x133 !== undefined) {
-      if (!Number.isInteger(x133)) return false;
-      if (!(x133 >= 1)) return false;
-    }
-    const x134 = x131.loc;
-    if (x134 !== undefined) {
-      if (!Loc(x134)) return false;
+    if (!Number.isInteger(x131)) return false;
+    if (!(x131 >= 1)) return false;
+  }
+  const x132 = x.limit;
+  if (x132 !== undefined) {
+    if (!Number.isInteger(x132)) return false;
+    if (!(x132 >= 1)) return false;
+  }
+  const x133 = x.qdisc;
+  if (x133 !== undefined) {
+    if (!Qdisc(x133)) return false;
+  }
+  const x134 = x.traffic;
+  if (x134 !== undefined) {
+    if (!Array.isArray(x134)) return false;
+    for (let i135 = 0; i135 < x134.length; i135++) {
+      const x136 = x134[i135];
+      if (!Traffic(x136)) return false;
     }
   }
-  const x135 = x.loc;
-  if (x135 !== undefined) {
-    if (!Loc(x135)) return false;
+  const x137 = x.ingress;
+  if (x137 !== undefined) {
+    if (!(typeof x137 === "object" && x137 !== null && !Array.isArray(x137))) return false;
+    for (const k in x137) if (!(k === "reserve" || k === "limit" || k === "loc")) return false;
+    const x138 = x137.reserve;
+    if (x138 !== undefined) {
+      if (!Number.isInteger(x138)) return false;
+      if (!(x138 >= 1)) return false;
+    }
+    const x139 = x137.limit;
+    if (x139 !== undefined) {
+      if (!Number.isInteger(x139)) return false;
+      if (!(x139 >= 1)) return false;
+    }
+    const x140 = x137.loc;
+    if (x140 !== undefined) {
+      if (!Loc(x140)) return false;
+    }
+  }
+  const x141 = x.loc;
+  if (x141 !== undefined) {
+    if (!Loc(x141)) return false;
   }
   return true;
 }
@@ -717,74 +741,74 @@ function Rule(x: any): boolean {
       k === "loc"
     ))
       return false;
-  const x136 = x.direction;
-  if (x136 === undefined) return false;
-  if (!(x136 === "in" || x136 === "out")) return false;
-  const x137 = x.proto;
-  if (x137 === undefined) return false;
-  if (!(x137 === "any" || x137 === "tcp" || x137 === "udp" || x137 === "icmp" || x137 === "icmpv6"))
+  const x142 = x.direction;
+  if (x142 === undefined) return false;
+  if (!(x142 === "in" || x142 === "out")) return false;
+  const x143 = x.proto;
+  if (x143 === undefined) return false;
+  if (!(x143 === "any" || x143 === "tcp" || x143 === "udp" || x143 === "icmp" || x143 === "icmpv6"))
     return false;
-  const x138 = x.peers;
-  if (x138 === undefined) return false;
-  if (!Array.isArray(x138)) return false;
-  for (let i139 = 0; i139 < x138.length; i139++) {
-    const x140 = x138[i139];
-    if (!Cidr(x140)) return false;
+  const x144 = x.peers;
+  if (x144 === undefined) return false;
+  if (!Array.isArray(x144)) return false;
+  for (let i145 = 0; i145 < x144.length; i145++) {
+    const x146 = x144[i145];
+    if (!Cidr(x146)) return false;
   }
-  const x141 = x.named;
-  if (x141 !== undefined) {
-    if (!Array.isArray(x141)) return false;
-    for (let i142 = 0; i142 < x141.length; i142++) {
-      const x143 = x141[i142];
-      if (!PeerName(x143)) return false;
+  const x147 = x.named;
+  if (x147 !== undefined) {
+    if (!Array.isArray(x147)) return false;
+    for (let i148 = 0; i148 < x147.length; i148++) {
+      const x149 = x147[i148];
+      if (!PeerName(x149)) return false;
     }
   }
-  const x144 = x.except;
-  if (x144 !== undefined) {
-    if (!Array.isArray(x144)) return false;
-    for (let i145 = 0; i145 < x144.length; i145++) {
-      const x146 = x144[i145];
-      if (!Cidr(x146)) return false;
+  const x150 = x.except;
+  if (x150 !== undefined) {
+    if (!Array.isArray(x150)) return false;
+    for (let i151 = 0; i151 < x150.length; i151++) {
+      const x152 = x150[i151];
+      if (!Cidr(x152)) return false;
     }
   }
-  const x147 = x.ports;
-  if (x147 === undefined) return false;
-  if (!Array.isArray(x147)) return false;
-  for (let i148 = 0; i148 < x147.length; i148++) {
-    const x149 = x147[i148];
-    if (!PortRange(x149)) return false;
+  const x153 = x.ports;
+  if (x153 === undefined) return false;
+  if (!Array.isArray(x153)) return false;
+  for (let i154 = 0; i154 < x153.length; i154++) {
+    const x155 = x153[i154];
+    if (!PortRange(x155)) return false;
   }
-  const x150 = x.loc;
-  if (x150 === undefined) return false;
-  if (!Loc(x150)) return false;
+  const x156 = x.loc;
+  if (x156 === undefined) return false;
+  if (!Loc(x156)) return false;
   return true;
 }
 
 function PeerName(x: any): boolean {
   if (!(typeof x === "object" && x !== null && !Array.isArray(x))) return false;
   for (const k in x) if (!(k === "kind" || k === "name")) return false;
-  const x151 = x.kind;
-  if (x151 === undefined) return false;
-  if (!(x151 === "context" || x151 === "class")) return false;
-  const x152 = x.name;
-  if (x152 === undefined) return false;
-  if (!(typeof x152 === "string")) return false;
+  const x157 = x.kind;
+  if (x157 === undefined) return false;
+  if (!(x157 === "context" || x157 === "class")) return false;
+  const x158 = x.name;
+  if (x158 === undefined) return false;
+  if (!(typeof x158 === "string")) return false;
   return true;
 }
 
 function PortRange(x: any): boolean {
   if (!(typeof x === "object" && x !== null && !Array.isArray(x))) return false;
   for (const k in x) if (!(k === "from" || k === "to")) return false;
-  const x153 = x.from;
-  if (x153 === undefined) return false;
-  if (!Number.isInteger(x153)) return false;
-  if (!(x153 >= 1)) return false;
-  if (!(x153 <= 65535)) return false;
-  const x154 = x.to;
-  if (x154 === undefined) return false;
-  if (!Number.isInteger(x154)) return false;
-  if (!(x154 >= 1)) return false;
-  if (!(x154 <= 65535)) return false;
+  const x159 = x.from;
+  if (x159 === undefined) return false;
+  if (!Number.isInteger(x159)) return false;
+  if (!(x159 >= 1)) return false;
+  if (!(x159 <= 65535)) return false;
+  const x160 = x.to;
+  if (x160 === undefined) return false;
+  if (!Number.isInteger(x160)) return false;
+  if (!(x160 >= 1)) return false;
+  if (!(x160 <= 65535)) return false;
   return true;
 }
 
@@ -792,36 +816,36 @@ function Rlimit(x: any): boolean {
   if (!(typeof x === "object" && x !== null && !Array.isArray(x))) return false;
   for (const k in x)
     if (!(k === "name" || k === "soft" || k === "hard" || k === "loc")) return false;
-  const x155 = x.name;
-  if (x155 === undefined) return false;
+  const x161 = x.name;
+  if (x161 === undefined) return false;
   if (!(
-    x155 === "as" ||
-    x155 === "core" ||
-    x155 === "cpu" ||
-    x155 === "data" ||
-    x155 === "fsize" ||
-    x155 === "locks" ||
-    x155 === "memlock" ||
-    x155 === "msgqueue" ||
-    x155 === "nice" ||
-    x155 === "nofile" ||
-    x155 === "nproc" ||
-    x155 === "rss" ||
-    x155 === "rtprio" ||
-    x155 === "rttime" ||
-    x155 === "sigpending" ||
-    x155 === "stack"
+    x161 === "as" ||
+    x161 === "core" ||
+    x161 === "cpu" ||
+    x161 === "data" ||
+    x161 === "fsize" ||
+    x161 === "locks" ||
+    x161 === "memlock" ||
+    x161 === "msgqueue" ||
+    x161 === "nice" ||
+    x161 === "nofile" ||
+    x161 === "nproc" ||
+    x161 === "rss" ||
+    x161 === "rtprio" ||
+    x161 === "rttime" ||
+    x161 === "sigpending" ||
+    x161 === "stack"
   ))
     return false;
-  const x156 = x.soft;
-  if (x156 === undefined) return false;
-  if (!(Number.isInteger(x156) || typeof x156 === "string")) return false;
-  const x157 = x.hard;
-  if (x157 === undefined) return false;
-  if (!(Number.isInteger(x157) || typeof x157 === "string")) return false;
-  const x158 = x.loc;
-  if (x158 !== undefined) {
-    if (!Loc(x158)) return false;
+  const x162 = x.soft;
+  if (x162 === undefined) return false;
+  if (!(Number.isInteger(x162) || typeof x162 === "string")) return false;
+  const x163 = x.hard;
+  if (x163 === undefined) return false;
+  if (!(Number.isInteger(x163) || typeof x163 === "string")) return false;
+  const x164 = x.loc;
+  if (x164 !== undefined) {
+    if (!Loc(x164)) return false;
   }
   return true;
 }
@@ -843,95 +867,95 @@ function Security(x: any): boolean {
       k === "loc"
     ))
       return false;
-  const x159 = x.capabilities;
-  if (x159 !== undefined) {
-    if (!(typeof x159 === "object" && x159 !== null && !Array.isArray(x159))) return false;
-    for (const k in x159) if (!(k === "mode" || k === "names")) return false;
-    const x160 = x159.mode;
-    if (x160 === undefined) return false;
-    if (!(x160 === "keep" || x160 === "drop" || x160 === "none")) return false;
-    const x161 = x159.names;
-    if (x161 === undefined) return false;
-    if (!Array.isArray(x161)) return false;
-    for (let i162 = 0; i162 < x161.length; i162++) {
-      const x163 = x161[i162];
-      if (!(typeof x163 === "string")) return false;
+  const x165 = x.capabilities;
+  if (x165 !== undefined) {
+    if (!(typeof x165 === "object" && x165 !== null && !Array.isArray(x165))) return false;
+    for (const k in x165) if (!(k === "mode" || k === "names")) return false;
+    const x166 = x165.mode;
+    if (x166 === undefined) return false;
+    if (!(x166 === "keep" || x166 === "drop" || x166 === "none")) return false;
+    const x167 = x165.names;
+    if (x167 === undefined) return false;
+    if (!Array.isArray(x167)) return false;
+    for (let i168 = 0; i168 < x167.length; i168++) {
+      const x169 = x167[i168];
+      if (!(typeof x169 === "string")) return false;
     }
   }
-  const x164 = x.namespaces;
-  if (x164 === undefined) return false;
-  if (!Array.isArray(x164)) return false;
-  for (let i165 = 0; i165 < x164.length; i165++) {
-    const x166 = x164[i165];
+  const x170 = x.namespaces;
+  if (x170 === undefined) return false;
+  if (!Array.isArray(x170)) return false;
+  for (let i171 = 0; i171 < x170.length; i171++) {
+    const x172 = x170[i171];
     if (!(
-      x166 === "cgroup" ||
-      x166 === "ipc" ||
-      x166 === "mount" ||
-      x166 === "net" ||
-      x166 === "pid" ||
-      x166 === "time" ||
-      x166 === "user" ||
-      x166 === "uts"
+      x172 === "cgroup" ||
+      x172 === "ipc" ||
+      x172 === "mount" ||
+      x172 === "net" ||
+      x172 === "pid" ||
+      x172 === "time" ||
+      x172 === "user" ||
+      x172 === "uts"
     ))
       return false;
   }
-  const x167 = x.hostname;
-  if (x167 !== undefined) {
-    if (!(typeof x167 === "string")) return false;
+  const x173 = x.hostname;
+  if (x173 !== undefined) {
+    if (!(typeof x173 === "string")) return false;
   }
-  const x168 = x.root;
-  if (x168 !== undefined) {
-    if (!(typeof x168 === "string")) return false;
+  const x174 = x.root;
+  if (x174 !== undefined) {
+    if (!(typeof x174 === "string")) return false;
   }
-  const x169 = x.user;
-  if (x169 !== undefined) {
-    if (!(typeof x169 === "string")) return false;
+  const x175 = x.user;
+  if (x175 !== undefined) {
+    if (!(typeof x175 === "string")) return false;
   }
-  const x170 = x.group;
-  if (x170 !== undefined) {
-    if (!(typeof x170 === "string")) return false;
-  }
-  const x171 = x.filesystem;
-  if (x171 !== undefined) {
-    if (!(typeof x171 === "object" && x171 !== null && !Array.isArray(x171))) return false;
-    for (const k in x171) if (!(k === "mode" || k === "writable")) return false;
-    const x172 = x171.mode;
-    if (x172 === undefined) return false;
-    if (!(x172 === "read-only")) return false;
-    const x173 = x171.writable;
-    if (x173 === undefined) return false;
-    if (!Array.isArray(x173)) return false;
-    for (let i174 = 0; i174 < x173.length; i174++) {
-      const x175 = x173[i174];
-      if (!(typeof x175 === "string")) return false;
-    }
-  }
-  const x176 = x.tmp;
+  const x176 = x.group;
   if (x176 !== undefined) {
-    if (!(x176 === "private")) return false;
+    if (!(typeof x176 === "string")) return false;
   }
-  const x177 = x.devices;
+  const x177 = x.filesystem;
   if (x177 !== undefined) {
-    if (!(x177 === "private")) return false;
-  }
-  const x178 = x.syscalls;
-  if (x178 !== undefined) {
-    if (!(typeof x178 === "object" && x178 !== null && !Array.isArray(x178))) return false;
-    for (const k in x178) if (!(k === "mode" || k === "sets")) return false;
-    const x179 = x178.mode;
+    if (!(typeof x177 === "object" && x177 !== null && !Array.isArray(x177))) return false;
+    for (const k in x177) if (!(k === "mode" || k === "writable")) return false;
+    const x178 = x177.mode;
+    if (x178 === undefined) return false;
+    if (!(x178 === "read-only")) return false;
+    const x179 = x177.writable;
     if (x179 === undefined) return false;
-    if (!(x179 === "deny")) return false;
-    const x180 = x178.sets;
-    if (x180 === undefined) return false;
-    if (!Array.isArray(x180)) return false;
-    for (let i181 = 0; i181 < x180.length; i181++) {
-      const x182 = x180[i181];
-      if (!(typeof x182 === "string")) return false;
+    if (!Array.isArray(x179)) return false;
+    for (let i180 = 0; i180 < x179.length; i180++) {
+      const x181 = x179[i180];
+      if (!(typeof x181 === "string")) return false;
     }
   }
-  const x183 = x.loc;
+  const x182 = x.tmp;
+  if (x182 !== undefined) {
+    if (!(x182 === "private")) return false;
+  }
+  const x183 = x.devices;
   if (x183 !== undefined) {
-    if (!Loc(x183)) return false;
+    if (!(x183 === "private")) return false;
+  }
+  const x184 = x.syscalls;
+  if (x184 !== undefined) {
+    if (!(typeof x184 === "object" && x184 !== null && !Array.isArray(x184))) return false;
+    for (const k in x184) if (!(k === "mode" || k === "sets")) return false;
+    const x185 = x184.mode;
+    if (x185 === undefined) return false;
+    if (!(x185 === "deny")) return false;
+    const x186 = x184.sets;
+    if (x186 === undefined) return false;
+    if (!Array.isArray(x186)) return false;
+    for (let i187 = 0; i187 < x186.length; i187++) {
+      const x188 = x186[i187];
+      if (!(typeof x188 === "string")) return false;
+    }
+  }
+  const x189 = x.loc;
+  if (x189 !== undefined) {
+    if (!Loc(x189)) return false;
   }
   return true;
 }

@@ -357,14 +357,30 @@ export interface Traffic {
 export interface Match {
   readonly proto: "any" | "tcp" | "udp" | "icmp" | "icmpv6";
   /**
-   * destination addresses; empty: any
+   * destination addresses; empty (and no `named`): any
    */
   readonly peers: readonly Cidr[];
+  /**
+   * destinations by name (language-v2.md §2, as in `allow`): the addresses of a context, or of every context below a class, as the same nft set `allow` uses; source order; absent: none
+   */
+  readonly named?: readonly PeerName[];
+  /**
+   * prefixes carved out of the destinations (each inside one of them); absent: none
+   */
+  readonly except?: readonly Cidr[];
   /**
    * source or destination port (as FireQOS's `port`); empty: any; only with tcp/udp
    */
   readonly ports: readonly PortRange[];
   readonly loc: Loc;
+}
+/**
+ * This interface was referenced by `VscIr`'s JSON-Schema
+ * via the `definition` "PeerName".
+ */
+export interface PeerName {
+  readonly kind: "context" | "class";
+  readonly name: string;
 }
 /**
  * This interface was referenced by `VscIr`'s JSON-Schema
@@ -401,14 +417,6 @@ export interface Rule {
    */
   readonly ports: readonly PortRange[];
   readonly loc: Loc;
-}
-/**
- * This interface was referenced by `VscIr`'s JSON-Schema
- * via the `definition` "PeerName".
- */
-export interface PeerName {
-  readonly kind: "context" | "class";
-  readonly name: string;
 }
 /**
  * Where something came from: file relative to the entry file's directory, 1-based line and column.

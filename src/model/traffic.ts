@@ -49,7 +49,7 @@ export function trafficIds(ir: VscIr): TrafficIds {
   const taken = new Set<number>();
   for (let i = 0; i < ir.nodes.length; i++) taken.add(ir.nodes[i]!.id);
   keys.sort();
-  // The checker refuses more (VSC4055); never loop forever on an IR made elsewhere.
+  // The checker refuses more (VSC4056, src/check/traffic.ts); never loop forever on an IR made elsewhere.
   if (taken.size + keys.length > SPACE)
     throw new Error("vsc bug: more traffic classes than HTB ids");
   for (let i = 0; i < keys.length; i++) {

@@ -44,7 +44,10 @@ export const Code = {
   machineNotCompared: "VSC5075",
   // VSC5100-5119 traffic classes and ingress (language-v2.md §3)
   qdiscMissing: "VSC5100",
-  ingressNotApplied: "VSC5101",
+  /** The kernel cannot redirect arriving packets (ifb, sch_ingress, cls_u32, act_mirred). */
+  ingressUnsupported: "VSC5101",
+  ingressNotOwned: "VSC5102",
+  ifbNotOwned: "VSC5103",
   // VSC5400-5419 apply --confirm, confirm, revert (src/apply/confirm.ts)
   badDuration: "VSC5400",
   pendingBlocks: "VSC5401",

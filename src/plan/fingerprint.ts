@@ -23,6 +23,17 @@ export function fingerprint(o: ObservedState): string {
       classes: Object.keys(l.classes)
         .sort()
         .map((k) => [k, l.classes[k]]),
+      // Ingress (language-v2.md §3), only when there is some: fingerprints of states without it are unchanged.
+      ...(l.ingress ? { ingress: l.ingress } : {}),
+      ...(l.device ? { device: l.device } : {}),
+      ...(l.filters && Object.keys(l.filters).length > 0
+        ? {
+            filters: Object.keys(l.filters)
+              .sort()
+              .map((k) => [k, l.filters![k]]),
+          }
+        : {}),
+      ...(l.foreignFilters ? { foreignFilters: l.foreignFilters } : {}),
     })),
     interrupted: o.interrupted,
   };

@@ -12,7 +12,8 @@
  *      cgroups it removed made again (top-down) with their controllers and
  *      values as read before the apply;
  *   2. values it changed in cgroups that stay, written back;
- *   3. tc, per link, the apply's changes reversed;
+ *   3. tc, per link, the apply's changes reversed (IFB devices the apply
+ *      removed made again first, those it made removed after);
  *   4. the previous ruleset (or `delete table`), while the cgroups the new
  *      rules name still exist and after those the old rules name exist again;
  *   5. the cgroups it created, removed (bottom-up);
@@ -28,8 +29,11 @@ import type {
   ObservedLink,
   ObservedState,
   Plan,
+  IfbAction,
   SubtreeAction,
   TcClassAction,
+  TcFilterAction,
+  TcIngressAction,
   TcQdiscAction,
 } from "./types.js";
 import { MANAGED_FILES, depth, parentPath } from "./values.js";
@@ -71,6 +75,9 @@ export function invertPlan(i: InvertInput): InvertResult {
   const reCreate: Action[] = [];
   const values: CgroupFileAction[] = [];
   const tc = new Map<string, Action[]>();
+  /** IFB devices the apply removed (made again before tc) and made (removed after tc). */
+  const ifbBack: IfbAction[] = [];
+  const ifbGone: IfbAction[] = [];
   let nft: Action | undefined;
   const remove: CgroupAction[] = [];
   const disable: SubtreeAction[] = [];
@@ -145,6 +152,19 @@ export function invertPlan(i: InvertInput): InvertResult {
         tc.set(a.dev, list);
         break;
       }
+      case "tc-ingress":
+      case "tc-filter": {
+        const list = tc.get(a.dev) ?? [];
+        const inv = invertIngress(a, linkBefore.get(a.dev), linkAfter.get(a.dev), problems);
+        list.push(...inv);
+        tc.set(a.dev, list);
+        break;
+      }
+      case "ifb":
+        // An IFB device the apply set up stays up (nothing shaped on it depends on that).
+        if (a.op === "create") ifbGone.push({ ...a, op: "delete" });
+        else if (a.op === "delete") ifbBack.push({ ...a, op: "create" });
+        break;
       case "nft": {
         if (!after.nft.present || !after.nft.digest) {
           problems.push("table inet vsc was not read back after the apply");
@@ -186,7 +206,9 @@ export function invertPlan(i: InvertInput): InvertResult {
     ...reEnable.reverse(),
     ...reCreate,
     ...values,
+    ...ifbBack,
     ...tcActions,
+    ...ifbGone,
     ...(nft ? [nft] : []),
     ...remove.sort((x, y) => cmpDepth(y.path, x.path)),
     ...disable.reverse(),
@@ -335,6 +357,54 @@ function invertTc(
     return [];
   }
   return [inv];
+}
+
+/** The ingress qdisc or a context's filter (language-v2.md §3), reversed; states as read back. */
+function invertIngress(
+  a: TcIngressAction | TcFilterAction,
+  before: ObservedLink | undefined,
+  after: ObservedLink | undefined,
+  problems: string[],
+): Action[] {
+  const op = a.op === "create" ? "delete" : a.op === "delete" ? "create" : "update";
+  if (a.type === "tc-ingress") {
+    const b = before?.ingress;
+    const n = after?.ingress;
+    if ((op !== "create" && !n) || (op !== "delete" && !b)) {
+      problems.push(`${a.address}: not read before and after the apply`);
+      return [];
+    }
+    const state = (x: { redirect?: string }) => (x.redirect ? { redirect: x.redirect } : {});
+    return [
+      {
+        type: "tc-ingress",
+        op,
+        address: a.address,
+        dev: a.dev,
+        before: op === "create" ? null : state(n!),
+        after: op === "delete" ? null : state(b!),
+      },
+    ];
+  }
+  // A filter of a qdisc this plan made goes with the qdisc.
+  if (a.initial) return [];
+  const b = before?.filters?.[String(a.prio)];
+  const n = after?.filters?.[String(a.prio)];
+  if ((op !== "create" && !n) || (op !== "delete" && !b)) {
+    problems.push(`${a.address}: not read before and after the apply`);
+    return [];
+  }
+  return [
+    {
+      type: "tc-filter",
+      op,
+      address: a.address,
+      dev: a.dev,
+      prio: a.prio,
+      before: op === "create" ? null : n!,
+      after: op === "delete" ? null : b!,
+    },
+  ];
 }
 
 function classDepth(classes: Record<string, { parent: string }>, id: string): number {

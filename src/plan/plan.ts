@@ -11,6 +11,7 @@
  */
 import type { Diagnostic } from "../diag/diagnostic.js";
 import type { DesiredLink, DesiredState, DesiredTcClass } from "../model/desired.js";
+import { type DesiredIngress, ifbAlias, ifbName } from "../model/ingress.js";
 import { Code } from "./codes.js";
 import { fingerprint } from "./fingerprint.js";
 import type {
@@ -24,6 +25,9 @@ import type {
   Scope,
   TcClassAction,
   TcClassState,
+  TcFilterAction,
+  TcFilterState,
+  TcIngressAction,
 } from "./types.js";
 import { MANAGED_FILES, depth, parentPath, sameValue, tcRoundTrip } from "./values.js";
 
@@ -41,10 +45,13 @@ export interface PlanResult {
 export function scopeOf(desired: DesiredState): Scope {
   const files = new Set(MANAGED_FILES);
   for (const c of desired.cgroups) for (const f of c.files) files.add(f.name);
+  const links = desired.links.map((l) => l.dev).sort();
   return {
     cgroupRoot: desired.cgroupRoot,
     files: [...files].sort(),
-    links: desired.links.map((l) => l.dev).sort(),
+    links,
+    // Every declared link: ingress removed from the configuration is removed from the kernel too.
+    ...(links.length > 0 ? { ingress: links } : {}),
   };
 }
 
@@ -107,14 +114,23 @@ export function planChanges(
     }
   }
 
-  // 2. tc.
+  // 2. tc, per link: its IFB device and what is on it (ingress), then the
+  // link's own batch (root HTB tree, the ingress qdisc redirecting to the IFB
+  // device), then an IFB device no longer wanted.
+  const diagnostics: Diagnostic[] = [];
   const obsLinks = new Map(observed.links.map((l) => [l.dev, l] as const));
+  const ingress = new Map((desired.ingress ?? []).map((g) => [g.link, g] as const));
   for (const dl of [...desired.links].sort((a, b) => (a.dev < b.dev ? -1 : 1))) {
+    const g = ingress.get(dl.dev);
+    const ifb = obsLinks.get(ifbName(dl.dev));
+    if (g) actions.push(...planIfb(g, ifb, diagnostics));
     actions.push(...planLink(dl, obsLinks.get(dl.dev)));
+    const ing = planIngress(dl.dev, g, obsLinks.get(dl.dev), diagnostics);
+    if (ing) actions.push(ing);
+    if (!g) actions.push(...planIfbRemoval(dl.dev, ifb, diagnostics));
   }
 
   // 3. cgroups, bottom-up.
-  const diagnostics: Diagnostic[] = [];
   const wanted = new Set(desired.cgroups.map((c) => c.path));
   const doomed = observed.cgroups.filter((c) => !wanted.has(c.path));
   actions.push(...planDeletes(doomed, desired.cgroupRoot, opts, diagnostics));
@@ -200,22 +216,26 @@ export function planDestroy(
   opts: PlanOptions = {},
 ): PlanResult {
   const actions: Action[] = [];
+  const diagnostics: Diagnostic[] = [];
   const obsLinks = new Map(observed.links.map((l) => [l.dev, l] as const));
   for (const t of [...target.links].sort((a, b) => (a.dev < b.dev ? -1 : 1))) {
     const ol = obsLinks.get(t.dev);
-    if (!ol?.qdisc || ol.qdisc.kind !== "htb" || ol.qdisc.handle !== t.handle) continue;
-    actions.push({
-      type: "tc-qdisc",
-      op: "delete",
-      address: `tc ${t.dev} qdisc ${t.handle}`,
-      dev: t.dev,
-      before: ol.qdisc,
-      after: null,
-      classes: Object.keys(ol.classes).length,
-      restoreClasses: ol.classes,
-    });
+    if (ol?.qdisc && ol.qdisc.kind === "htb" && ol.qdisc.handle === t.handle)
+      actions.push({
+        type: "tc-qdisc",
+        op: "delete",
+        address: `tc ${t.dev} qdisc ${t.handle}`,
+        dev: t.dev,
+        before: ol.qdisc,
+        after: null,
+        classes: Object.keys(ol.classes).length,
+        restoreClasses: ol.classes,
+      });
+    // vsc's ingress qdisc and IFB device; anything else is left alone.
+    const ing = planIngress(t.dev, undefined, ol, diagnostics);
+    if (ing) actions.push(ing);
+    actions.push(...planIfbRemoval(t.dev, obsLinks.get(ifbName(t.dev)), diagnostics));
   }
-  const diagnostics: Diagnostic[] = [];
   actions.push(...planDeletes(observed.cgroups, target.cgroupRoot, opts, diagnostics));
   if (observed.nft.present) {
     actions.push({
@@ -233,11 +253,7 @@ export function planDestroy(
       version: 1,
       kind: "destroy",
       host: target.host,
-      scope: {
-        cgroupRoot: target.cgroupRoot,
-        files: [...MANAGED_FILES],
-        links: target.links.map((l) => l.dev).sort(),
-      },
+      scope: destroyScope(target),
       fingerprint: fingerprint(observed),
       actions,
       summary: summarize(actions),
@@ -245,6 +261,203 @@ export function planDestroy(
     diagnostics,
   };
 }
+
+/** What a destroy reads: the owned root, every managed file, the declared links and their ingress. */
+export function destroyScope(target: DestroyTarget): Scope {
+  const links = target.links.map((l) => l.dev).sort();
+  return {
+    cgroupRoot: target.cgroupRoot,
+    files: [...MANAGED_FILES],
+    links,
+    ...(links.length > 0 ? { ingress: links } : {}),
+  };
+}
+
+// ---------------------------------------------------------------- ingress (language-v2.md §3)
+
+/** An IFB device that is vsc's: an IFB device with vsc's name and alias for the link. */
+const isOurs = (link: string, d: ObservedLink | undefined): boolean =>
+  !!d?.exists && d.device?.kind === "ifb" && d.device.alias === ifbAlias(link);
+
+function notOurs(link: string, d: ObservedLink): Diagnostic {
+  return {
+    code: Code.ifbNotOwned,
+    severity: "error",
+    message: `a device named ${d.dev} exists and is not the IFB device vsc makes for the ingress of ${link}`,
+    notes: [
+      `it is ${d.device?.kind ? `a ${d.device.kind} device` : "a device without a link kind"}${d.device?.alias ? ` with alias ${JSON.stringify(d.device.alias)}` : " without an alias"}; vsc's is an ifb device with alias ${JSON.stringify(ifbAlias(link))}`,
+      "nothing was changed",
+    ],
+    help: `vsc leaves devices it did not make alone: remove or rename ${d.dev} if it is not in use (ip link del ${d.dev}), or remove the ingress settings of ${link}`,
+  };
+}
+
+function foreignFilters(d: ObservedLink): Diagnostic {
+  return {
+    code: Code.ifbNotOwned,
+    severity: "error",
+    message: `vsc's IFB device ${d.dev} holds filters vsc did not make`,
+    notes: [...(d.foreignFilters ?? []).slice(0, 5), "nothing was changed"],
+    help: `vsc owns ${d.dev} and everything on it, but would not remove what it cannot put back: delete those filters (tc filter del dev ${d.dev} parent 1: prio N), then plan again`,
+  };
+}
+
+/** The IFB device of a link with ingress shaping: the device, its HTB tree, one u32 filter per context. */
+function planIfb(g: DesiredIngress, ob: ObservedLink | undefined, ds: Diagnostic[]): Action[] {
+  const dev = g.ifb;
+  if (ob?.exists && !isOurs(g.link, ob)) {
+    ds.push(notOurs(g.link, ob));
+    return [];
+  }
+  if (ob?.foreignFilters?.length) {
+    ds.push(foreignFilters(ob));
+    return [];
+  }
+  const out: Action[] = [];
+  const exists = !!ob?.exists;
+  if (!exists) out.push({ type: "ifb", op: "create", address: `ifb ${dev}`, dev, link: g.link });
+  else if (!ob!.device!.up)
+    out.push({
+      type: "ifb",
+      op: "update",
+      address: `ifb ${dev}`,
+      dev,
+      link: g.link,
+      reason: "the device is down: packets redirected to it would be dropped",
+    });
+  const tree = planLink(
+    {
+      dev,
+      rate: g.rate,
+      handle: "1:",
+      defaultClassid: DEFAULT_CLASSID,
+      classes: g.classes,
+      source: g.source,
+    },
+    exists ? ob : undefined,
+  );
+  // A root qdisc made (or replaced) now starts without filters.
+  const fresh = !(exists && ob!.qdisc?.kind === "htb" && ob!.qdisc.handle === "1:");
+  const have = fresh ? {} : (ob!.filters ?? {});
+  const want = new Map<string, TcFilterState>(
+    g.filters.map((f) => [String(f.prio), { flowid: f.classid, nodes: [...f.nodes] }]),
+  );
+  // Filters bind their classes (HTB refuses to delete a class a filter points at):
+  // filters go first, the tree, then new filters.
+  const first: Action[] = [];
+  const last: Action[] = [];
+  for (const prio of Object.keys(have).sort((a, b) => Number(a) - Number(b))) {
+    const b = have[prio]!;
+    const a = want.get(prio);
+    if (!a) first.push(filterAction(dev, Number(prio), b, null));
+    else if (!sameFilter(b, a)) first.push(filterAction(dev, Number(prio), b, a));
+  }
+  for (const [prio, a] of want)
+    if (!have[prio]) last.push(filterAction(dev, Number(prio), null, a, fresh));
+  out.push(...first, ...tree, ...last);
+  return out;
+}
+
+function filterAction(
+  dev: string,
+  prio: number,
+  before: TcFilterState | null,
+  after: TcFilterState | null,
+  initial = false,
+): TcFilterAction {
+  return {
+    type: "tc-filter",
+    op: before ? (after ? "update" : "delete") : "create",
+    address: `tc ${dev} filter ${prio}`,
+    dev,
+    prio,
+    before,
+    after,
+    ...(initial ? { initial: true } : {}),
+  };
+}
+
+export const sameFilter = (a: TcFilterState, b: TcFilterState): boolean =>
+  a.flowid === b.flowid && a.nodes.join(",") === [...b.nodes].sort().join(",");
+
+/**
+ * The ingress qdisc of a declared link: made with its redirect when ingress
+ * is wanted (an empty one is adopted), removed when it is not and it is
+ * vsc's (its one filter redirects to vsc's IFB device). One with other
+ * filters, or a clsact qdisc, is someone else's: refused when ingress is
+ * wanted, left alone otherwise.
+ */
+function planIngress(
+  link: string,
+  g: DesiredIngress | undefined,
+  ol: ObservedLink | undefined,
+  ds: Diagnostic[],
+): TcIngressAction | undefined {
+  const ing = ol?.ingress;
+  const ours = ifbName(link);
+  const address = `tc ${link} ingress`;
+  if (!g) {
+    if (!ing || ing.foreign || ing.redirect !== ours) return undefined;
+    return {
+      type: "tc-ingress",
+      op: "delete",
+      address,
+      dev: link,
+      before: { redirect: ing.redirect },
+      after: null,
+    };
+  }
+  if (ing && (ing.foreign || (ing.redirect !== undefined && ing.redirect !== g.ifb))) {
+    ds.push({
+      code: Code.ingressNotOwned,
+      severity: "error",
+      message: `link ${link} has an ingress qdisc vsc did not make`,
+      notes: [
+        ...(ing.foreign ?? [`a filter redirects to ${ing.redirect}`]).slice(0, 5),
+        "nothing was changed",
+      ],
+      help: `vsc would have to replace it to shape what arrives on ${link}, and does not remove what it did not make: remove it (tc qdisc del dev ${link} ${ing.kind}) if it is not in use, or remove the ingress settings of ${link}`,
+    });
+    return undefined;
+  }
+  if (ing?.redirect === g.ifb) return undefined;
+  return {
+    type: "tc-ingress",
+    op: ing ? "update" : "create",
+    address,
+    dev: link,
+    before: ing ? {} : null,
+    after: { redirect: g.ifb },
+    ...(ing ? { reason: "an empty ingress qdisc is there: vsc adds its redirect" } : {}),
+  };
+}
+
+/** A vsc IFB device no longer wanted: its filters, its root qdisc (and classes), the device. */
+function planIfbRemoval(link: string, ob: ObservedLink | undefined, ds: Diagnostic[]): Action[] {
+  if (!ob || !isOurs(link, ob)) return [];
+  if (ob.foreignFilters?.length) {
+    ds.push(foreignFilters(ob));
+    return [];
+  }
+  const out: Action[] = [];
+  for (const prio of Object.keys(ob.filters ?? {}).sort((a, b) => Number(a) - Number(b)))
+    out.push(filterAction(ob.dev, Number(prio), ob.filters![prio]!, null));
+  if (ob.qdisc?.kind === "htb")
+    out.push({
+      type: "tc-qdisc",
+      op: "delete",
+      address: `tc ${ob.dev} qdisc ${ob.qdisc.handle}`,
+      dev: ob.dev,
+      before: ob.qdisc,
+      after: null,
+      classes: Object.keys(ob.classes).length,
+      restoreClasses: ob.classes,
+    });
+  out.push({ type: "ifb", op: "delete", address: `ifb ${ob.dev}`, dev: ob.dev, link });
+  return out;
+}
+
+const DEFAULT_CLASSID = "1:ffff";
 
 /** Deletes, deepest first; a cgroup with processes is an error unless they may be moved. */
 function planDeletes(

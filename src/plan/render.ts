@@ -4,7 +4,7 @@
  * `-` delete, and a summary line. Pure: returns text.
  */
 import pc from "picocolors";
-import type { Action, Plan, TcClassState } from "./types.js";
+import type { Action, Plan, TcClassState, TcFilterState } from "./types.js";
 import { tcRateString } from "./values.js";
 
 export interface RenderOptions {
@@ -86,6 +86,35 @@ export function renderPlan(plan: Plan, opts: RenderOptions): string {
         add(`tc ${a.dev}`, line);
         break;
       }
+      case "tc-ingress": {
+        const to = (r?: string) => (r ? `redirect to ${r}` : "no filter");
+        const line =
+          a.op === "create"
+            ? `  ${sign(a.op)} ingress qdisc ffff:, ${to(a.after!.redirect)}`
+            : a.op === "delete"
+              ? `  ${sign(a.op)} ingress qdisc ffff: (${to(a.before!.redirect)})`
+              : `  ${sign(a.op)} ingress qdisc ffff: ${to(a.before!.redirect)} -> ${to(a.after!.redirect)}`;
+        add(`tc ${a.dev}`, line + why);
+        break;
+      }
+      case "tc-filter": {
+        const f = (a.after ?? a.before)!;
+        const line = `${a.initial ? "      " + sign("create") : `  ${sign(a.op)}`} filter prio ${a.prio} -> ${f.flowid}: ${filterText(f)}${
+          a.op === "update" ? c.dim(`  # was -> ${a.before!.flowid}: ${filterText(a.before!)}`) : ""
+        }`;
+        add(`tc ${a.dev}`, line);
+        break;
+      }
+      case "ifb": {
+        const what =
+          a.op === "create"
+            ? `ifb device ${a.dev} for the ingress of ${a.link}`
+            : a.op === "update"
+              ? `ifb device ${a.dev}: down -> up`
+              : `ifb device ${a.dev} (the ingress of ${a.link})`;
+        add(`tc ${a.dev}`, `  ${sign(a.op)} ${what}${why}`);
+        break;
+      }
     }
   }
   const title =
@@ -127,4 +156,43 @@ function clsDiff(b: TcClassState, a: TcClassState): string {
   if ((b.leafQdisc ?? "") !== (a.leafQdisc ?? ""))
     parts.push(`qdisc ${b.leafQdisc ?? "(none)"} -> ${a.leafQdisc ?? "(none)"}`);
   return parts.join(", ");
+}
+
+/** A context's u32 filter as addresses: "ip dst 10.0.0.41/32, ip6 dst fd00::/64". */
+export function filterText(f: TcFilterState): string {
+  return f.nodes.map(nodeText).join(", ");
+}
+
+/** One node ("40000000/f0000000@0 0ae90001/ffffffff@16") as the destination it matches. */
+function nodeText(node: string): string {
+  const keys = node.split(" ").map((k) => {
+    const [vm, at] = k.split("@") as [string, string];
+    const [v, m] = vm.split("/") as [string, string];
+    return { v: parseInt(v, 16) >>> 0, m: parseInt(m, 16) >>> 0, at: Number(at) };
+  });
+  const ver = keys.find((k) => k.at === 0 && k.m === 0xf0000000)?.v;
+  const bits = popcount;
+  if (ver === 0x40000000) {
+    const k = keys.find((x) => x.at === 16);
+    const v = k?.v ?? 0;
+    return `ip dst ${[24, 16, 8, 0].map((s) => (v >>> s) & 255).join(".")}/${k ? bits(k.m) : 0}`;
+  }
+  if (ver === 0x60000000) {
+    const groups: string[] = [];
+    let prefix = 0;
+    for (let i = 0; i < 4; i++) {
+      const k = keys.find((x) => x.at === 24 + 4 * i);
+      const v = k?.v ?? 0;
+      prefix += k ? bits(k.m) : 0;
+      groups.push(((v >>> 16) & 0xffff).toString(16), (v & 0xffff).toString(16));
+    }
+    return `ip6 dst ${groups.join(":").replace(/(^|:)0(:0)+(:|$)/, "::")}/${prefix}`;
+  }
+  return node;
+}
+
+function popcount(m: number): number {
+  let n = 0;
+  for (let x = m >>> 0; x; x = (x & (x - 1)) >>> 0) n++;
+  return n;
 }

@@ -3,7 +3,15 @@
  * Pure. Names come from the checked config (link names and numeric class ids
  * only), so nothing here can inject into the batch.
  */
-import type { TcClassAction, TcClassState, TcQdiscAction } from "./types.js";
+import type {
+  IfbAction,
+  TcAction,
+  TcFilterAction,
+  TcFilterState,
+  TcIngressAction,
+} from "./types.js";
+import type { TcClassState } from "./types.js";
+import { ifbAlias } from "../model/ingress.js";
 
 export interface TcCommand {
   line: string;
@@ -30,7 +38,9 @@ function rebuildClass(dev: string, id: string, s: TcClassState): string[] {
   return out;
 }
 
-export function tcCommands(a: TcQdiscAction | TcClassAction): TcCommand[] {
+export function tcCommands(a: TcAction): TcCommand[] {
+  if (a.type === "tc-ingress") return ingressCommands(a);
+  if (a.type === "tc-filter") return filterCommands(a);
   if (a.type === "tc-qdisc") {
     const dev = a.dev;
     if (a.op === "delete") {
@@ -117,6 +127,103 @@ export function tcCommands(a: TcQdiscAction | TcClassAction): TcCommand[] {
   return out;
 }
 
+/** The redirect of everything arriving on `dev` to its IFB device (prio 1, the only filter vsc puts there). */
+const redirectLine = (dev: string, ifb: string) =>
+  `filter add dev ${dev} parent ffff: protocol all prio 1 u32 match u32 0 0 action mirred egress redirect dev ${ifb}`;
+
+function ingressCommands(a: TcIngressAction): TcCommand[] {
+  const dev = a.dev;
+  const addQdisc = `qdisc add dev ${dev} handle ffff: ingress`;
+  const delQdisc = `qdisc del dev ${dev} ingress`;
+  const delFilter = `filter del dev ${dev} parent ffff: protocol all prio 1`;
+  if (a.after === null) {
+    const b = a.before ?? {};
+    return [
+      {
+        line: delQdisc,
+        undo: [addQdisc, ...(b.redirect ? [redirectLine(dev, b.redirect)] : [])],
+      },
+    ];
+  }
+  const out: TcCommand[] = [];
+  if (a.before === null) out.push({ line: addQdisc, undo: [delQdisc] });
+  else if (a.before.redirect)
+    out.push({ line: delFilter, undo: [redirectLine(dev, a.before.redirect)] });
+  if (a.after.redirect) out.push({ line: redirectLine(dev, a.after.redirect), undo: [delFilter] });
+  return out;
+}
+
+/** `match u32 0x0ae90001 0xffffffff at 16 ...` of one node ("0ae90001/ffffffff@16 ..."). */
+export function nodeMatch(node: string): string {
+  return node
+    .split(" ")
+    .map((k) => {
+      const m = /^([0-9a-f]{8})\/([0-9a-f]{8})@(\d{1,2})$/.exec(k);
+      if (!m) throw new Error(`not a u32 key: ${JSON.stringify(k)}`);
+      return `match u32 0x${m[1]} 0x${m[2]} at ${m[3]}`;
+    })
+    .join(" ");
+}
+
+const filterAdds = (dev: string, prio: number, f: TcFilterState): string[] =>
+  f.nodes.map(
+    (n) =>
+      `filter add dev ${dev} parent 1: protocol all prio ${prio} u32 ${nodeMatch(n)} flowid ${f.flowid}`,
+  );
+
+/**
+ * A context's filter is one u32 prio: removed whole (`filter del ... prio P`
+ * takes every node), added node by node; the first add's undo removes the
+ * prio, and with it any node added after.
+ */
+function filterCommands(a: TcFilterAction): TcCommand[] {
+  const del = `filter del dev ${a.dev} parent 1: protocol all prio ${a.prio}`;
+  const out: TcCommand[] = [];
+  if (a.before) out.push({ line: del, undo: filterAdds(a.dev, a.prio, a.before) });
+  if (a.after)
+    filterAdds(a.dev, a.prio, a.after).forEach((line, i) =>
+      out.push({ line, undo: i === 0 ? [del] : [] }),
+    );
+  return out;
+}
+
+/** `ip -batch` lines of an IFB action, each with its undo (as tcCommands). */
+export function ipCommands(a: IfbAction): TcCommand[] {
+  const dev = a.dev;
+  const make = [
+    `link add ${dev} type ifb`,
+    `link set dev ${dev} alias ${ifbAlias(a.link)}`,
+    `link set dev ${dev} up`,
+  ];
+  if (a.op === "create")
+    return [
+      { line: make[0]!, undo: [`link del ${dev}`] },
+      { line: make[1]!, undo: [] },
+      { line: make[2]!, undo: [] },
+    ];
+  if (a.op === "update") return [{ line: make[2]!, undo: [`link set dev ${dev} down`] }];
+  return [{ line: `link del ${dev}`, undo: make }];
+}
+
+const IP_FORMS: RegExp[] = [
+  `link add DEV type ifb`,
+  `link set dev DEV alias vsc:ingress:[A-Za-z0-9_.@-]{1,15}`,
+  `link set dev DEV (?:up|down)`,
+  `link del DEV`,
+].map((f) => new RegExp(`^${f.replace("DEV", "(?<dev>vsc-in-[A-Za-z0-9_.@-]{1,8})")}$`));
+
+/** Why `line` is not an `ip` line vsc generates for IFB device `dev`; undefined when it is one. */
+export function ipLineProblem(line: string, dev: string): string | undefined {
+  for (const re of IP_FORMS) {
+    const m = re.exec(line);
+    if (m)
+      return m.groups!.dev === dev
+        ? undefined
+        : `ip line names device ${m.groups!.dev}, not ${dev}`;
+  }
+  return `${JSON.stringify(line)} is not an ip command vsc generates`;
+}
+
 /** "Command failed -:4" -> 3 lines ran; undefined when tc did not say. */
 export function tcLinesDone(stderr: string): number | undefined {
   const m = /Command failed [^:]*:(\d+)/.exec(stderr);
@@ -136,6 +243,13 @@ const LINE_FORMS: RegExp[] = [
   `class del dev DEV classid ${H}`,
   `qdisc (?:add|replace) dev DEV parent ${H} ${LEAF}`,
   `qdisc del dev DEV parent ${H}`,
+  // Ingress (language-v2.md §3): the link's ingress qdisc and its redirect; a context's u32 filter on the IFB device.
+  `qdisc add dev DEV handle ffff: ingress`,
+  `qdisc del dev DEV ingress`,
+  `filter add dev DEV parent ffff: protocol all prio 1 u32 match u32 0 0 action mirred egress redirect dev vsc-in-[A-Za-z0-9_.@-]{1,8}`,
+  `filter del dev DEV parent ffff: protocol all prio 1`,
+  `filter add dev DEV parent 1: protocol all prio \\d{1,5} u32(?: match u32 0x[0-9a-f]{8} 0x[0-9a-f]{8} at \\d{1,2}){1,5} flowid ${H}`,
+  `filter del dev DEV parent 1: protocol all prio \\d{1,5}`,
 ].map((f) => new RegExp(`^${f.replace("DEV", "(?<dev>[A-Za-z0-9_.@-]{1,15})")}$`));
 
 /**

@@ -14,6 +14,13 @@ export interface Scope {
   files: string[];
   /** Links whose root qdisc vsc owns, sorted. */
   links: string[];
+  /**
+   * Links whose ingress vsc owns (language-v2.md §3): the link's ingress
+   * qdisc when it holds vsc's redirect, and the IFB device vsc-in-<link>
+   * with everything on it. Every declared link, sorted; absent in plans made
+   * before vsc applied ingress (nothing of it is then read or touched).
+   */
+  ingress?: string[];
 }
 
 export interface ObservedCgroup {
@@ -54,12 +61,52 @@ export interface TcQdiscState {
   defaultClassid?: string;
 }
 
+/** A u32 filter of vsc's on an IFB device: one context's (prio = its id). */
+export interface TcFilterState {
+  /** The class it sends packets to, "1:324". */
+  flowid: string;
+  /**
+   * One u32 node per address, each its keys as tc prints them,
+   * "value/mask@offset" (8 hex digits), in offset order; nodes sorted.
+   */
+  nodes: string[];
+}
+
+/** The ingress qdisc of a link (handle ffff:) as vsc sees it. */
+export interface IngressState {
+  /** The IFB device its one filter redirects everything to; absent: it holds no filter. */
+  redirect?: string;
+}
+
+export interface ObservedIngress extends IngressState {
+  /** "ingress", or "clsact" (which vsc never makes). */
+  kind: string;
+  /** Filters on it that are not vsc's one redirect, described: then it is not vsc's. */
+  foreign?: string[];
+}
+
+/** A network device as `ip -d link show` reports it (IFB devices). */
+export interface ObservedDevice {
+  /** linkinfo kind: "ifb" for vsc's; "" when it has none. */
+  kind: string;
+  alias?: string;
+  up: boolean;
+}
+
 export interface ObservedLink {
   dev: string;
   exists: boolean;
   qdisc?: TcQdiscState;
   /** classid -> state, only when the root qdisc is HTB. */
   classes: Record<string, TcClassState>;
+  /** A declared link: its ingress (or clsact) qdisc; absent when it has none. */
+  ingress?: ObservedIngress;
+  /** An IFB device (vsc-in-<link>): the device; absent when it does not exist. */
+  device?: ObservedDevice;
+  /** An IFB device: the u32 filters under 1:, by prio (decimal). */
+  filters?: Record<string, TcFilterState>;
+  /** An IFB device: filters that are not in vsc's form, described. */
+  foreignFilters?: string[];
 }
 
 export interface ObservedNft {
@@ -156,8 +203,50 @@ export interface TcClassAction extends ActionBase {
   initial?: boolean;
 }
 
+/** The ingress qdisc of a declared link with vsc's redirect to its IFB device (`tc eth0 ingress`). */
+export interface TcIngressAction extends ActionBase {
+  type: "tc-ingress";
+  /** The link. */
+  dev: string;
+  before: IngressState | null;
+  after: IngressState | null;
+}
+
+/** One context's u32 filter on an IFB device (`tc vsc-in-eth0 filter 401`). */
+export interface TcFilterAction extends ActionBase {
+  type: "tc-filter";
+  /** The IFB device. */
+  dev: string;
+  /** u32 prio: the context's id. */
+  prio: number;
+  before: TcFilterState | null;
+  after: TcFilterState | null;
+  /** Part of a qdisc created by this plan. */
+  initial?: boolean;
+}
+
+/** The IFB device vsc makes for a link's ingress (`ifb vsc-in-eth0`): create, set up (update), delete. */
+export interface IfbAction extends ActionBase {
+  type: "ifb";
+  /** The IFB device, ifbName(link). */
+  dev: string;
+  /** The declared link it shapes the ingress of. */
+  link: string;
+}
+
+/** Actions that run in a `tc -batch` of their device. */
+export type TcAction = TcQdiscAction | TcClassAction | TcIngressAction | TcFilterAction;
+
 export type Action =
-  CgroupAction | CgroupFileAction | SubtreeAction | NftAction | TcQdiscAction | TcClassAction;
+  | CgroupAction
+  | CgroupFileAction
+  | SubtreeAction
+  | NftAction
+  | TcQdiscAction
+  | TcClassAction
+  | TcIngressAction
+  | TcFilterAction
+  | IfbAction;
 
 export interface PlanSummary {
   add: number;

@@ -21,7 +21,8 @@
  */
 import { createHash } from "node:crypto";
 import { Code } from "./codes.js";
-import { tcCommands, tcLineProblem } from "./tc-commands.js";
+import { ipCommands, ipLineProblem, tcCommands, tcLineProblem } from "./tc-commands.js";
+import { ifbName } from "../model/ingress.js";
 import type { Diagnostic } from "../diag/diagnostic.js";
 import { rulesetProblems } from "./ruleset-check.js";
 import type { Action, Plan } from "./types.js";
@@ -51,6 +52,11 @@ export function planProblems(plan: Plan): Diagnostic[] {
   const other: string[] = [];
   const root = plan.scope.cgroupRoot;
   const links = new Set(plan.scope.links);
+  // Ingress (language-v2.md §3): declared links whose ingress qdisc vsc owns, and their IFB devices.
+  const ingress = new Set(plan.scope.ingress ?? []);
+  const ifbs = new Map([...ingress].map((l) => [ifbName(l), l] as const));
+  for (const l of ingress)
+    if (!links.has(l)) tc.push(`scope.ingress: link ${JSON.stringify(l)} is not in scope.links`);
 
   if (!segmentsOk(root)) paths.push(`scope.cgroupRoot ${JSON.stringify(root)} is not a plain path`);
   for (const f of plan.scope.files)
@@ -133,14 +139,53 @@ export function planProblems(plan: Plan): Diagnostic[] {
         if (why) nft.push(`${at}: ${why}`);
         break;
       }
+      case "ifb": {
+        if (!ingress.has(a.link) || a.dev !== ifbName(a.link)) {
+          tc.push(
+            `${at}: device ${JSON.stringify(a.dev)} is not the IFB device of a link in the plan's scope`,
+          );
+          break;
+        }
+        address(at, a, `ifb ${a.dev}`);
+        for (const c of ipCommands(a))
+          for (const l of [c.line, ...c.undo]) {
+            const why = ipLineProblem(l, a.dev);
+            if (why) tc.push(`${at}: ${why}`);
+          }
+        break;
+      }
+      case "tc-ingress":
+      case "tc-filter":
       case "tc-qdisc":
       case "tc-class": {
-        if (!links.has(a.dev)) {
-          tc.push(`${at}: link ${JSON.stringify(a.dev)} is not in the plan's scope`);
+        if (
+          a.type === "tc-ingress"
+            ? !ingress.has(a.dev)
+            : a.type === "tc-filter"
+              ? !ifbs.has(a.dev)
+              : !links.has(a.dev) && !ifbs.has(a.dev)
+        ) {
+          tc.push(
+            `${at}: ${a.type === "tc-filter" ? "device" : "link"} ${JSON.stringify(a.dev)} is not in the plan's scope`,
+          );
           break;
         }
         if (a.type === "tc-class") address(at, a, `tc ${a.dev} class ${a.classid}`);
-        else address(at, a, `tc ${a.dev} qdisc ${a.after?.handle ?? a.before?.handle ?? ""}`);
+        else if (a.type === "tc-ingress") {
+          address(at, a, `tc ${a.dev} ingress`);
+          for (const s of [a.before, a.after])
+            if (s?.redirect !== undefined && s.redirect !== ifbName(a.dev))
+              tc.push(`${at}: the ingress of ${a.dev} may redirect only to ${ifbName(a.dev)}`);
+        } else if (a.type === "tc-filter") {
+          address(at, a, `tc ${a.dev} filter ${a.prio}`);
+          if (!Number.isInteger(a.prio) || a.prio < 1 || a.prio > 0xfeff)
+            tc.push(`${at}: prio ${a.prio} is not a context id`);
+          for (const s of [a.before, a.after])
+            if (s && (s.flowid !== `1:${a.prio.toString(16)}` || s.nodes.length === 0))
+              tc.push(
+                `${at}: a context's filter (prio ${a.prio}) sends its packets to its class 1:${a.prio.toString(16)}`,
+              );
+        } else address(at, a, `tc ${a.dev} qdisc ${a.after?.handle ?? a.before?.handle ?? ""}`);
         if (a.type === "tc-qdisc" && a.op === "delete" && a.before?.kind !== "htb")
           tc.push(`${at}: vsc deletes only its own HTB root qdisc`);
         let cmds;

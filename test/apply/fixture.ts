@@ -208,6 +208,7 @@ export function instrument(k: Kernel, fail?: (op: string) => string | undefined)
         args.includes("-c") ||
         (input ?? "").startsWith("list ") ||
         (input ?? "").startsWith("qdisc show") ||
+        (input ?? "").startsWith("link show") ||
         args[0] === "--version" ||
         args[0] === "-V";
       if (!reading) {

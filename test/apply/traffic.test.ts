@@ -2,8 +2,7 @@
  * Traffic classes and leaf queues (language-v2.md §3) through the applier,
  * against real tc in a scratch network namespace: apply from empty, read
  * back (prio included), a no-op re-plan, destroy; preflight names a leaf
- * qdisc the kernel lacks with its module, and refuses ingress (not applied
- * by this version). Cgroups stay in a scratch directory.
+ * qdisc the kernel lacks with its module, and probes what ingress needs. Cgroups stay in a scratch directory.
  */
 import * as assert from "uvu/assert";
 import { test } from "uvu";
@@ -102,7 +101,7 @@ rootTest(
 );
 
 rootTest(
-  "preflight: a leaf qdisc the kernel lacks is VSC5100 naming its module; ingress is VSC5101",
+  "preflight: a leaf qdisc the kernel lacks is VSC5100 naming its module; ingress is probed (this kernel has ifb, ingress, u32, mirred)",
   () => {
     assert.ok(ns);
     const s = scratch();
@@ -127,11 +126,38 @@ rootTest(
     assert.is(k.run("ip", ["link", "show", "vsc-qprobe"]).status !== 0, true);
     const ing = preflight(k, needsOf(desired("pfifo", "  ingress 50mbit")));
     assert.equal(
-      ing.filter((x) => x.code === "VSC5101").map((x) => x.message),
-      [
-        "ingress shaping of link v0 (IFB device vsc-in-v0) is compiled into tc.batch but not applied by vsc apply in this version",
-      ],
+      ing.filter((x) => x.severity === "error"),
+      [],
     );
+    assert.is(k.run("ip", ["link", "show", "vsc-qprobe"]).status !== 0, true);
+  },
+);
+
+rootTest(
+  "preflight: a kernel without ifb (or refusing the redirect) is VSC5101 naming the modules",
+  () => {
+    assert.ok(ns);
+    const s = scratch();
+    const real = scratchKernel(s.mount, ns!.name);
+    const without = (what: "ifb" | "mirred") => ({
+      ...real,
+      run: (tool: Parameters<typeof real.run>[0], args: string[], input?: string) =>
+        what === "ifb" && tool === "ip" && args.join(" ").includes("type ifb")
+          ? { status: 2, stdout: "", stderr: "Error: Unknown device type." }
+          : what === "mirred" && tool === "tc" && (input ?? "").includes("action mirred")
+            ? { status: 1, stdout: "", stderr: "Error: Failed to load TC action module." }
+            : real.run(tool, args, input),
+    });
+    const need = needsOf(desired("pfifo", "  ingress 50mbit"));
+    const a = preflight(without("ifb"), need).filter((x) => x.code === "VSC5101");
+    assert.equal(
+      a.map((x) => x.message),
+      ["the kernel cannot make an IFB device (module ifb), which ingress shaping of v0 needs"],
+    );
+    assert.equal(a[0]!.notes, ["Error: Unknown device type."]);
+    const b = preflight(without("mirred"), need).filter((x) => x.code === "VSC5101");
+    assert.match(b[0]!.message, "modules sch_ingress, cls_u32, act_mirred");
+    assert.is(real.run("ip", ["link", "show", "vsc-qprobe"]).status !== 0, true);
   },
 );
 

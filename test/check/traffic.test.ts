@@ -132,4 +132,56 @@ test("a template's traffic classes come first, then the context's", () => {
   );
 });
 
+test("HTB ids: 642 contexts x 101 traffic and rest classes fit (65,484 ids); 643 are VSC4056, not an internal error", () => {
+  const prog = (n: number) =>
+    `${HOST}template t { net { link eth0 { ${Array.from({ length: 100 }, (_, i) => `traffic t${i} { match tcp port ${1000 + i} }`).join("  ")} } } }\n` +
+    Array.from({ length: n }, (_, i) => `context c${i} { id ${i + 1}  use t }\n`).join("");
+  const fits = checkText(prog(642));
+  assert.ok(fits.ir, JSON.stringify(summary(fits.diagnostics)));
+  assert.is(trafficIds(fits.ir!).size, 642 * 101);
+  const over = checkText(prog(643));
+  assert.is(over.ir, undefined);
+  assert.equal(
+    over.diagnostics.map((d) => d.code),
+    ["VSC4056"],
+  );
+  assert.match(
+    over.diagnostics[0]!.message,
+    /^traffic t\d+ of c\d+ on link eth0 needs an HTB class id/,
+  );
+});
+
+test("match takes allow's peers by name and except: same checks (self, unknown, no address, except outside)", () => {
+  const prog = (m: string) =>
+    `${HOST}class backend {}\ncontext db in backend { id 2  net { address 10.0.0.5 } }\n` +
+    `context bare in backend { id 3 }\n` +
+    `context app { id 1  net { address 10.0.0.9  link eth0 { traffic t { match ${m} } } } }\n`;
+  const codes = (m: string) => checkText(prog(m)).diagnostics.map((d) => d.code);
+  assert.equal(codes("tcp to context db"), []);
+  assert.equal(codes("tcp to class backend"), ["VSC4043"]); // bare has no address: a warning
+  assert.equal(codes("tcp to context app"), ["VSC4041"]);
+  assert.equal(codes("tcp to context dbx"), ["VSC2060"]);
+  assert.equal(codes("tcp to context bare"), ["VSC4040"]);
+  assert.equal(codes("to 10.0.0.0/24 except 10.1.0.0/24"), ["VSC4042"]);
+  assert.equal(codes("to context db except 10.0.0.0/24"), ["VSC4042"]);
+  assert.equal(codes("to 10.0.0.0/16 except 10.0.1.0/24"), []);
+  const r = checkText(prog("tcp to context db, udp to 10.0.0.0/16 except 10.0.1.0/24"));
+  const m = r.ir!.nodes.find((n) => n.name === "app")!.net.links[0]!.traffic![0]!.matches;
+  assert.equal(m[0]!.named, [{ kind: "context", name: "db" }]);
+  assert.equal(
+    m[1]!.except?.map((e) => `${e.address}/${e.prefix}`),
+    ["10.0.1.0/24"],
+  );
+});
+
+test("overlap warnings see the named peers' addresses and whole excepts", () => {
+  const prog = (a: string, b: string) =>
+    `${HOST}context db { id 2  net { address 10.0.2.20 } }\n` +
+    `context app { id 1  net { address 10.0.0.9  link eth0 { traffic a { match ${a} }  traffic b { match ${b} } } } }\n`;
+  const codes = (a: string, b: string) => checkText(prog(a, b)).diagnostics.map((d) => d.code);
+  assert.equal(codes("tcp to context db", "tcp to 10.0.0.0/16"), ["VSC4051"]);
+  assert.equal(codes("tcp to context db", "tcp to 10.0.0.0/16 except 10.0.2.0/24"), []);
+  assert.equal(codes("tcp to context db", "tcp to 10.0.3.0/24"), []);
+});
+
 test.run();

@@ -8,10 +8,11 @@
 import { mkdirSync, rmSync } from "node:fs";
 import { applyWithLock, planDesired, planDestroyFor } from "../../src/apply/applier.js";
 import { hostKernel } from "../../src/apply/host-kernel.js";
-import { tcCommands } from "../../src/plan/tc-commands.js";
+import { ipCommands, tcCommands } from "../../src/plan/tc-commands.js";
+import { type DesiredIngress, ifbName, u32Node } from "../../src/model/ingress.js";
 import { destroyTargetOf, planChanges } from "../../src/plan/plan.js";
 import type { DesiredState } from "../../src/model/desired.js";
-import type { ObservedState } from "../../src/plan/types.js";
+import type { ObservedState, TcAction } from "../../src/plan/types.js";
 import { sampleDesired, type Ctx } from "../apply/fixture.js";
 
 export interface PerfOptions {
@@ -27,6 +28,57 @@ export interface PerfOptions {
   reps: number;
   /** Traffic classes per context (language-v2.md §3): the context's class gets them plus a rest class as children. */
   traffic?: number;
+  /** Ingress shaping (language-v2.md §3): v0's IFB device with a class and a u32 filter per context (its address). */
+  ingress?: boolean;
+}
+
+/** v0's ingress: an IFB device, root and default classes, a class and a filter (10.x.y.z) per context. */
+function perfIngress(n: number): DesiredIngress {
+  const rate = 100_000_000;
+  const classes: DesiredIngress["classes"] = [
+    {
+      classid: "1:fffe",
+      parent: "1:",
+      rate,
+      ceil: rate,
+      quantum: 1514,
+      name: "ingress root",
+      source: "perf",
+    },
+    {
+      classid: "1:ffff",
+      parent: "1:fffe",
+      rate: 8000,
+      ceil: rate,
+      quantum: 1514,
+      leafQdisc: "pfifo",
+      name: "ingress default",
+      source: "perf",
+    },
+  ];
+  const filters: DesiredIngress["filters"] = [];
+  for (let i = 1; i <= n; i++) {
+    const id = `1:${i.toString(16)}`;
+    const a = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+    classes.push({
+      classid: id,
+      parent: "1:fffe",
+      rate: 8000,
+      ceil: 10_000_000,
+      quantum: 1514,
+      leafQdisc: "pfifo",
+      name: `c${i} ingress`,
+      source: "perf",
+    });
+    filters.push({
+      prio: i,
+      classid: id,
+      name: `c${i}`,
+      matches: [`ip dst ${a}/32`],
+      nodes: [u32Node(4, a, 32)],
+    });
+  }
+  return { link: "v0", ifb: ifbName("v0"), rate, classes, filters, source: "perf" };
 }
 
 export function perfDesired(o: PerfOptions, edit = false): DesiredState {
@@ -46,7 +98,7 @@ export function perfDesired(o: PerfOptions, edit = false): DesiredState {
         : `    meta mark ${i + 1} meta priority set 1:${(i + 1).toString(16)}\n`,
     )
     .join("");
-  return sampleDesired({
+  const d = sampleDesired({
     cgroupRoot: o.root,
     contexts: ctxs,
     nftExtra: rules,
@@ -78,6 +130,7 @@ export function perfDesired(o: PerfOptions, edit = false): DesiredState {
       },
     ],
   });
+  return o.ingress ? { ...d, ingress: [perfIngress(o.n)] } : d;
 }
 
 const ms = (t0: number) => Math.round(performance.now() - t0);
@@ -120,10 +173,12 @@ export async function measure(o: PerfOptions): Promise<PerfFigures> {
     links: [{ dev: "v0", exists: true, qdisc: { kind: "noqueue", handle: "0:" }, classes: {} }],
     interrupted: false,
   };
-  const tcLines = planChanges(d, emptyObs)
-    .plan!.actions.flatMap((a) =>
-      a.type === "tc-class" || a.type === "tc-qdisc" ? tcCommands(a).map((c) => c.line) : [],
-    )
+  const planned = planChanges(d, emptyObs).plan!.actions;
+  const tcLines = planned
+    .flatMap((a) => (a.type.startsWith("tc-") ? tcCommands(a as TcAction).map((c) => c.line) : []))
+    .join("\n");
+  const ipLines = planned
+    .flatMap((a) => (a.type === "ifb" ? ipCommands(a).map((c) => c.line) : []))
     .join("\n");
   // Alternating floor and apply, median of each: one run of either varies by
   // a third under the lab's emulation, and a single pair made ratios from
@@ -138,6 +193,8 @@ export async function measure(o: PerfOptions): Promise<PerfFigures> {
         k.write(`${c.path}/cgroup.subtree_control`, c.subtreeControl.map((x) => `+${x}`).join(" "));
       for (const f of c.files) k.write(`${c.path}/${f.name}`, f.value);
     }
+    const i1 = ipLines ? k.run("ip", ["-batch", "-"], `${ipLines}\n`) : { status: 0, stderr: "" };
+    if (i1.status !== 0) throw new Error(`floor failed: ${i1.stderr}`);
     const t1 = k.run("tc", ["-batch", "-"], `${tcLines}\n`);
     const n1 = k.run("nft", ["-f", "-"], d.nft.ruleset);
     floorRuns.push(ms(t0));

@@ -7,14 +7,17 @@
 //  2. a prio 0 class's ping latency under a saturating prio 7 flow of the
 //     same context stays within 2x of idle; without traffic classes (ping and
 //     the flow share the context's pfifo leaf) it does not;
-//  3. a context's ingress limit holds within 5% on the IFB device, from the
-//     compiled tc.batch (vsc apply does not apply ingress yet, VSC5101).
+//  3. a context's ingress limit holds within 5% on the IFB device, made by
+//     `vsc apply` (the IFB device, its tree and filter, the redirect); a
+//     second plan has nothing to do; `vsc destroy` removes the IFB device and
+//     the link's ingress qdisc.
 // Figures are printed for the README's isolation table.
 import * as assert from "uvu/assert";
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { packageRoot } from "../../src/paths.js";
+import { ifbName } from "../../src/model/ingress.js";
 import {
   LAB_CGROUP_MOUNT,
   labSuite,
@@ -115,7 +118,7 @@ test("traffic class rates, prio latency, ingress limit", async () => {
   const net = scratchNet("trf");
   const dir = mkdtempSync("/tmp/vsc-trf-");
   const file = join(dir, "traffic.vsc");
-  const env = { ...process.env, VSC_STATE_DIR: join(dir, "state") };
+  const env = { ...process.env, FORCE_COLOR: "", NO_COLOR: "1", VSC_STATE_DIR: join(dir, "state") };
   const kids: ChildProcess[] = [];
   const sender = (ctx: string, port: number) => {
     const c = spawn(
@@ -218,38 +221,42 @@ test("traffic class rates, prio latency, ingress limit", async () => {
       busyC > 2 * idleC,
       `without traffic classes ping stayed at ${busyC} ms (idle ${idleC})`,
     );
+  } finally {
+    for (const k of kids) if (k.exitCode === null) k.kill("SIGKILL");
+    net.destroy();
+  }
+});
 
-    // 3. Ingress: what arrives for a context's address, shaped on the IFB device.
+// 3. Ingress through `vsc apply` and `vsc destroy` (its own test: a first
+// part starved by a loaded host must not hide it).
+test("ingress limit through vsc apply; re-plan empty; destroy removes it", async () => {
+  const net = scratchNet("tin");
+  const dir = mkdtempSync("/tmp/vsc-tin-");
+  const env = { ...process.env, FORCE_COLOR: "", NO_COLOR: "1", VSC_STATE_DIR: join(dir, "state") };
+  const kids: ChildProcess[] = [];
+  try {
     const inFile = join(dir, "ingress.vsc");
     writeFileSync(
       inFile,
       `host lab { cpus 2  memory 2GiB  link ${net.devA} rate 4mbit { qdisc pfifo  ingress 3mbit }  cgroup-root "${ROOT}-in" }\n` +
         `context d { id 804  net { address ${net.addrA}  link ${net.devA} { ingress { limit 500kbit } } } }\n`,
     );
-    const refused = run(
-      process.execPath,
-      [
-        vscBin(),
-        "apply",
-        inFile,
-        "--auto-approve",
-        "--netns",
-        net.nsA,
-        "--cgroup-mount",
-        LAB_CGROUP_MOUNT,
-      ],
-      { ...SLOW, env },
+    const cli = (verb: string, ...extra: string[]) =>
+      run(
+        process.execPath,
+        [vscBin(), verb, inFile, ...extra, "--netns", net.nsA, "--cgroup-mount", LAB_CGROUP_MOUNT],
+        { ...SLOW, env },
+      );
+    const ifb = ifbName(net.devA);
+    const applyIn = cli("apply", "--auto-approve");
+    assert.is(applyIn.code, 0, `vsc apply (ingress): ${applyIn.stderr}${applyIn.stdout}`);
+    assert.match(applyIn.stdout, `+ ifb device ${ifb} for the ingress of ${net.devA}`);
+    assert.match(
+      must("tc", ["filter", "show", "dev", net.devA, "ingress"], { netns: net.nsA }),
+      `Egress Redirect to device ${ifb}`,
     );
-    assert.match(refused.stderr, "VSC5101");
-    const batch = must(
-      process.execPath,
-      [vscBin(), "compile", inFile, "--target", "tc", "-o", "-"],
-      SLOW,
-    );
-    const ifb = /ip link add (\S+) type ifb/.exec(batch)![1]!;
-    must("ip", ["link", "add", ifb, "type", "ifb"], { netns: net.nsA });
-    must("ip", ["link", "set", ifb, "up"], { netns: net.nsA });
-    must("tc", ["-batch", "-"], { netns: net.nsA, input: batch });
+    const again = cli("plan", "--detailed-exitcode");
+    assert.is(again.code, 0, `a second plan changes something: ${again.stdout}${again.stderr}`);
     const far = spawn(
       "nsenter",
       [`--net=/run/netns/${net.nsB}`, "--", "perl", "-e", SENDER, net.addrA, "9"],
@@ -264,6 +271,10 @@ test("traffic class rates, prio latency, ingress limit", async () => {
     );
     far.kill("SIGKILL");
     assert.ok(ei <= 0.05, `ingress off by ${ei}`);
+    const gone = cli("destroy", "--auto-approve");
+    assert.is(gone.code, 0, `vsc destroy (ingress): ${gone.stderr}${gone.stdout}`);
+    assert.is(run("ip", ["link", "show", ifb], { netns: net.nsA }).code !== 0, true);
+    assert.not.match(must("tc", ["qdisc", "show", "dev", net.devA], { netns: net.nsA }), "ingress");
   } finally {
     for (const k of kids) if (k.exitCode === null) k.kill("SIGKILL");
     net.destroy();

@@ -243,12 +243,31 @@ export const hostCodes: CodeTable = {
       "when the kernel refuses it: load it (modprobe sch_sfq), or choose another qdisc. pfifo is built in.",
   },
   VSC5101: {
-    title: "ingress shaping is not applied by vsc apply",
+    title: "the kernel cannot shape ingress",
     explain:
       "The configuration shapes what arrives on a link (host-level `ingress RATE` or a context's " +
-      "`ingress { }`). vsc compile writes it into tc.batch (an IFB device vsc-in-<link>, the link's " +
-      "ingress qdisc with a mirred redirect, an HTB tree and u32 filters by destination address), but " +
-      "this version's `vsc apply` does not create, verify or destroy those objects, so it refuses the " +
-      "plan rather than apply half of it. Apply the tc.batch part yourself, or remove the ingress settings.",
+      "`ingress { }`): vsc redirects everything arriving on the link (its ingress qdisc, a u32 filter " +
+      "with a mirred redirect) to an IFB device vsc-in-<link> and shapes it there. Preflight tries " +
+      "that on a throwaway IFB device (vsc-qprobe, deleted at once) unless a link already has it, and " +
+      "stops here when the kernel refuses: no ifb module (CONFIG_IFB), or no sch_ingress, cls_u32 or " +
+      "act_mirred. The message is the kernel's. Load the modules or remove the ingress settings. " +
+      "(Before vsc applied ingress, this code refused every plan with ingress.)",
+  },
+  VSC5102: {
+    title: "the link has an ingress qdisc vsc did not make",
+    explain:
+      "vsc owns the ingress qdisc of a declared link only when it holds vsc's one filter (prio 1, " +
+      "match-all u32, redirect to vsc-in-<link>); an empty one is adopted. One with other filters, " +
+      "or a clsact qdisc (often a BPF program's), is someone else's: vsc would have to replace it to " +
+      "shape ingress, so the plan stops and lists its filters. `destroy` and a configuration without " +
+      "ingress leave it alone. Remove it yourself if it is not in use.",
+  },
+  VSC5103: {
+    title: "the IFB device is not vsc's",
+    explain:
+      "vsc makes one IFB device per link with ingress shaping, named vsc-in-<link> and marked with " +
+      "the alias vsc:ingress:<link>. A device of that name that is not an IFB device, or lacks the " +
+      "alias, was made by someone else: vsc neither uses nor removes it. Also raised when vsc's own " +
+      "IFB device holds filters vsc does not make (it would not remove what it cannot put back).",
   },
 };

@@ -64,11 +64,20 @@ export const trafficCodes: CodeTable = {
       "so they belong in contexts. Put them in each context (a template shares them).",
   },
   VSC4055: {
-    title: "a match with peers by name or except",
+    title: "a match with peers by name or except (retired)",
+    retired: true,
     explain:
-      "`match` shares `allow`'s peer and port grammar, but a traffic class is matched by addresses " +
-      "only: `context NAME`, `class NAME` and `except` are not supported in a match yet. Write the " +
-      "addresses (a `define` can name them).\n\n" +
-      "    traffic db { match tcp to context db }   # error: write match tcp to 10.0.0.5",
+      "Retired: `match` now takes peers by name and `except` as `allow` does (language-v2.md §3), " +
+      "so `traffic db { match tcp to context db }` classifies by context db's addresses (the same nft " +
+      "set `allow` uses). Earlier versions refused it with this code.",
+  },
+  VSC4056: {
+    title: "more traffic classes than HTB class ids",
+    explain:
+      "Every class, context, traffic class and each context's rest class (one per context and link " +
+      "with traffic classes) needs its own HTB class id, and HTB has 65,533 (1:1 to 1:fffd) for the " +
+      "whole program. The error points at the first traffic class that does not fit. A template with " +
+      "traffic classes used by many contexts multiplies them: 656 contexts with 100 traffic classes " +
+      "each need 66,256 ids.",
   },
 };

@@ -139,7 +139,7 @@ def compile_fleet(src, binary):
                     changed = sorted(set(fleet_files(src)) ^ set(before))
                     if changed:
                         raise AnsibleError(
-                            "the fleet's files changed while vsc compiled them (%s): run the play again"
+                            "VSC9043: the fleet's files changed while vsc compiled them (%s): run the play again"
                             % ", ".join(sorted(set(path for path, _ in changed)))
                         )
                     if p.returncode != 0:
@@ -152,6 +152,11 @@ def compile_fleet(src, binary):
         with open(failed) as f:
             return out, f.read()
     return out, None
+
+
+def confirm_margin(seconds):
+    """How long before vsc's deadline the wait for the node ends: time for `vsc confirm` to run."""
+    return min(15, max(3, seconds // 4))
 
 
 class ActionModule(ActionBase):
@@ -172,7 +177,13 @@ class ActionModule(ActionBase):
         try:
             directory, err = compile_fleet(src, binary)
         except (OSError, AnsibleError) as e:
-            return dict(result, failed=True, msg="vsc.fleet: cannot compile %s: %s" % (src, e))
+            m = re.search(r"\bVSC\d{4}\b", str(e))
+            return dict(
+                result,
+                failed=True,
+                code=m.group(0) if m else None,
+                msg="vsc.fleet: cannot compile %s: %s" % (src, e),
+            )
         if err is not None:
             m = CODE_RE.search(err)
             return dict(
@@ -195,6 +206,8 @@ class ActionModule(ActionBase):
 
         module_args = dict((k, args[k]) for k in MODULE_ARGS if args.get(k) is not None)
         module_args.update(content=content, phase="apply")
+        # Before the apply starts: vsc's deadline (apply time + confirm) is later than this.
+        started = time.time()
         res = self._execute_module(
             module_name="vsc.fleet.host", module_args=module_args, task_vars=task_vars
         )
@@ -202,10 +215,14 @@ class ActionModule(ActionBase):
         if res.get("failed") or not confirm or self._task.check_mode or not res.get("changed"):
             return dict(result, **res)
 
-        # wait_for_connection semantics: a fresh connection, then a ping, until it answers.
-        deadline = time.time() + int(confirm)
+        # wait_for_connection semantics: a fresh connection, then a ping, until it answers;
+        # but only until confirm_margin() before vsc's deadline, so that `vsc confirm` gets
+        # there before the revert does: a node that answers later (or only because vsc has
+        # reverted by then) is a failure, VSC9042, never a race with the watchdog.
+        seconds = int(confirm)
+        give_up = started + seconds - confirm_margin(seconds)
         last = None
-        while time.time() < deadline:
+        while True:
             try:
                 self._connection.reset()
             except Exception as e:  # a connection plugin without reset
@@ -220,18 +237,21 @@ class ActionModule(ActionBase):
                 last = ping.get("msg")
             except Exception as e:
                 last = e
+            if time.time() + 1 >= give_up:
+                break
             time.sleep(1)
         if last is not None:
             return dict(
                 result,
                 failed=True,
                 changed=True,
-                code="VSC5300",
+                code="VSC9042",
                 add=res.get("add"),
                 change=res.get("change"),
                 destroy=res.get("destroy"),
-                msg="the node did not answer within %ss after apply: vsc reverts by itself (%s)"
-                % (confirm, last),
+                msg="the node did not answer within %ds after the apply began (confirm %ds less %ds for "
+                "`vsc confirm` itself): vsc reverts it by itself at the deadline (%s)"
+                % (seconds - confirm_margin(seconds), seconds, confirm_margin(seconds), last),
             )
         conf = self._execute_module(
             module_name="vsc.fleet.host",

@@ -32,6 +32,7 @@ import { join } from "node:path";
 import { makeScratchMount } from "../../src/apply/scratch.js";
 import { packageRoot } from "../../src/paths.js";
 import { rootTest } from "../root.js";
+import { linkCollection } from "./collection.js";
 
 const root = packageRoot();
 const vsc = join(root, "bin/vsc.js");
@@ -51,12 +52,7 @@ const made: string[] = [];
 
 function setup(): void {
   dir = mkdtempSync(join(tmpdir(), "vsc-fleet-confirm-"));
-  const c = spawnSync(
-    "ansible-galaxy",
-    ["collection", "install", join(root, "ansible"), "-p", join(dir, "collections")],
-    { encoding: "utf8" },
-  );
-  assert.is(c.status, 0, `${c.stderr}${c.stdout}`);
+  linkCollection(dir);
   mkdirSync(join(dir, "fleet"));
   writeFileSync(
     join(dir, "fleet", "fleet.vsc"),
@@ -104,8 +100,7 @@ context cutoff on c1 { id 2  pids { limit 10 } }
 
 function cleanup(): void {
   // A watchdog still waiting would revert into a tree that is gone: revert first.
-  for (const h of hosts)
-    if (dir) vscOn(h, ["revert"]);
+  for (const h of hosts) if (dir) vscOn(h, ["revert"]);
   for (const ns of made) spawnSync("ip", ["netns", "del", ns]);
   made.length = 0;
   if (dir) rmSync(dir, { recursive: true, force: true });
@@ -115,7 +110,10 @@ function vscOn(h: string, args: string[]): { status: number | null; out: string 
   const r = spawnSync(
     process.execPath,
     [vsc, ...args, "--cgroup-mount", join(dir, "cg", h), "--netns", `${tag}-${h}`],
-    { encoding: "utf8", env: { ...process.env, NO_COLOR: "1", VSC_STATE_DIR: join(dir, "state", h) } },
+    {
+      encoding: "utf8",
+      env: { ...process.env, NO_COLOR: "1", VSC_STATE_DIR: join(dir, "state", h) },
+    },
   );
   return { status: r.status, out: `${r.stdout}${r.stderr}` };
 }
@@ -178,7 +176,10 @@ rootTest(
       assert.ok(existsSync(join(dir, "cg", "c2", "vsc", "web")));
 
       // c1: applied and still pending (nothing confirmed it) ...
-      assert.ok(existsSync(join(dir, "cg", "c1", "vsc", "cutoff")), "c1's apply stays until the deadline");
+      assert.ok(
+        existsSync(join(dir, "cg", "c1", "vsc", "cutoff")),
+        "c1's apply stays until the deadline",
+      );
       assert.is(pending("c1").length, 1);
       // ... until vsc's watchdog reverts it by itself at the deadline.
       let shown = "";
@@ -188,12 +189,14 @@ rootTest(
         spawnSync("sleep", ["1"]);
       }
       assert.match(shown, /last pending apply: reverted/, shown);
-      assert.not.ok(existsSync(join(dir, "cg", "c1", "vsc", "cutoff")), "the cutoff cgroup is gone");
+      assert.not.ok(
+        existsSync(join(dir, "cg", "c1", "vsc", "cutoff")),
+        "the cutoff cgroup is gone",
+      );
       assert.not.ok(existsSync(join(dir, "cg", "c1", "vsc", "web")), "c1 is back to empty");
       // c2 still has it, past c1's deadline.
       assert.ok(existsSync(join(dir, "cg", "c2", "vsc", "web")));
       assert.equal(pending("c2"), []);
-
     } finally {
       cleanup();
     }

@@ -24,6 +24,7 @@ import { makeScratchMount } from "../../src/apply/scratch.js";
 import { processId, stateFiles } from "../../src/apply/state.js";
 import { packageRoot } from "../../src/paths.js";
 import { rootTest } from "../root.js";
+import { linkCollection } from "./collection.js";
 
 const root = packageRoot();
 const vsc = join(root, "bin/vsc.js");
@@ -50,12 +51,7 @@ rootTest(
     const cg = (h: string) => join(dir, "cg", h);
     const state = (h: string) => join(dir, "state", h);
     try {
-      const c = spawnSync(
-        "ansible-galaxy",
-        ["collection", "install", join(root, "ansible"), "-p", join(dir, "collections")],
-        { encoding: "utf8" },
-      );
-      assert.is(c.status, 0, `${c.stderr}${c.stdout}`);
+      linkCollection(dir);
       mkdirSync(join(dir, "fleet"));
       const src = join(dir, "fleet", "fleet.vsc");
       writeFileSync(src, fleet(100));
@@ -121,7 +117,8 @@ rootTest(
       // 1. Every fleet host applies; the inventory host that is not in the fleet fails with VSC9030.
       const first = play();
       assert.is.not(first.status, 0);
-      for (const h of hosts) assert.is(first.by.get(h)?.status, "ok", `${h}\n${first.out.slice(-2000)}`);
+      for (const h of hosts)
+        assert.is(first.by.get(h)?.status, "ok", `${h}\n${first.out.slice(-2000)}`);
       assert.equal([first.by.get("zz")?.status, first.by.get("zz")?.code], ["failed", "VSC9030"]);
       assert.match(first.out, /has no host \\?"zz/);
       for (const h of hosts) assert.is(pidsMax(h), "100");
@@ -137,8 +134,16 @@ rootTest(
       );
       const edit = play();
       assert.is.not(edit.status, 0);
-      assert.equal([edit.by.get("f1")?.status, edit.by.get("f1")?.code], ["failed", "VSC5030"], edit.out);
-      assert.equal([edit.by.get("f2")?.status, edit.by.get("f2")?.code], ["failed", "VSC5032"], edit.out);
+      assert.equal(
+        [edit.by.get("f1")?.status, edit.by.get("f1")?.code],
+        ["failed", "VSC5030"],
+        edit.out,
+      );
+      assert.equal(
+        [edit.by.get("f2")?.status, edit.by.get("f2")?.code],
+        ["failed", "VSC5032"],
+        edit.out,
+      );
       assert.equal([edit.by.get("f3")?.status, edit.by.get("f3")?.changed], ["ok", true], edit.out);
       assert.is(pidsMax("f1"), "100", "f1: nothing changed under the held lock");
       assert.is(pidsMax("f2"), "77", "f2: only the concurrent change, nothing of the stale plan");

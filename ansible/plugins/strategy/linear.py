@@ -25,7 +25,10 @@
 # wait also returns after RESULT_WAIT_SECONDS at most. Once no worker is
 # running, the stock interval applies. Nothing else changes: ordering,
 # throttle, serial, max_fail_percentage and the results are the stock
-# strategy's own. bench/fleet-ansible.sh measures both strategies.
+# strategy's own. bench/fleet-ansible.sh measures both strategies: 30 hosts,
+# 5 forks (2026-12-06, a loaded 2-core VM), the module against `command:
+# /bin/true` in controller CPU per host: stock linear 508 vs 298 ms (1.70x),
+# this strategy 266 vs 228 ms (1.16x).
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type

@@ -10,9 +10,7 @@ import { spawnSync } from "node:child_process";
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { packageRoot } from "../../src/paths.js";
-
-const root = packageRoot();
+import { linkCollection } from "./collection.js";
 
 function runRole(node: string): { status: number | null; out: string } {
   const dir = mkdtempSync(join(tmpdir(), "vsc-fleet-role-"));
@@ -24,15 +22,7 @@ function runRole(node: string): { status: number | null; out: string } {
       ANSIBLE_LOCAL_TEMP: join(dir, "tmp"),
       ANSIBLE_NOCOLOR: "1",
     };
-    const c = spawnSync(
-      "ansible-galaxy",
-      ["collection", "install", join(root, "ansible"), "-p", join(dir, "collections")],
-      {
-        encoding: "utf8",
-        env,
-      },
-    );
-    assert.is(c.status, 0, c.stderr);
+    linkCollection(dir);
     writeFileSync(
       join(dir, "inventory.ini"),
       "node1 ansible_connection=local ansible_python_interpreter=/usr/bin/python3\n",

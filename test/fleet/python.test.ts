@@ -22,6 +22,7 @@ test("the collection has its plugins", () => {
   assert.ok(files.some((f) => f.endsWith("modules/host.py")));
   assert.ok(files.some((f) => f.endsWith("action/host.py")));
   assert.ok(files.some((f) => f.endsWith("callback/fleet_summary.py")));
+  assert.ok(files.some((f) => f.endsWith("strategy/linear.py")));
 });
 
 for (const [name, args] of [

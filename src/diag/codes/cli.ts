@@ -41,6 +41,25 @@ export const cliCodes: CodeTable = {
     explain:
       "`vsc confirm`/`vsc revert --netns NAME` was given a network namespace, but the pending apply was made in another one (or in none). The revert always runs where the apply ran (the pending record says where); leave out --netns, or give the one the apply used.",
   },
+  VSC9042: {
+    title: "the node did not answer after an apply with confirm",
+    explain:
+      "Reported by the Ansible module vsc.fleet.host with `confirm: N`: it applied with " +
+      "`vsc apply PLAN --confirm Ns`, then tried to reach the node again (a fresh connection and a " +
+      "ping, as wait_for_connection does) until a few seconds before the deadline, leaving time for " +
+      "`vsc confirm`, and the node did not answer. Nothing is confirmed: vsc on the node reverts the " +
+      "apply by itself at the deadline (its watchdog; `vsc show` there says so afterwards). Find " +
+      "out what in the new configuration cut the node off before rolling it out again.",
+  },
+  VSC9043: {
+    title: "the fleet's files changed while the controller compiled them",
+    explain:
+      "The Ansible module vsc.fleet.host compiles the fleet once on the controller (`vsc compile " +
+      "FLEET --target vsc -o DIR`) and keys what it made by a digest of every .vsc file in the " +
+      "fleet's directory. A .vsc file there changed while vsc was reading them, so what it made " +
+      "may belong to neither version and is not used. Run the play again once the files are " +
+      "settled (keep the fleet in a directory of its own, without other .vsc files that change).",
+  },
   VSC9020: {
     title: "too many errors",
     explain:

@@ -1159,6 +1159,17 @@ function bootRevert(
   }
   const reload = h.run(["systemctl", "daemon-reload"]);
   if (!reload.ok) problems.push(`daemon-reload: ${reload.err.trim()}`);
+  // The boot's jobs were queued from the files the guard replaced: a reload keeps them but does
+  // not pull in what the previous target wants (a slice the apply removed). Asking again for the
+  // target's start job (without waiting: the guard runs before it) adds those jobs.
+  if (r.before.files[`unit:${r.target}`] !== undefined) {
+    const jobs = h.run(["systemctl", "list-jobs", "--plain", "--no-legend"]);
+    const queued = jobs.out.split("\n").some((l) => l.trim().split(/\s+/)[1] === r.target);
+    if (queued) {
+      const again = h.run(["systemctl", "start", "--no-block", "--", r.target]);
+      if (!again.ok) problems.push(`start --no-block ${r.target}: ${again.err.trim()}`);
+    }
+  }
   // Read back: every file and link vsc owns is the one before the apply.
   for (const [k, text] of Object.entries(r.before.files)) {
     const [root, path] = [k.slice(0, k.indexOf(":")), k.slice(k.indexOf(":") + 1)];

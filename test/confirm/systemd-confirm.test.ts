@@ -48,13 +48,22 @@ const irOf = (text: string) => {
 };
 
 /** The fake plus systemd-run (recorded) and no nft/tc (absent). */
-function host(): FakeSystemd & { timers: string[][] } {
-  const h = fakeSystemd() as FakeSystemd & { timers: string[][] };
+function host(): FakeSystemd & { timers: string[][]; jobs: string } {
+  const h = fakeSystemd() as FakeSystemd & { timers: string[][]; jobs: string };
   h.timers = [];
+  h.jobs = "";
   const run = h.run.bind(h);
   h.run = (argv, input) => {
     if (argv[0] === "systemd-run") {
       h.timers.push(argv);
+      return { ok: true, status: 0, out: "", err: "" };
+    }
+    if (argv[1] === "list-jobs") {
+      h.calls.push(argv.slice(1));
+      return { ok: true, status: 0, out: h.jobs, err: "" };
+    }
+    if (argv[1] === "start" && argv[2] === "--no-block") {
+      h.calls.push(argv.slice(1));
       return { ok: true, status: 0, out: "", err: "" };
     }
     return run(argv, input);
@@ -215,11 +224,18 @@ test(
     assert.is(readSdPending(st(h), h).kind, "ok");
     rewrite(h, (r) => (r.boot = "00000000-0000-0000-0000-000000000000"));
     h.calls.length = 0;
+    h.jobs = "12 vsc.target start waiting\n13 vsc-batch.slice start waiting\n";
     const r = await revert(h, { boot: true });
     assert.is(r.code, 0, JSON.stringify(r.diagnostics));
     assert.equal(state(h).files, before);
     // Files only, and one reload: nothing of vsc has started yet at that point of the boot.
-    assert.equal(h.calls, [["daemon-reload"]]);
+    // ...and, the boot having queued vsc's target from the files replaced, its start asked again
+    // without waiting (it pulls in what the previous target wants).
+    assert.equal(h.calls, [
+      ["daemon-reload"],
+      ["list-jobs", "--plain", "--no-legend"],
+      ["start", "--no-block", "--", "vsc.target"],
+    ]);
     assert.is(readSdPending(st(h), h).kind, "none");
     const out = JSON.parse(readFileSync(join(h.root, "state", `${st(h).key}.outcome`), "utf8"));
     assert.is(out.result, "reverted");

@@ -130,6 +130,15 @@ async function ask(p: SdPlan, a: SdArgs, io: Io, verb: string): Promise<boolean>
   return io.confirm(`\nDo you want to ${verb}${restarts}? Only 'yes' will be accepted:`);
 }
 
+function pendingBlock(h: SystemdHost, a: SdArgs, cgroupRoot: string): Diagnostic | undefined {
+  try {
+    return sdPendingRefusal(h, sdStateFiles(sdPendingDir(a), cgroupRoot));
+  } catch (e) {
+    if (!(e instanceof StateError)) throw e;
+    return e.diagnostic;
+  }
+}
+
 /** Plans under the lock, asks, applies; `planOf` makes the plan (fresh or saved and re-checked). */
 async function run(
   h: SystemdHost,
@@ -142,6 +151,9 @@ async function run(
 ): Promise<number> {
   const pre = sdPreflight(h);
   if (pre.length > 0) return (report(pre, a, io), 1);
+  // Pending (VSC5401) before the lock too: a revert waiting for its deadline holds the lock.
+  const blocked0 = pendingBlock(h, a, cgroupRoot);
+  if (blocked0) return (report([blocked0], a, io), 1);
   let lock;
   try {
     lock = acquireLock(sdStateFiles(sdLockDir(a), cgroupRoot));
@@ -167,13 +179,7 @@ async function run(
   }
   try {
     // An apply pending confirmation blocks every other apply and destroy (VSC5401).
-    let blocked;
-    try {
-      blocked = sdPendingRefusal(h, sdStateFiles(sdPendingDir(a), cgroupRoot));
-    } catch (e) {
-      if (!(e instanceof StateError)) throw e;
-      blocked = e.diagnostic;
-    }
+    const blocked = pendingBlock(h, a, cgroupRoot);
     if (blocked) return (report([blocked], a, io), 1);
     const r = planOf();
     if (!r.plan) return (report(r.diagnostics, a, io), 1);

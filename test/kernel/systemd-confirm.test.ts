@@ -137,9 +137,12 @@ function snapshot() {
   const nftR = sh("nft", ["list", "table", "inet", "vsc"]);
   const nft =
     nftR.code === 0 ? nftR.out.replace(/counter packets \d+ bytes \d+/g, "counter") : "(absent)";
-  const tc =
+  // Leaf qdiscs get a new kernel-assigned handle whenever the tc batch runs again (fq_codel 801a: ->
+  // 8022:, lab run 3): their kind, parent and parameters are compared, not that number.
+  const tc = (
     sh("tc", ["qdisc", "show", "dev", "vsclab0"]).out +
-    sh("tc", ["class", "show", "dev", "vsclab0"]).out;
+    sh("tc", ["class", "show", "dev", "vsclab0"]).out
+  ).replace(/^qdisc (\S+) [0-9a-f]+: parent/gm, "qdisc $1 (auto): parent");
   return { files, values, props, web, nft, tc };
 }
 

@@ -591,11 +591,16 @@ function systemdTimer(
   bin: string,
 ): PendingRecord["watchdog"] | undefined {
   const unit = `vsc-revert-${r.id.slice(0, 16)}`;
+  // Fires up to a minute before `vsc revert --due` must take the lock (`leadMs` before the
+  // deadline; see waitForDeadline), which then waits: starting node and vsc in a fresh service
+  // took up to 16 s in the systemd lab (emulation, loaded host), and a timer at
+  // deadline - leadMs restored 7.5 s late there.
+  const at = timerDelay(r.seconds);
   const res = spawnSync(
     "systemd-run",
     [
       `--unit=${unit}`,
-      `--on-active=${r.seconds}s`,
+      `--on-active=${at}s`,
       "--timer-property=AccuracySec=100ms",
       "--collect",
       "--quiet",
@@ -660,6 +665,8 @@ export function pendingKeys(dir: string, cgroupMount: string, cgroupRoot?: strin
     let mount: unknown;
     try {
       const t = stateText.read(st, "pending") ?? "";
+      // The systemd driver's record (src/apply/confirm-systemd.ts) is not a cgroup mount's.
+      if (t.slice(t.indexOf("\n") + 1).startsWith('{"format":"vsc-sd-pending"')) continue;
       mount = (JSON.parse(t.slice(t.indexOf("\n") + 1)) as { cgroupMount?: unknown }).cgroupMount;
     } catch {
       mount = undefined;
@@ -770,6 +777,10 @@ export interface RevertOptions {
 
 /** How long before the deadline the watchdog takes the lock and reads the live state. */
 export const leadMs = (seconds: number): number => Math.min(15_000, seconds * 500);
+
+/** When a revert timer fires (s after the apply): a minute before it must hold the lock, or at once. */
+export const timerDelay = (seconds: number): number =>
+  Math.max(1, Math.floor((seconds * 1000 - leadMs(seconds) - 60_000) / 1000));
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -72,6 +72,63 @@ export interface PendingArgs extends KernelArgs {
   moveProcs?: boolean;
   /** The watchdog's own invocation: the pending id it was started for. */
   due?: string;
+  /** driver systemd: where the pending record is (default /var/lib/vsc, or --state-dir). */
+  pendingDir?: string;
+  /** driver systemd, the boot guard: revert an apply not confirmed before the reboot. */
+  boot?: boolean;
+}
+
+/**
+ * A pending apply of the systemd driver, if the arguments find one
+ * (src/apply/confirm-systemd.ts); null when several (reported).
+ */
+async function sdPending(a: PendingArgs, io: Io) {
+  const { sdPendingKeys } = await import("../apply/confirm-systemd.js");
+  const { sdPendingDir } = await import("./systemd.js");
+  const keys = sdPendingKeys(sdPendingDir(a), a.cgroupRoot);
+  if (keys.length > 1) {
+    report(
+      [
+        {
+          code: "VSC9040",
+          severity: "error",
+          message: `${keys.length} systemd applies are pending confirmation: ${keys.map((k) => k.key).join(", ")}`,
+          help: "name the one meant with --cgroup-root NAME",
+        },
+      ],
+      ".",
+      a,
+      io,
+    );
+    return null;
+  }
+  return keys[0];
+}
+
+async function sdConfirmOrRevert(
+  a: PendingArgs,
+  io: Io,
+  st: StateFiles,
+  verb: "confirm" | "revert",
+): Promise<number> {
+  const { sdConfirm, sdRevert } = await import("../apply/confirm-systemd.js");
+  const { systemdHostOf, sdLockDir } = await import("./systemd.js");
+  const h = systemdHostOf({});
+  try {
+    if (verb === "confirm") return printResult(sdConfirm(h, st), a, io);
+    return printResult(
+      await sdRevert(h, st, {
+        lockDir: sdLockDir(a),
+        ...(a.due !== undefined ? { due: a.due } : {}),
+        ...(a.boot ? { boot: true } : {}),
+      }),
+      a,
+      io,
+    );
+  } catch (e) {
+    if (e instanceof StateError) return (report([e.diagnostic], ".", a, io), 1);
+    throw e;
+  }
 }
 
 export interface DestroyArgs extends KernelArgs {
@@ -213,7 +270,11 @@ export async function cmdApply(a: ApplyArgs, io: Io): Promise<number> {
   }
   const text = read.text;
   if (/^\s*\{/.test(text) && text.includes('"vsc-systemd-plan"'))
-    return (await import("./systemd.js")).sdCmdApplySaved(text, a, io);
+    return (await import("./systemd.js")).sdCmdApplySaved(
+      text,
+      { ...a, ...(confirm ? { confirmSeconds: confirm.seconds } : {}) },
+      io,
+    );
   const kernel = kernelOf(a);
   const opts = { ...optsOf(a), ...(confirm ? { confirm } : {}) };
   if (looksLikePlan(text)) {
@@ -235,7 +296,12 @@ export async function cmdApply(a: ApplyArgs, io: Io): Promise<number> {
   }
   const ir = await loadIr(a.file, a, io);
   if (!ir) return 1;
-  if (ir.host.driver === "systemd") return (await import("./systemd.js")).sdCmdApply(ir, a, io);
+  if (ir.host.driver === "systemd")
+    return (await import("./systemd.js")).sdCmdApply(
+      ir,
+      { ...a, ...(confirm ? { confirmSeconds: confirm.seconds } : {}) },
+      io,
+    );
   await warnCgroupfs(a, io);
   const desired = desiredState(ir);
   const out = await guardAsync(() =>
@@ -394,6 +460,9 @@ function printResult(r: CommandResult, a: KernelArgs, io: Io): number {
 
 /** `vsc confirm`: 0 confirmed or nothing pending; 1 when the pending apply was already reverted. */
 export async function cmdConfirm(a: PendingArgs, io: Io): Promise<number> {
+  const sd = await sdPending(a, io);
+  if (sd === null) return 1;
+  if (sd) return sdConfirmOrRevert(a, io, sd, "confirm");
   const st = pendingTarget(a, io);
   if (st === null) return 1;
   if (!st) return 0;
@@ -412,6 +481,11 @@ export async function cmdConfirm(a: PendingArgs, io: Io): Promise<number> {
  * the deadline, and does nothing if the apply was confirmed meanwhile.
  */
 export async function cmdRevert(a: PendingArgs, io: Io): Promise<number> {
+  const sd = await sdPending(a, io);
+  if (sd === null) return 1;
+  if (sd) return sdConfirmOrRevert(a, io, sd, "revert");
+  // The boot guard: nothing of the systemd driver pending (confirmed or reverted meanwhile).
+  if (a.boot) return 0;
   const st = pendingTarget(a, io);
   if (st === null) return 1;
   if (!st) return 0;

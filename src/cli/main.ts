@@ -207,6 +207,12 @@ function registerKernelCommands(program: Command, io: Io, set: (c: number) => vo
       .addOption(mountOption())
       .addOption(netnsOption())
       .addOption(stateDirOption())
+      .addOption(
+        new Option(
+          "--pending-dir <dir>",
+          "driver systemd: where the pending record is (default /var/lib/vsc)",
+        ).hideHelp(),
+      )
       .addOption(formatOption());
 
   pendingCommand(
@@ -226,6 +232,12 @@ function registerKernelCommands(program: Command, io: Io, set: (c: number) => vo
       new Option(
         "--due <id>",
         "the watchdog: revert this pending apply at its deadline",
+      ).hideHelp(),
+    )
+    .addOption(
+      new Option(
+        "--boot",
+        "driver systemd, the boot guard: revert an apply not confirmed before the reboot",
       ).hideHelp(),
     )
     .action(async (o: Record<string, unknown>) => {

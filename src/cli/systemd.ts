@@ -6,7 +6,18 @@
 import { basename, dirname } from "node:path";
 import { hasErrors, type Diagnostic } from "../diag/diagnostic.js";
 import type { VscIr } from "../ir/types.gen.js";
-import { DEFAULT_STATE_DIR, StateError, acquireLock, stateFiles } from "../apply/state.js";
+import { DEFAULT_STATE_DIR, StateError, acquireLock } from "../apply/state.js";
+import {
+  SD_PENDING_DIR,
+  armSdConfirm,
+  observeTarget,
+  sdNames,
+  sdPendingRefusal,
+  sdPendingSummary,
+  sdSnapshot,
+  sdStateFiles,
+  type SdSnapshot,
+} from "../apply/confirm-systemd.js";
 import { writeFileReplacing } from "../safe-fs.js";
 import { type SystemdHost, realSystemdHost } from "../systemd/host.js";
 import {
@@ -37,7 +48,16 @@ export interface SdArgs {
   json?: boolean;
   detailedExitcode?: boolean;
   autoApprove?: boolean;
+  /** `apply --confirm`: seconds until the revert (parsed by cmdApply). */
+  confirmSeconds?: number;
 }
+
+/** The apply lock's directory (the cgroupfs driver's state directory). */
+export const sdLockDir = (a: { stateDir?: string }) =>
+  a.stateDir ?? process.env.VSC_STATE_DIR ?? DEFAULT_STATE_DIR;
+/** Where a pending systemd apply is recorded: it must survive a reboot. */
+export const sdPendingDir = (a: { stateDir?: string; pendingDir?: string }) =>
+  a.pendingDir ?? a.stateDir ?? SD_PENDING_DIR;
 
 export function systemdHostOf(a: { cgroupMount?: string }): SystemdHost {
   return realSystemdHost({
@@ -110,6 +130,15 @@ async function ask(p: SdPlan, a: SdArgs, io: Io, verb: string): Promise<boolean>
   return io.confirm(`\nDo you want to ${verb}${restarts}? Only 'yes' will be accepted:`);
 }
 
+function pendingBlock(h: SystemdHost, a: SdArgs, cgroupRoot: string): Diagnostic | undefined {
+  try {
+    return sdPendingRefusal(h, sdStateFiles(sdPendingDir(a), cgroupRoot));
+  } catch (e) {
+    if (!(e instanceof StateError)) throw e;
+    return e.diagnostic;
+  }
+}
+
 /** Plans under the lock, asks, applies; `planOf` makes the plan (fresh or saved and re-checked). */
 async function run(
   h: SystemdHost,
@@ -122,15 +151,12 @@ async function run(
 ): Promise<number> {
   const pre = sdPreflight(h);
   if (pre.length > 0) return (report(pre, a, io), 1);
+  // Pending (VSC5401) before the lock too: a revert waiting for its deadline holds the lock.
+  const blocked0 = pendingBlock(h, a, cgroupRoot);
+  if (blocked0) return (report([blocked0], a, io), 1);
   let lock;
   try {
-    lock = acquireLock(
-      stateFiles(
-        a.stateDir ?? process.env.VSC_STATE_DIR ?? DEFAULT_STATE_DIR,
-        "systemd",
-        cgroupRoot,
-      ),
-    );
+    lock = acquireLock(sdStateFiles(sdLockDir(a), cgroupRoot));
   } catch (e) {
     if (e instanceof StateError) return (report([e.diagnostic], a, io), 1);
     throw e;
@@ -152,6 +178,9 @@ async function run(
     return 1;
   }
   try {
+    // An apply pending confirmation blocks every other apply and destroy (VSC5401).
+    const blocked = pendingBlock(h, a, cgroupRoot);
+    if (blocked) return (report([blocked], a, io), 1);
     const r = planOf();
     if (!r.plan) return (report(r.diagnostics, a, io), 1);
     if (r.diagnostics.length > 0) report(r.diagnostics, a, io);
@@ -183,10 +212,30 @@ async function run(
       );
       return 1;
     }
+    // --confirm: the state before, read over every name the undo needs (src/apply/confirm-systemd.ts).
+    const confirming = verb === "apply" && a.confirmSeconds !== undefined;
+    const names = sdNames(h, r.plan);
+    let before: SdSnapshot | undefined;
+    if (confirming) before = sdSnapshot(h, observeTarget(r.plan), names);
     const out = sdApply(h, r.plan, true);
     if (out.diagnostics.length > 0) report(out.diagnostics, a, io);
     if (!out.ok || hasErrors(out.diagnostics)) return 1;
     const p = r.plan;
+    if (confirming) {
+      const armed = armSdConfirm(h, p, before!, {
+        seconds: a.confirmSeconds!,
+        lockDir: sdLockDir(a),
+        pendingDir: sdPendingDir(a),
+        names,
+      });
+      if (!armed.record) return (report(armed.diagnostics, a, io), 1);
+      const at = new Date(armed.record.deadline).toISOString().replace(/\.\d+Z$/, "Z");
+      io.err(
+        `Apply complete! ${p.files.length} file(s) and ${p.links.length} link(s) written or removed; live values verified.\n` +
+          `Pending confirmation: it reverts by itself at ${at} (in ${a.confirmSeconds} s; systemd timer ${armed.record.timer}, and at boot if the machine restarts first) unless \`vsc confirm\` runs first; \`vsc revert\` undoes it now.\n`,
+      );
+      return 0;
+    }
     io.err(
       `${verb === "apply" ? "Apply" : "Destroy"} complete! ${p.files.length} file(s) and ${p.links.length} link(s) written or removed, ${out.calls.filter((c) => c[0] === "daemon-reload").length} daemon-reload, ${p.restarts.length} restart(s); live values verified.\n`,
     );
@@ -313,6 +362,7 @@ export function sdCmdShow(ir: VscIr, a: SdArgs, io: Io, h = systemdHostOf(a)): n
   for (const [u, s] of Object.entries(o.units))
     out += `unit ${u}: ${s.load} ${s.active} in ${s.cgroup || "(no cgroup)"}\n`;
   out += `${want.netService}: ${o.netActive ? "active" : "inactive"}\n`;
+  out += sdPendingSummary(h, sdStateFiles(sdPendingDir(a), ir.host.cgroupRoot)) ?? "";
   io.out(out);
   return 0;
 }

@@ -417,13 +417,7 @@ export function sdPlan(
     .map((f) => f.path);
   // Stopping a slice stops the slices below it: name only the top-most ones
   // (1,000 names in one call time out on systemd's bus under load).
-  const stopping = new Set(stops);
-  const topStops = stops.filter((u) => {
-    const parts = u.replace(/\.slice$/, "").split("-");
-    for (let i = 1; i < parts.length; i++)
-      if (stopping.has(`${parts.slice(0, i).join("-")}.slice`)) return false;
-    return true;
-  });
+  const topStops = topMost(stops);
   stops.length = 0;
   stops.push(...topStops);
   const installChanged = files.some((f) => f.root === "install" || f.path === want.netService);
@@ -503,6 +497,8 @@ export interface ApplyResult {
 export function sdApply(h: SystemdHost, p: SdPlan, restartsApproved: boolean): ApplyResult {
   const calls: string[][] = [];
   const diagnostics: Diagnostic[] = [];
+  // For systemd's own words in the journal about what it could not set.
+  const since = Math.floor(Date.now() / 1000) - 1;
   const sc = (args: string[]) => {
     calls.push(args);
     return h.run(["systemctl", ...args]);
@@ -553,9 +549,28 @@ export function sdApply(h: SystemdHost, p: SdPlan, restartsApproved: boolean): A
       const rr = sc(["restart", "--", x.unit]);
       if (!rr.ok) problems.push(`restart ${x.unit}: ${rr.err.trim()}`);
     }
-    if (p.reloadNet && before.get(key("install", "ruleset.nft")) !== undefined) {
+    const hadRuleset = before.get(key("install", "ruleset.nft")) !== undefined;
+    if (p.reloadNet && hadRuleset) {
       const rr = sc(["restart", "--", p.netService]);
       if (!rr.ok) problems.push(`restart ${p.netService}: ${rr.err.trim()}`);
+    }
+    // What this apply started from nothing (a unit whose file it added) is
+    // stopped again: its file is gone, but systemd keeps a started unit (and
+    // its cgroup) until it is stopped.
+    const added = p.files
+      .filter((f) => f.op === "+" && f.root === "unit" && !f.path.includes("/"))
+      .map((f) => f.path);
+    if (added.length > 0) {
+      const slices = topMost(added.filter((u) => u.endsWith(".slice")));
+      const rest = added.filter((u) => !u.endsWith(".slice"));
+      const rr = sc(["stop", "--", ...rest, ...slices]);
+      if (!rr.ok) problems.push(`stop ${[...rest, ...slices].join(" ")}: ${rr.err.trim()}`);
+    }
+    // A first apply's ruleset and HTB roots, loaded by vsc-net.service: removed
+    // as destroy removes them (vsc's one table, the root qdiscs it replaced).
+    if (p.reloadNet && !hadRuleset) {
+      const batch = p.files.find((f) => f.root === "install" && f.path === "tc.batch")?.text ?? "";
+      problems.push(...removeNet(h, tcLinksOf(batch)).map((d) => d.message));
     }
     why.notes = [
       ...(why.notes ?? []),
@@ -617,27 +632,17 @@ export function sdApply(h: SystemdHost, p: SdPlan, restartsApproved: boolean): A
     const r = sc(["stop", "--", ...p.stops]);
     if (!r.ok) return failed(`stop ${p.stops.join(" ")}`, r);
   }
-  if (p.destroy) {
-    // Only vsc's: its one table, and the root qdisc of each link the host block declares.
-    if (h.run(["nft", "list", "table", "inet", "vsc"]).ok) {
-      const r = h.run(["nft", "delete", "table", "inet", "vsc"]);
-      if (!r.ok) diagnostics.push(warn(`nft delete table inet vsc: ${r.err.trim()}`));
-    }
-    for (const dev of p.destroy.links) {
-      const q = h.run(["tc", "qdisc", "show", "dev", dev, "root"]);
-      if (q.ok && /^qdisc htb 1: /m.test(q.out)) {
-        const r = h.run(["tc", "qdisc", "del", "dev", dev, "root"]);
-        if (!r.ok) diagnostics.push(warn(`tc qdisc del dev ${dev} root: ${r.err.trim()}`));
-      }
-    }
-  }
+  if (p.destroy) diagnostics.push(...removeNet(h, p.destroy.links));
   // Read back: every value as the kernel has it now, every listed unit where it belongs.
   const off: string[] = [];
+  const offUnits = new Set<string>();
   for (const s of p.verify)
     for (const v of s.values) {
       const now = h.readCgroup(s.cgroupPath, v.file);
-      if (now !== v.value)
+      if (now !== v.value) {
         off.push(`${s.unit} ${v.directive}: ${v.file} is ${now ?? "(absent)"}, not ${v.value}`);
+        offUnits.add(s.unit);
+      }
     }
   const units = showUnits(
     h,
@@ -648,13 +653,16 @@ export function sdApply(h: SystemdHost, p: SdPlan, restartsApproved: boolean): A
     if (u && u.active === "active" && u.cgroup !== x.cgroup)
       off.push(`${x.unit} runs in ${u.cgroup}, not ${x.cgroup}`);
   }
-  if (off.length > 0)
+  if (off.length > 0) {
+    const said = systemdSaid(h, offUnits, since);
     return rollback({
       code: SdCode.systemdRefused,
       severity: "error",
       message: `systemd did not set what the units say: ${off.slice(0, 5).join("; ")}${off.length > 5 ? ` (and ${off.length - 5} more)` : ""}`,
       help: "see `journalctl -b -u <slice>` for systemd's reason (it ignores a directive it cannot apply)",
+      ...(said.length > 0 ? { notes: said.map((l) => `systemd said: ${l}`) } : {}),
     });
+  }
   return { ok: true, diagnostics, calls };
 }
 
@@ -690,6 +698,67 @@ export function sdVerify(h: SystemdHost, p: SdPlan): string[] {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * systemd's log lines since `since` (epoch seconds) about these units that
+ * say why a value was not set ("Failed to set 'cpuset.cpus' attribute on
+ * '/vsc.slice/vsc-shop.slice' to '3': Invalid argument"); at most 5.
+ */
+export function systemdSaid(h: SystemdHost, units: Iterable<string>, since: number): string[] {
+  const us = [...units].slice(0, 10);
+  if (us.length === 0) return [];
+  const r = h.run([
+    "journalctl",
+    "-b",
+    "-q",
+    "--no-pager",
+    "-o",
+    "cat",
+    `--since=@${since}`,
+    ...us.flatMap((u) => ["-u", u]),
+  ]);
+  if (!r.ok) return [];
+  const lines = r.out
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => /fail|invalid|ignor|refus|cannot|not supported|denied/i.test(l));
+  return [...new Set(lines)].slice(0, 5);
+}
+
+/** The links whose root qdisc a tc batch replaces with vsc's HTB. */
+export function tcLinksOf(batch: string): string[] {
+  const out = new Set<string>();
+  for (const m of batch.matchAll(/^qdisc replace dev (\S+) root handle 1: htb /gm)) out.add(m[1]!);
+  return [...out];
+}
+
+/** Only vsc's: its one table, and the root qdisc of each link it shapes (when it is still vsc's HTB). */
+function removeNet(h: SystemdHost, links: string[]): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  if (h.run(["nft", "list", "table", "inet", "vsc"]).ok) {
+    const r = h.run(["nft", "delete", "table", "inet", "vsc"]);
+    if (!r.ok) out.push(warn(`nft delete table inet vsc: ${r.err.trim()}`));
+  }
+  for (const dev of links) {
+    const q = h.run(["tc", "qdisc", "show", "dev", dev, "root"]);
+    if (q.ok && /^qdisc htb 1: /m.test(q.out)) {
+      const r = h.run(["tc", "qdisc", "del", "dev", dev, "root"]);
+      if (!r.ok) out.push(warn(`tc qdisc del dev ${dev} root: ${r.err.trim()}`));
+    }
+  }
+  return out;
+}
+
+/** Stopping a slice stops the slices below it: only the top-most of these names. */
+export function topMost(slices: string[]): string[] {
+  const set = new Set(slices);
+  return slices.filter((u) => {
+    const parts = u.replace(/\.slice$/, "").split("-");
+    for (let i = 1; i < parts.length; i++)
+      if (set.has(`${parts.slice(0, i).join("-")}.slice`)) return false;
+    return true;
+  });
 }
 
 const warn = (message: string): Diagnostic => ({

@@ -276,7 +276,7 @@ test("vsc exec under driver systemd: one systemd-run argv with the drop-in's dir
     "--pipe",
     "--quiet",
     "--same-dir",
-    "--service-type=exec",
+    "--service-type=oneshot",
     "--unit=vsc-exec-shop-x.service",
     "--slice=vsc-web\\x2dtier-shop.slice",
   ]);

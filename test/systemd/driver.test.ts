@@ -4,7 +4,7 @@
  * only for units that must move, idempotence, rollback, stale and hostile
  * saved plans, refusals. The real systemd proof is test/kernel/systemd-*.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -18,6 +18,7 @@ import {
 } from "../../src/cli/systemd.js";
 import { lookupCode } from "../../src/diag/catalog.js";
 import { SdCode } from "../../src/systemd/driver.js";
+import { sdExec } from "../../src/systemd/exec.js";
 import { sdApply, sdDesired, sdObserve, sdPlan, validateSdPlan } from "../../src/systemd/driver.js";
 import { checkText } from "../check/helpers.js";
 import { type FakeSystemd, fakeSystemd, listUnitDir } from "./fake-systemd.js";
@@ -152,6 +153,29 @@ test(
 );
 
 test(
+  "refused from empty: what apply started is stopped again, systemd's words in the error",
+  withHost(async (h) => {
+    h.ignore.add("MemoryMax");
+    h.journal = [
+      "vsc-shop.slice: Failed to set 'memory.max' attribute on '/vsc.slice/vsc-shop.slice' to '1073741824': Invalid argument",
+      "Started vsc-shop.slice - vsc: context shop.",
+    ];
+    const io = recordingIo();
+    assert.is(await sdCmdApply(irOf(SRC()), args(h), io, h), 1);
+    assert.match(io.stderr, "VSC5203");
+    assert.match(io.stderr, "systemd said: vsc-shop.slice: Failed to set 'memory.max'");
+    assert.not.match(io.stderr, "Started vsc-shop.slice");
+    assert.not.match(io.stderr, "VSC5209");
+    assert.equal(listUnitDir(h), []);
+    assert.not.ok(existsSync(join(h.cgroupMount, "vsc.slice")), "slices left");
+    // Stopped by name: the net service, the target and only the top-most slice.
+    assert.equal(h.calls.at(-1), ["stop", "--", "vsc-net.service", "vsc.target", "vsc.slice"]);
+    // The unit that moved in went back first.
+    assert.is(h.units["nginx.service"]!.cgroup, "/system.slice/nginx.service");
+  }),
+);
+
+test(
   "a failing daemon-reload leaves no drop-in behind (the unit that does not exist gets a warning)",
   withHost(async (h) => {
     const ir = irOf(SRC().replace('"nginx.service"', '"nosuch.service"'));
@@ -187,6 +211,21 @@ test(
     assert.is(
       readFileSync(join(h.unitDir, "vsc-shop.slice"), "utf8"),
       "[Slice]\n# someone else's\n",
+    );
+    assert.equal(h.calls, []);
+    // vsc exec refuses the same way, before running anything.
+    h.booted = false;
+    const ir = irOf(SRC());
+    const r = await sdExec(
+      ir,
+      ir.nodes.find((n) => n.name === "shop")!,
+      ["true"],
+      h,
+    );
+    assert.is(r.code, 125);
+    assert.equal(
+      r.diagnostics.map((d) => d.code),
+      ["VSC5201"],
     );
     assert.equal(h.calls, []);
   }),

@@ -124,6 +124,7 @@ export function fakeSystemd(): FakeSystemd {
         case "start":
           for (const n of names) {
             if (n.endsWith(".target")) {
+              h.units[n] = { load: "loaded", active: "active", cgroup: "", slice: "" };
               const t = readFileSync(join(unitDir, n), "utf8");
               for (const m of t.matchAll(/^Wants=(.*\.slice)$/gm)) active.add(m[1]!);
               for (const m of t.matchAll(/^Wants=(.*\.service)$/gm))

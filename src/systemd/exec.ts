@@ -35,7 +35,11 @@ export function systemdRunArgv(ir: VscIr, node: Node, unit: string, command: str
     `--slice=${sliceUnit(nodeParts(ir, node))}`,
     ...props,
     "--",
-    ...command,
+    command[0]!,
+    // systemd substitutes $VAR, ${VAR} and $$ in a service's command line
+    // when it runs it (systemd-run of 252 cannot turn that off): `$$` is its
+    // literal dollar, so the command gets exactly the arguments it was given.
+    ...command.slice(1).map((a) => a.replaceAll("$", "$$$$")),
   ];
 }
 

@@ -4,17 +4,21 @@
  * from empty against its floor (the same unit files written in a plain loop,
  * one daemon-reload, `systemctl start` of the target that starts the slices
  * and loads the ruleset), timed in the same boot; the no-op plan; and a
- * one-context edit (how many files its plan touches). Absolute times under
- * software emulation are slow; the ratio to the floor is what carries over.
+ * one-context edit (how many files its plan touches, and its apply). The
+ * floor is timed twice (before vsc's apply and after it, each from an empty
+ * host) and the ratio is against the faster one. Each step is logged with
+ * its time as it ends, so a run that dies midway still says how far it got.
+ * Absolute times under software emulation are slow; the ratio to the floor
+ * is what carries over.
  */
 import { spawnSync } from "node:child_process";
-import { rmSync } from "node:fs";
+import { readFileSync, readdirSync, rmSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { check } from "../src/check/index.js";
 import { recordingIo } from "../src/cli/io.js";
 import { sdCmdApply, sdCmdDestroy, sdCmdPlan } from "../src/cli/systemd.js";
-import { sdDesired } from "../src/systemd/driver.js";
-import { realSystemdHost } from "../src/systemd/host.js";
+import { sdDesired, sdObserve, sdPlan, sdVerify } from "../src/systemd/driver.js";
+import { type SystemdHost, realSystemdHost } from "../src/systemd/host.js";
 import { writeLink, writeUnitFile } from "../src/systemd/unit-dir.js";
 import { loadProgram, memoryHost } from "../src/syntax/load.js";
 
@@ -57,50 +61,116 @@ const timeAsync = async (f: () => Promise<unknown>): Promise<number> => {
   return performance.now() - t;
 };
 
-const h = realSystemdHost();
+// The real host, with every command that takes over a second logged (where the time goes).
+const real = realSystemdHost();
+const h: SystemdHost = {
+  ...real,
+  run(argv, input) {
+    const t = performance.now();
+    const r = real.run(argv, input);
+    const ms = performance.now() - t;
+    if (ms > 1000)
+      console.log(
+        `bench:   ${argv.slice(0, 4).join(" ")}${argv.length > 4 ? " ..." : ""}: ${(ms / 1000).toFixed(2)} s`,
+      );
+    return r;
+  },
+};
 const ir = irOf(config(N));
 const want = sdDesired(ir);
 const args = { file: "bench.vsc", autoApprove: true, stateDir: "/run/vsc-bench" };
+const t0 = performance.now();
+const step = (what: string, ms?: number) =>
+  console.log(
+    `bench: ${((performance.now() - t0) / 1000).toFixed(1)} s: ${what}${ms === undefined ? "" : ` (${(ms / 1000).toFixed(2)} s)`}`,
+  );
+step(`${N} contexts, ${want.files.length} files, ${want.slices.length} slices`);
 
 // The floor: the same files, one reload, the target started.
-const floor = time(() => {
-  for (const f of want.files)
-    writeUnitFile(f.root === "unit" ? h.unitDir : h.installDir, f.path, f.text);
-  for (const l of want.links) writeLink(h.unitDir, l.path, l.target);
-  sc("daemon-reload");
-  sc("start", want.target);
-});
-// Back to empty (not timed): vsc's destroy removes exactly these files.
-let io = recordingIo();
-if ((await sdCmdDestroy(ir, args, io, h)) !== 0) throw new Error(io.stderr);
-rmSync("/etc/vsc", { recursive: true, force: true });
+const floorRun = () =>
+  time(() => {
+    for (const f of want.files)
+      writeUnitFile(f.root === "unit" ? h.unitDir : h.installDir, f.path, f.text);
+    for (const l of want.links) writeLink(h.unitDir, l.path, l.target);
+    sc("daemon-reload");
+    sc("start", want.target);
+  });
+// Back to empty (not part of any figure): vsc's destroy removes exactly these files.
+const destroy = async (): Promise<number> => {
+  const io = recordingIo();
+  let code = 0;
+  const ms = await timeAsync(async () => {
+    code = await sdCmdDestroy(ir, args, io, h);
+  });
+  if (code !== 0) throw new Error(io.stderr);
+  rmSync("/etc/vsc", { recursive: true, force: true });
+  return ms;
+};
 
-io = recordingIo();
+// Part of vsc's apply: systemd-analyze verify on the new files (how much of it).
+const verify = time(() => sdVerify(h, sdPlan(h, want, sdObserve(h, want)).plan!));
+step("systemd-analyze verify of the files alone", verify);
+const floor1 = floorRun();
+step("floor (files, daemon-reload, start)", floor1);
+step("destroy", await destroy());
+
+let io = recordingIo();
 let code = 0;
 const apply = await timeAsync(async () => {
   code = await sdCmdApply(ir, args, io, h);
 });
 if (code !== 0) throw new Error(io.stderr);
+step("vsc apply from empty", apply);
 
 io = recordingIo();
 const noop = time(() => {
   code = sdCmdPlan(ir, { ...args, detailedExitcode: true }, io, h);
 });
 if (code !== 0) throw new Error(`no-op plan not empty: ${io.stdout.slice(0, 500)}`);
-
+step("no-op plan", noop);
+// Its floor: only reading what it must compare, in a plain loop (every file
+// in the unit directory, vsc's or not, and every live value), no systemctl.
+let bytes = 0;
+const noopFloor = time(() => {
+  for (const e of readdirSync(h.unitDir, { withFileTypes: true }))
+    if (e.isFile()) bytes += readFileSync(`${h.unitDir}/${e.name}`, "utf8").length;
+  for (const sl of want.slices)
+    for (const v of sl.values)
+      bytes += readFileSync(`/sys/fs/cgroup/${sl.cgroupPath}/${v.file}`, "utf8").length;
+});
+step(`no-op plan's floor: reading the same files (${bytes} bytes)`, noopFloor);
 io = recordingIo();
-const edit = time(() => sdCmdPlan(irOf(config(N, true)), args, io, h));
+const noop2 = time(() => {
+  code = sdCmdPlan(ir, { ...args, detailedExitcode: true }, io, h);
+});
+step("no-op plan again", noop2);
+
+const edited = irOf(config(N, true));
+io = recordingIo();
+const edit = time(() => sdCmdPlan(edited, args, io, h));
 const touched = io.stdout.split("\n").filter((l) => /^\s+[+~-] \//.test(l));
-
-console.log(`## systemd driver on systemd 252 (kernel lab, software emulation), ${N} contexts\n`);
-console.log(
-  "| floor | vsc apply from empty | / floor | no-op plan | one-context edit plan | files touched |",
-);
-console.log(
-  "| ----- | -------------------- | ------- | ---------- | --------------------- | ------------- |",
-);
-console.log(
-  `| ${(floor / 1000).toFixed(2)} s | ${(apply / 1000).toFixed(2)} s | ${(apply / floor).toFixed(2)}x | ${(noop / 1000).toFixed(2)} s | ${(edit / 1000).toFixed(2)} s | ${touched.length} (${touched.map((l) => l.trim().replace(/^.*\//, "")).join(", ")}) |`,
-);
+const props = io.stdout.split("\n").filter((l) => /^\s+~ \S+\.slice \w+ \(/.test(l));
+step(`one-context edit plan: ${touched.length} file(s), ${props.length} live value(s)`, edit);
 io = recordingIo();
-await sdCmdDestroy(ir, args, io, h);
+const editApply = await timeAsync(async () => {
+  code = await sdCmdApply(edited, args, io, h);
+});
+if (code !== 0) throw new Error(io.stderr);
+step("one-context edit apply", editApply);
+
+step("destroy", await destroy());
+const floor2 = floorRun();
+step("floor again", floor2);
+const floor = Math.min(floor1, floor2);
+
+const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+console.log(`\n## systemd driver on systemd 252 (kernel lab, software emulation), ${N} contexts\n`);
+console.log(
+  "| floor (before, after) | vsc apply from empty | / floor | verify alone | no-op plan (twice) | its floor | one-context edit: plan | files | live values | edit apply |",
+);
+console.log(
+  "| --------------------- | -------------------- | ------- | ------------ | ------------------ | --------- | ---------------------- | ----- | ----------- | ---------- |",
+);
+console.log(
+  `| ${s(floor)} (${s(floor1)}, ${s(floor2)}) | ${s(apply)} | ${(apply / floor).toFixed(2)}x | ${s(verify)} | ${s(noop)}, ${s(noop2)} | ${s(noopFloor)} | ${s(edit)} | ${touched.length} (${touched.map((l) => l.trim().replace(/^.*\//, "")).join(", ")}) | ${props.length} | ${s(editApply)} |`,
+);

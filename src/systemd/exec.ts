@@ -5,7 +5,8 @@
  * directives as a listed unit's drop-in). Exit status and signals: the
  * unit's ExecMainCode/ExecMainStatus give the command's own code, or 128+N
  * when signal N ended it; SIGINT/SIGTERM/SIGHUP sent to vsc are forwarded to
- * the unit with `systemctl kill`. One argv, no shell.
+ * the unit with `systemctl kill`. One argv, no shell. Proven on systemd 252
+ * in the kernel lab (test/kernel/systemd-lab.test.ts, "vsc exec").
  */
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -25,12 +26,20 @@ export function systemdRunArgv(ir: VscIr, node: Node, unit: string, command: str
     "--pipe",
     "--quiet",
     "--same-dir",
-    "--service-type=exec",
+    // oneshot, not exec: systemd counts a service's SIGTERM/SIGINT/SIGHUP/SIGPIPE
+    // death as a clean exit (result "success", unit collected at once), a
+    // oneshot's only exit 0 (EXIT_CLEAN_COMMAND): a command ended by a signal
+    // stays a failed unit whose ExecMainCode/ExecMainStatus say so.
+    "--service-type=oneshot",
     `--unit=${unit}`,
     `--slice=${sliceUnit(nodeParts(ir, node))}`,
     ...props,
     "--",
-    ...command,
+    command[0]!,
+    // systemd substitutes $VAR, ${VAR} and $$ in a service's command line
+    // when it runs it (systemd-run of 252 cannot turn that off): `$$` is its
+    // literal dollar, so the command gets exactly the arguments it was given.
+    ...command.slice(1).map((a) => a.replaceAll("$", "$$$$")),
   ];
 }
 

@@ -5,8 +5,9 @@
  * array (execFileSync, no shell), so no name from a config can inject.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { readSmallFile } from "./unit-dir.js";
 
 export interface RunResult {
   ok: boolean;
@@ -63,11 +64,9 @@ export function realSystemdHost(
     },
     systemdBooted: () => existsSync("/run/systemd/system"),
     readCgroup(path, file) {
-      try {
-        return readFileSync(join(this.cgroupMount, path, file), "utf8").replace(/\n$/, "");
-      } catch {
-        return undefined;
-      }
+      // Paths are vsc's own slice paths and interface file names (no "..").
+      const t = readSmallFile(`${this.cgroupMount}/${path}/${file}`, false);
+      return t === undefined ? undefined : t.endsWith("\n") ? t.slice(0, -1) : t;
     },
   };
 }

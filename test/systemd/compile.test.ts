@@ -276,15 +276,22 @@ test("vsc exec under driver systemd: one systemd-run argv with the drop-in's dir
     "--pipe",
     "--quiet",
     "--same-dir",
-    "--service-type=exec",
+    "--service-type=oneshot",
     "--unit=vsc-exec-shop-x.service",
     "--slice=vsc-web\\x2dtier-shop.slice",
   ]);
   assert.ok(argv.includes("CapabilityBoundingSet=CAP_NET_BIND_SERVICE CAP_SETGID CAP_SETUID"));
   assert.ok(argv.includes("NoNewPrivileges=yes"));
   assert.ok(argv.includes("LimitNOFILE=1024:4096"));
-  // The command is its own argv elements after `--`, never a shell string of vsc's.
-  assert.equal(argv.slice(argv.indexOf("--") + 1), ["sh", "-c", "echo $0; id", "a b"]);
+  // The command is its own argv elements after `--`, never a shell string of
+  // vsc's; a `$` is doubled, systemd's literal dollar (it expands $VAR).
+  assert.equal(argv.slice(argv.indexOf("--") + 1), ["sh", "-c", "echo $$0; id", "a b"]);
+  assert.equal(systemdRunArgv(ir, shop, "u.service", ["echo", "$$", "${HOME}", "$"]).slice(-4), [
+    "echo",
+    "$$$$",
+    "$${HOME}",
+    "$$",
+  ]);
 });
 
 test.run();

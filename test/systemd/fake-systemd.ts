@@ -43,6 +43,8 @@ export interface FakeSystemd extends SystemdHost {
   /** systemctl verbs that fail. */
   fail: Set<string>;
   booted: boolean;
+  /** What `journalctl` prints (systemd's log lines). */
+  journal: string[];
   cleanup(): void;
 }
 
@@ -95,6 +97,7 @@ export function fakeSystemd(): FakeSystemd {
     ignore: new Set(),
     fail: new Set(),
     booted: true,
+    journal: [],
     cleanup: () => rmSync(root, { recursive: true, force: true }),
     which: (t) => (t === "systemctl" ? "/bin/systemctl" : undefined),
     systemdBooted: () => h.booted,
@@ -107,6 +110,7 @@ export function fakeSystemd(): FakeSystemd {
     },
     run(argv): RunResult {
       const ok = (out = ""): RunResult => ({ ok: true, status: 0, out, err: "" });
+      if (argv[0] === "journalctl") return ok(h.journal.map((l) => `${l}\n`).join(""));
       if (argv[0] !== "systemctl") return { ok: false, status: 1, out: "", err: "not faked" };
       const [verb, ...rest] = argv.slice(1);
       const names = rest.filter((x) => x !== "--");
@@ -120,6 +124,7 @@ export function fakeSystemd(): FakeSystemd {
         case "start":
           for (const n of names) {
             if (n.endsWith(".target")) {
+              h.units[n] = { load: "loaded", active: "active", cgroup: "", slice: "" };
               const t = readFileSync(join(unitDir, n), "utf8");
               for (const m of t.matchAll(/^Wants=(.*\.slice)$/gm)) active.add(m[1]!);
               for (const m of t.matchAll(/^Wants=(.*\.service)$/gm))

@@ -42,6 +42,7 @@ import {
   type SdDesired,
   type SdPlan,
   type UnitState,
+  DIRECTIVE_OF,
   sdApply,
   sdObserve,
   validateSdPlan,
@@ -60,7 +61,9 @@ import {
   type CommandResult,
   type OutcomeRecord,
   bootId,
+  diag,
   leadMs,
+  readSealed,
   systemLog,
   timerDelay,
 } from "./confirm.js";
@@ -93,19 +96,6 @@ const CG_FILES = [
   "io.weight",
   "io.max",
 ] as const;
-const DIRECTIVE: Record<string, string> = {
-  "cpu.weight": "CPUWeight",
-  "cpu.max": "CPUQuota",
-  "cpuset.cpus": "AllowedCPUs",
-  "memory.min": "MemoryMin",
-  "memory.low": "MemoryLow",
-  "memory.high": "MemoryHigh",
-  "memory.max": "MemoryMax",
-  "memory.swap.max": "MemorySwapMax",
-  "pids.max": "TasksMax",
-  "io.weight": "IOWeight",
-  "io.max": "IO*Max",
-};
 
 /** What the systemd driver owns, read from the host. */
 export interface SdSnapshot {
@@ -350,7 +340,7 @@ export function sdUndo(
       cgroupPath: sliceCgroupOf(s),
       values: Object.entries(before.values[s]!)
         .filter(([, v]) => v !== null)
-        .map(([file, value]) => ({ file, directive: DIRECTIVE[file] ?? file, value: value! })),
+        .map(([file, value]) => ({ file, directive: DIRECTIVE_OF[file] ?? file, value: value! })),
     }))
     .filter((s) => s.values.length > 0);
   return {
@@ -387,40 +377,11 @@ export type SdPendingRead =
   | { kind: "ok"; record: SdPendingRecord; ext: "pending" | "reverting"; previousBoot: boolean }
   | { kind: "bad"; diagnostic: Diagnostic; ext: "pending" | "reverting" };
 
-function diag(code: string, message: string, help?: string, notes?: string[]): Diagnostic {
-  return {
-    code,
-    severity: "error",
-    message,
-    ...(help ? { help } : {}),
-    ...(notes && notes.length > 0 ? { notes } : {}),
-  };
-}
-
 /** Reads and checks `<key>.pending` (or `.reverting`) of a systemd apply. */
 export function readSdPending(st: StateFiles, h: SystemdHost): SdPendingRead {
-  let ext: "pending" | "reverting" = "pending";
-  let text = stateText.read(st, ext);
-  if (text === undefined) {
-    ext = "reverting";
-    text = stateText.read(st, ext);
-  }
-  if (text === undefined) return { kind: "none" };
-  const file = stateText.path(st, ext);
-  const bad = (why: string, notes: string[] = []): SdPendingRead => ({
-    kind: "bad",
-    ext,
-    diagnostic: diag(
-      Code.pendingTampered,
-      `the pending revert ${file} is refused: ${why}`,
-      "nothing was run from it; find out who changed it. `vsc confirm` discards it (keeping the live state as it is); `vsc plan`/`vsc apply` then bring the host where you want it",
-      [...notes, "nothing was changed"],
-    ),
-  });
-  const nl = text.indexOf("\n");
-  const body = text.slice(nl + 1).replace(/\n$/, "");
-  if (nl < 0 || createHash("sha256").update(body).digest("hex") !== text.slice(0, nl))
-    return bad("its checksum does not match its content (edited or truncated)");
+  const sealed = readSealed(st);
+  if (sealed.kind !== "sealed") return sealed;
+  const { ext, body, bad } = sealed;
   let r: SdPendingRecord;
   try {
     r = JSON.parse(body) as SdPendingRecord;

@@ -136,7 +136,7 @@ export function bootId(): string {
 
 const when = (ms: number) => new Date(ms).toISOString().replace(/\.\d+Z$/, "Z");
 
-function diag(code: string, message: string, help?: string, notes?: string[]): Diagnostic {
+export function diag(code: string, message: string, help?: string, notes?: string[]): Diagnostic {
   return {
     code,
     severity: "error",
@@ -172,7 +172,25 @@ export type PendingExt = "pending" | "reverting";
  * Reads `<key>.pending` and holds it to what vsc itself writes. Throws
  * StateError only for an unsafe state directory or file (a link, not ours).
  */
-export function readPending(st: StateFiles): PendingRead {
+/**
+ * The envelope both drivers' records share: `<key>.pending` (or
+ * `.reverting`, once a revert took it), a sha256 line, then the body. `bad`
+ * words a refusal of that file; a checksum that does not match is one.
+ */
+export function readSealed(st: StateFiles):
+  | { kind: "none" }
+  | { kind: "bad"; diagnostic: Diagnostic; ext: PendingExt }
+  | {
+      kind: "sealed";
+      ext: PendingExt;
+      file: string;
+      sum: string;
+      body: string;
+      bad: (
+        why: string,
+        notes?: string[],
+      ) => { kind: "bad"; diagnostic: Diagnostic; ext: PendingExt };
+    } {
   let ext: PendingExt = "pending";
   let text = stateText.read(st, ext);
   if (text === undefined) {
@@ -181,8 +199,8 @@ export function readPending(st: StateFiles): PendingRead {
   }
   if (text === undefined) return { kind: "none" };
   const file = stateText.path(st, ext);
-  const bad = (why: string, notes: string[] = []): PendingRead => ({
-    kind: "bad",
+  const bad = (why: string, notes: string[] = []) => ({
+    kind: "bad" as const,
     ext,
     diagnostic: diag(
       Code.pendingTampered,
@@ -196,6 +214,13 @@ export function readPending(st: StateFiles): PendingRead {
   const body = text.slice(nl + 1).replace(/\n$/, "");
   if (nl < 0 || createHash("sha256").update(body).digest("hex") !== sum)
     return bad("its checksum does not match its content (edited or truncated)");
+  return { kind: "sealed", ext, file, sum, body, bad };
+}
+
+export function readPending(st: StateFiles): PendingRead {
+  const sealed = readSealed(st);
+  if (sealed.kind !== "sealed") return sealed;
+  const { ext, file, sum, body, bad } = sealed;
   // The watchdog reads the same record every few seconds and once more at the deadline:
   // the checks below (the plan schema above all) ran on these very bytes already.
   const cacheKey = `${st.dir}\0${st.key}\0${sum}`;

@@ -79,7 +79,8 @@ export interface SdDesired {
   netService: string;
 }
 
-const DIRECTIVE_OF: Record<string, string> = {
+/** A slice's cgroup file -> the systemd directive that sets it. */
+export const DIRECTIVE_OF: Record<string, string> = {
   "cpu.weight": "CPUWeight",
   "cpu.max": "CPUQuota",
   "cpuset.cpus": "AllowedCPUs",

@@ -1,3 +1,5 @@
+import { createRequire } from "node:module";
+import type * as Readline from "node:readline";
 import type { Io } from "./io.js";
 
 /**
@@ -74,7 +76,11 @@ export function terminalIo(): Io {
     confirm: async (question) => {
       if (!process.stdin.isTTY) return false;
       // Loaded here: only `apply` asks, and most runs never load readline.
-      const { createInterface } = await import("node:readline");
+      // require, not import(): the bundle runs as a script with a code cache
+      // (bin/load-bundle.js), where a dynamic import() has no loader.
+      const { createInterface } = createRequire(import.meta.url)(
+        "node:readline",
+      ) as typeof Readline;
       const rl = createInterface({ input: process.stdin, output: process.stderr });
       try {
         const answer = await new Promise<string>((res) => rl.question(`${question} `, res));

@@ -3,7 +3,15 @@
  * process shows, such as a reader that closes the pipe early.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  cpSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "uvu";
@@ -65,6 +73,37 @@ test("stdout on a full disk (/dev/full): said once on stderr, exit 1, no stack t
   } finally {
     closeSync(full);
   }
+});
+
+test("the bundle runs from its code cache, and a cache of another bundle is never used", () => {
+  const probe = (root: string) =>
+    spawnSync(
+      process.execPath,
+      [
+        "-e",
+        `const b = require(${JSON.stringify(join(root, "bin", "load-bundle.js"))}); b.tuneV8(); process.stdout.write(String(b.loadBundle().cacheUsed))`,
+      ],
+      { encoding: "utf8" },
+    ).stdout.trim();
+  assert.is(probe(packageRoot()), "true", "the build's cache is used");
+
+  // A copy whose cache names another bundle id: not used, and vsc still runs the same.
+  const copy = join(dir, "pkg");
+  for (const d of ["bin", "dist/bundle", "templates"])
+    cpSync(join(packageRoot(), d), join(copy, d), { recursive: true });
+  cpSync(join(packageRoot(), "package.json"), join(copy, "package.json"));
+  const cache = join(copy, "dist", "bundle", "main.cache");
+  const bytes = readFileSync(cache);
+  bytes[0] = bytes[0] === 0x30 ? 0x31 : 0x30; // the first hex digit of the id
+  writeFileSync(cache, bytes);
+  assert.is(probe(copy), "false", "a cache with another id is not used");
+  const r = spawnSync(process.execPath, [join(copy, "bin", "vsc.js"), "check", good], {
+    encoding: "utf8",
+  });
+  assert.is(r.status, 0, r.stderr);
+  rmSync(cache);
+  assert.is(probe(copy), "false", "no cache: compiled as usual");
+  assert.is(spawnSync(process.execPath, [join(copy, "bin", "vsc.js"), "check", good]).status, 0);
 });
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));

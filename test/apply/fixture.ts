@@ -248,16 +248,27 @@ export function snapshot(dir: string): Record<string, string> {
 export const scratchKernel = (mount: string, netns?: string) =>
   hostKernel({ cgroupMount: mount, ...(netns ? { netns } : {}) });
 
+/** Scratch namespaces not deleted yet: deleted when the process exits, if a test forgot. */
+const liveNetns = new Set<string>();
+process.on("exit", () => {
+  for (const name of liveNetns) spawnSync("ip", ["netns", "del", name]);
+});
+
 /** A scratch network namespace with links `names` (veth pairs, up); null when this host cannot. */
 export function scratchNetns(names: string[]): { name: string; cleanup: () => void } | null {
   const name = `vsc-a-${process.pid}-${Math.floor(Math.random() * 1e6)}`;
   if (spawnSync("ip", ["netns", "add", name]).status !== 0) return null;
+  liveNetns.add(name);
   for (const n of names) {
     spawnSync("ip", ["-n", name, "link", "add", n, "type", "veth", "peer", "name", `${n}p`]);
     spawnSync("ip", ["-n", name, "link", "set", n, "up"]);
     spawnSync("ip", ["-n", name, "link", "set", `${n}p`, "up"]);
   }
-  return { name, cleanup: () => void spawnSync("ip", ["netns", "del", name]) };
+  const cleanup = () => {
+    liveNetns.delete(name);
+    spawnSync("ip", ["netns", "del", name]);
+  };
+  return { name, cleanup };
 }
 
 /**

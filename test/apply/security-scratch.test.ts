@@ -62,4 +62,5 @@ rootTest("cpuset.cpus, memory % and memory.oom.group: applied, read back, idempo
   }
 });
 
+test.after(() => ns?.cleanup());
 test.run();

@@ -150,11 +150,14 @@ export function readSmallFile(path: string, checkRegular = true): string | undef
  * Files under `root` (one directory level) that vsc generated, with their
  * texts: regular files whose first line is vsc's header and whose name
  * `names` accepts. vsc never reads or removes anything else. Each file is
- * opened once (its directory entry's type saves an lstat).
+ * opened once (its directory entry's type saves an lstat). `dirs`, when
+ * given, receives the names of the subdirectories of `root` (the same
+ * listing: the caller need not list `root` again).
  */
 export function readGeneratedFiles(
   root: string,
   names: (p: string) => boolean = () => true,
+  dirs?: string[],
 ): Map<string, string> {
   const out = new Map<string, string>();
   let entries;
@@ -169,6 +172,7 @@ export function readGeneratedFiles(
     if (text !== undefined && text.startsWith(GENERATED)) out.set(p, text);
   };
   for (const e of entries) {
+    if (dirs && e.isDirectory()) dirs.push(e.name);
     if (e.isDirectory() && e.name.endsWith(".d")) {
       let sub;
       try {

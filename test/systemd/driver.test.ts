@@ -19,7 +19,14 @@ import {
 import { lookupCode } from "../../src/diag/catalog.js";
 import { SdCode } from "../../src/systemd/driver.js";
 import { sdExec } from "../../src/systemd/exec.js";
-import { sdApply, sdDesired, sdObserve, sdPlan, validateSdPlan } from "../../src/systemd/driver.js";
+import {
+  fingerprintOf,
+  sdApply,
+  sdDesired,
+  sdObserve,
+  sdPlan,
+  validateSdPlan,
+} from "../../src/systemd/driver.js";
 import { checkText } from "../check/helpers.js";
 import { type FakeSystemd, fakeSystemd, listUnitDir } from "./fake-systemd.js";
 
@@ -129,11 +136,21 @@ test(
     assert.is(sdCmdPlan(irOf(SRC()), args(h, { detailedExitcode: true, phases }), io, h), 0);
     // The listed unit and vsc's own two, in one `systemctl show`.
     assert.equal(h.shows, [["nginx.service", "vsc-net.service", "vsc.target"]]);
-    for (const k of ["desired (render the units)", "observe: cgroup values", "plan: fingerprint"])
+    for (const k of ["desired (render the units)", "observe: cgroup values", "plan: diff"])
       assert.ok(
         typeof phases[k] === "number" && phases[k]! >= 0,
         `${k}: ${JSON.stringify(phases)}`,
       );
+    // A plan only printed is not fingerprinted; a JSON one is, with the
+    // fingerprint of what is observed.
+    assert.not.ok("plan: fingerprint" in phases);
+    const jsonPhases: Record<string, number> = {};
+    io = recordingIo();
+    sdCmdPlan(irOf(SRC()), args(h, { json: true, phases: jsonPhases }), io, h);
+    assert.ok("plan: fingerprint" in jsonPhases);
+    const fp = JSON.parse(io.stdout).fingerprint;
+    assert.is(fp, fingerprintOf(sdObserve(h, sdDesired(irOf(SRC())))));
+    assert.match(fp, /^[0-9a-f]{64}$/);
     // Behind vsc's back: the unit moved, the net service stopped, a value
     // changed, a file edited. Every one shows in the next plan.
     h.units["nginx.service"]!.cgroup = "/system.slice/nginx.service";

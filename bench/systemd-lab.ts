@@ -184,6 +184,27 @@ const floor2 = floorRun();
 step("floor again", floor2);
 const floor = Math.min(floor1, floor2);
 
+// The cgroupfs driver's no-op plan of the same contexts in the same boot, as
+// processes (`vsc plan FILE`), for comparison: applied by `vsc apply` under
+// its own root (/sys/fs/cgroup/vsc, beside vsc.slice), removed after.
+let cgPlan: number[] = [];
+try {
+  writeFileSync("/run/vsc-bench/bench-cg.vsc", text.replace("  driver systemd\n", ""));
+  const cg = (verb: string, ...more: string[]) =>
+    timeProcess(
+      [process.execPath, vsc, verb, "bench-cg.vsc", "--state-dir", "/run/vsc-bench-cg", ...more],
+      1,
+      {},
+      "/run/vsc-bench",
+    )[0]!;
+  step("cgroupfs driver: vsc apply (a process)", cg("apply", "--auto-approve"));
+  cgPlan = [0, 1, 2].map(() => cg("plan", "--detailed-exitcode"));
+  step("cgroupfs driver: vsc plan FILE (a process, no-op), median of 3", med(cgPlan));
+  step("cgroupfs driver: vsc destroy (a process)", cg("destroy", "--auto-approve"));
+} catch (e) {
+  step(`cgroupfs driver comparison failed: ${(e as Error).message.slice(0, 300)}`);
+}
+
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const total = med(phased.totals);
 console.log(`\n## no-op plan of ${N} contexts by phase (median of 3, in the process)\n`);
@@ -195,6 +216,8 @@ console.log(`| compile/check in the process | ${s(med(checks))} |`);
 console.log(`| node -e 0 | ${s(med(node0))} |`);
 console.log(`| vsc check FILE (process) | ${s(med(cliCheck))} |`);
 console.log(`| vsc plan FILE (process, no-op) | ${s(med(cliPlan))} |`);
+if (cgPlan.length > 0)
+  console.log(`| cgroupfs driver: vsc plan FILE (process, no-op) | ${s(med(cgPlan))} |`);
 console.log(`\n## systemd driver on systemd 252 (kernel lab, software emulation), ${N} contexts\n`);
 console.log(
   "| floor (before, after) | vsc apply from empty | / floor | verify alone | no-op plan (twice) | its floor | one-context edit: plan | files | live values | edit apply |",

@@ -90,10 +90,10 @@ const TAIL_ARG_BYTES = 256 * 1024;
  * The texts of the files `paths` (relative to `dir`), trailing newline
  * removed, undefined where a file cannot be read: read by one `tail -v -n
  * +1` per 256 KiB of names instead of one open, read and close from
- * JavaScript each. In the kernel lab (software emulation, systemd 252) the
- * 9,009 values of a no-op plan of 1,000 contexts took 2.70 s read one by
- * one from JavaScript (300 us a value, most of it JavaScript around three
- * system calls); see docs/systemd.md for the figure this way. tail writes
+ * JavaScript each. Measured in the kernel lab (software emulation), 9,000
+ * values of 1,000 cgroups: one process 1.31 s, from JavaScript 1.64 s warm
+ * and 3.89 s cold (a `vsc plan` process reads them once, cold); on a host
+ * both take about 0.1 s (docs/systemd.md). tail writes
  * "==> NAME <==" before each file it could open (names unquoted, a blank
  * line between files) and says nothing on stdout of one it could not; the
  * names are vsc's own slice paths and interface file names, and a cgroup

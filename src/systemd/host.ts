@@ -90,10 +90,12 @@ const TAIL_ARG_BYTES = 256 * 1024;
  * The texts of the files `paths` (relative to `dir`), trailing newline
  * removed, undefined where a file cannot be read: read by one `tail -v -n
  * +1` per 256 KiB of names instead of one open, read and close from
- * JavaScript each. Measured in the kernel lab (software emulation), 9,000
- * values of 1,000 cgroups: one process 1.31 s, from JavaScript 1.64 s warm
- * and 3.89 s cold (a `vsc plan` process reads them once, cold); on a host
- * both take about 0.1 s (docs/systemd.md). tail writes
+ * JavaScript each. Measured in one kernel lab boot (systemd 252, software
+ * emulation, bench/systemd-read-ab.ts), the 9,009 values of a no-op plan of
+ * 1,000 contexts, median of 3: 1.60 s by tail against 1.93 s one by one in
+ * a fresh process, 1.69 s against 2.02 s warm (a gain smaller than the
+ * plan's run-to-run spread of about 1 s); on a host both take about 0.1 s
+ * (docs/systemd.md). tail writes
  * "==> NAME <==" before each file it could open (names unquoted, a blank
  * line between files) and says nothing on stdout of one it could not; the
  * names are vsc's own slice paths and interface file names, and a cgroup

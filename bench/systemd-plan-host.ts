@@ -35,18 +35,11 @@ const dir = mkdtempSync(join(tmpdir(), "vsc-bench-"));
 try {
   // The fake reads cgroup files with readFileSync; the plan uses the real reader.
   const real = realSystemdHost({ cgroupMount: fake.cgroupMount });
-  const h = {
-    ...fake,
-    readCgroup: real.readCgroup.bind(real),
-    readCgroups: real.readCgroups!.bind(real),
-  };
+  const h = { ...fake, readCgroup: real.readCgroup.bind(real) };
   const args = { file: "bench.vsc", autoApprove: true, stateDir: join(fake.root, "run") };
   const io = recordingIo();
   if ((await sdCmdApply(ir, args, io, h)) !== 0) throw new Error(io.stderr);
   const plan = timeNoopPlans(ir, args, h, REPS);
-  // The same with each value read from JavaScript (open, read, close), as before `tail`.
-  const { readCgroups: _, ...each } = h;
-  const planEach = timeNoopPlans(ir, args, each, REPS);
   const checks = timeCheck(text, REPS);
   writeFileSync(join(dir, "bench.vsc"), text);
   const node0 = timeProcess([process.execPath, "-e", "0"], REPS);
@@ -59,9 +52,6 @@ try {
   console.log(`| phase | time | share |\n| --- | --- | --- |`);
   for (const r of phaseRows(plan.phases, total)) console.log(r);
   console.log(`| **no-op plan (sdCmdPlan)** | ${secs(total)} | |`);
-  console.log(
-    `\nWith each value read from JavaScript instead of by tail: cgroup values ${secs(planEach.phases["observe: cgroup values"]!)}, the plan ${secs(med(planEach.totals))}.`,
-  );
   console.log(`\n| reference | time |\n| --- | --- |`);
   console.log(`| compile/check in the process | ${secs(med(checks))} |`);
   console.log(`| node -e 0 | ${secs(med(node0))} |`);

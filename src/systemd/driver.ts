@@ -231,23 +231,11 @@ export function sdObserve(
   const links = ownedLinkPaths(h, dirs, want.netService, want.target);
   lap("observe: links");
   const values: Record<string, Record<string, string | null>> = {};
-  if (h.readCgroups) {
-    // All at once (the real host: a few `tail` runs; src/systemd/host.ts).
-    const paths: string[] = [];
-    for (const s of want.slices) for (const x of s.values) paths.push(`${s.cgroupPath}/${x.file}`);
-    const got = h.readCgroups(paths);
-    let i = 0;
-    for (const s of want.slices) {
-      const v: Record<string, string | null> = {};
-      for (const x of s.values) v[x.file] = got[i++] ?? null;
-      values[s.unit] = v;
-    }
-  } else
-    for (const s of want.slices) {
-      const v: Record<string, string | null> = {};
-      for (const x of s.values) v[x.file] = h.readCgroup(s.cgroupPath, x.file) ?? null;
-      values[s.unit] = v;
-    }
+  for (const s of want.slices) {
+    const v: Record<string, string | null> = {};
+    for (const x of s.values) v[x.file] = h.readCgroup(s.cgroupPath, x.file) ?? null;
+    values[s.unit] = v;
+  }
   lap("observe: cgroup values");
   const names = [...new Set([...want.dropIns.map((d) => d.unit), ...extraUnits])].sort();
   // One `systemctl show` for the listed units and vsc's own two (it was one

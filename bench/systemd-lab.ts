@@ -12,15 +12,22 @@
  * is what carries over.
  */
 import { spawnSync } from "node:child_process";
-import { readFileSync, readdirSync, rmSync } from "node:fs";
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
-import { check } from "../src/check/index.js";
 import { recordingIo } from "../src/cli/io.js";
 import { sdCmdApply, sdCmdDestroy, sdCmdPlan } from "../src/cli/systemd.js";
 import { sdDesired, sdObserve, sdPlan, sdVerify } from "../src/systemd/driver.js";
 import { type SystemdHost, realSystemdHost } from "../src/systemd/host.js";
 import { writeLink, writeUnitFile } from "../src/systemd/unit-dir.js";
-import { loadProgram, memoryHost } from "../src/syntax/load.js";
+import {
+  benchConfig as config,
+  irOf,
+  med,
+  phaseRows,
+  timeCheck,
+  timeNoopPlans,
+  timeProcess,
+} from "./systemd-phases.js";
 
 if (process.env.VSC_SYSTEMD_LAB !== "1") {
   console.error(
@@ -30,22 +37,6 @@ if (process.env.VSC_SYSTEMD_LAB !== "1") {
 }
 const N = Number(process.env.VSC_PERF_N ?? 1000);
 
-function config(n: number, editOne = false): string {
-  const out = ["host bench {\n  cpus 2\n  memory 64GiB\n  driver systemd\n}\n"];
-  for (let i = 1; i <= n; i++) {
-    const limit = editOne && i === 1 ? "40MiB" : "32MiB";
-    out.push(
-      `context c${i} { id ${i}  cpu { share ${1 + (i % 4)} }  memory { limit ${limit} } }\n`,
-    );
-  }
-  return out.join("");
-}
-function irOf(text: string) {
-  const { program } = loadProgram("bench.vsc", memoryHost({ "bench.vsc": text }));
-  const r = check(program);
-  if (!r.ir) throw new Error(JSON.stringify(r.diagnostics.slice(0, 3)));
-  return r.ir;
-}
 const sc = (...args: string[]) => {
   const r = spawnSync("systemctl", args, { encoding: "utf8" });
   if (r.status !== 0) throw new Error(`systemctl ${args.join(" ")}: ${r.stderr}`);
@@ -145,6 +136,36 @@ const noop2 = time(() => {
 });
 step("no-op plan again", noop2);
 
+// Where a no-op plan's time goes (3 more, phase by phase), and the CPU-bound
+// references whose ratio to a host's is the emulation factor
+// (bench/systemd-plan-host.ts prints the host's).
+const phased = timeNoopPlans(ir, args, h, 3);
+step(
+  `no-op plan, 3 more with phases: ${phased.totals.map((x) => (x / 1000).toFixed(2)).join(", ")} s`,
+);
+const text = config(N);
+const checks = timeCheck(text, 3);
+step("compile/check in the process, median of 3", med(checks));
+mkdirSync("/run/vsc-bench", { recursive: true });
+writeFileSync("/run/vsc-bench/bench.vsc", text);
+const node0 = timeProcess([process.execPath, "-e", "0"], 3);
+step("node -e 0, median of 3", med(node0));
+const vsc = `${process.cwd()}/bin/vsc.js`;
+const cliCheck = timeProcess(
+  [process.execPath, vsc, "check", "bench.vsc"],
+  3,
+  {},
+  "/run/vsc-bench",
+);
+step("vsc check FILE (a process), median of 3", med(cliCheck));
+const cliPlan = timeProcess(
+  [process.execPath, vsc, "plan", "bench.vsc", "--detailed-exitcode"],
+  3,
+  {},
+  "/run/vsc-bench",
+);
+step("vsc plan FILE (a process, no-op), median of 3", med(cliPlan));
+
 const edited = irOf(config(N, true));
 io = recordingIo();
 const edit = time(() => sdCmdPlan(edited, args, io, h));
@@ -163,7 +184,40 @@ const floor2 = floorRun();
 step("floor again", floor2);
 const floor = Math.min(floor1, floor2);
 
+// The cgroupfs driver's no-op plan of the same contexts in the same boot, as
+// processes (`vsc plan FILE`), for comparison: applied by `vsc apply` under
+// its own root (/sys/fs/cgroup/vsc, beside vsc.slice), removed after.
+let cgPlan: number[] = [];
+try {
+  writeFileSync("/run/vsc-bench/bench-cg.vsc", text.replace("  driver systemd\n", ""));
+  const cg = (verb: string, ...more: string[]) =>
+    timeProcess(
+      [process.execPath, vsc, verb, "bench-cg.vsc", "--state-dir", "/run/vsc-bench-cg", ...more],
+      1,
+      {},
+      "/run/vsc-bench",
+    )[0]!;
+  step("cgroupfs driver: vsc apply (a process)", cg("apply", "--auto-approve"));
+  cgPlan = [0, 1, 2].map(() => cg("plan", "--detailed-exitcode"));
+  step("cgroupfs driver: vsc plan FILE (a process, no-op), median of 3", med(cgPlan));
+  step("cgroupfs driver: vsc destroy (a process)", cg("destroy", "--auto-approve"));
+} catch (e) {
+  step(`cgroupfs driver comparison failed: ${(e as Error).message.slice(0, 300)}`);
+}
+
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+const total = med(phased.totals);
+console.log(`\n## no-op plan of ${N} contexts by phase (median of 3, in the process)\n`);
+console.log(`| phase | time | share |\n| --- | --- | --- |`);
+for (const r of phaseRows(phased.phases, total)) console.log(r);
+console.log(`| **no-op plan (sdCmdPlan)** | ${s(total)} | |`);
+console.log(`\n| reference (median of 3) | time |\n| --- | --- |`);
+console.log(`| compile/check in the process | ${s(med(checks))} |`);
+console.log(`| node -e 0 | ${s(med(node0))} |`);
+console.log(`| vsc check FILE (process) | ${s(med(cliCheck))} |`);
+console.log(`| vsc plan FILE (process, no-op) | ${s(med(cliPlan))} |`);
+if (cgPlan.length > 0)
+  console.log(`| cgroupfs driver: vsc plan FILE (process, no-op) | ${s(med(cgPlan))} |`);
 console.log(`\n## systemd driver on systemd 252 (kernel lab, software emulation), ${N} contexts\n`);
 console.log(
   "| floor (before, after) | vsc apply from empty | / floor | verify alone | no-op plan (twice) | its floor | one-context edit: plan | files | live values | edit apply |",

@@ -22,10 +22,12 @@ import { writeFileReplacing } from "../safe-fs.js";
 import { type SystemdHost, realSystemdHost } from "../systemd/host.js";
 import {
   SdCode,
+  type Phases,
   type SdPlan,
   desiredOfPlan,
   emptyDesired,
   fingerprintOf,
+  phaseClock,
   renderSdPlan,
   sdApply,
   sdDesired,
@@ -50,6 +52,8 @@ export interface SdArgs {
   autoApprove?: boolean;
   /** `apply --confirm`: seconds until the revert (parsed by cmdApply). */
   confirmSeconds?: number;
+  /** plan: the time of each phase is added here (bench/systemd-lab.ts). */
+  phases?: Phases;
 }
 
 /** The apply lock's directory (the cgroupfs driver's state directory). */
@@ -72,14 +76,20 @@ const report = (ds: Diagnostic[], a: SdArgs, io: Io) =>
 
 /** `vsc plan` under driver systemd. */
 export function sdCmdPlan(ir: VscIr, a: SdArgs, io: Io, h = systemdHostOf(a)): number {
+  const lap = phaseClock(a.phases);
   const pre = sdPreflight(h);
+  lap("preflight");
   if (pre.length > 0) return (report(pre, a, io), 1);
   const want = sdDesired(ir);
-  const r = sdPlan(h, want, sdObserve(h, want));
+  lap("desired (render the units)");
+  const o = sdObserve(h, want, [], a.phases);
+  const r = sdPlan(h, want, o, undefined, a.phases);
+  const lapOut = phaseClock(a.phases);
   if (r.diagnostics.length > 0) report(r.diagnostics, a, io);
   if (!r.plan) return 1;
   if (a.json) io.out(JSON.stringify(r.plan, null, 1) + "\n");
   else io.out(renderSdPlan(r.plan));
+  lapOut("render");
   if (a.out) {
     try {
       writeFileReplacing(

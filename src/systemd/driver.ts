@@ -20,6 +20,7 @@ import * as fs from "node:fs";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { performance } from "node:perf_hooks";
 import type { Diagnostic } from "../diag/diagnostic.js";
 import { renderTcBatch } from "../emit/index.js";
 import { type SystemdArtifacts, systemdArtifacts } from "../emit/systemd.js";
@@ -151,12 +152,34 @@ export interface SdObserved {
   targetActive?: boolean;
 }
 
+/**
+ * Where a plan's time goes: milliseconds by phase, added up over calls
+ * (bench/systemd-lab.ts prints them). Absent: nothing is timed.
+ */
+export type Phases = Record<string, number>;
+
+/** A clock for `phases`: each call books the time since the previous one to `name`. */
+export function phaseClock(phases?: Phases): (name: string) => void {
+  if (!phases) return () => {};
+  let t = performance.now();
+  return (name) => {
+    const now = performance.now();
+    phases[name] = (phases[name] ?? 0) + (now - t);
+    t = now;
+  };
+}
+
 const key = (root: FileRoot, path: string) => `${root}:${path}`;
 const dirOf = (h: SystemdHost, root: FileRoot) => (root === "unit" ? h.unitDir : h.installDir);
 
-/** Names vsc may own in the unit directory: its slices, target, net service, drop-ins and links. */
+/**
+ * vsc's links in the unit directory: the target's `multi-user.target.wants`
+ * link and any `sys-subsystem-net-devices-*.device.wants/<net service>` link
+ * (`dirs`: the unit directory's subdirectories, from its one listing).
+ */
 function ownedLinkPaths(
   h: SystemdHost,
+  dirs: string[],
   netService: string,
   target: string,
 ): Record<string, string> {
@@ -166,27 +189,27 @@ function ownedLinkPaths(
     if (t !== undefined && (t === `../${netService}` || t === `../${target}`)) out[p] = t;
   };
   check(`multi-user.target.wants/${target}`);
-  // Device wants: any sys-subsystem-net-devices-*.device.wants/<net service> link is vsc's.
-  for (const p of generatedLinkCandidates(h, netService)) check(p);
+  for (const d of dirs)
+    if (/^sys-subsystem-net-devices-.*\.device\.wants$/.test(d)) check(`${d}/${netService}`);
   return out;
 }
 
-function generatedLinkCandidates(h: SystemdHost, netService: string): string[] {
-  const out: string[] = [];
-  try {
-    for (const e of fs.readdirSync(h.unitDir)) {
-      if (/^sys-subsystem-net-devices-.*\.device\.wants$/.test(e)) out.push(`${e}/${netService}`);
-    }
-  } catch {
-    /* no unit dir yet */
-  }
-  return out;
-}
-
-export function sdObserve(h: SystemdHost, want: SdDesired, extraUnits: string[] = []): SdObserved {
+/**
+ * What is on the host now, for what `want` manages. `phases` (the
+ * benchmark's): the time of each part, added to it.
+ */
+export function sdObserve(
+  h: SystemdHost,
+  want: SdDesired,
+  extraUnits: string[] = [],
+  phases?: Phases,
+): SdObserved {
+  const lap = phaseClock(phases);
   const files: Record<string, string> = {};
   // Only the names vsc writes: its header alone does not make any file vsc's.
-  for (const [p, text] of readGeneratedFiles(h.unitDir, isOwnedUnitPath))
+  // One listing of the unit directory serves the files and the links.
+  const dirs: string[] = [];
+  for (const [p, text] of readGeneratedFiles(h.unitDir, isOwnedUnitPath, dirs))
     files[key("unit", p)] = text;
   for (const p of ["ruleset.nft", "tc.batch"]) {
     const t = readUnitFile(h.installDir, p);
@@ -204,16 +227,25 @@ export function sdObserve(h: SystemdHost, want: SdDesired, extraUnits: string[] 
       /* absent: fine */
     }
   }
-  const links = ownedLinkPaths(h, want.netService, want.target);
+  lap("observe: unit files");
+  const links = ownedLinkPaths(h, dirs, want.netService, want.target);
+  lap("observe: links");
   const values: Record<string, Record<string, string | null>> = {};
   for (const s of want.slices) {
     const v: Record<string, string | null> = {};
     for (const x of s.values) v[x.file] = h.readCgroup(s.cgroupPath, x.file) ?? null;
     values[s.unit] = v;
   }
+  lap("observe: cgroup values");
   const names = [...new Set([...want.dropIns.map((d) => d.unit), ...extraUnits])].sort();
-  const units = showUnits(h, names);
-  const own = showUnits(h, [want.netService, want.target]);
+  // One `systemctl show` for the listed units and vsc's own two (it was one
+  // each when units were listed): every systemctl run is a process start and
+  // a D-Bus connection.
+  const shown = showUnits(h, [...new Set([...names, want.netService, want.target])]);
+  const units: Record<string, UnitState> = {};
+  for (const n of names) units[n] = shown[n]!;
+  const own = shown;
+  lap("observe: systemctl show");
   return {
     files,
     foreign,
@@ -373,7 +405,9 @@ export function sdPlan(
   want: SdDesired,
   o: SdObserved,
   destroy?: { links: string[] },
+  phases?: Phases,
 ): PlanResult {
+  const lap = phaseClock(phases);
   const diagnostics: Diagnostic[] = [];
   if (o.foreign.length > 0) {
     return {
@@ -468,31 +502,50 @@ export function sdPlan(
       !o.netActive ||
       o.targetActive !== true);
   if (destroy && (files.length > 0 || o.netActive)) stops.unshift(want.netService, want.target);
-  return {
-    plan: {
-      "vsc-systemd-plan": 1,
-      host: want.host,
-      cgroupRoot: want.cgroupRoot,
-      unitDir: h.unitDir,
-      installDir: h.installDir,
-      fingerprint: fingerprintOf(o),
-      files,
-      links,
-      properties,
-      restarts,
-      stops,
-      reloadNet,
-      netActive: o.netActive,
-      start,
-      target: want.target,
-      netService: want.netService,
-      verify: want.slices,
-      placement: want.dropIns.map((d) => ({ unit: d.unit, cgroup: `/${d.sliceCgroup}/${d.unit}` })),
-      wantFiles: want.files.map((f) => ({ root: f.root, path: f.path })),
-      ...(destroy && (files.length > 0 || o.netActive) ? { destroy } : {}),
-    },
-    diagnostics,
+  lap("plan: diff");
+  const plan: SdPlan = {
+    "vsc-systemd-plan": 1,
+    host: want.host,
+    cgroupRoot: want.cgroupRoot,
+    unitDir: h.unitDir,
+    installDir: h.installDir,
+    fingerprint: "",
+    files,
+    links,
+    properties,
+    restarts,
+    stops,
+    reloadNet,
+    netActive: o.netActive,
+    start,
+    target: want.target,
+    netService: want.netService,
+    verify: want.slices,
+    placement: want.dropIns.map((d) => ({ unit: d.unit, cgroup: `/${d.sliceCgroup}/${d.unit}` })),
+    wantFiles: want.files.map((f) => ({ root: f.root, path: f.path })),
+    ...(destroy && (files.length > 0 || o.netActive) ? { destroy } : {}),
   };
+  // The fingerprint is hashed when first read (a plan saved with --out or
+  // printed as JSON), once: a plan that is only printed never reads it. It
+  // was 6% of a no-op plan of 1,000 contexts: 16 of 250 ms on a host, 0.24
+  // of 4.52 s in the kernel lab (docs/systemd.md). `o` is never changed
+  // after it is observed, so the value is the one hashing it here would give.
+  Object.defineProperty(plan, "fingerprint", {
+    enumerable: true,
+    configurable: true,
+    get() {
+      const t = performance.now();
+      const v = fingerprintOf(o);
+      if (phases)
+        phases["plan: fingerprint"] = (phases["plan: fingerprint"] ?? 0) + performance.now() - t;
+      Object.defineProperty(plan, "fingerprint", { value: v, enumerable: true, writable: true });
+      return v;
+    },
+    set(v: string) {
+      Object.defineProperty(plan, "fingerprint", { value: v, enumerable: true, writable: true });
+    },
+  });
+  return { plan, diagnostics };
 }
 
 /** Whether applying changes anything. */

@@ -4,7 +4,7 @@
  * only for units that must move, idempotence, rollback, stale and hostile
  * saved plans, refusals. The real systemd proof is test/kernel/systemd-*.
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -19,7 +19,14 @@ import {
 import { lookupCode } from "../../src/diag/catalog.js";
 import { SdCode } from "../../src/systemd/driver.js";
 import { sdExec } from "../../src/systemd/exec.js";
-import { sdApply, sdDesired, sdObserve, sdPlan, validateSdPlan } from "../../src/systemd/driver.js";
+import {
+  fingerprintOf,
+  sdApply,
+  sdDesired,
+  sdObserve,
+  sdPlan,
+  validateSdPlan,
+} from "../../src/systemd/driver.js";
 import { checkText } from "../check/helpers.js";
 import { type FakeSystemd, fakeSystemd, listUnitDir } from "./fake-systemd.js";
 
@@ -116,6 +123,74 @@ test(
     // A changed value of a running slice: the one reload sets it, nothing is started.
     assert.equal(h.calls, [["daemon-reload"]]);
     assert.is(h.readCgroup("vsc.slice/vsc-shop.slice", "cpu.weight"), "900");
+  }),
+);
+
+test(
+  "a no-op plan asks systemd once; the next plan sees what changed since (nothing is kept)",
+  withHost(async (h) => {
+    assert.is(await sdCmdApply(irOf(SRC()), args(h), recordingIo(), h), 0);
+    h.shows.length = 0;
+    const phases: Record<string, number> = {};
+    let io = recordingIo();
+    assert.is(sdCmdPlan(irOf(SRC()), args(h, { detailedExitcode: true, phases }), io, h), 0);
+    // The listed unit and vsc's own two, in one `systemctl show`.
+    assert.equal(h.shows, [["nginx.service", "vsc-net.service", "vsc.target"]]);
+    for (const k of ["desired (render the units)", "observe: cgroup values", "plan: diff"])
+      assert.ok(
+        typeof phases[k] === "number" && phases[k]! >= 0,
+        `${k}: ${JSON.stringify(phases)}`,
+      );
+    // A plan only printed is not fingerprinted; a JSON one is, with the
+    // fingerprint of what is observed.
+    assert.not.ok("plan: fingerprint" in phases);
+    const jsonPhases: Record<string, number> = {};
+    io = recordingIo();
+    sdCmdPlan(irOf(SRC()), args(h, { json: true, phases: jsonPhases }), io, h);
+    assert.ok("plan: fingerprint" in jsonPhases);
+    const fp = JSON.parse(io.stdout).fingerprint;
+    assert.is(fp, fingerprintOf(sdObserve(h, sdDesired(irOf(SRC())))));
+    assert.match(fp, /^[0-9a-f]{64}$/);
+    // Behind vsc's back: the unit moved, the net service stopped, a value
+    // changed, a file edited. Every one shows in the next plan.
+    h.units["nginx.service"]!.cgroup = "/system.slice/nginx.service";
+    h.units["vsc-net.service"]!.active = "inactive";
+    writeFileSync(join(h.cgroupMount, "vsc.slice/vsc-other.slice/cpu.weight"), "7\n");
+    writeFileSync(
+      join(h.unitDir, "vsc-shop.slice"),
+      readFileSync(join(h.unitDir, "vsc-shop.slice"), "utf8") + "# edited\n",
+    );
+    io = recordingIo();
+    assert.is(sdCmdPlan(irOf(SRC()), args(h, { detailedExitcode: true }), io, h), 2);
+    assert.match(io.stdout, "! restart nginx.service: moves from /system.slice/nginx.service");
+    assert.match(io.stdout, "~ vsc-other.slice CPUWeight (cpu.weight): 7 -> 100");
+    assert.match(io.stdout, `~ ${h.unitDir}/vsc-shop.slice`);
+    assert.match(io.stdout, "(re)start vsc-net.service");
+  }),
+);
+
+test(
+  "links: vsc's device wants links are found in the one listing of the unit directory",
+  withHost(async (h) => {
+    const text = SRC().replace("driver systemd", "link lo rate 1gbit\n  driver systemd");
+    assert.is(await sdCmdApply(irOf(text), args(h), recordingIo(), h), 0);
+    assert.ok(listUnitDir(h).includes("sys-subsystem-net-devices-lo.device.wants/vsc-net.service"));
+    let io = recordingIo();
+    assert.is(sdCmdPlan(irOf(text), args(h, { detailedExitcode: true }), io, h), 0, io.stdout);
+    // Without the link: vsc's link is the one to remove (it was observed).
+    io = recordingIo();
+    assert.is(sdCmdPlan(irOf(SRC()), args(h, { detailedExitcode: true }), io, h), 2);
+    assert.match(
+      io.stdout,
+      `- ${h.unitDir}/sys-subsystem-net-devices-lo.device.wants/vsc-net.service`,
+    );
+    // A foreign link in a device's wants directory is not vsc's: never listed.
+    symlinkSync(
+      "../foreign.service",
+      join(h.unitDir, "sys-subsystem-net-devices-lo.device.wants/foreign.service"),
+    );
+    io = recordingIo();
+    assert.is(sdCmdPlan(irOf(text), args(h, { detailedExitcode: true }), io, h), 0, io.stdout);
   }),
 );
 

@@ -38,6 +38,8 @@ export interface FakeSystemd extends SystemdHost {
   root: string;
   units: Record<string, { load: string; active: string; cgroup: string; slice: string }>;
   calls: string[][];
+  /** The unit names of each `systemctl show` (not in `calls`). */
+  shows: string[][];
   /** Directive keys systemd "ignores" (never realised). */
   ignore: Set<string>;
   /** systemctl verbs that fail. */
@@ -94,6 +96,7 @@ export function fakeSystemd(): FakeSystemd {
     cgroupMount: mount,
     units: {},
     calls: [],
+    shows: [],
     ignore: new Set(),
     fail: new Set(),
     booted: true,
@@ -156,6 +159,7 @@ export function fakeSystemd(): FakeSystemd {
           }
           return ok();
         case "show": {
+          h.shows.push(names.slice(2));
           const out = names
             .slice(2)
             .map((n) => {

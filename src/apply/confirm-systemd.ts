@@ -36,7 +36,7 @@
  * holds, and pass validateSdPlan (only vsc's files, links and unit names).
  */
 import { createHash, randomBytes } from "node:crypto";
-import { readdirSync } from "node:fs";
+import { type Dirent, readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Diagnostic } from "../diag/diagnostic.js";
 import { packageRoot } from "../paths.js";
@@ -553,6 +553,8 @@ export function guardText(
     "Description=vsc: revert an apply that was not confirmed before the reboot",
     "DefaultDependencies=no",
     "After=local-fs.target",
+    // Its report goes to the system log through /dev/log (logger), which this socket opens.
+    "After=systemd-journald-dev-log.socket",
     `RequiresMountsFor=${mounts.map(execWord).join(" ")}`,
     ...before.map((u) => `Before=${u}`),
     "",
@@ -1111,34 +1113,32 @@ function runSdRevert(
 
 /**
  * Units running in the slices the undo stops, other than the ones it moves
- * back: `systemctl stop` of a slice stops them (as destroy does).
+ * back: `systemctl stop` of a slice stops them (as destroy does). Read from
+ * the cgroup tree (each unit's cgroup is a directory named after it), not
+ * from systemctl: `systemctl show` of the 21 active units took 7.5 s in the
+ * systemd lab under emulation, the directory walk takes milliseconds.
  */
 function unitsIn(h: SystemdHost, r: SdPendingRecord): string[] {
   const stops = r.undo.stops.filter((s) => s.endsWith(".slice"));
   if (stops.length === 0) return [];
   const moved = new Set(r.undo.restarts.map((x) => x.unit));
-  const q = h.run([
-    "systemctl",
-    "list-units",
-    "--plain",
-    "--no-legend",
-    "--state=active",
-    "--type=service,scope,socket",
-  ]);
-  if (!q.ok) return [];
-  const names = q.out
-    .split("\n")
-    .map((l) => l.trim().split(/\s+/)[0]!)
-    .filter((n) => n && !moved.has(n));
-  if (names.length === 0) return [];
-  const show = h.run(["systemctl", "show", "-p", "Id,ControlGroup", "--", ...names]);
-  const out: string[] = [];
-  for (const b of show.out.split(/\n\s*\n/)) {
-    const id = /^Id=(.*)$/m.exec(b)?.[1];
-    const cg = /^ControlGroup=(.*)$/m.exec(b)?.[1] ?? "";
-    if (id && stops.some((s) => cg.startsWith(`/${sliceCgroupOf(s)}/`))) out.push(id);
-  }
-  return out.sort();
+  const out = new Set<string>();
+  const walk = (dir: string, depth: number) => {
+    let es: Dirent[];
+    try {
+      es = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of es) {
+      if (!e.isDirectory()) continue;
+      if (e.name.endsWith(".slice")) {
+        if (depth < 64) walk(join(dir, e.name), depth + 1);
+      } else if (UNIT_RE.test(e.name) && !moved.has(e.name)) out.add(e.name);
+    }
+  };
+  for (const s of stops) walk(join(h.cgroupMount, sliceCgroupOf(s)), 0);
+  return [...out].sort();
 }
 
 /**

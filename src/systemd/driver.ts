@@ -685,16 +685,17 @@ export function sdApply(h: SystemdHost, p: SdPlan, restartsApproved: boolean): A
       message: `cannot write the unit files: ${(e as Error).message}`,
     });
   }
-  // The network first when it can be (the undo of --confirm: the connection that
-  // matters comes back before systemd's jobs), else once the units are started.
-  const netFirst = p.loadNet !== undefined && rulesetCgroupsExist(h, p.loadNet);
-  const loadNet = (): ApplyResult | undefined => {
+  // The network first (the undo of --confirm: the connection that matters comes back
+  // before systemd's jobs): the tc trees always (they name no cgroup), the ruleset when
+  // every cgroup it names exists, else once the units are started.
+  const nftFirst = p.loadNet !== undefined && rulesetCgroupsExist(h, p.loadNet);
+  const loadNet = (part: "tc" | "nft"): ApplyResult | undefined => {
     netLoaded = true;
-    const f = loadNetNow(h, p.loadNet!, calls);
+    const f = loadNetNow(h, p.loadNet!, part, calls);
     return f ? rollback(f) : undefined;
   };
-  if (netFirst) {
-    const f = loadNet();
+  if (p.loadNet) {
+    const f = loadNet("tc") ?? (nftFirst ? loadNet("nft") : undefined);
     if (f) return f;
   }
   const changedFiles = p.files.length > 0 || p.links.length > 0;
@@ -724,8 +725,8 @@ export function sdApply(h: SystemdHost, p: SdPlan, restartsApproved: boolean): A
     const r = sc(["stop", "--", ...p.stops]);
     if (!r.ok) return failed(`stop ${p.stops.join(" ")}`, r);
   }
-  if (p.loadNet && !netFirst) {
-    const f = loadNet();
+  if (p.loadNet && !nftFirst) {
+    const f = loadNet("nft");
     if (f) return f;
   }
   if (p.destroy) diagnostics.push(...removeNet(h, p.destroy.links));
@@ -790,18 +791,20 @@ function rulesetCgroupsExist(h: SystemdHost, n: NonNullable<SdPlan["loadNet"]>):
 /**
  * The network loaded directly: what the net service runs (`nft -f` of the
  * ruleset file, `tc -batch` of the batch file), the table deleted, root
- * qdiscs deleted; one nft and one tc call at most. Returns the failure.
+ * qdiscs deleted; one tc call ("tc") or one nft call ("nft") at most.
+ * Returns the failure.
  */
 function loadNetNow(
   h: SystemdHost,
   n: NonNullable<SdPlan["loadNet"]>,
+  part: "tc" | "nft",
   calls: string[][],
 ): Diagnostic | undefined {
   const tcInput = [
     ...(n.tc ? [readUnitFile(h.installDir, "tc.batch") ?? ""] : []),
     ...n.dropRoots.map((d) => `qdisc del dev ${d} root\n`),
   ].join("");
-  if (tcInput !== "") {
+  if (part === "tc" && tcInput !== "") {
     calls.push(["tc", "-batch", "-"]);
     const r = h.run(["tc", "-batch", "-"], tcInput);
     if (!r.ok)
@@ -811,7 +814,7 @@ function loadNetNow(
         message: `tc -batch (the previous tc trees) failed: ${r.err.trim() || "(no message)"}`,
       };
   }
-  if (n.nft !== "none") {
+  if (part === "nft" && n.nft !== "none") {
     // "delete": created if missing first, so it is one transaction that cannot fail on absence.
     const input =
       n.nft === "load"

@@ -249,10 +249,11 @@ test(
   }),
 );
 
-/** With addresses and ports: the ruleset names each context's slice. */
+/** With addresses and ports (the ruleset names each context's slice) and a shaped link. */
 const NET = (port: number, batch: boolean) => `host web1 {
   cpus 4
   memory 8GiB
+  link eth0 rate 100mbit
   driver systemd
 }
 context shop {
@@ -261,7 +262,7 @@ context shop {
   cpu { share 4 }
   net { address 10.99.0.5  allow in tcp port ${port} }
 }
-${batch ? "context batch { id 503  cpu { share 1 }  net { address 10.99.0.6  allow in tcp port 22 } }" : ""}
+${batch ? "context batch { id 503  cpu { share 1 }  net { address 10.99.0.6  link eth0 { reserve 5mbit }  allow in tcp port 22 } }" : ""}
 `;
 
 test(
@@ -297,12 +298,14 @@ test(
     r = await revert(h);
     assert.is(r.code, 0, JSON.stringify(r.diagnostics));
     assert.equal(state(h), before);
-    assert.equal(verbs(), ["daemon-reload", "start", "nft", "stop"]);
+    // The tc trees name no cgroup: they go first all the same.
+    assert.equal(verbs(), ["tc", "daemon-reload", "start", "nft", "stop"]);
+    assert.is(h.net[0]![3], before.files["install:tc.batch"]);
     assert.equal(
       h.calls.find((x) => x[0] === "start"),
       ["start", "--", "vsc.target"],
     );
-    assert.is(h.net[0]![3], before.files["install:ruleset.nft"]);
+    assert.is(h.net[1]![3], before.files["install:ruleset.nft"]);
   }),
 );
 

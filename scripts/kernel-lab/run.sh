@@ -55,7 +55,7 @@ case "$boots" in 1 | 2) ;; *) die "--boots wants 1 or 2, got '$boots'" ;; esac
 if [ $# -eq 0 ]; then
   if [ "$mode" = systemd ]; then
     # systemd-confirm needs two boots of its own (it reboots with an apply pending):
-    # npm run test:systemd-confirm-lab runs it (CI runs both: .ci/run).
+    # npm run test:systemd-confirm-lab runs it (not in CI: docs/kernel-lab.md).
     set -- node node_modules/uvu/bin.js dist/test/kernel 'systemd-.*\.test\.js$' -i systemd-confirm
   else
     set -- node node_modules/uvu/bin.js dist/test/kernel '\.test\.js$' -i systemd-

@@ -145,7 +145,11 @@ function snapshot() {
       .out.replace(/^qdisc (\S+) [0-9a-f]+: parent/gm, "qdisc $1 (auto): parent")
       .split("\n")
       .sort(),
-    sh("tc", ["class", "show", "dev", "vsclab0"]).out,
+    // A class names its leaf qdisc by that handle too ("leaf 801e:", lab run 6).
+    sh("tc", ["class", "show", "dev", "vsclab0"]).out.replace(
+      / leaf [0-9a-f]+: /g,
+      " leaf (auto): ",
+    ),
   ].join("\n");
   return { files, values, props, web, nft, tc };
 }
@@ -313,6 +317,13 @@ if (BOOT === 1) {
     assert.match(rv.err, "Nothing to revert");
     const back = vsc("apply", A, "--auto-approve");
     assert.is(back.code, 0, back.out + back.err);
+    // A plain apply that removes a unit's drop-in leaves the unit where it runs (the driver
+    // observes only the units its config lists, so its plan has no restart for lab-web.service:
+    // lab run 6, boot 2 found it in system.slice after the reboot, boot 1 in shop's slice). Not
+    // the confirm's subject: the unit goes back by hand, so the next tests start from A.
+    if (!snapshot().web.includes("ControlGroup=/system.slice/lab-web.service"))
+      assert.is(sh("systemctl", ["restart", "lab-web.service"]).code, 0);
+    assert.match(snapshot().web, "ControlGroup=/system.slice/lab-web.service");
   });
 
   test("boot 1: a unit started into a slice the apply created: the revert stops it with the slice (as destroy does)", async () => {

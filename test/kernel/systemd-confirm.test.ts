@@ -145,11 +145,12 @@ function snapshot() {
       .out.replace(/^qdisc (\S+) [0-9a-f]+: parent/gm, "qdisc $1 (auto): parent")
       .split("\n")
       .sort(),
-    // A class names its leaf qdisc by that handle too ("leaf 801e:", lab run 6).
-    sh("tc", ["class", "show", "dev", "vsclab0"]).out.replace(
-      / leaf [0-9a-f]+: /g,
-      " leaf (auto): ",
-    ),
+    // A class names its leaf qdisc by that handle too ("leaf 801e:", lab run 6); fq_codel lists
+    // a class per flow that has packets queued ("class fq_codel 8002:13f parent 8002:", lab run
+    // 8, boot 2): traffic, not configuration.
+    sh("tc", ["class", "show", "dev", "vsclab0"])
+      .out.replace(/ leaf [0-9a-f]+: /g, " leaf (auto): ")
+      .replace(/^class fq_codel .*\n?/gm, ""),
   ].join("\n");
   return { files, values, props, web, nft, tc };
 }

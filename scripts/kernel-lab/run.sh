@@ -4,14 +4,16 @@
 # checkout, print its output, and exit with its exit code.
 #
 #   bash scripts/kernel-lab/run.sh [--timeout SECONDS] [--keep] [--build] [--no-disk]
-#                                  [--systemd [--boots N]] [--] CMD...
+#                                  [--systemd [--boots N [--keep-going]]] [--] CMD...
 #
 # Without CMD it builds the project (npm run build: tsc + bundle) and runs the kernel suite:
 #   node node_modules/uvu/bin.js dist/test/kernel '\.test\.js$' -i systemd-
 # --systemd boots Debian's systemd as PID 1 on an overlay root instead (the
 # command runs as vsc-lab.service; default CMD: the systemd-*.test.js files);
 # --boots 2 boots twice with the same command (VSC_LAB_BOOT=1, then 2), and
-# the second boot starts with what the first copied to $VSC_LAB_OUT/persist.
+# the second boot starts with what the first copied to $VSC_LAB_OUT/persist;
+# a first boot whose command fails ends the run, unless --keep-going (the run
+# still fails, with the first failing rc).
 # The guest gets a blank 16 MiB scratch disk, /dev/vda (254:0), for io.max
 # (--no-disk or VSC_LAB_DISK=0: none). A guest that hangs past the timeout, crashes,
 # or never reports "rc=N" is a failure (exit 124 for a timeout, 125 otherwise).
@@ -26,9 +28,11 @@ build=0
 disk=${VSC_LAB_DISK:-1}
 mode=busybox
 boots=1
+keep_going=0
+first_rc=0
 
 die() { echo "kernel-lab: error: $*" >&2; exit 125; }
-usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -39,6 +43,7 @@ while [ $# -gt 0 ]; do
     --no-disk) disk=0; shift ;;
     --systemd) mode=systemd; shift ;;
     --boots) [ $# -ge 2 ] || usage; boots=$2; shift 2 ;;
+    --keep-going) keep_going=1; shift ;;
     -h | --help) usage ;;
     --) shift; break ;;
     -*) echo "kernel-lab: unknown option $1" >&2; usage ;;
@@ -50,7 +55,7 @@ case "$boots" in 1 | 2) ;; *) die "--boots wants 1 or 2, got '$boots'" ;; esac
 if [ $# -eq 0 ]; then
   if [ "$mode" = systemd ]; then
     # systemd-confirm needs two boots of its own (it reboots with an apply pending):
-    # npm run test:systemd-confirm-lab runs it (not in CI yet: docs/kernel-lab.md).
+    # npm run test:systemd-confirm-lab runs it (not in CI: docs/kernel-lab.md).
     set -- node node_modules/uvu/bin.js dist/test/kernel 'systemd-.*\.test\.js$' -i systemd-confirm
   else
     set -- node node_modules/uvu/bin.js dist/test/kernel '\.test\.js$' -i systemd-
@@ -159,8 +164,10 @@ case "$status" in
     ;;
 esac
 echo "kernel-lab: guest exited rc=$rc after ${elapsed}s (boot $boot of $boots, $mode)" >&2
-[ "$rc" = 0 ] || break
+[ "$first_rc" != 0 ] || first_rc=$rc
+[ "$rc" = 0 ] || [ "$keep_going" = 1 ] || break
 done
+rc=$first_rc
 if [ "$rc" != 0 ] || [ "$keep" = 1 ]; then
   echo "kernel-lab: guest files kept in $out" >&2
 else

@@ -122,6 +122,8 @@ export interface OutcomeRecord {
   restoredAt?: number;
   /** ms per step of the revert: what the time to restore is made of. */
   timings?: Record<string, number>;
+  /** Each command the undo ran and its time ("systemctl daemon-reload 1234 ms"; driver systemd). */
+  calls?: string[];
 }
 
 const HEX = /^[0-9a-f]+$/;

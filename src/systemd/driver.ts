@@ -325,6 +325,16 @@ export interface SdPlan {
   start?: boolean;
   /** destroy: also stop the target and the net service, delete table inet vsc and these links' root qdiscs. */
   destroy?: { links: string[] };
+  /**
+   * The undo of `apply --confirm` (src/apply/confirm-systemd.ts), where the
+   * net service stays active: sdApply loads the network itself instead of
+   * restarting the service, and first (before the daemon-reload) when every
+   * cgroup the ruleset names exists. `nft`: "load" runs what the service
+   * runs (`nft -f` of the ruleset file), "delete" deletes table inet vsc;
+   * `tc`: `tc -batch` of the batch file; `dropRoots`: links whose root
+   * qdisc (vsc's HTB) is deleted, in the same tc call.
+   */
+  loadNet?: { nft: "load" | "delete" | "none"; tc: boolean; dropRoots: string[] };
   target: string;
   netService: string;
   /** Desired live values, read back after apply. */
@@ -618,6 +628,22 @@ export function sdApply(h: SystemdHost, p: SdPlan, restartsApproved: boolean): A
       ],
     };
   }
+  if (p.loadNet && !loadNetOk(p.loadNet)) {
+    return {
+      ok: false,
+      calls,
+      diagnostics: [
+        {
+          code: SdCode.notAPlan,
+          severity: "error",
+          message: "the plan's network load names something that is not a link name",
+          notes: ["nothing was changed"],
+        },
+      ],
+    };
+  }
+  // Whether the network was loaded directly (a rollback then restarts the net service).
+  let netLoaded = false;
   // Previous state of everything touched, for the rollback.
   const before = new Map<string, string | undefined>();
   const linksBefore = new Map<string, string | undefined>();
@@ -650,7 +676,8 @@ export function sdApply(h: SystemdHost, p: SdPlan, restartsApproved: boolean): A
       if (!rr.ok) problems.push(`restart ${x.unit}: ${rr.err.trim()}`);
     }
     const hadRuleset = before.get(key("install", "ruleset.nft")) !== undefined;
-    if (p.reloadNet && hadRuleset) {
+    const netTouched = p.reloadNet || netLoaded;
+    if (netTouched && hadRuleset) {
       const rr = sc(["restart", "--", p.netService]);
       if (!rr.ok) problems.push(`restart ${p.netService}: ${rr.err.trim()}`);
     }
@@ -668,7 +695,7 @@ export function sdApply(h: SystemdHost, p: SdPlan, restartsApproved: boolean): A
     }
     // A first apply's ruleset and HTB roots, loaded by vsc-net.service: removed
     // as destroy removes them (vsc's one table, the root qdiscs it replaced).
-    if (p.reloadNet && !hadRuleset) {
+    if (netTouched && !hadRuleset) {
       const batch = p.files.find((f) => f.root === "install" && f.path === "tc.batch")?.text ?? "";
       problems.push(...removeNet(h, tcLinksOf(batch)).map((d) => d.message));
     }
@@ -711,6 +738,19 @@ export function sdApply(h: SystemdHost, p: SdPlan, restartsApproved: boolean): A
       message: `cannot write the unit files: ${(e as Error).message}`,
     });
   }
+  // The network first (the undo of --confirm: the connection that matters comes back
+  // before systemd's jobs): the tc trees always (they name no cgroup), the ruleset when
+  // every cgroup it names exists, else once the units are started.
+  const nftFirst = p.loadNet !== undefined && rulesetCgroupsExist(h, p.loadNet);
+  const loadNet = (part: "tc" | "nft"): ApplyResult | undefined => {
+    netLoaded = true;
+    const f = loadNetNow(h, p.loadNet!, part, calls);
+    return f ? rollback(f) : undefined;
+  };
+  if (p.loadNet) {
+    const f = loadNet("tc") ?? (nftFirst ? loadNet("nft") : undefined);
+    if (f) return f;
+  }
   const changedFiles = p.files.length > 0 || p.links.length > 0;
   if (changedFiles) {
     const r = sc(["daemon-reload"]);
@@ -737,6 +777,10 @@ export function sdApply(h: SystemdHost, p: SdPlan, restartsApproved: boolean): A
   if (p.stops.length > 0) {
     const r = sc(["stop", "--", ...p.stops]);
     if (!r.ok) return failed(`stop ${p.stops.join(" ")}`, r);
+  }
+  if (p.loadNet && !nftFirst) {
+    const f = loadNet("nft");
+    if (f) return f;
   }
   if (p.destroy) diagnostics.push(...removeNet(h, p.destroy.links));
   // Read back: every value of every slice this apply changed (its file or a
@@ -775,6 +819,70 @@ export function sdApply(h: SystemdHost, p: SdPlan, restartsApproved: boolean): A
     });
   }
   return { ok: true, diagnostics, calls };
+}
+
+const NET_DEV_RE = /^[A-Za-z0-9_.-]{1,15}$/;
+
+const loadNetOk = (n: NonNullable<SdPlan["loadNet"]>): boolean =>
+  ["load", "delete", "none"].includes(n.nft) &&
+  typeof n.tc === "boolean" &&
+  Array.isArray(n.dropRoots) &&
+  n.dropRoots.every((d) => typeof d === "string" && NET_DEV_RE.test(d));
+
+/**
+ * Whether every cgroup the ruleset file names exists (nft resolves a
+ * `socket cgroupv2` path when it loads the rules and refuses a missing one).
+ */
+function rulesetCgroupsExist(h: SystemdHost, n: NonNullable<SdPlan["loadNet"]>): boolean {
+  if (n.nft !== "load") return true;
+  const text = readUnitFile(h.installDir, "ruleset.nft") ?? "";
+  for (const m of text.matchAll(/"([^"\n]+\.slice)"/g))
+    if (!fs.existsSync(join(h.cgroupMount, m[1]!))) return false;
+  return true;
+}
+
+/**
+ * The network loaded directly: what the net service runs (`nft -f` of the
+ * ruleset file, `tc -batch` of the batch file), the table deleted, root
+ * qdiscs deleted; one tc call ("tc") or one nft call ("nft") at most.
+ * Returns the failure.
+ */
+function loadNetNow(
+  h: SystemdHost,
+  n: NonNullable<SdPlan["loadNet"]>,
+  part: "tc" | "nft",
+  calls: string[][],
+): Diagnostic | undefined {
+  const tcInput = [
+    ...(n.tc ? [readUnitFile(h.installDir, "tc.batch") ?? ""] : []),
+    ...n.dropRoots.map((d) => `qdisc del dev ${d} root\n`),
+  ].join("");
+  if (part === "tc" && tcInput !== "") {
+    calls.push(["tc", "-batch", "-"]);
+    const r = h.run(["tc", "-batch", "-"], tcInput);
+    if (!r.ok)
+      return {
+        code: SdCode.systemctlFailed,
+        severity: "error",
+        message: `tc -batch (the previous tc trees) failed: ${r.err.trim() || "(no message)"}`,
+      };
+  }
+  if (part === "nft" && n.nft !== "none") {
+    // "delete": created if missing first, so it is one transaction that cannot fail on absence.
+    const input =
+      n.nft === "load"
+        ? (readUnitFile(h.installDir, "ruleset.nft") ?? "")
+        : "table inet vsc {}\ndelete table inet vsc\n";
+    calls.push(["nft", "-f", "-"]);
+    const r = h.run(["nft", "-f", "-"], input);
+    if (!r.ok)
+      return {
+        code: SdCode.systemctlFailed,
+        severity: "error",
+        message: `nft -f (${n.nft === "load" ? "the previous ruleset" : "delete table inet vsc"}) failed: ${r.err.trim() || "(no message)"}`,
+      };
+  }
+  return undefined;
 }
 
 /**

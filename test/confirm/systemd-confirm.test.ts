@@ -7,7 +7,7 @@
  * refused with nothing changed. The real systemd proof is
  * test/kernel/systemd-confirm.test.ts in the systemd lab.
  */
-import { readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { test } from "uvu";
@@ -47,16 +47,63 @@ const irOf = (text: string) => {
   return r.ir!;
 };
 
-/** The fake plus systemd-run (recorded) and no nft/tc (absent). */
-function host(): FakeSystemd & { timers: string[][]; jobs: string } {
-  const h = fakeSystemd() as FakeSystemd & { timers: string[][]; jobs: string };
+type Host = FakeSystemd & {
+  timers: string[][];
+  jobs: string;
+  /** What nft and tc were given to load (argv, then the input). */
+  net: string[][];
+  /** table inet vsc as the fake nft holds it: its digest, or null when absent. */
+  table: string | null;
+};
+
+/** The digest a ruleset's text carries (what `nft list chains inet` shows of it). */
+const digestOf = (text: string) => /comment "vsc:([0-9a-f]+)"/.exec(text)?.[1] ?? "";
+
+/**
+ * The fake plus systemd-run (recorded), and an nft that holds table inet vsc
+ * (vsc-net.service loads ruleset.nft when started or restarted; `nft -f -`
+ * loads or deletes it) and a tc with no qdiscs; loads are recorded in `net`
+ * and, in order with systemctl's, in `calls`.
+ */
+function host(): Host {
+  const h = fakeSystemd() as Host;
   h.timers = [];
   h.jobs = "";
+  h.net = [];
+  h.table = null;
   const run = h.run.bind(h);
+  const ok = (out = "") => ({ ok: true, status: 0, out, err: "" });
   h.run = (argv, input) => {
     if (argv[0] === "systemd-run") {
       h.timers.push(argv);
-      return { ok: true, status: 0, out: "", err: "" };
+      return ok();
+    }
+    if (argv[0] === "nft") {
+      const t = input ?? "";
+      if (/^list /m.test(t) || argv[1] === "list")
+        return ok(
+          h.table === null
+            ? ""
+            : `table inet vsc\ntable inet vsc {\n\tchain digest {\n\t\tcomment "vsc:${h.table}"\n\t}\n}\n`,
+        );
+      h.net.push([...argv, t]);
+      h.calls.push(argv);
+      h.table = /^table inet vsc \{\n\tchain digest/m.test(t) ? digestOf(t) : null;
+      return ok();
+    }
+    if (argv[0] === "tc") {
+      if (!/^(qdisc|class) show/m.test(input ?? "")) {
+        h.net.push([...argv, input ?? ""]);
+        h.calls.push(argv);
+      }
+      return ok();
+    }
+    if (argv[0] === "systemctl" && (argv[1] === "start" || argv[1] === "restart")) {
+      const r = run(argv, input);
+      const ruleset = join(h.installDir, "ruleset.nft");
+      if (r.ok && argv.some((a) => a === "vsc-net.service" || a === "vsc.target"))
+        h.table = existsSync(ruleset) ? digestOf(readFileSync(ruleset, "utf8")) : null;
+      return r;
     }
     if (argv[1] === "list-jobs") {
       h.calls.push(argv.slice(1));
@@ -105,14 +152,14 @@ function state(h: FakeSystemd) {
   for (const s of ["vsc.slice/vsc-shop.slice", "vsc.slice/vsc-batch.slice"])
     for (const f of ["cpu.weight", "cpu.max", "memory.max"])
       values[`${s}/${f}`] = h.readCgroup(s, f);
-  return { files, values, nginx: h.units["nginx.service"]!.cgroup };
+  return { files, values, nginx: h.units["nginx.service"]!.cgroup, table: (h as Host).table };
 }
 
 const st = (h: FakeSystemd) => sdStateFiles(join(h.root, "state"), "vsc");
 const revert = (h: FakeSystemd, o: object = {}) =>
   sdRevert(h, st(h), { lockDir: join(h.root, "state"), ...o });
 
-function withHost(fn: (h: ReturnType<typeof host>) => Promise<void>) {
+function withHost(fn: (h: Host) => Promise<void>) {
   return async () => {
     const h = host();
     try {
@@ -133,6 +180,7 @@ test(
     assert.is(await sdCmdApply(irOf(B), args(h, { confirmSeconds: 600 }), io, h), 0, io.stderr);
     assert.match(io.stderr, "Pending confirmation: it reverts by itself at");
     assert.not.equal(state(h), before);
+    const pendingTimer = (readSdPending(st(h), h) as { record: SdPendingRecord }).record.timer;
     assert.is(h.timers.length, 1);
     assert.match(h.timers[0]!.join(" "), /--on-active=525s .* revert --due [0-9a-f]{32} /);
     const guard = readFileSync(join(h.unitDir, guardName(st(h))), "utf8");
@@ -152,11 +200,23 @@ test(
     assert.is(await sdCmdApply(irOf(A), args(h), again, h), 1);
     assert.match(again.stderr, "VSC5401");
     h.calls.length = 0;
+    h.net.length = 0;
+    // A unit started into the slice the apply created: stopped with it, and named.
+    mkdirSync(join(h.cgroupMount, "vsc.slice/vsc-batch.slice/intruder.service"));
     const r = await revert(h);
     assert.is(r.code, 0, JSON.stringify(r.diagnostics));
     assert.match(r.message!, "read back, the state is exactly the one before it");
+    assert.match(r.message!, "stopped with the slices the apply created: intruder.service");
     assert.equal(state(h), before);
-    assert.ok(h.calls.some((c) => c[0] === "stop" && c.includes("vsc-batch.slice")));
+    // The undo: one daemon-reload, the slice stopped; nothing to start (every slice of before
+    // runs), the ruleset the same (nothing loaded, the net service not restarted). Then the
+    // timer.
+    assert.equal(h.calls, [
+      ["daemon-reload"],
+      ["stop", "--", "vsc-batch.slice"],
+      ["stop", "--", `${pendingTimer}.timer`, `${pendingTimer}.service`],
+    ]);
+    assert.equal(h.net, []);
     assert.is(readSdPending(st(h), h).kind, "none");
     assert.ok(!listUnitDir(h).some((f) => f.includes("vsc-boot-revert")));
   }),
@@ -168,10 +228,84 @@ test(
     const io = recordingIo();
     assert.is(await sdCmdApply(irOf(A), args(h, { confirmSeconds: 60 }), io, h), 0, io.stderr);
     assert.is(h.units["nginx.service"]!.cgroup, "/vsc.slice/vsc-shop.slice/nginx.service");
+    assert.ok(h.table, "the net service loaded table inet vsc");
+    const timer = (readSdPending(st(h), h) as { record: SdPendingRecord }).record.timer;
+    h.calls.length = 0;
     const r = await revert(h);
     assert.is(r.code, 0, JSON.stringify(r.diagnostics));
     assert.equal(listUnitDir(h), []);
     assert.is(h.units["nginx.service"]!.cgroup, "/system.slice/nginx.service");
+    // The table it loaded deleted (created first if missing: one transaction that cannot fail
+    // on absence), first; the target and the net service stopped with the slice.
+    assert.is(h.table, null);
+    assert.equal(h.net, [["nft", "-f", "-", "table inet vsc {}\ndelete table inet vsc\n"]]);
+    assert.equal(h.calls, [
+      ["nft", "-f", "-"],
+      ["daemon-reload"],
+      ["restart", "--", "nginx.service"],
+      ["stop", "--", "vsc.target", "vsc-net.service", "vsc.slice"],
+      ["stop", "--", `${timer}.timer`, `${timer}.service`],
+    ]);
+  }),
+);
+
+/** With addresses and ports (the ruleset names each context's slice) and a shaped link. */
+const NET = (port: number, batch: boolean) => `host web1 {
+  cpus 4
+  memory 8GiB
+  link eth0 rate 100mbit
+  driver systemd
+}
+context shop {
+  id 501
+  units "nginx.service"
+  cpu { share 4 }
+  net { address 10.99.0.5  allow in tcp port ${port} }
+}
+${batch ? "context batch { id 503  cpu { share 1 }  net { address 10.99.0.6  link eth0 { reserve 5mbit }  allow in tcp port 22 } }" : ""}
+`;
+
+test(
+  "the network: the previous ruleset loaded by vsc itself, first; after the start when it names a slice the start brings back",
+  withHost(async (h) => {
+    const io0 = recordingIo();
+    assert.is(await sdCmdApply(irOf(NET(80, true)), args(h), io0, h), 0, io0.stderr);
+    const before = state(h);
+    assert.match(before.files["install:ruleset.nft"]!, '"vsc.slice/vsc-batch.slice"');
+    // Only the port changes: the previous ruleset goes in before systemd is asked anything.
+    const io = recordingIo();
+    const c = args(h, { confirmSeconds: 600 });
+    assert.is(await sdCmdApply(irOf(NET(8080, true)), c, io, h), 0, io.stderr);
+    assert.not.equal(state(h).table, before.table);
+    h.calls.length = 0;
+    h.net.length = 0;
+    let r = await revert(h);
+    assert.is(r.code, 0, JSON.stringify(r.diagnostics));
+    assert.equal(state(h), before);
+    const verbs = () => h.calls.map((x) => x[0]);
+    assert.equal(verbs(), ["nft", "daemon-reload", "stop"]);
+    assert.is(h.net[0]![3], before.files["install:ruleset.nft"]);
+    assert.not.ok(
+      h.calls.some((x) => x[0] === "restart"),
+      "the net service was restarted",
+    );
+    // The apply removes batch: its slice is gone, so the previous ruleset (which names it)
+    // is loaded once the target's start brought the slice back.
+    assert.is(await sdCmdApply(irOf(NET(8080, false)), c, io, h), 0, io.stderr);
+    assert.is(h.readCgroup("vsc.slice/vsc-batch.slice", "cpu.weight"), undefined);
+    h.calls.length = 0;
+    h.net.length = 0;
+    r = await revert(h);
+    assert.is(r.code, 0, JSON.stringify(r.diagnostics));
+    assert.equal(state(h), before);
+    // The tc trees name no cgroup: they go first all the same.
+    assert.equal(verbs(), ["tc", "daemon-reload", "start", "nft", "stop"]);
+    assert.is(h.net[0]![3], before.files["install:tc.batch"]);
+    assert.equal(
+      h.calls.find((x) => x[0] === "start"),
+      ["start", "--", "vsc.target"],
+    );
+    assert.is(h.net[1]![3], before.files["install:ruleset.nft"]);
   }),
 );
 
@@ -229,10 +363,12 @@ test(
     assert.is(r.code, 0, JSON.stringify(r.diagnostics));
     assert.equal(state(h).files, before);
     // Files only, and one reload: nothing of vsc has started yet at that point of the boot.
-    // ...and, the boot having queued vsc's target from the files replaced, its start asked again
-    // without waiting (it pulls in what the previous target wants).
+    // The boot queued jobs from the files replaced: the slice the apply created gets a stop
+    // job instead of its start job, and vsc's target's start is asked again (it pulls in what
+    // the previous target wants); neither waits.
     assert.equal(h.calls, [
       ["daemon-reload"],
+      ["stop", "--no-block", "--", "vsc-batch.slice"],
       ["list-jobs", "--plain", "--no-legend"],
       ["start", "--no-block", "--", "vsc.target"],
     ]);

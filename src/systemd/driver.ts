@@ -237,7 +237,17 @@ export function sdObserve(
     values[s.unit] = v;
   }
   lap("observe: cgroup values");
-  const names = [...new Set([...want.dropIns.map((d) => d.unit), ...extraUnits])].sort();
+  // The listed units, and those that have vsc's drop-in now: a unit taken out
+  // of `units` loses it and, running in vsc's slice, must restart to go back
+  // to its own (the plan lists it; unobserved, it stayed in vsc's slice).
+  const dropped: string[] = [];
+  for (const k of Object.keys(files)) {
+    const m = /^unit:(.+)\.d\/50-vsc\.conf$/.exec(k);
+    if (m) dropped.push(m[1]!);
+  }
+  const names = [
+    ...new Set([...want.dropIns.map((d) => d.unit), ...dropped, ...extraUnits]),
+  ].sort();
   // One `systemctl show` for the listed units and vsc's own two (it was one
   // each when units were listed): every systemctl run is a process start and
   // a D-Bus connection.

@@ -208,6 +208,25 @@ test(
 );
 
 test(
+  "a unit taken out of `units`: its drop-in removed and, running in vsc's slice, restarted back to its own",
+  withHost(async (h) => {
+    assert.is(await sdCmdApply(irOf(SRC()), args(h), recordingIo(), h), 0);
+    assert.is(h.units["nginx.service"]!.cgroup, "/vsc.slice/vsc-shop.slice/nginx.service");
+    const without = SRC().replace('  units "nginx.service"\n', "");
+    let io = recordingIo();
+    assert.is(sdCmdPlan(irOf(without), args(h, { detailedExitcode: true }), io, h), 2);
+    assert.match(io.stdout, `- ${h.unitDir}/nginx.service.d/50-vsc.conf`);
+    assert.match(io.stdout, "! restart nginx.service");
+    io = recordingIo();
+    assert.is(await sdCmdApply(irOf(without), args(h), io, h), 0, io.stderr);
+    assert.is(h.units["nginx.service"]!.cgroup, "/system.slice/nginx.service");
+    assert.not.ok(listUnitDir(h).some((p) => p.startsWith("nginx.service.d")));
+    io = recordingIo();
+    assert.is(sdCmdPlan(irOf(without), args(h, { detailedExitcode: true }), io, h), 0, io.stdout);
+  }),
+);
+
+test(
   "systemd ignoring a directive: rollback restores the previous files and reloads, with a code",
   withHost(async (h) => {
     assert.is(await sdCmdApply(irOf(SRC()), args(h), recordingIo(), h), 0);

@@ -254,7 +254,6 @@ export function sdObserve(
   const shown = showUnits(h, [...new Set([...names, want.netService, want.target])]);
   const units: Record<string, UnitState> = {};
   for (const n of names) units[n] = shown[n]!;
-  const own = shown;
   lap("observe: systemctl show");
   return {
     files,
@@ -262,8 +261,8 @@ export function sdObserve(
     links,
     values,
     units,
-    netActive: own[want.netService]?.active === "active",
-    targetActive: own[want.target]?.active === "active",
+    netActive: shown[want.netService]?.active === "active",
+    targetActive: shown[want.target]?.active === "active",
   };
 }
 

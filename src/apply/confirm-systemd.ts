@@ -16,13 +16,17 @@
  *    `vsc revert --due ID`, which does everything that only reads under the
  *    lock a few seconds before the deadline (the live state, what runs in
  *    the slices the undo stops) and runs the undo at it (src/systemd's
- *    sdApply: files back; the previous ruleset and tc batch loaded by vsc
- *    itself, with `table inet vsc` and root HTB qdiscs that were not there
- *    before deleted, first, while vsc-net.service stays active; one
- *    daemon-reload; moved units restarted back to where they ran in one
- *    call; the target started only when something of before must start;
- *    slices the apply created stopped in one call), then reads everything
- *    again; each command's time goes to the outcome and the system log;
+ *    sdApply: files back; then, before systemd's daemon-reload, the kernel's
+ *    part: the previous tc batch and ruleset loaded by vsc itself, with
+ *    `table inet vsc` and root HTB qdiscs that were not there before
+ *    deleted, while vsc-net.service stays active; each running slice's
+ *    previous directives set with `systemctl set-property --runtime`; the
+ *    slices the apply removed started, those it created stopped; every
+ *    value read back (`kernelAt`); then set-property's runtime drop-ins
+ *    removed, one daemon-reload, moved units restarted back to where they
+ *    ran in one call, the target started only when something of before
+ *    must still start), then reads everything again; each command's time
+ *    goes to the outcome and the system log;
  *  - at the next boot, when the machine went down before the deadline (a
  *    transient timer does not survive a reboot, the files under /etc do):
  *    a guard service vsc writes next to its units,
@@ -46,6 +50,8 @@ import {
   type SdPlan,
   type UnitState,
   DIRECTIVE_OF,
+  LIST_DIRECTIVES,
+  RUNTIME_DIRECTIVES,
   sdApply,
   sdObserve,
   validateSdPlan,
@@ -286,6 +292,43 @@ const vscQdisc = (json: string | undefined): boolean => {
   }
 };
 
+/** A slice file's [Slice] assignment lines, by directive, in order. */
+function sliceAssignments(text: string): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  let inSlice = false;
+  for (const line of text.split("\n")) {
+    if (/^\[.*\]$/.test(line)) inSlice = line === "[Slice]";
+    else if (inSlice) {
+      const name = /^([A-Za-z]+)=/.exec(line)?.[1];
+      if (name) out.set(name, [...(out.get(name) ?? []), line]);
+    }
+  }
+  return out;
+}
+
+/**
+ * The `systemctl set-property --runtime` assignments that take a running
+ * slice from the directives of its file `after` to those of `before` (what
+ * differs only; an empty assignment resets a directive `before` lacks, and
+ * clears a list before its lines), or undefined when a directive differs
+ * that set-property does not take (then the reload sets it).
+ */
+export function runtimeAssignments(before: string, after: string): string[] | undefined {
+  const b = sliceAssignments(before);
+  const a = sliceAssignments(after);
+  const out: string[] = [];
+  for (const name of [...new Set([...b.keys(), ...a.keys()])].sort()) {
+    const bl = b.get(name) ?? [];
+    if (bl.join("\n") === (a.get(name) ?? []).join("\n")) continue;
+    if (!RUNTIME_DIRECTIVES.has(name)) return undefined;
+    const list = LIST_DIRECTIVES.has(name);
+    if (list || bl.length === 0) out.push(`${name}=`);
+    if (list) out.push(...bl);
+    else if (bl.length > 0) out.push(bl[bl.length - 1]!);
+  }
+  return out;
+}
+
 /**
  * The undo of an apply under systemd (pure): from the state after it back
  * to the state before it, as a plan sdApply runs.
@@ -370,16 +413,36 @@ export function sdUndo(
     .filter((d) => vscQdisc(after.tc[d]) && !vscQdisc(before.tc[d]))
     .sort();
   const loadNet = nft !== "none" || tc || dropRoots.length > 0 ? { nft, tc, dropRoots } : undefined;
-  // What must start: a slice the apply stopped (or removed), vsc's target or net service
-  // that ran before and not after. A changed value of a running slice needs only the reload.
   const ran = (s: string, x: SdSnapshot) =>
     Object.values(x.values[s] ?? {}).some((v) => v !== null);
+  // Before the reload (SdPlan.early): the previous directives of each slice that runs before
+  // and after, set at runtime; the slices the apply removed, started from their files.
+  const runtime: NonNullable<SdPlan["early"]>["runtime"] = [];
+  for (const k of Object.keys(before.files).sort()) {
+    const b = before.files[k];
+    const a = after.files[k];
+    if (!isSliceFile(k) || a === undefined || a === b) continue;
+    const unit = k.slice(5);
+    if (!ran(unit, before) || !ran(unit, after)) continue;
+    const assignments = runtimeAssignments(b!, a);
+    if (assignments && assignments.length > 0) runtime.push({ unit, assignments });
+  }
+  const starts = Object.keys(before.files)
+    .filter((k) => isSliceFile(k) && after.files[k] === undefined)
+    .map((k) => k.slice(5))
+    .sort();
+  // What must start after the reload: a slice that ran before and not after (other than
+  // those), vsc's target or net service that ran before and not after. A changed value of a
+  // running slice needs only the reload.
   const start =
     before.files[`unit:${r.target}`] !== undefined &&
-    (Object.keys(before.files).some((k) => isSliceFile(k) && after.files[k] === undefined) ||
-      Object.keys(before.values).some(
-        (s) => before.files[`unit:${s}`] !== undefined && ran(s, before) && !ran(s, after),
-      ) ||
+    (Object.keys(before.values).some(
+      (s) =>
+        before.files[`unit:${s}`] !== undefined &&
+        !starts.includes(s) &&
+        ran(s, before) &&
+        !ran(s, after),
+    ) ||
       (before.netActive && !after.netActive) ||
       (before.targetActive === true && after.targetActive === false));
   const verify: SdPlan["verify"] = Object.keys(before.values)
@@ -408,6 +471,7 @@ export function sdUndo(
     netActive: after.netActive,
     start,
     ...(loadNet ? { loadNet } : {}),
+    early: { runtime, starts },
     target: r.target,
     netService: r.netService,
     verify,
@@ -513,7 +577,7 @@ function sdRecordProblems(r: SdPendingRecord, st: StateFiles, h: SystemdHost): s
   const undo = sdUndo(r, r.before, r.after);
   if (JSON.stringify(undo) !== JSON.stringify(r.undo))
     return ["its undo plan is not the one its states before and after the apply make"];
-  const v = validateSdPlan(undo, h);
+  const v = validateSdPlan(undo, h, { undo: true });
   if (v.length > 0) return ["its undo plan is not one vsc makes", ...v];
   return [];
 }
@@ -1000,6 +1064,7 @@ function runSdRevert(
     mark = now;
   };
   let restoredAt: number | undefined;
+  let kernelAt: number | undefined;
   const tag = `revert of the systemd apply of ${when(r.appliedAt)} on ${r.cgroupRoot} (id ${r.id.slice(0, 8)}${o.due ? ", deadline reached" : ", by vsc revert"})`;
   const finish = (
     result: OutcomeRecord["result"],
@@ -1025,11 +1090,14 @@ function runSdRevert(
       result,
       lines,
       ...(restoredAt ? { restoredAt } : {}),
+      ...(kernelAt ? { kernelAt } : {}),
       timings: { ...timings, startedAfterDeadline: started - r.deadline },
       calls: undoCalls,
     });
+    const from = o.due ? r.deadline : started;
+    const after = `after ${o.due ? "the deadline" : "it started"}`;
     const took = restoredAt
-      ? ` (restored ${restoredAt - (o.due ? r.deadline : started)} ms after ${o.due ? "the deadline" : "it started"}: ${undoCalls.join(", ")})`
+      ? ` (${kernelAt ? `cgroup values, table and tc trees back ${kernelAt - from} ms ${after}, ` : ""}restored ${restoredAt - from} ms ${after}: ${undoCalls.join(", ")})`
       : "";
     systemLog(
       code === 0 ? "notice" : "err",
@@ -1076,6 +1144,7 @@ function runSdRevert(
   }
   guardBack = undefined;
   restoredAt = Date.now();
+  kernelAt = res.kernelAt;
   undoCallCount = calls.length;
   if (!o.due) stopTimer(h, r);
   const now = sdSnapshot(h, observeTarget(r), {

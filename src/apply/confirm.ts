@@ -120,6 +120,12 @@ export interface OutcomeRecord {
   lines: string[];
   /** When the undo's last change was made and read back (before the whole scope is read again). */
   restoredAt?: number;
+  /**
+   * Driver systemd: when the kernel's part (every slice value, table inet vsc,
+   * the tc trees, the slices the apply created stopped) was back and read
+   * back, before systemd's daemon-reload and the units' restarts.
+   */
+  kernelAt?: number;
   /** ms per step of the revert: what the time to restore is made of. */
   timings?: Record<string, number>;
   /** Each command the undo ran and its time ("systemctl daemon-reload 1234 ms"; driver systemd). */

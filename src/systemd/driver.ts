@@ -344,6 +344,21 @@ export interface SdPlan {
    * qdisc (vsc's HTB) is deleted, in the same tc call.
    */
   loadNet?: { nft: "load" | "delete" | "none"; tc: boolean; dropRoots: string[] };
+  /**
+   * The undo of `apply --confirm` only: what comes back before systemd's
+   * daemon-reload (4-15 s in the emulated lab, where one `systemctl
+   * set-property` took 0.4 s). `runtime`: each running slice's previous
+   * directives, set with `systemctl set-property --runtime` (systemd writes
+   * them to the cgroup at once and keeps them as drop-ins under
+   * /run/systemd/system.control, which sdApply removes again before the
+   * reload, which then reads the same values from the restored files; a
+   * slice that already has runtime drop-ins of someone else's is left to
+   * the reload). `starts`: the slices the apply removed, started from their
+   * restored files (systemd loads a unit it has not loaded without a
+   * reload). The slices the apply created are stopped in the same phase,
+   * unless a unit that must restart runs in one of them.
+   */
+  early?: { runtime: { unit: string; assignments: string[] }[]; starts: string[] };
   target: string;
   netService: string;
   /** Desired live values, read back after apply. */
@@ -607,7 +622,43 @@ export interface ApplyResult {
   diagnostics: Diagnostic[];
   /** systemctl calls made, for the report and the tests. */
   calls: string[][];
+  /**
+   * A plan with `early` (the undo of apply --confirm): when the kernel's
+   * part was back and read back (every slice value of `verify`, the ruleset
+   * and tc trees loaded, the created slices stopped), before the reload and
+   * the restarts; absent when something of it had to wait for them.
+   */
+  kernelAt?: number;
 }
+
+/**
+ * Directives `systemctl set-property` takes as a slice's unit file has them
+ * (the undo's early phase); the IO limits are lists (one line per device:
+ * an empty assignment first clears the list).
+ */
+export const RUNTIME_DIRECTIVES = new Set([
+  "CPUWeight",
+  "CPUQuota",
+  "AllowedCPUs",
+  "MemoryMin",
+  "MemoryLow",
+  "MemoryHigh",
+  "MemoryMax",
+  "MemorySwapMax",
+  "TasksMax",
+  "IOWeight",
+  "IOReadBandwidthMax",
+  "IOWriteBandwidthMax",
+  "IOReadIOPSMax",
+  "IOWriteIOPSMax",
+]);
+export const LIST_DIRECTIVES = new Set([
+  "IOReadBandwidthMax",
+  "IOWriteBandwidthMax",
+  "IOReadIOPSMax",
+  "IOWriteIOPSMax",
+]);
+const ASSIGNMENT_RE = /^([A-Za-z]+)=([^\n\r\0]*)$/;
 
 /**
  * Applies a plan (its fingerprint already checked). `restartsApproved`:
@@ -658,8 +709,21 @@ export function sdApply(h: SystemdHost, p: SdPlan, restartsApproved: boolean): A
   const linksBefore = new Map<string, string | undefined>();
   for (const f of p.files) before.set(key(f.root, f.path), readUnitFile(dirOf(h, f.root), f.path));
   for (const l of p.links) linksBefore.set(l.path, readLink(h.unitDir, l.path));
-  const rollback = (why: Diagnostic): ApplyResult => {
+  // Runtime drop-ins `systemctl set-property --runtime` made for the early phase (relative to
+  // h.controlDir), removed again before any daemon-reload (which then reads the files alone).
+  const controlMade: string[] = [];
+  const dropControl = (): string[] => {
     const problems: string[] = [];
+    for (const f of controlMade.splice(0))
+      try {
+        removeEntry(h.controlDir, f);
+      } catch (e) {
+        problems.push(`${f}: ${(e as Error).message}`);
+      }
+    return problems;
+  };
+  const rollback = (why: Diagnostic): ApplyResult => {
+    const problems: string[] = dropControl();
     for (const f of p.files) {
       const prev = before.get(key(f.root, f.path));
       try {
@@ -750,16 +814,61 @@ export function sdApply(h: SystemdHost, p: SdPlan, restartsApproved: boolean): A
   // The network first (the undo of --confirm: the connection that matters comes back
   // before systemd's jobs): the tc trees always (they name no cgroup), the ruleset when
   // every cgroup it names exists, else once the units are started.
-  const nftFirst = p.loadNet !== undefined && rulesetCgroupsExist(h, p.loadNet);
   const loadNet = (part: "tc" | "nft"): ApplyResult | undefined => {
     netLoaded = true;
     const f = loadNetNow(h, p.loadNet!, part, calls);
     return f ? rollback(f) : undefined;
   };
   if (p.loadNet) {
-    const f = loadNet("tc") ?? (nftFirst ? loadNet("nft") : undefined);
+    const f = loadNet("tc");
     if (f) return f;
   }
+  // The undo's early phase (SdPlan.early): values, removed slices, created slices, before
+  // the reload. A created slice in which a unit to restart runs waits for the restart (its
+  // stop would stop the unit for the length of the reload).
+  const earlyStops =
+    p.early !== undefined &&
+    !p.restarts.some((x) => p.stops.some((u) => x.from.split("/").includes(u)));
+  if (p.early) {
+    for (const x of p.early.runtime) {
+      // Runtime drop-ins there already are someone else's: that slice's values come with the
+      // reload (vsc removes only the drop-ins its own call made).
+      if (fs.existsSync(join(h.controlDir, `${x.unit}.d`))) continue;
+      for (const n of new Set(x.assignments.map((a) => a.slice(0, a.indexOf("=")))))
+        controlMade.push(`${x.unit}.d/50-${n}.conf`);
+      const r = sc(["set-property", "--runtime", "--", x.unit, ...x.assignments]);
+      if (!r.ok) return failed(`set-property ${x.unit}`, r);
+    }
+    if (p.early.starts.length > 0) {
+      const r = sc(["start", "--", ...p.early.starts]);
+      if (!r.ok) return failed(`start ${p.early.starts.join(" ")}`, r);
+    }
+    if (earlyStops && p.stops.length > 0) {
+      const r = sc(["stop", "--", ...p.stops]);
+      if (!r.ok) return failed(`stop ${p.stops.join(" ")}`, r);
+    }
+  }
+  const nftFirst = p.loadNet !== undefined && rulesetCgroupsExist(h, p.loadNet);
+  if (p.loadNet && nftFirst) {
+    const f = loadNet("nft");
+    if (f) return f;
+  }
+  let kernelAt: number | undefined;
+  if (
+    p.early &&
+    (earlyStops || p.stops.length === 0) &&
+    (p.loadNet === undefined || nftFirst) &&
+    !p.reloadNet &&
+    p.verify.every((s) => s.values.every((v) => h.readCgroup(s.cgroupPath, v.file) === v.value))
+  )
+    kernelAt = Date.now();
+  const controlLeft = dropControl();
+  if (controlLeft.length > 0)
+    return rollback({
+      code: SdCode.systemctlFailed,
+      severity: "error",
+      message: `cannot remove the runtime drop-ins of set-property: ${controlLeft.join("; ")}`,
+    });
   const changedFiles = p.files.length > 0 || p.links.length > 0;
   if (changedFiles) {
     const r = sc(["daemon-reload"]);
@@ -783,7 +892,7 @@ export function sdApply(h: SystemdHost, p: SdPlan, restartsApproved: boolean): A
     const rr = sc(["restart", "--", p.netService]);
     if (!rr.ok) return failed(`restart ${p.netService}`, rr);
   }
-  if (p.stops.length > 0) {
+  if (p.stops.length > 0 && !earlyStops) {
     const r = sc(["stop", "--", ...p.stops]);
     if (!r.ok) return failed(`stop ${p.stops.join(" ")}`, r);
   }
@@ -827,7 +936,7 @@ export function sdApply(h: SystemdHost, p: SdPlan, restartsApproved: boolean): A
       ...(said.length > 0 ? { notes: said.map((l) => `systemd said: ${l}`) } : {}),
     });
   }
-  return { ok: true, diagnostics, calls };
+  return { ok: true, diagnostics, calls, ...(kernelAt !== undefined ? { kernelAt } : {}) };
 }
 
 const NET_DEV_RE = /^[A-Za-z0-9_.-]{1,15}$/;
@@ -1033,11 +1142,15 @@ const CG_FILES = new Set(Object.keys(DIRECTIVE_OF));
  * text must carry vsc's header, every unit and cgroup path must be a name of
  * the kinds vsc uses. Returns the problems (empty: usable).
  */
-export function validateSdPlan(doc: unknown, h: SystemdHost): string[] {
+export function validateSdPlan(doc: unknown, h: SystemdHost, o: { undo?: boolean } = {}): string[] {
   const bad: string[] = [];
   const p = doc as SdPlan;
   if (typeof doc !== "object" || doc === null || p["vsc-systemd-plan"] !== 1)
     return ["not a systemd plan"];
+  // Only the undo of apply --confirm, which vsc makes itself, loads the network or sets values
+  // at runtime; `vsc plan --out` never writes them.
+  if (!o.undo && (p.loadNet !== undefined || p.early !== undefined))
+    bad.push("it has parts only the undo of apply --confirm has (loadNet, early)");
   if (p.unitDir !== h.unitDir || p.installDir !== h.installDir)
     bad.push(`made for ${p.unitDir} and ${p.installDir}, not ${h.unitDir} and ${h.installDir}`);
   const str = (v: unknown) => typeof v === "string";
@@ -1097,6 +1210,20 @@ export function validateSdPlan(doc: unknown, h: SystemdHost): string[] {
   for (const x of p.placement)
     if (!/^\/[^\0]*$/.test(String(x.cgroup)) || String(x.cgroup).includes(".."))
       bad.push(`cgroup ${JSON.stringify(x.cgroup)} is not a path`);
+  if (p.early !== undefined) {
+    const e = p.early;
+    if (typeof e !== "object" || e === null || !arr(e.runtime) || !arr(e.starts))
+      return ["the early phase is not two lists"];
+    for (const u of [...e.starts, ...e.runtime.map((x) => x?.unit)])
+      if (!UNIT_RE.test(String(u)) || !String(u).endsWith(".slice"))
+        bad.push(`${JSON.stringify(u)} is not a slice name`);
+    for (const x of e.runtime)
+      for (const a of arr(x?.assignments) ? x.assignments : [null]) {
+        const name = ASSIGNMENT_RE.exec(String(a))?.[1];
+        if (typeof a !== "string" || !name || !RUNTIME_DIRECTIVES.has(name))
+          bad.push(`${JSON.stringify(a)} is not a directive vsc sets at runtime`);
+      }
+  }
   if (
     p.destroy &&
     (!arr(p.destroy.links) ||

@@ -23,6 +23,12 @@ export interface SystemdHost {
   installDir: string;
   /** The cgroup2 mount that systemd manages: /sys/fs/cgroup. */
   cgroupMount: string;
+  /**
+   * Where `systemctl set-property --runtime` keeps what it sets:
+   * /run/systemd/system.control (the undo of apply --confirm removes the
+   * drop-ins its own call made there).
+   */
+  controlDir: string;
   /** Runs a program (absolute path or a name found on PATH). */
   run(argv: string[], input?: string): RunResult;
   /** Absolute path of a tool, or undefined. */
@@ -36,12 +42,13 @@ export interface SystemdHost {
 const PATH_DIRS = ["/usr/sbin", "/usr/bin", "/sbin", "/bin"];
 
 export function realSystemdHost(
-  o: Partial<Pick<SystemdHost, "unitDir" | "installDir" | "cgroupMount">> = {},
+  o: Partial<Pick<SystemdHost, "unitDir" | "installDir" | "cgroupMount" | "controlDir">> = {},
 ): SystemdHost {
   return {
     unitDir: o.unitDir ?? "/etc/systemd/system",
     installDir: o.installDir ?? "/etc/vsc",
     cgroupMount: o.cgroupMount ?? "/sys/fs/cgroup",
+    controlDir: o.controlDir ?? "/run/systemd/system.control",
     run(argv, input) {
       const r = spawnSync(argv[0]!, argv.slice(1), {
         encoding: "utf8",

@@ -11,8 +11,11 @@
  * shows them and its cgroup files, where lab-web.service runs, `table inet
  * vsc` (digest and listing) and the HTB tree of vsclab0.
  *
- * Boot 1: not confirmed -> back within 5 s after a 20 s deadline (also with
- * the applying process SIGKILLed right after the apply); confirmed -> stays;
+ * Boot 1: not confirmed -> cgroup values, table and tc classes back within
+ * 5 s after a 20 s deadline (the slice values set at runtime before
+ * systemd's daemon-reload; the files reloaded and the moved unit restarted
+ * after it), and everything exact once read back (also with the applying
+ * process SIGKILLed right after the apply); confirmed -> stays;
  * a second apply while pending is refused; a unit started into a slice the
  * apply created is stopped with the slice by the revert (as destroy does);
  * then an apply pending confirmation (10 minutes) and a reboot.
@@ -177,6 +180,7 @@ function outcome():
       result: string;
       at: number;
       restoredAt?: number;
+      kernelAt?: number;
       lines: string[];
       timings?: object;
       calls?: string[];
@@ -189,7 +193,11 @@ function outcome():
   }
 }
 
-/** Waits for the timer's revert; returns ms from the deadline to restored. */
+/**
+ * Waits for the timer's revert; returns ms from the deadline to the kernel's part back (cgroup
+ * values, table inet vsc, tc classes: the issue's measure), read back by the revert before
+ * systemd's daemon-reload; the rest (unit files reloaded, units restarted back) is printed.
+ */
 async function revertedAfter(deadline: number): Promise<number> {
   const end = deadline + 60_000;
   while (Date.now() < end) {
@@ -197,9 +205,10 @@ async function revertedAfter(deadline: number): Promise<number> {
     if (o && o.result !== "confirmed" && o.at >= deadline - 20_000) {
       assert.is(o.result, "reverted", JSON.stringify(o));
       process.stdout.write(
-        `reverted: restored ${o.restoredAt! - deadline} ms after the deadline, verified and reported at ${o.at - deadline} ms; ${JSON.stringify(o.timings)}; ${(o.calls ?? []).join(", ")}\n`,
+        `reverted: cgroup values, table and tc back ${o.kernelAt! - deadline} ms after the deadline; everything restored ${o.restoredAt! - deadline} ms, verified and reported at ${o.at - deadline} ms; ${JSON.stringify(o.timings)}; ${(o.calls ?? []).join(", ")}\n`,
       );
-      return o.restoredAt! - deadline;
+      assert.ok(o.kernelAt, "the kernel's part waited for the reload");
+      return o.kernelAt! - deadline;
     }
     await sleep(250);
   }
@@ -260,7 +269,10 @@ if (BOOT === 1) {
     assert.not.ok(existsSync(join(CG, cgOf("vsc-tenant-batch.slice"))));
     assert.ok(existsSync(join(UNIT_DIR, r.guard)));
     const late = await revertedAfter(r.deadline);
-    assert.ok(late >= 0 && late <= 5000, `restored ${late} ms after the deadline`);
+    assert.ok(
+      late >= 0 && late <= 5000,
+      `cgroup values, table and tc back ${late} ms after the deadline`,
+    );
     assert.equal(snapshot(), before);
     const log = sh("journalctl", ["-b", "-t", "vsc", "--no-pager"]).out;
     assert.match(
@@ -284,7 +296,10 @@ if (BOOT === 1) {
     const r = pendingRecord();
     assert.not.equal(snapshot(), before);
     const late = await revertedAfter(r.deadline);
-    assert.ok(late >= 0 && late <= 5000, `restored ${late} ms after the deadline`);
+    assert.ok(
+      late >= 0 && late <= 5000,
+      `cgroup values, table and tc back ${late} ms after the deadline`,
+    );
     assert.equal(snapshot(), before);
   });
 

@@ -337,6 +337,23 @@ test(
     const evil = JSON.parse(text);
     evil.files[0].path = "../../../etc/passwd";
     assert.ok(validateSdPlan(evil, h).length > 0);
+    // The undo's parts (runtime values, the network loaded directly) are never in a saved
+    // plan; in an undo, only slices and the directives set-property takes, after "--".
+    const early = JSON.parse(text);
+    early.early = {
+      runtime: [{ unit: "vsc-shop.slice", assignments: ["CPUWeight=1"] }],
+      starts: [],
+    };
+    assert.match(validateSdPlan(early, h).join("\n"), "only the undo of apply --confirm");
+    assert.equal(validateSdPlan(early, h, { undo: true }), []);
+    early.early.runtime[0].assignments.push("ExecStart=/bin/sh", "--help", "CPUWeight=1\nX=y");
+    early.early.starts.push("ssh.service");
+    assert.equal(validateSdPlan(early, h, { undo: true }), [
+      '"ssh.service" is not a slice name',
+      '"ExecStart=/bin/sh" is not a directive vsc sets at runtime',
+      '"--help" is not a directive vsc sets at runtime',
+      '"CPUWeight=1\\nX=y" is not a directive vsc sets at runtime',
+    ]);
     io = recordingIo();
     assert.is(await sdCmdApplySaved(JSON.stringify(evil), args(h, { file: planFile }), io, h), 1);
     assert.match(io.stderr, "VSC5210");

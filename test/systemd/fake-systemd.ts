@@ -26,6 +26,11 @@ const FILE_OF: Record<string, string> = {
 
 function kernelValue(key: string, v: string): string {
   if (v === "infinity") return "max";
+  // An empty assignment: the default.
+  if (v === "" && key !== "CPUQuota")
+    return (
+      { CPUWeight: "100", IOWeight: "default 100", MemoryMin: "0", MemoryLow: "0" }[key] ?? "max"
+    );
   if (key === "CPUQuota") {
     if (v === "") return "max 100000";
     return `${Math.round(Number(v.replace("%", "")) * 1000)} 100000`;
@@ -63,15 +68,29 @@ export function fakeSystemd(): FakeSystemd {
     for (let i = 1; i <= base.length; i++) out.push(base.slice(0, i).join("-") + ".slice");
     return out.join("/");
   };
+  const controlDir = join(root, "run/systemd/system.control");
   const active = new Set<string>();
-  const realize = (h: FakeSystemd) => {
-    for (const unit of active) {
+  /** A unit's runtime drop-ins (set-property --runtime), as systemd reads them: after its file. */
+  const controlText = (unit: string): string => {
+    try {
+      const d = join(controlDir, `${unit}.d`);
+      return readdirSync(d)
+        .sort()
+        .map((f) => readFileSync(join(d, f), "utf8"))
+        .join("\n");
+    } catch {
+      return "";
+    }
+  };
+  const realize = (h: FakeSystemd, only?: string) => {
+    for (const unit of only ? [only] : active) {
       let text: string;
       try {
         text = readFileSync(join(unitDir, unit), "utf8");
       } catch {
         continue;
       }
+      text += `\n${controlText(unit)}`;
       const dir = join(mount, slicePath(unit));
       mkdirSync(dir, { recursive: true });
       for (const line of text.split("\n")) {
@@ -94,6 +113,7 @@ export function fakeSystemd(): FakeSystemd {
     unitDir,
     installDir,
     cgroupMount: mount,
+    controlDir,
     units: {},
     calls: [],
     shows: [],
@@ -139,8 +159,26 @@ export function fakeSystemd(): FakeSystemd {
                 };
             }
           }
+          for (const n of names) if (n.endsWith(".slice")) active.add(n);
           realize(h);
           return ok();
+        case "set-property": {
+          // --runtime: a drop-in per directive under the control directory, set at once.
+          const [, unit, ...assignments] = names;
+          const d = join(controlDir, `${unit}.d`);
+          mkdirSync(d, { recursive: true });
+          const lists: Record<string, string[]> = {};
+          for (const a of assignments) {
+            const name = a.slice(0, a.indexOf("="));
+            lists[name] = a.endsWith("=") ? [] : [...(lists[name] ?? []), a];
+            writeFileSync(
+              join(d, `50-${name}.conf`),
+              `[Slice]\n${lists[name]!.join("\n") || `${name}=`}\n`,
+            );
+          }
+          if (active.has(unit!)) realize(h, unit);
+          return ok();
+        }
         case "restart":
           for (const n of names) {
             const u = h.units[n];

@@ -855,8 +855,7 @@ export function sdApply(h: SystemdHost, p: SdPlan, restartsApproved: boolean): A
   }
   let kernelAt: number | undefined;
   if (
-    p.early &&
-    (earlyStops || p.stops.length === 0) &&
+    earlyStops &&
     (p.loadNet === undefined || nftFirst) &&
     !p.reloadNet &&
     p.verify.every((s) => s.values.every((v) => h.readCgroup(s.cgroupPath, v.file) === v.value))

@@ -132,6 +132,8 @@ const args = (h: FakeSystemd, extra: object = {}) => ({
   ...extra,
 });
 
+type State = ReturnType<typeof state>;
+
 /** Everything the driver owns on the fake host. */
 function state(h: FakeSystemd) {
   const files: Record<string, string> = {};
@@ -171,15 +173,25 @@ function withHost(fn: (h: Host) => Promise<void>) {
   };
 }
 
+/** A applied, then B applied pending confirmation (10 minutes): the state before B, B's output. */
+async function pendingAfterA(h: FakeSystemd): Promise<{ before: State; stderr: string }> {
+  const io0 = recordingIo();
+  assert.is(await sdCmdApply(irOf(A), args(h), io0, h), 0, io0.stderr);
+  const before = state(h);
+  const io = recordingIo();
+  assert.is(await sdCmdApply(irOf(B), args(h, { confirmSeconds: 600 }), io, h), 0, io.stderr);
+  return { before, stderr: io.stderr };
+}
+
+/** The outcome record the last confirm or revert wrote. */
+const outcomeOf = (h: FakeSystemd) =>
+  JSON.parse(readFileSync(join(h.root, "state", `${st(h).key}.outcome`), "utf8"));
+
 test(
   "revert: every file, link, value and the unit's placement back; timer and boot guard armed, then gone",
   withHost(async (h) => {
-    const io0 = recordingIo();
-    assert.is(await sdCmdApply(irOf(A), args(h), io0, h), 0, io0.stderr);
-    const before = state(h);
-    const io = recordingIo();
-    assert.is(await sdCmdApply(irOf(B), args(h, { confirmSeconds: 600 }), io, h), 0, io.stderr);
-    assert.match(io.stderr, "Pending confirmation: it reverts by itself at");
+    const { before, stderr } = await pendingAfterA(h);
+    assert.match(stderr, "Pending confirmation: it reverts by itself at");
     assert.not.equal(state(h), before);
     const pendingTimer = (readSdPending(st(h), h) as { record: SdPendingRecord }).record.timer;
     assert.is(h.timers.length, 1);
@@ -222,7 +234,7 @@ test(
     ]);
     assert.not.ok(existsSync(join(h.controlDir, "vsc-shop.slice.d")), "runtime drop-ins left");
     // The kernel's part was back (and read back) before the reload.
-    const out = JSON.parse(readFileSync(join(h.root, "state", `${st(h).key}.outcome`), "utf8"));
+    const out = outcomeOf(h);
     assert.ok(out.kernelAt > 0 && out.kernelAt <= out.restoredAt, JSON.stringify(out));
     assert.equal(h.net, []);
     assert.is(readSdPending(st(h), h).kind, "none");
@@ -348,11 +360,7 @@ test(
 test(
   "the early phase: someone else's runtime drop-ins are left alone (the reload sets that slice); a failed set-property rolls back with no drop-in left",
   withHost(async (h) => {
-    const io0 = recordingIo();
-    assert.is(await sdCmdApply(irOf(A), args(h), io0, h), 0, io0.stderr);
-    const before = state(h);
-    const io = recordingIo();
-    assert.is(await sdCmdApply(irOf(B), args(h, { confirmSeconds: 600 }), io, h), 0, io.stderr);
+    const { before } = await pendingAfterA(h);
     const applied = state(h);
     // set-property fails: the undo is rolled back (the files of the apply back, one reload),
     // the runtime drop-ins its call made removed first; still pending.
@@ -376,7 +384,7 @@ test(
     assert.equal(state(h), before);
     assert.not.ok(h.calls.some((x) => x[0] === "set-property"));
     assert.is(readFileSync(mine, "utf8"), "[Slice]\nMemoryHigh=infinity\n");
-    const out = JSON.parse(readFileSync(join(h.root, "state", `${st(h).key}.outcome`), "utf8"));
+    const out = outcomeOf(h);
     assert.is(out.result, "reverted");
     // Shop's value waited for the reload: no time for the kernel's part before it.
     assert.is(out.kernelAt, undefined);
@@ -423,11 +431,7 @@ function rewrite(h: FakeSystemd, f: (r: SdPendingRecord) => void) {
 test(
   "a reboot before the deadline: the boot guard puts the files back (and only for a previous boot)",
   withHost(async (h) => {
-    const io0 = recordingIo();
-    assert.is(await sdCmdApply(irOf(A), args(h), io0, h), 0, io0.stderr);
-    const before = state(h).files;
-    const io = recordingIo();
-    assert.is(await sdCmdApply(irOf(B), args(h, { confirmSeconds: 600 }), io, h), 0, io.stderr);
+    const before = (await pendingAfterA(h)).before.files;
     // The same boot: the guard does nothing.
     assert.is((await revert(h, { boot: true })).code, 0);
     assert.is(readSdPending(st(h), h).kind, "ok");
@@ -448,7 +452,7 @@ test(
       ["start", "--no-block", "--", "vsc.target"],
     ]);
     assert.is(readSdPending(st(h), h).kind, "none");
-    const out = JSON.parse(readFileSync(join(h.root, "state", `${st(h).key}.outcome`), "utf8"));
+    const out = outcomeOf(h);
     assert.is(out.result, "reverted");
   }),
 );

@@ -17,8 +17,17 @@ mkdir -p "$HOME"
   systemctl is-system-running || true
 } >>"$out/log" 2>&1
 cd "$src" || { echo "rc=125" >"$out/status"; exit 125; }
-bash "$out/cmd" >>"$out/log" 2>&1 </dev/null
-rc=$?
+# shellcheck source=scripts/kernel-lab/watchdog.sh
+. "$src/scripts/kernel-lab/watchdog.sh"
+lab_run "$out/cmd" "$out/log"
+# systemd's status lines stay off the console (run.sh), so a failed run
+# brings the journal's last lines instead.
+if [ "$rc" != 0 ]; then
+  {
+    echo "vsc-lab: the journal's last lines:"
+    timeout 30 journalctl -b --no-pager -n 60 2>&1
+  } >>"$out/log"
+fi
 sync
 echo "rc=$rc" >"$out/status"
 sync

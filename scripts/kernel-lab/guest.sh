@@ -29,8 +29,9 @@ mkdir -p "$HOME"
 } >"$out/log" 2>&1
 
 cd "$src" || { echo "rc=125" >"$out/status"; exit 125; }
-bash "$out/cmd" >>"$out/log" 2>&1 </dev/null
-rc=$?
+# shellcheck source=scripts/kernel-lab/watchdog.sh
+. "$src/scripts/kernel-lab/watchdog.sh"
+lab_run "$out/cmd" "$out/log"
 sync
 echo "rc=$rc" >"$out/status"
 sync

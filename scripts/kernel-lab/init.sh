@@ -61,7 +61,19 @@ if [ "$(cat /probe/mode 2>/dev/null)" = systemd ]; then
   : >/newroot/etc/machine-id
   say "guest up, switching to systemd"
   umount /proc /sys /dev 2>/dev/null
-  exec switch_root /newroot /lib/systemd/systemd systemd.unit=vsc-lab.target
+  # --show-status=false: systemd writes its status lines ("[  OK  ] Started
+  # ...", and while a job runs a spinner twice a second) to /dev/console, and
+  # PID 1 blocks until each write is done (by design: systemd/systemd#29095).
+  # A serial write that stalls under emulation then stops PID 1 and the run,
+  # silently: in CI (stop 24) the console went quiet as the first systemd test
+  # began its apply and the guest ran on for 30 minutes without a line. Off
+  # the console, the same lines still reach the journal. (An option, not the
+  # kernel's systemd.show_status=: this systemd sees /.dockerenv in the shared
+  # root, believes it is in a container and so reads only its own argv.)
+  # --log-target: in a "container" PID 1 would log to the console too; the
+  # journal, or before journald runs the kernel's buffer, is enough.
+  exec switch_root /newroot /lib/systemd/systemd --show-status=false --log-target=journal-or-kmsg \
+    systemd.unit=vsc-lab.target
 fi
 umount /probe
 

@@ -92,6 +92,11 @@ printf '%s\n' "${VSC_LAB_UDEV:-}" >"$out/udev-root"
 # the usual system directories, all read through the 9p root.
 node_dir=$(dirname "$(command -v node)") || die "node not found on the host"
 printf 'PATH=%q\n' "$node_dir:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" >"$out/env"
+# The guest's watchdog (watchdog.sh) ends the command this long after it
+# started, with a picture of what hung, before the timeout below kills qemu.
+# (A systemd boot takes 40 s to reach the command, more on a busy host.)
+deadline=$((timeout_s > 600 ? timeout_s - 180 : timeout_s / 2))
+printf 'VSC_LAB_DEADLINE=%d\n' "$deadline" >>"$out/env"
 printf '%q ' "$@" >"$out/cmd"
 echo >>"$out/cmd"
 : >"$out/log"
@@ -142,6 +147,17 @@ fail() {
   echo "kernel-lab: FAILED: $*" >&2
   grep -m1 -E 'Kernel panic|Oops|BUG:|Out of memory|init failed' "$out/console.log" 2>/dev/null |
     sed 's/^/kernel-lab: console: /' >&2 || true
+  # The watchdog's heartbeats say whether the guest still ran (watchdog.sh);
+  # its picture of a hang is in the log, or only on the console when the
+  # log's share hung too.
+  if grep -aq 'vsc-lab: heartbeat' "$out/console.log" 2>/dev/null; then
+    echo "kernel-lab: the guest's last heartbeats:" >&2
+    grep -a 'vsc-lab: heartbeat' "$out/console.log" | tail -n 3 | sed 's/^/  | /' >&2
+  fi
+  if ! grep -q 'vsc-lab: watchdog:' "$out/log" 2>/dev/null && grep -aq 'vsc-lab|' "$out/console.log" 2>/dev/null; then
+    echo "kernel-lab: the watchdog's picture (console):" >&2
+    grep -a 'vsc-lab|' "$out/console.log" | sed 's/^/  | /' >&2
+  fi
   echo "kernel-lab: last console lines ($out/console.log):" >&2
   tail -n 30 "$out/console.log" 2>/dev/null | sed 's/^/  | /' >&2 || true
   if [ -s "$out/qemu.log" ]; then

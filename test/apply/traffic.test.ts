@@ -57,11 +57,19 @@ test("the compiled tc tree has the traffic classes under the context's class", (
   );
 });
 
+const made: ReturnType<typeof scratch>[] = [];
+/** A scratch cgroup mount that goes when the suite ends. */
+function scratchDir() {
+  const s = scratch();
+  made.push(s);
+  return s;
+}
+
 rootTest(
   "apply from empty creates the traffic classes with their prio; re-plan is empty; destroy removes them",
   async () => {
     assert.ok(ns, "ip netns add failed although running as root");
-    const s = scratch();
+    const s = scratchDir();
     const k = scratchKernel(s.mount, ns!.name);
     const opts = { stateDir: s.stateDir };
     const d = desired("pfifo");
@@ -104,7 +112,7 @@ rootTest(
   "preflight: a leaf qdisc the kernel lacks is VSC5100 naming its module; ingress is probed (this kernel has ifb, ingress, u32, mirred)",
   () => {
     assert.ok(ns);
-    const s = scratch();
+    const s = scratchDir();
     const k = scratchKernel(s.mount, ns!.name);
     // This host's kernel has no sfq (CONFIG_NET_SCH_SFQ is not set); a kernel with it passes.
     const hasSfq =
@@ -137,7 +145,7 @@ rootTest(
   "preflight: a kernel without ifb (or refusing the redirect) is VSC5101 naming the modules",
   () => {
     assert.ok(ns);
-    const s = scratch();
+    const s = scratchDir();
     const real = scratchKernel(s.mount, ns!.name);
     const without = (what: "ifb" | "mirred") => ({
       ...real,
@@ -161,5 +169,8 @@ rootTest(
   },
 );
 
-test.after(() => ns?.cleanup());
+test.after(() => {
+  ns?.cleanup();
+  for (const s of made) s.cleanup();
+});
 test.run();

@@ -13,6 +13,7 @@ import {
   mkdtempSync,
   readFileSync,
   readdirSync,
+  rmSync,
   statSync,
   symlinkSync,
   writeFileSync,
@@ -28,6 +29,9 @@ const BIN = process.env.VSC_TEST_BIN ?? join(packageRoot(), "bin", "vsc.js");
 const isRoot = process.geteuid?.() === 0;
 const dir = mkdtempSync(join(tmpdir(), "vsc-hostile-"));
 chmodSync(dir, 0o755);
+// The cases leave files a person would not want in /tmp (a FIFO, files owned
+// by nobody, symlinks): all of it goes with the suite.
+test.after(() => rmSync(dir, { recursive: true, force: true }));
 const GOOD =
   "host h {\n  cpus 2\n  memory 1GiB\n  link eth0 rate 1gbit\n}\ncontext a {\n  id 1\n  cpu { share 2 }\n}\n";
 const UGLY = "context a {\nid 1\n}\n";

@@ -92,10 +92,11 @@ printf '%s\n' "${VSC_LAB_UDEV:-}" >"$out/udev-root"
 # the usual system directories, all read through the 9p root.
 node_dir=$(dirname "$(command -v node)") || die "node not found on the host"
 printf 'PATH=%q\n' "$node_dir:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" >"$out/env"
-# The guest's watchdog (watchdog.sh) ends the command this long after it
-# started, with a picture of what hung, before the timeout below kills qemu.
-# (A systemd boot takes 40 s to reach the command, more on a busy host.)
-deadline=$((timeout_s > 600 ? timeout_s - 180 : timeout_s / 2))
+# The guest's watchdog (watchdog.sh) ends the command, with a picture of what
+# hung, once the guest has been up this long: a minute before the timeout
+# below kills qemu (the guest's uptime and this timeout start together; a
+# systemd guest needs about 20 s to shut down).
+deadline=$((timeout_s > 240 ? timeout_s - 60 : timeout_s / 2))
 printf 'VSC_LAB_DEADLINE=%d\n' "$deadline" >>"$out/env"
 printf '%q ' "$@" >"$out/cmd"
 echo >>"$out/cmd"

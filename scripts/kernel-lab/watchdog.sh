@@ -8,8 +8,8 @@
 #   waiting uninterruptibly or on a 9p reply. The console needs neither 9p nor
 #   PID 1, so when the heartbeats stop the guest itself stopped (kernel or
 #   emulator); when they go on, the last ones say who is stuck.
-# - at $VSC_LAB_DEADLINE seconds (run.sh sets it a little under its own
-#   timeout) it writes what is running and where each task waits (and, under
+# - when the guest has been up $VSC_LAB_DEADLINE seconds (run.sh sets it a
+#   minute under its own timeout, which counts from the same moment) it writes what is running and where each task waits (and, under
 #   systemd, its job queue) to the console and the log, then ends the command:
 #   run.sh then reports a hang with that picture, not just a timeout.
 #
@@ -59,7 +59,7 @@ lab_heartbeat() {
 # ones, systemd's job queue when PID 1 answers, the kernel's last words.
 lab_picture() {
   local p
-  echo "vsc-lab: watchdog: the command ran past ${VSC_LAB_DEADLINE}s; what the guest was doing:"
+  echo "vsc-lab: watchdog: the command still ran ${VSC_LAB_DEADLINE}s after the guest booted; what the guest was doing:"
   lab_tasks
   for p in 1 $(lab_stuck | while read -r q _; do echo "$q"; done); do
     echo "--- /proc/$p/stack ($(cat "/proc/$p/comm" 2>/dev/null))"
@@ -74,14 +74,15 @@ lab_picture() {
 }
 
 lab_watchdog() {
-  local pid=$1 log=$2 fired=$3 pic=$3.picture started=$SECONDS beat=$SECONDS
+  local pid=$1 log=$2 fired=$3 pic=$3.picture beat=$SECONDS up
   while kill -0 "$pid" 2>/dev/null; do
     sleep 5
     if [ $((SECONDS - beat)) -ge 60 ]; then
       beat=$SECONDS
       lab_heartbeat
     fi
-    if [ "${VSC_LAB_DEADLINE:-0}" -gt 0 ] && [ $((SECONDS - started)) -ge "$VSC_LAB_DEADLINE" ]; then
+    read -r up _ </proc/uptime
+    if [ "${VSC_LAB_DEADLINE:-0}" -gt 0 ] && [ "${up%.*}" -ge "$VSC_LAB_DEADLINE" ]; then
       # The console first: it works even when the log's 9p share does not.
       # (printk_devkmsg=on: /dev/kmsg would drop all but 10 lines in 5 s.)
       lab_picture >"$pic" 2>&1
@@ -114,7 +115,7 @@ lab_run() {
   kill "$wpid" 2>/dev/null
   wait "$wpid" 2>/dev/null
   if [ -e "$fired" ]; then
-    echo "vsc-lab: watchdog ended the command after ${VSC_LAB_DEADLINE}s" >>"$log"
+    echo "vsc-lab: watchdog ended the command ${VSC_LAB_DEADLINE}s after the guest booted" >>"$log"
     rc=124
   fi
   rm -f "$fired" "$fired.picture"

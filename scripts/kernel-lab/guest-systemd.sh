@@ -20,7 +20,7 @@ cd "$src" || { echo "rc=125" >"$out/status"; exit 125; }
 # shellcheck source=scripts/kernel-lab/watchdog.sh
 . "$src/scripts/kernel-lab/watchdog.sh"
 lab_run "$out/cmd" "$out/log"
-# systemd's status lines stay off the console (run.sh), so a failed run
+# systemd's status lines stay off the console (init.sh), so a failed run
 # brings the journal's last lines instead.
 if [ "$rc" != 0 ]; then
   {

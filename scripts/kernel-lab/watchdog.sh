@@ -1,7 +1,7 @@
 #!/bin/bash
 # Sourced by guest.sh and guest-systemd.sh. lab_run CMD LOG runs the guest's
-# command (the script CMD) in a session of its own, with a watchdog beside it that
-# tells a hung test from a hung guest:
+# command (the script CMD) in a session of its own, with a watchdog beside it
+# that tells a hung test from a hung guest:
 #
 # - every minute a heartbeat on the serial console (through /dev/kmsg, at a
 #   level `quiet` still prints): uptime, what PID 1 waits in, and every task
@@ -9,9 +9,10 @@
 #   PID 1, so when the heartbeats stop the guest itself stopped (kernel or
 #   emulator); when they go on, the last ones say who is stuck.
 # - when the guest has been up $VSC_LAB_DEADLINE seconds (run.sh sets it a
-#   minute under its own timeout, which counts from the same moment) it writes what is running and where each task waits (and, under
-#   systemd, its job queue) to the console and the log, then ends the command:
-#   run.sh then reports a hang with that picture, not just a timeout.
+#   minute under its own timeout, which counts from the same moment) it
+#   writes what is running and where each task waits (and, under systemd, its
+#   job queue) to the console and the log, then ends the command: the run
+#   then reports a hang with that picture, not just a timeout.
 #
 # Sets rc to the command's exit status, or 124 when the watchdog ended it.
 
@@ -61,7 +62,7 @@ lab_picture() {
   local p
   echo "vsc-lab: watchdog: the command still ran ${VSC_LAB_DEADLINE}s after the guest booted; what the guest was doing:"
   lab_tasks
-  for p in 1 $(lab_stuck | while read -r q _; do echo "$q"; done); do
+  for p in 1 $(lab_stuck | cut -c1-6); do
     echo "--- /proc/$p/stack ($(cat "/proc/$p/comm" 2>/dev/null))"
     cat "/proc/$p/stack" 2>/dev/null
   done
@@ -103,7 +104,8 @@ lab_watchdog() {
 # shellcheck disable=SC2034 # rc is the caller's
 lab_run() {
   local cmd=$1 log=$2 cpid wpid fired
-  fired=$(mktemp /tmp/vsc-lab-watchdog.XXXXXX) && rm -f "$fired"
+  fired=/tmp/vsc-lab-watchdog.$$ # the guest's own tmpfs
+  rm -f "$fired"
   # setsid: the command leads its own process group, so the watchdog can end
   # all of it (a test's children too) with one signal.
   setsid bash "$cmd" >>"$log" 2>&1 </dev/null &
